@@ -1,0 +1,124 @@
+// Command raftsim simulates Raft leader election: it runs scenarios of many
+// seeded trials, sweeps election timeouts, checks Raft's safety properties
+// in every trial, and replays any trial from its seed.
+//
+// Run raftsim --help for the commands.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/raftsim/raftsim/scenarios"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0 // every expectation held
+	exitFailed  = 1 // some trial failed an expectation or invariant
+	exitBadUsed = 2 // bad input: flags, arguments, scenario files
+)
+
+func main() {
+	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, out, errw io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run a scenario's trials and print statistics", runCmd},
+		{"list", "list the built-in scenarios", listCmd},
+	}
+}
+
+const usageTop = `raftsim simulates Raft leader election: thousands of seeded trials of a
+cluster over a simulated network, with faults, statistics and safety checks.
+
+Usage:
+  raftsim COMMAND [ARGUMENTS] [FLAGS]
+
+Commands:
+%s
+Examples:
+  raftsim run                                   the default scenario (cold-start)
+  raftsim run leader-crash --trials 10000       a built-in scenario, more trials
+  raftsim run my.yaml --format json --out r.json a scenario file, JSON to a file
+  raftsim list                                  the built-in scenarios
+
+Run raftsim COMMAND --help for a command's flags. Exit status: 0 when every
+expectation held, 1 when a trial failed one, 2 on bad input.
+`
+
+func usage(w io.Writer) {
+	var b strings.Builder
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, usageTop, b.String())
+}
+
+// Main runs raftsim with args and returns the exit status.
+func Main(args []string, out, errw io.Writer) int {
+	if len(args) == 0 {
+		usage(errw)
+		return exitBadUsed
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "help":
+		if len(args) > 1 && name == "help" {
+			return Main([]string{args[1], "--help"}, out, errw)
+		}
+		usage(out)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return exitStatus(c.run(args[1:], out, errw), errw)
+		}
+	}
+	fmt.Fprintf(errw, "raftsim: unknown command %q\n\n", name)
+	usage(errw)
+	return exitBadUsed
+}
+
+// errFailed says some trial failed; its report is already printed.
+var errFailed = errors.New("some trials failed")
+
+// usageError is bad input from the command line.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func badUsage(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+func exitStatus(err error, errw io.Writer) int {
+	var scenErr *scenarios.Error
+	var useErr *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, pflag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errFailed):
+		return exitFailed
+	case errors.As(err, &scenErr), errors.As(err, &useErr):
+		fmt.Fprintf(errw, "raftsim: %v\n", err)
+		return exitBadUsed
+	}
+	fmt.Fprintf(errw, "raftsim: %v\n", err)
+	return exitBadUsed
+}

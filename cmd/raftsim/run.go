@@ -1,0 +1,99 @@
+package main
+
+import (
+	"io"
+	"strconv"
+
+	"github.com/raftsim/raftsim/report"
+	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/trial"
+)
+
+const runAbout = `Runs the trials of a scenario and prints statistics: time to leader, election
+rounds, split votes, messages, and how long a removed leader still believed it
+led. Every trial checks Raft's safety properties after every event, and the
+scenario's expectations at its end; failed trials are listed with the command
+that replays them.
+
+SCENARIO is a YAML file (see scenarios/README.md) or a built-in name (raftsim
+list); without one, raftsim runs cold-start. Flags override the scenario.
+The same scenario and seed print the same bytes at any --workers.
+`
+
+const runExamples = `  raftsim run
+  raftsim run leader-crash --trials 10000 --workers 2
+  raftsim run cold-start --nodes 3 --election-timeout 50ms-100ms --latency exp:2ms,5ms
+  raftsim run partition-leader --prevote --check-quorum
+  raftsim run my-cluster.yaml --format json --out results.json
+`
+
+type outputFlags struct {
+	workers int
+	format  string
+	out     string
+}
+
+func (o *outputFlags) register(fs interface {
+	IntVar(*int, string, int, string)
+	StringVar(*string, string, string, string)
+}) {
+	fs.IntVar(&o.workers, "workers", defaultWorkers(), "parallel workers (the output does not depend on it)")
+	fs.StringVar(&o.format, "format", "table", "output format: table, json or csv")
+	fs.StringVar(&o.out, "out", "", "write the output to this file (whole or not at all) instead of stdout")
+}
+
+func (o *outputFlags) check() (report.Format, error) {
+	f, err := report.ParseFormat(o.format)
+	if err != nil {
+		return "", badUsage("--format: %v", err)
+	}
+	if o.workers < 1 {
+		return "", badUsage("--workers: want at least 1, got %d", o.workers)
+	}
+	return f, checkOutPath(o.out)
+}
+
+func runCmd(args []string, out, errw io.Writer) error {
+	fs := newFlags("run", "run [SCENARIO] [FLAGS]", runAbout, runExamples, errw)
+	var sf scenarioFlags
+	var of outputFlags
+	sf.register(fs, true)
+	of.register(fs)
+	if err := parse(fs, args, out); err != nil {
+		return err
+	}
+	format, err := of.check()
+	if err != nil {
+		return err
+	}
+	s, arg, err := loadScenario(fs.Args(), &sf)
+	if err != nil {
+		return err
+	}
+	plan, err := trial.NewPlan(s)
+	if err != nil {
+		return err
+	}
+	bar := newProgress(errw, s.Trials, "trials")
+	agg := runner.Run(plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set})
+	bar.finish()
+	rep := report.NewRun(s, agg, replayFunc(arg, s, &sf))
+	if err := writeOutput(of.out, out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
+		return err
+	}
+	if agg.Failed > 0 {
+		return errFailed
+	}
+	return nil
+}
+
+// replayFunc returns the function that spells the command replaying the
+// trial with a given seed of scenario arg, with the overrides in force.
+func replayFunc(arg string, s *scenarios.Scenario, sf *scenarioFlags) func(uint64) string {
+	extra := sf.replayArgs(s)
+	return func(seed uint64) string {
+		words := append([]string{"raftsim", "replay", arg, "--seed", strconv.FormatUint(seed, 10)}, extra...)
+		return commandLine(words...)
+	}
+}

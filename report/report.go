@@ -1,0 +1,231 @@
+// Package report turns aggregates of trials into what raftsim prints: a
+// table for people, and JSON and CSV for other tools. The JSON keys are a
+// contract; add keys freely, never rename one.
+package report
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
+	"github.com/raftsim/raftsim/stats"
+)
+
+// Num is a number printed with 6 significant digits, or null when it is
+// not a number (a statistic of no samples).
+type Num float64
+
+// MarshalJSON implements json.Marshaler.
+func (n Num) MarshalJSON() ([]byte, error) { return []byte(n.String("null")), nil }
+
+// String formats n with up to 6 significant digits, or none when NaN.
+func (n Num) String(none string) string {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return none
+	}
+	return strconv.FormatFloat(f, 'g', 6, 64)
+}
+
+// Fixed formats n with the given decimals, or none when NaN.
+func (n Num) Fixed(decimals int, none string) string {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return none
+	}
+	return strconv.FormatFloat(f, 'f', decimals, 64)
+}
+
+// Dist is a summary of a distribution.
+type Dist struct {
+	N      int64 `json:"n"`
+	Mean   Num   `json:"mean"`
+	StdDev Num   `json:"stddev"`
+	Min    Num   `json:"min"`
+	P50    Num   `json:"p50"`
+	P90    Num   `json:"p90"`
+	P99    Num   `json:"p99"`
+	Max    Num   `json:"max"`
+}
+
+// DistOf summarises s, dividing every value by unit (1e6 for ns → ms).
+func DistOf(s *stats.Summary, unit float64) Dist {
+	if s.N() == 0 {
+		nan := Num(math.NaN())
+		return Dist{Mean: nan, StdDev: nan, Min: nan, P50: nan, P90: nan, P99: nan, Max: nan}
+	}
+	return Dist{
+		N:      s.N(),
+		Mean:   Num(s.Mean() / unit),
+		StdDev: Num(s.StdDev() / unit),
+		Min:    Num(float64(s.Min()) / unit),
+		P50:    Num(s.Quantile(0.5) / unit),
+		P90:    Num(s.Quantile(0.9) / unit),
+		P99:    Num(s.Quantile(0.99) / unit),
+		Max:    Num(float64(s.Max()) / unit),
+	}
+}
+
+// Params are the parameters of a run that sweeps vary and that identify it.
+type Params struct {
+	Nodes             int     `json:"nodes"`
+	ElectionTimeoutMs [2]Num  `json:"election_timeout_ms"`
+	HeartbeatMs       Num     `json:"heartbeat_ms"`
+	Latency           string  `json:"latency"`
+	Loss              float64 `json:"loss"`
+	Duplicate         float64 `json:"duplicate"`
+	FIFO              bool    `json:"fifo"`
+	PreVote           bool    `json:"prevote"`
+	CheckQuorum       bool    `json:"check_quorum"`
+	LeaderStickiness  bool    `json:"leader_stickiness"`
+	ResetOnStepDown   bool    `json:"reset_timer_on_step_down"`
+	Bugs              string  `json:"bugs,omitempty"`
+}
+
+// ParamsOf reads the parameters of s.
+func ParamsOf(s *scenarios.Scenario) Params {
+	c := &s.Cluster
+	return Params{
+		Nodes:             c.Nodes,
+		ElectionTimeoutMs: [2]Num{ms(c.ElectionTimeout.Min), ms(c.ElectionTimeout.Max)},
+		HeartbeatMs:       ms(c.Heartbeat),
+		Latency:           s.Network.Latency.String(),
+		Loss:              s.Network.Loss,
+		Duplicate:         s.Network.Dup,
+		FIFO:              s.Network.FIFO,
+		PreVote:           c.Options.PreVote,
+		CheckQuorum:       c.Options.CheckQuorum,
+		LeaderStickiness:  c.Options.LeaderStickiness,
+		ResetOnStepDown:   c.Options.ResetTimerOnStepDown,
+		Bugs:              c.Bugs.String(),
+	}
+}
+
+func ms(d time.Duration) Num { return Num(float64(d) / 1e6) }
+
+// Failure is one failed trial, with the command that replays it.
+type Failure struct {
+	Trial  int    `json:"trial"`
+	Seed   uint64 `json:"seed"`
+	Kind   string `json:"kind"`
+	Detail string `json:"detail"`
+	AtMs   Num    `json:"at_ms"`
+	Event  uint64 `json:"event"`
+	Replay string `json:"replay"`
+}
+
+// Stats are the statistics of one set of trials: a run, or a sweep cell.
+type Stats struct {
+	Trials               int       `json:"trials"`
+	Started              int       `json:"started"`
+	Measured             int       `json:"measured"`
+	TimeToLeaderMs       Dist      `json:"time_to_leader_ms"`
+	SplitVoteProbability Num       `json:"split_vote_probability"`
+	SplitVoteCI95        [2]Num    `json:"split_vote_ci95"`
+	SplitVotes           int64     `json:"split_votes"`
+	OtherLostElections   int64     `json:"other_lost_elections"`
+	RoundsMean           Num       `json:"rounds_mean"`
+	Rounds               Dist      `json:"rounds"`
+	MessagesMean         Num       `json:"messages_mean"`
+	StaleLeaderMs        *Dist     `json:"stale_leader_ms,omitempty"`
+	Events               uint64    `json:"events"`
+	Failed               int       `json:"failed"`
+	Failures             []Failure `json:"failures"`
+}
+
+// StatsOf builds the statistics of agg; replay returns the command that
+// replays the trial with the given seed.
+func StatsOf(agg *runner.Aggregate, replay func(seed uint64) string) Stats {
+	lo, hi := agg.SplitVote.Wilson95()
+	st := Stats{
+		Trials:               agg.Trials,
+		Started:              agg.Started,
+		Measured:             agg.Measured,
+		TimeToLeaderMs:       DistOf(&agg.TimeToLeader, 1e6),
+		SplitVoteProbability: Num(agg.SplitVote.P()),
+		SplitVoteCI95:        [2]Num{Num(lo), Num(hi)},
+		SplitVotes:           agg.SplitVotes,
+		OtherLostElections:   agg.OtherLosses,
+		RoundsMean:           Num(agg.Rounds.Mean()),
+		Rounds:               DistOf(&agg.Rounds, 1),
+		MessagesMean:         Num(agg.Messages.Mean()),
+		Events:               agg.Events,
+		Failed:               agg.Failed,
+		Failures:             []Failure{},
+	}
+	if agg.StaleLeader.N() > 0 {
+		d := DistOf(&agg.StaleLeader, 1e6)
+		st.StaleLeaderMs = &d
+	}
+	for _, f := range agg.Failures {
+		st.Failures = append(st.Failures, Failure{
+			Trial: f.Trial, Seed: f.Seed, Kind: f.Kind, Detail: f.Detail,
+			AtMs: ms(f.At), Event: f.Event, Replay: replay(f.Seed),
+		})
+	}
+	return st
+}
+
+// Run is the report of raftsim run.
+type Run struct {
+	Scenario    string   `json:"scenario"`
+	Description string   `json:"description,omitempty"`
+	Seed        uint64   `json:"seed"`
+	Params      Params   `json:"params"`
+	Measure     Measure  `json:"measure"`
+	Expect      []string `json:"expect"`
+	Stats
+}
+
+// Measure says what was measured.
+type Measure struct {
+	From  string `json:"from"`
+	Until string `json:"until"`
+}
+
+// MeasureOf describes what s measures.
+func MeasureOf(s *scenarios.Scenario) Measure {
+	m := Measure{From: "start", Until: "leader"}
+	if s.Measure.From == scenarios.FromFault {
+		m.From = "fault"
+	}
+	if s.Measure.Until == scenarios.UntilFirstHeartbeat {
+		m.Until = "first-heartbeat"
+	}
+	return m
+}
+
+// ExpectOf lists what every trial of s must satisfy, one phrase each.
+func ExpectOf(s *scenarios.Scenario) []string {
+	var out []string
+	for _, inv := range s.Expect.Invariants {
+		out = append(out, inv.String())
+	}
+	e := &s.Expect
+	if e.LeaderWithin > 0 {
+		out = append(out, "leader within "+sim.FormatDuration(e.LeaderWithin))
+	}
+	if e.NoLeader {
+		out = append(out, "no leader")
+	}
+	if e.OneLeaderAtEnd {
+		out = append(out, "one leader at the end")
+	}
+	return out
+}
+
+// NewRun builds the report of a run of s.
+func NewRun(s *scenarios.Scenario, agg *runner.Aggregate, replay func(uint64) string) *Run {
+	return &Run{
+		Scenario:    s.Name,
+		Description: s.Description,
+		Seed:        s.Seed,
+		Params:      ParamsOf(s),
+		Measure:     MeasureOf(s),
+		Expect:      ExpectOf(s),
+		Stats:       StatsOf(agg, replay),
+	}
+}

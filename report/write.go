@@ -1,0 +1,205 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Format is an output format.
+type Format string
+
+// The output formats.
+const (
+	Table Format = "table"
+	JSON  Format = "json"
+	CSV   Format = "csv"
+)
+
+// ParseFormat checks a --format value.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
+	case Table, JSON, CSV:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown format %q (want table, json or csv)", s)
+}
+
+// WriteJSON writes v as indented JSON.
+func WriteJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// newTable returns a table with ASCII borders, headers as written, no
+// wrapping, and the given columns right-aligned.
+func newTable(w io.Writer, header []string, right func(col int) bool) *tablewriter.Table {
+	align := make([]tw.Align, len(header))
+	for i := range align {
+		align[i] = tw.AlignLeft
+		if right(i) {
+			align[i] = tw.AlignRight
+		}
+	}
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: align}),
+	)
+	t.Header(header)
+	return t
+}
+
+func distRow(name string, d Dist, decimals int) []string {
+	f := func(n Num) string { return n.Fixed(decimals, "-") }
+	return []string{name, strconv.FormatInt(d.N, 10), f(d.Mean), f(d.StdDev), f(d.P50), f(d.P90), f(d.P99), f(d.Max)}
+}
+
+// WriteTable writes the run as text for people.
+func (r *Run) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	p := &r.Params
+	fmt.Fprintf(&b, "scenario %s: %d trials, seed %d\n", r.Scenario, r.Trials, r.Seed)
+	if r.Description != "" {
+		fmt.Fprintf(&b, "  %s\n", r.Description)
+	}
+	fmt.Fprintf(&b, "cluster: %s\n", p.Describe())
+	fmt.Fprintf(&b, "measured from %s until %s\n\n", r.Measure.From, r.Measure.Until)
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	t := newTable(w, []string{"metric", "n", "mean", "stddev", "p50", "p90", "p99", "max"}, func(c int) bool { return c > 0 })
+	rows := [][]string{
+		distRow("time to leader (ms)", r.TimeToLeaderMs, 1),
+		distRow("election rounds", r.Rounds, 2),
+	}
+	if r.StaleLeaderMs != nil {
+		rows = append(rows, distRow("stale leader (ms)", *r.StaleLeaderMs, 1))
+	}
+	for _, row := range rows {
+		if err := t.Append(row); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	b.Reset()
+	r.Stats.writeSummary(&b, r.Expect)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Describe says in one line what the parameters are.
+func (p *Params) Describe() string {
+	s := fmt.Sprintf("%d nodes, election timeout %s-%sms, heartbeat %sms, latency %s, loss %g",
+		p.Nodes, p.ElectionTimeoutMs[0].String("?"), p.ElectionTimeoutMs[1].String("?"), p.HeartbeatMs.String("?"), p.Latency, p.Loss)
+	if p.Duplicate > 0 {
+		s += fmt.Sprintf(", duplicate %g", p.Duplicate)
+	}
+	if p.FIFO {
+		s += ", FIFO links"
+	}
+	var opts []string
+	for _, o := range []struct {
+		on   bool
+		name string
+	}{{p.PreVote, "prevote"}, {p.CheckQuorum, "check-quorum"}, {p.LeaderStickiness, "leader-stickiness"}, {p.ResetOnStepDown, "reset-timer-on-step-down"}} {
+		if o.on {
+			opts = append(opts, o.name)
+		}
+	}
+	if len(opts) > 0 {
+		s += ", options " + strings.Join(opts, ",")
+	}
+	if p.Bugs != "" {
+		s += ", BUGS " + p.Bugs
+	}
+	return s
+}
+
+func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
+	fmt.Fprintf(b, "%d of %d trials found a leader", s.Measured, s.Trials)
+	if s.Started < s.Trials {
+		fmt.Fprintf(b, " (%d never reached the measured fault)", s.Trials-s.Started)
+	}
+	if s.Measured > 0 {
+		fmt.Fprintf(b, "; messages until the leader: mean %s", s.MessagesMean.Fixed(1, "-"))
+	}
+	b.WriteString("\n")
+	if s.Measured > 0 {
+		fmt.Fprintf(b, "split vote in %s of trials (95%% CI %s-%s); %d split votes and %d other lost elections in all\n",
+			s.SplitVoteProbability.Fixed(4, "-"), s.SplitVoteCI95[0].Fixed(4, "-"), s.SplitVoteCI95[1].Fixed(4, "-"),
+			s.SplitVotes, s.OtherLostElections)
+	}
+	if s.Failed == 0 {
+		fmt.Fprintf(b, "held in every trial: %s\n", strings.Join(expect, ", "))
+		return
+	}
+	fmt.Fprintf(b, "FAILED in %d of %d trials (expected: %s)\n", s.Failed, s.Trials, strings.Join(expect, ", "))
+	for _, f := range s.Failures {
+		fmt.Fprintf(b, "  trial %d seed %d: %s at t=%sms: %s\n    replay: %s\n", f.Trial, f.Seed, f.Kind, f.AtMs.Fixed(3, "?"), f.Detail, f.Replay)
+	}
+	if s.Failed > len(s.Failures) {
+		fmt.Fprintf(b, "  (%d more not listed)\n", s.Failed-len(s.Failures))
+	}
+}
+
+// CSV columns shared by run and sweep rows.
+var csvHeader = []string{
+	"scenario", "seed", "nodes", "election_timeout_min_ms", "election_timeout_max_ms", "heartbeat_ms", "latency",
+	"loss", "duplicate", "fifo", "prevote", "check_quorum", "leader_stickiness", "bugs",
+	"trials", "measured", "time_to_leader_mean_ms", "time_to_leader_stddev_ms", "time_to_leader_p50_ms",
+	"time_to_leader_p90_ms", "time_to_leader_p99_ms", "time_to_leader_max_ms", "split_vote_probability",
+	"split_vote_ci95_lo", "split_vote_ci95_hi", "rounds_mean", "messages_mean", "stale_leader_mean_ms",
+	"stale_leader_max_ms", "failed",
+}
+
+func csvRow(scenario string, seed uint64, p *Params, s *Stats) []string {
+	n := func(x Num) string { return x.String("") }
+	stale := [2]string{}
+	if s.StaleLeaderMs != nil {
+		stale = [2]string{n(s.StaleLeaderMs.Mean), n(s.StaleLeaderMs.Max)}
+	}
+	return []string{
+		scenario, strconv.FormatUint(seed, 10), strconv.Itoa(p.Nodes), n(p.ElectionTimeoutMs[0]), n(p.ElectionTimeoutMs[1]),
+		n(p.HeartbeatMs), p.Latency, strconv.FormatFloat(p.Loss, 'g', -1, 64), strconv.FormatFloat(p.Duplicate, 'g', -1, 64),
+		strconv.FormatBool(p.FIFO), strconv.FormatBool(p.PreVote), strconv.FormatBool(p.CheckQuorum),
+		strconv.FormatBool(p.LeaderStickiness), p.Bugs,
+		strconv.Itoa(s.Trials), strconv.Itoa(s.Measured), n(s.TimeToLeaderMs.Mean), n(s.TimeToLeaderMs.StdDev),
+		n(s.TimeToLeaderMs.P50), n(s.TimeToLeaderMs.P90), n(s.TimeToLeaderMs.P99), n(s.TimeToLeaderMs.Max),
+		n(s.SplitVoteProbability), n(s.SplitVoteCI95[0]), n(s.SplitVoteCI95[1]), n(s.RoundsMean), n(s.MessagesMean),
+		stale[0], stale[1], strconv.Itoa(s.Failed),
+	}
+}
+
+// WriteCSV writes the run as a CSV header and one row.
+func (r *Run) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write(csvHeader)
+	cw.Write(csvRow(r.Scenario, r.Seed, &r.Params, &r.Stats))
+	cw.Flush()
+	return cw.Error()
+}
+
+// Write writes the run in format f.
+func (r *Run) Write(w io.Writer, f Format) error {
+	switch f {
+	case JSON:
+		return WriteJSON(w, r)
+	case CSV:
+		return r.WriteCSV(w)
+	}
+	return r.WriteTable(w)
+}

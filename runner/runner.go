@@ -1,0 +1,158 @@
+// Package runner runs many trials of a scenario on several workers and
+// folds their results into an [Aggregate]. The aggregate is the same
+// whatever the number of workers: every trial's seed depends only on the
+// scenario seed and the trial's index, and every statistic merges in any
+// order.
+package runner
+
+import (
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/raftsim/raftsim/stats"
+	"github.com/raftsim/raftsim/trial"
+)
+
+// MaxListedFailures bounds the failures an aggregate lists (all are counted).
+const MaxListedFailures = 100
+
+// Aggregate is what many trials measured.
+type Aggregate struct {
+	Trials   int
+	Started  int // trials whose measurement origin happened
+	Measured int // trials that found their leader
+	// TimeToLeader, Rounds and Messages cover measured trials; StaleLeader
+	// covers trials where a fault removed a live leader.
+	TimeToLeader stats.Summary
+	Rounds       stats.Summary
+	Messages     stats.Summary
+	StaleLeader  stats.Summary
+	// SplitVote counts measured trials with at least one split vote.
+	SplitVote   stats.Proportion
+	SplitVotes  int64 // split votes over all measured trials
+	OtherLosses int64
+	Events      uint64
+	Failed      int            // trials that failed
+	Failures    []TrialFailure // the first MaxListedFailures, by trial index
+}
+
+// TrialFailure is a failed trial.
+type TrialFailure struct {
+	Trial int
+	Seed  uint64
+	trial.Failure
+}
+
+// Add folds one trial's result into a.
+func (a *Aggregate) Add(index int, r *trial.Result) {
+	a.Trials++
+	a.Events += r.Events
+	if r.Started {
+		a.Started++
+	}
+	if r.Measured {
+		a.Measured++
+		a.TimeToLeader.Add(int64(r.TimeToLeader))
+		a.Rounds.Add(int64(r.Rounds))
+		a.Messages.Add(int64(r.Messages))
+		a.SplitVote.Trials++
+		if r.SplitVotes > 0 {
+			a.SplitVote.Hits++
+		}
+		a.SplitVotes += int64(r.SplitVotes)
+		a.OtherLosses += int64(r.OtherLosses)
+	}
+	if r.HasStale {
+		a.StaleLeader.Add(int64(r.StaleLeader))
+	}
+	if r.Failure != nil {
+		a.Failed++
+		a.Failures = append(a.Failures, TrialFailure{Trial: index, Seed: r.Seed, Failure: *r.Failure})
+		a.trimFailures()
+	}
+}
+
+// Merge folds o into a.
+func (a *Aggregate) Merge(o *Aggregate) {
+	a.Trials += o.Trials
+	a.Started += o.Started
+	a.Measured += o.Measured
+	a.TimeToLeader.Merge(&o.TimeToLeader)
+	a.Rounds.Merge(&o.Rounds)
+	a.Messages.Merge(&o.Messages)
+	a.StaleLeader.Merge(&o.StaleLeader)
+	a.SplitVote.Hits += o.SplitVote.Hits
+	a.SplitVote.Trials += o.SplitVote.Trials
+	a.SplitVotes += o.SplitVotes
+	a.OtherLosses += o.OtherLosses
+	a.Events += o.Events
+	a.Failed += o.Failed
+	a.Failures = append(a.Failures, o.Failures...)
+	a.trimFailures()
+}
+
+func (a *Aggregate) trimFailures() {
+	slices.SortFunc(a.Failures, func(x, y TrialFailure) int { return x.Trial - y.Trial })
+	if len(a.Failures) > MaxListedFailures {
+		a.Failures = a.Failures[:MaxListedFailures]
+	}
+}
+
+// Options say how to run.
+type Options struct {
+	Trials  int
+	Seed    uint64 // the scenario seed; trial i runs with trial.Seed(Seed, i)
+	Workers int    // 0: one per CPU
+	// Progress, if set, is called with the number of trials done so far,
+	// from any goroutine, at most once per chunk of trials.
+	Progress func(done int)
+	// Stop, if set, is polled between chunks; when it returns true the run
+	// ends early with what is done.
+	Stop func() bool
+}
+
+// chunk is the unit of work a worker takes at once.
+const chunk = 64
+
+// Run runs the trials of plan and returns their aggregate.
+func Run(plan *trial.Plan, opt Options) *Aggregate {
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	chunks := (opt.Trials + chunk - 1) / chunk
+	workers = max(1, min(workers, chunks))
+	parts := make([]Aggregate, workers)
+	var next, done atomic.Int64
+	var wg sync.WaitGroup
+	for w := range parts {
+		wg.Add(1)
+		go func(agg *Aggregate) {
+			defer wg.Done()
+			r := trial.NewRunner(plan)
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= chunks || opt.Stop != nil && opt.Stop() {
+					return
+				}
+				lo, hi := c*chunk, min((c+1)*chunk, opt.Trials)
+				for i := lo; i < hi; i++ {
+					res := r.Run(trial.Seed(opt.Seed, i))
+					agg.Add(i, &res)
+				}
+				n := done.Add(int64(hi - lo))
+				if opt.Progress != nil {
+					opt.Progress(int(n))
+				}
+			}
+		}(&parts[w])
+	}
+	wg.Wait()
+	total := &Aggregate{}
+	for i := range parts {
+		total.Merge(&parts[i])
+	}
+	return total
+}

@@ -1,0 +1,258 @@
+package scenarios
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/sim"
+)
+
+// Scenario is one experiment: a cluster, its network, a timeline of faults,
+// what to measure, how many trials, and what must hold in every trial.
+type Scenario struct {
+	Name        string
+	Description string
+	Source      string // the file it came from, or "builtin:NAME"
+	Cluster     Cluster
+	Network     Network
+	Faults      []Step
+	Measure     Measure
+	Expect      Expect
+	Trials      int
+	Seed        uint64
+}
+
+// Cluster is the Raft cluster under test.
+type Cluster struct {
+	Nodes           int
+	ElectionTimeout sim.Range
+	Heartbeat       time.Duration
+	Options         raft.Options
+	Bugs            raft.Bug
+	// Start holds each node's start time: none (all start at 0), one
+	// distribution for every node, or one per node.
+	Start []sim.Dist
+	// Term and Logs are the persistent state nodes start from: the current
+	// term of every node, and the terms of some nodes' log entries.
+	Term uint64
+	Logs []NodeLog
+	Line int
+}
+
+// NodeLog is the log a node starts with.
+type NodeLog struct {
+	Node  int
+	Terms []uint64 // the terms of entries 1, 2, ...
+	Line  int
+}
+
+// Network is the simulated network.
+type Network struct {
+	Latency sim.Dist
+	Loss    float64
+	Dup     float64
+	FIFO    bool
+	Links   []LinkOverride
+}
+
+// LinkOverride changes some of the behaviour of chosen links; what it leaves
+// unset comes from the network's defaults.
+type LinkOverride struct {
+	From, To Selector // named nodes or all
+	Both     bool     // also the reverse direction
+	Latency  *sim.Dist
+	Loss     *float64
+	Dup      *float64
+	Line     int
+}
+
+// Trigger is the observed event a step waits for.
+type Trigger uint8
+
+// The events a fault step can wait for.
+const (
+	AfterPrevious      Trigger = iota // nothing: start timing when the previous step is done
+	AfterLeaderElected                // the next time a node becomes leader
+	AfterHeartbeat                    // the leader's next heartbeat broadcast
+)
+
+var triggerNames = [...]string{AfterPrevious: "previous", AfterLeaderElected: "leader-elected", AfterHeartbeat: "heartbeat"}
+
+func (t Trigger) String() string { return triggerNames[t] }
+
+// Step is one point of the fault timeline. Steps run in order: a step
+// starts when the previous one is done, waits until At (if set), then for
+// its After event (if any), then for Delay, then applies its actions in the
+// order they are written. A step with Repeat runs its Steps Repeat times.
+type Step struct {
+	At      time.Duration
+	HasAt   bool
+	After   Trigger
+	Delay   sim.Dist
+	Actions []Action
+	Repeat  int
+	Steps   []Step
+	Note    string
+	Line    int
+}
+
+// ActionKind is what a fault action does.
+type ActionKind uint8
+
+// The fault actions.
+const (
+	Crash     ActionKind = iota // crash Nodes; restart them after RestartAfter if set
+	Restart                     // restart crashed Nodes
+	Partition                   // split the network into Groups (the rest form one more group)
+	Isolate                     // put each of Nodes in a group of its own
+	Heal                        // remove every partition and cut
+	Cut                         // block the one-way links From → To
+	Pause                       // freeze Nodes for For
+	Drift                       // make Nodes' clocks run at Factor
+	SetLoss                     // set the loss probability of every link to Loss
+	Write                       // the leader appends Entries entries that reach only Reach followers
+)
+
+var actionNames = [...]string{Crash: "crash", Restart: "restart", Partition: "partition", Isolate: "isolate",
+	Heal: "heal", Cut: "cut", Pause: "pause", Drift: "drift", SetLoss: "loss", Write: "write"}
+
+func (k ActionKind) String() string { return actionNames[k] }
+
+// Action is one fault.
+type Action struct {
+	Kind         ActionKind
+	Nodes        Selector
+	Groups       []Selector
+	From, To     Selector
+	RestartAfter *sim.Dist
+	For          sim.Dist
+	Factor       float64
+	Loss         float64
+	Entries      int
+	Reach        int // -1: every follower
+	Line         int
+}
+
+// SelectorKind says how a [Selector] picks nodes.
+type SelectorKind uint8
+
+// The ways to pick nodes.
+const (
+	Named          SelectorKind = iota // the nodes in IDs
+	Leader                             // the current leader (the live leader of the highest term)
+	RandomFollower                     // Count random live nodes other than the leader
+	Random                             // Count random live nodes
+	All                                // every node
+)
+
+// Selector picks nodes when an action is applied.
+type Selector struct {
+	Kind  SelectorKind
+	IDs   []int // Named: node indexes
+	Count int   // Random, RandomFollower
+	Text  string
+	Line  int
+	Field string
+}
+
+func (s Selector) String() string { return s.Text }
+
+// From is where time to leader is measured from.
+type From uint8
+
+// Measurement origins.
+const (
+	FromStart From = iota // the start of the trial
+	FromFault             // the first fault that removes the leader
+)
+
+// Until is where time to leader is measured to.
+type Until uint8
+
+// Measurement ends.
+const (
+	UntilLeader         Until = iota // a node becomes leader in a term after the origin
+	UntilFirstHeartbeat              // the other live nodes have the new leader's first heartbeat
+)
+
+// Measure says what a trial measures and how long it runs.
+type Measure struct {
+	From  From
+	Until Until
+	// Settle is how long a trial goes on after its last fault step and its
+	// measurement, before the end-of-trial expectations are checked.
+	Settle time.Duration
+	// Limit caps a trial's virtual time.
+	Limit time.Duration
+}
+
+// Invariant names a safety property checked after every event.
+type Invariant uint8
+
+// The safety properties.
+const (
+	ElectionSafety     Invariant = iota // at most one leader per term
+	VoteOnce                            // at most one vote per node per term
+	TermMonotonic                       // a node's term never goes backwards
+	LeaderCompleteness                  // no committed entry is lost
+	numInvariants
+)
+
+var invariantNames = [...]string{ElectionSafety: "election-safety", VoteOnce: "vote-once",
+	TermMonotonic: "term-monotonic", LeaderCompleteness: "leader-completeness"}
+
+func (i Invariant) String() string { return invariantNames[i] }
+
+// AllInvariants lists every invariant.
+func AllInvariants() []Invariant {
+	all := make([]Invariant, numInvariants)
+	for i := range all {
+		all[i] = Invariant(i)
+	}
+	return all
+}
+
+// Expect is what must hold in every trial.
+type Expect struct {
+	Invariants []Invariant
+	// LeaderWithin bounds the time to leader, and any stretch without a
+	// working leader while a majority of nodes is up and connected.
+	LeaderWithin time.Duration
+	// NoLeader says no node may become leader after the origin.
+	NoLeader bool
+	// OneLeaderAtEnd says that at the end exactly one live node believes
+	// it leads.
+	OneLeaderAtEnd bool
+}
+
+// Error is a problem with a scenario, located in its file.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		b.WriteString(":" + strconv.Itoa(e.Line))
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		b.WriteString(e.Field + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+func (s *Scenario) errorf(line int, field, format string, args ...any) error {
+	return &Error{File: s.Source, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// NodeName returns the name of node index i: n1 for 0.
+func NodeName(i int) string { return "n" + strconv.Itoa(i+1) }

@@ -1,0 +1,150 @@
+package scenarios
+
+import (
+	"time"
+
+	"github.com/raftsim/raftsim/sim"
+)
+
+// Defaults for what a scenario leaves out: the built-in default scenario's
+// cluster and network.
+var (
+	DefaultNodes           = 5
+	DefaultElectionTimeout = sim.Range{Min: 150 * time.Millisecond, Max: 300 * time.Millisecond}
+	DefaultHeartbeat       = 50 * time.Millisecond
+	DefaultLatency         = sim.UniformDist(5*time.Millisecond, 10*time.Millisecond)
+)
+
+// MaxSteps bounds a fault timeline once repeat groups are unrolled.
+const MaxSteps = 100000
+
+func (s *Scenario) applyDefaults() {
+	c := &s.Cluster
+	if c.Nodes == 0 {
+		c.Nodes = DefaultNodes
+	}
+	if c.ElectionTimeout == (sim.Range{}) {
+		c.ElectionTimeout = DefaultElectionTimeout
+	}
+	if c.Heartbeat == 0 {
+		c.Heartbeat = DefaultHeartbeat
+	}
+	if s.Network.Latency == (sim.Dist{}) {
+		s.Network.Latency = DefaultLatency
+	}
+	if s.Expect.Invariants == nil {
+		s.Expect.Invariants = AllInvariants()
+	}
+}
+
+// Validate checks what depends on more than one field, after any overrides
+// have been applied: node references against the cluster size, timeouts,
+// and expectations that contradict each other.
+func (s *Scenario) Validate() error {
+	c := &s.Cluster
+	switch {
+	case c.Nodes < 1 || c.Nodes > MaxNodes:
+		return s.errorf(c.Line, "cluster.nodes", "%d nodes: want 1 to %d", c.Nodes, MaxNodes)
+	case c.ElectionTimeout.Min <= 0:
+		return s.errorf(c.Line, "cluster.election_timeout", "the minimum election timeout must be above 0")
+	case c.Heartbeat <= 0:
+		return s.errorf(c.Line, "cluster.heartbeat", "the heartbeat interval must be above 0")
+	case len(c.Start) > 1 && len(c.Start) != c.Nodes:
+		return s.errorf(c.Line, "cluster.start", "%d start times for %d nodes: give one for all or one per node", len(c.Start), c.Nodes)
+	case s.Measure.Limit <= 0:
+		return s.errorf(0, "measure.limit", "a trial needs a limit above 0")
+	case s.Expect.NoLeader && s.Expect.LeaderWithin > 0:
+		return s.errorf(0, "expect", "no_leader and leader_within contradict each other")
+	case s.Trials < 1:
+		return s.errorf(0, "trials", "want at least 1 trial")
+	}
+	for _, l := range c.Logs {
+		if l.Node >= c.Nodes {
+			return s.errorf(l.Line, "cluster.logs."+NodeName(l.Node), "node %s does not exist (the cluster has %d nodes)", NodeName(l.Node), c.Nodes)
+		}
+		if len(l.Terms) > 0 && l.Terms[len(l.Terms)-1] > c.Term {
+			return s.errorf(l.Line, "cluster.logs."+NodeName(l.Node), "an entry of term %d is newer than the cluster's term %d (set cluster.term)", l.Terms[len(l.Terms)-1], c.Term)
+		}
+	}
+	for _, l := range s.Network.Links {
+		if err := s.checkSelector(l.From); err != nil {
+			return err
+		}
+		if err := s.checkSelector(l.To); err != nil {
+			return err
+		}
+	}
+	if err := s.checkSteps(s.Faults); err != nil {
+		return err
+	}
+	if n := countSteps(s.Faults); n > MaxSteps {
+		return s.errorf(0, "faults", "%d steps once repeats are unrolled: at most %d", n, MaxSteps)
+	}
+	return nil
+}
+
+func (s *Scenario) checkSteps(steps []Step) error {
+	for _, st := range steps {
+		if err := s.checkSteps(st.Steps); err != nil {
+			return err
+		}
+		for _, a := range st.Actions {
+			sels := append([]Selector{a.Nodes, a.From, a.To}, a.Groups...)
+			for _, sel := range sels {
+				if err := s.checkSelector(sel); err != nil {
+					return err
+				}
+			}
+			if a.Kind == Write && a.Reach > s.Cluster.Nodes-1 {
+				return s.errorf(a.Line, "write.reach", "reach %d is more than the %d followers", a.Reach, s.Cluster.Nodes-1)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) checkSelector(sel Selector) error {
+	for _, id := range sel.IDs {
+		if id >= s.Cluster.Nodes {
+			return s.errorf(sel.Line, sel.Field, "node %s does not exist (the cluster has %d nodes)", NodeName(id), s.Cluster.Nodes)
+		}
+	}
+	if sel.Count > s.Cluster.Nodes {
+		return s.errorf(sel.Line, sel.Field, "%s picks %d nodes of %d", sel.Text, sel.Count, s.Cluster.Nodes)
+	}
+	return nil
+}
+
+func countSteps(steps []Step) int {
+	n := 0
+	for _, st := range steps {
+		if st.Repeat > 0 {
+			n += st.Repeat * countSteps(st.Steps)
+		} else {
+			n++
+		}
+		if n > MaxSteps {
+			return n
+		}
+	}
+	return n
+}
+
+// Timeline returns the fault steps with repeat groups unrolled, in order.
+func (s *Scenario) Timeline() []Step {
+	var out []Step
+	var walk func([]Step)
+	walk = func(steps []Step) {
+		for _, st := range steps {
+			if st.Repeat == 0 {
+				out = append(out, st)
+				continue
+			}
+			for i := 0; i < st.Repeat; i++ {
+				walk(st.Steps)
+			}
+		}
+	}
+	walk(s.Faults)
+	return out
+}

@@ -1,0 +1,103 @@
+package sim
+
+import (
+	"math"
+	"math/bits"
+	"math/rand/v2"
+)
+
+// Rand is one seeded random stream. The zero value is usable but every stream
+// of a trial should be seeded with [Rand.Seed] from a derived seed, so that
+// draws for one purpose never shift the draws for another.
+type Rand struct {
+	pcg rand.PCG
+}
+
+// NewRand returns a stream seeded with seed.
+func NewRand(seed uint64) *Rand {
+	r := &Rand{}
+	r.Seed(seed)
+	return r
+}
+
+// Seed resets the stream to the start of the sequence for seed.
+func (r *Rand) Seed(seed uint64) {
+	r.pcg.Seed(seed, mix64(seed^0x9e3779b97f4a7c15))
+}
+
+// Uint64 returns 64 uniformly random bits.
+func (r *Rand) Uint64() uint64 { return r.pcg.Uint64() }
+
+// Float64 returns a uniform value in [0, 1) with 53 random bits.
+func (r *Rand) Float64() float64 {
+	return float64(r.pcg.Uint64()>>11) * 0x1p-53
+}
+
+// Int63n returns a uniform value in [0, n). It panics if n <= 0.
+func (r *Rand) Int63n(n int64) int64 {
+	if n <= 0 {
+		panic("sim: Int63n with n <= 0")
+	}
+	// Lemire's multiply-and-reject: unbiased, usually one draw.
+	un := uint64(n)
+	hi, lo := bits.Mul64(r.pcg.Uint64(), un)
+	if lo < un {
+		thresh := -un % un
+		for lo < thresh {
+			hi, lo = bits.Mul64(r.pcg.Uint64(), un)
+		}
+	}
+	return int64(hi)
+}
+
+// Intn returns a uniform value in [0, n). It panics if n <= 0.
+func (r *Rand) Intn(n int) int { return int(r.Int63n(int64(n))) }
+
+// Chance reports true with probability p, always consuming one draw so that
+// the stream stays aligned whatever p is.
+func (r *Rand) Chance(p float64) bool {
+	return r.Float64() < p
+}
+
+// Normal returns a standard normal deviate (Box–Muller, two draws).
+func (r *Rand) Normal() float64 {
+	u1 := 1 - r.Float64() // (0, 1]: log is finite
+	u2 := r.Float64()
+	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
+}
+
+// Exp returns an exponential deviate with mean 1 (one draw).
+func (r *Rand) Exp() float64 {
+	return -math.Log(1 - r.Float64())
+}
+
+// Derive returns the seed of an independent sub-stream of seed, named by
+// purpose and index. It is a pure function: the same inputs always name the
+// same stream.
+func Derive(seed uint64, purpose Purpose, index int) uint64 {
+	return mix64(seed ^ mix64(uint64(purpose)<<32^uint64(uint32(index))^0x5bd1e9955bd1e995))
+}
+
+// Purpose names what a random stream is for.
+type Purpose uint32
+
+// The streams of one trial.
+const (
+	PurposeNode    Purpose = iota + 1 // a node's election timeouts (index: node)
+	PurposeNetwork                    // latency, loss and duplication draws
+	PurposeFaults                     // random fault times and random node choices
+	PurposeStart                      // start times of nodes (index: node)
+	PurposeSwarm                      // a trial's configuration, when drawn from its seed
+)
+
+// mix64 is SplitMix64's finaliser: a bijective scramble of 64 bits.
+func mix64(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// Mix returns a well-scrambled 64-bit value of x; it is how trial seeds are
+// derived from a scenario seed and a trial index.
+func Mix(x uint64) uint64 { return mix64(x) }

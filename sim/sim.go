@@ -1,0 +1,381 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// EventKind says what an [Event] is.
+type EventKind uint8
+
+// The events [Sim.Next] returns.
+const (
+	Deliver EventKind = iota // a message arrived at Node from From; see [Sim.Message]
+	Timeout                  // timer Timer of Node fired
+	Call                     // a call scheduled with [Sim.At] came due
+	Drop                     // a message in flight was dropped on arrival; see [Sim.Message]
+	Resume                   // the pause of Node ended; its backlog follows
+)
+
+var eventNames = [...]string{Deliver: "deliver", Timeout: "timeout", Call: "call", Drop: "drop", Resume: "resume"}
+
+func (k EventKind) String() string { return eventNames[k] }
+
+// Event is one thing that happened at [Sim.Now].
+type Event struct {
+	Kind   EventKind
+	Node   int        // the node it happened to (a message's receiver)
+	From   int        // Deliver, Drop: the sender
+	Timer  int        // Timeout: which of the node's timers
+	Call   int        // Call: the id given to [Sim.At]
+	Reason DropReason // Drop: why
+}
+
+// Sent is what became of one [Sim.Send].
+type Sent struct {
+	Copies int        // 0 when dropped at once, 2 when duplicated
+	Reason DropReason // why it was dropped, when Copies is 0
+	Arrive [2]Time    // arrival time of each copy
+}
+
+// Time is virtual time: nanoseconds since the start of the trial.
+type Time = time.Duration
+
+// Sim is one trial's simulated world: a clock, an event queue, timers for
+// each node, the network and each node's fault state. M is the message type;
+// messages are stored by value in a slab so that sending one allocates
+// nothing in steady state.
+type Sim[M any] struct {
+	now     Time
+	seq     uint64
+	queue   eventQueue
+	timers  timerHeap
+	perNode int // timers per node
+
+	// Net is the network; configure it after [Sim.Reset].
+	Net Network
+
+	slots []M
+	free  []int32
+	held  int32 // slot of the message returned last, released on the next call to Next
+
+	nodes   []nodeState
+	ready   []event // due now, ahead of the queue: a resumed node's backlog
+	readyAt int
+
+	events uint64
+}
+
+// nodeState is what the simulator knows of a node: whether it runs, and its
+// clock.
+type nodeState struct {
+	crashed  bool
+	paused   bool
+	pauseEnd Time
+	rate     float64 // local clock speed: 1.1 runs 10% fast
+	lbase    Time    // local time at gbase
+	gbase    Time
+	backlog  []event // deliveries held while paused, in arrival order
+	expired  uint64  // timers that came due while paused (bit per timer)
+}
+
+// New returns a simulator for nodes nodes with timersPerNode timers each
+// (at most 64), already reset with seed 0.
+func New[M any](nodes, timersPerNode int) *Sim[M] {
+	s := &Sim[M]{}
+	s.Reset(nodes, timersPerNode, 0)
+	return s
+}
+
+// Reset empties the simulator and sets it up for a new trial, keeping the
+// storage it has grown. seed seeds the network's random stream.
+func (s *Sim[M]) Reset(nodes, timersPerNode int, seed uint64) {
+	if timersPerNode > 64 || timersPerNode < 1 {
+		panic(fmt.Sprintf("sim: %d timers per node, want 1..64", timersPerNode))
+	}
+	s.now, s.seq, s.events = 0, 0, 0
+	s.queue = s.queue[:0]
+	s.perNode = timersPerNode
+	s.timers.reset(nodes * timersPerNode)
+	s.Net.reset(nodes, seed)
+	s.slots = s.slots[:0]
+	s.free = s.free[:0]
+	s.held = -1
+	if cap(s.nodes) < nodes {
+		s.nodes = make([]nodeState, nodes)
+	}
+	s.nodes = s.nodes[:nodes]
+	for i := range s.nodes {
+		s.nodes[i] = nodeState{rate: 1, backlog: s.nodes[i].backlog[:0]}
+	}
+	s.ready = s.ready[:0]
+	s.readyAt = 0
+}
+
+// Now returns the current virtual time.
+func (s *Sim[M]) Now() Time { return s.now }
+
+// Events returns how many events Next has returned since Reset.
+func (s *Sim[M]) Events() uint64 { return s.events }
+
+// InFlight returns how many messages are on the wire or held for a paused node.
+func (s *Sim[M]) InFlight() int { return len(s.slots) - len(s.free) }
+
+// Nodes returns the number of nodes.
+func (s *Sim[M]) Nodes() int { return len(s.nodes) }
+
+// Send puts a copy of m on the wire from → to, subject to the network.
+func (s *Sim[M]) Send(from, to int, m *M) Sent {
+	nw := &s.Net
+	if nw.Blocked(from, to) {
+		return Sent{Reason: Partitioned}
+	}
+	l := nw.Link(from, to)
+	lost := nw.rng.Chance(l.Loss)
+	dup := l.Dup > 0 && nw.rng.Chance(l.Dup)
+	lat := l.Latency.Sample(&nw.rng)
+	if lost {
+		return Sent{Reason: Lost}
+	}
+	r := Sent{Copies: 1}
+	r.Arrive[0] = s.enqueue(from, to, m, lat)
+	if dup {
+		r.Copies = 2
+		r.Arrive[1] = s.enqueue(from, to, m, l.Latency.Sample(&nw.rng))
+	}
+	return r
+}
+
+func (s *Sim[M]) enqueue(from, to int, m *M, lat Time) Time {
+	at := s.now + lat
+	if s.Net.fifo {
+		i := from*s.Net.n + to
+		at = max(at, s.Net.arrival[i])
+		s.Net.arrival[i] = at
+	}
+	var slot int32
+	if n := len(s.free); n > 0 {
+		slot = s.free[n-1]
+		s.free = s.free[:n-1]
+		s.slots[slot] = *m
+	} else {
+		slot = int32(len(s.slots))
+		s.slots = append(s.slots, *m)
+	}
+	s.push(event{at: at, kind: evDeliver, ref: slot, node: int32(to), from: int32(from)})
+	return at
+}
+
+func (s *Sim[M]) push(e event) {
+	e.seq = s.seq
+	s.seq++
+	s.queue.push(e)
+}
+
+// Message returns the message of the last Deliver or Drop event. It stays
+// valid until the next call to Next.
+func (s *Sim[M]) Message() *M { return &s.slots[s.held] }
+
+// At schedules a Call event with id call at time t (or now, if t is past).
+func (s *Sim[M]) At(t Time, call int) {
+	s.push(event{at: max(t, s.now), kind: evCall, ref: int32(call), node: -1, from: -1})
+}
+
+// LocalNow returns node's own clock, which drifts from virtual time when its
+// rate is not 1.
+func (s *Sim[M]) LocalNow(node int) Time {
+	ns := &s.nodes[node]
+	if ns.rate == 1 {
+		return ns.lbase + (s.now - ns.gbase)
+	}
+	return ns.lbase + Time(float64(s.now-ns.gbase)*ns.rate)
+}
+
+// SetTimer arms timer k of node to fire when the node's own clock reads
+// localDue (at once, if that is past). Arming an armed timer moves it.
+func (s *Sim[M]) SetTimer(node, k int, localDue Time) {
+	ns := &s.nodes[node]
+	ns.expired &^= 1 << k
+	wait := localDue - s.LocalNow(node)
+	if ns.rate != 1 {
+		wait = Time(math.Ceil(float64(wait) / ns.rate))
+	}
+	due := s.now + max(wait, 0)
+	s.timers.set(int32(node*s.perNode+k), due, s.seq)
+	s.seq++
+}
+
+// StopTimer disarms timer k of node.
+func (s *Sim[M]) StopTimer(node, k int) {
+	s.nodes[node].expired &^= 1 << k
+	s.timers.stop(int32(node*s.perNode + k))
+}
+
+// TimerArmed reports whether timer k of node is armed.
+func (s *Sim[M]) TimerArmed(node, k int) bool {
+	return s.timers.armed(int32(node*s.perNode+k)) || s.nodes[node].expired&(1<<k) != 0
+}
+
+// Crash stops node at once: its timers stop, messages held for it are lost,
+// and messages that reach it while it is down are dropped.
+func (s *Sim[M]) Crash(node int) {
+	ns := &s.nodes[node]
+	ns.crashed, ns.paused, ns.expired = true, false, 0
+	for _, e := range ns.backlog {
+		s.free = append(s.free, e.ref)
+	}
+	ns.backlog = ns.backlog[:0]
+	for k := 0; k < s.perNode; k++ {
+		s.timers.stop(int32(node*s.perNode + k))
+	}
+}
+
+// Restart brings a crashed node back; the driver restarts what runs on it.
+func (s *Sim[M]) Restart(node int) { s.nodes[node].crashed = false }
+
+// Crashed reports whether node is down.
+func (s *Sim[M]) Crashed(node int) bool { return s.nodes[node].crashed }
+
+// Pause freezes node for d: it handles nothing, messages for it wait, and
+// timers that come due wait. When the pause ends the node handles its
+// backlog in arrival order, then the timers that came due. Pausing a paused
+// node extends the pause; pausing a crashed node does nothing.
+func (s *Sim[M]) Pause(node int, d Time) {
+	ns := &s.nodes[node]
+	if ns.crashed {
+		return
+	}
+	end := s.now + d
+	if ns.paused && end <= ns.pauseEnd {
+		return
+	}
+	ns.paused, ns.pauseEnd = true, end
+	s.push(event{at: end, kind: evResume, node: int32(node), from: -1})
+}
+
+// Paused reports whether node is paused.
+func (s *Sim[M]) Paused(node int) bool { return s.nodes[node].paused }
+
+// SetRate makes node's clock run at rate times virtual time from now on
+// (1.1: 10% fast). Armed timers keep the local time they are due at.
+func (s *Sim[M]) SetRate(node int, rate float64) {
+	if !(rate > 0) || math.IsInf(rate, 0) {
+		panic(fmt.Sprintf("sim: clock rate %v of n%d is not positive", rate, node+1))
+	}
+	ns := &s.nodes[node]
+	local := s.LocalNow(node)
+	var due [64]Time
+	armed := uint64(0)
+	for k := 0; k < s.perNode; k++ {
+		id := int32(node*s.perNode + k)
+		if s.timers.armed(id) {
+			due[k] = local + s.localSpan(ns, s.timers.due[id]-s.now)
+			armed |= 1 << k
+		}
+	}
+	ns.lbase, ns.gbase, ns.rate = local, s.now, rate
+	for k := 0; k < s.perNode; k++ {
+		if armed&(1<<k) != 0 {
+			s.SetTimer(node, k, due[k])
+		}
+	}
+}
+
+// Rate returns node's clock rate.
+func (s *Sim[M]) Rate(node int) float64 { return s.nodes[node].rate }
+
+func (s *Sim[M]) localSpan(ns *nodeState, d Time) Time {
+	if ns.rate == 1 {
+		return d
+	}
+	return Time(float64(d) * ns.rate)
+}
+
+// Next advances the clock to the next event and returns it, or false when
+// nothing is left to happen.
+func (s *Sim[M]) Next() (Event, bool) {
+	if s.held >= 0 {
+		s.free = append(s.free, s.held)
+		s.held = -1
+	}
+	for {
+		var e event
+		switch {
+		case s.readyAt < len(s.ready):
+			e = s.ready[s.readyAt]
+			s.readyAt++
+			if s.readyAt == len(s.ready) {
+				s.ready, s.readyAt = s.ready[:0], 0
+			}
+		default:
+			t := s.timers.top()
+			if t >= 0 && (len(s.queue) == 0 || s.timers.due[t] < s.queue[0].at ||
+				s.timers.due[t] == s.queue[0].at && s.timers.seq[t] < s.queue[0].seq) {
+				s.now = s.timers.due[t]
+				s.timers.stop(t)
+				node, k := int(t)/s.perNode, int(t)%s.perNode
+				if ns := &s.nodes[node]; ns.paused {
+					ns.expired |= 1 << k
+					continue
+				}
+				s.events++
+				return Event{Kind: Timeout, Node: node, Timer: k}, true
+			}
+			if len(s.queue) == 0 {
+				return Event{}, false
+			}
+			e = s.queue.pop()
+			s.now = e.at
+		}
+		if ev, ok := s.dispatch(e); ok {
+			s.events++
+			return ev, true
+		}
+	}
+}
+
+// dispatch turns a due event into what the driver sees, or holds it back.
+func (s *Sim[M]) dispatch(e event) (Event, bool) {
+	node := int(e.node)
+	switch e.kind {
+	case evCall:
+		return Event{Kind: Call, Node: -1, Call: int(e.ref)}, true
+	case evResume:
+		ns := &s.nodes[node]
+		if !ns.paused || ns.pauseEnd != s.now {
+			return Event{}, false // superseded by a longer pause, or crashed meanwhile
+		}
+		ns.paused = false
+		s.ready = append(s.ready, ns.backlog...)
+		ns.backlog = ns.backlog[:0]
+		for k := 0; k < s.perNode; k++ {
+			if ns.expired&(1<<k) != 0 {
+				s.ready = append(s.ready, event{kind: evTimer, node: e.node, ref: int32(k)})
+			}
+		}
+		return Event{Kind: Resume, Node: node}, true
+	case evTimer:
+		ns := &s.nodes[node]
+		k := int(e.ref)
+		if ns.expired&(1<<k) == 0 {
+			return Event{}, false // re-armed or stopped while the backlog was handled
+		}
+		ns.expired &^= 1 << k
+		return Event{Kind: Timeout, Node: node, Timer: k}, true
+	}
+	// evDeliver
+	ns := &s.nodes[node]
+	ev := Event{Kind: Deliver, Node: node, From: int(e.from)}
+	switch {
+	case ns.crashed:
+		ev.Kind, ev.Reason = Drop, Crashed
+	case s.Net.Blocked(int(e.from), node):
+		ev.Kind, ev.Reason = Drop, Partitioned
+	case ns.paused:
+		ns.backlog = append(ns.backlog, e)
+		return Event{}, false
+	}
+	s.held = e.ref
+	return ev, true
+}
