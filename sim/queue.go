@@ -2,73 +2,91 @@ package sim
 
 import "time"
 
-// eventKind says what a queued event does when it comes due.
+// eventKind says what a queued record does when it comes due.
 type eventKind uint8
 
 const (
-	evDeliver eventKind = iota // deliver message slot ref from node from to node
+	evDeliver eventKind = iota // deliver the record's message from node from to node
 	evCall                     // hand call id ref to the driver
 	evResume                   // end the pause of node
 	evTimer                    // fire timer ref of node, if it came due while paused
 )
 
-// event is one entry of the queue. Events are ordered by (at, seq): seq is
-// the order in which they were scheduled, so ties never depend on anything
-// but the order of the caller's own calls.
-type event struct {
-	at   time.Duration
-	seq  uint64
-	ref  int32
+// record is what a queued event carries; records live in a slab and the
+// queue holds only their time and a packed (sequence, slot) key.
+type record[M any] struct {
+	kind eventKind
 	node int32
 	from int32
-	kind eventKind
+	ref  int32
+	msg  M
 }
 
-func (e *event) before(f *event) bool {
-	return e.at < f.at || e.at == f.at && e.seq < f.seq
+// entry is one element of the event queue: 16 bytes. Entries are ordered by
+// (at, key), and key is seq<<slotBits | slot, so ties in time fall to the
+// order in which events were scheduled, never to anything else.
+type entry struct {
+	at  time.Duration
+	key uint64
 }
 
-// eventQueue is a binary min-heap of events, stored by value so that pushing
-// and popping allocate nothing once the slice has grown.
-type eventQueue []event
+// slotBits bounds the records in flight at once (16M) and leaves 40 bits of
+// scheduling sequence, a trillion events per trial.
+const (
+	slotBits = 24
+	slotMask = 1<<slotBits - 1
+)
 
-func (q *eventQueue) push(e event) {
+func (e *entry) before(f *entry) bool {
+	return e.at < f.at || e.at == f.at && e.key < f.key
+}
+
+// eventQueue is a 4-ary min-heap of entries. Four children per node make
+// the heap half as deep as a binary one, and the sift loops move a hole
+// instead of swapping, so each level costs one copy.
+type eventQueue []entry
+
+func (q *eventQueue) push(e entry) {
 	h := append(*q, e)
 	i := len(h) - 1
 	for i > 0 {
-		p := (i - 1) / 2
-		if !h[i].before(&h[p]) {
+		p := (i - 1) / 4
+		if !e.before(&h[p]) {
 			break
 		}
-		h[i], h[p] = h[p], h[i]
+		h[i] = h[p]
 		i = p
 	}
+	h[i] = e
 	*q = h
 }
 
-// pop removes and returns the earliest event. The queue must not be empty.
-func (q *eventQueue) pop() event {
+// pop removes and returns the earliest entry. The queue must not be empty.
+func (q *eventQueue) pop() entry {
 	h := *q
 	top := h[0]
 	n := len(h) - 1
 	last := h[n]
 	h = h[:n]
-	if n > 0 {
-		i := 0
-		for {
-			c := 2*i + 1
-			if c >= n {
-				break
-			}
-			if c+1 < n && h[c+1].before(&h[c]) {
-				c++
-			}
-			if !h[c].before(&last) {
-				break
-			}
-			h[i] = h[c]
-			i = c
+	i := 0
+	for {
+		c := 4*i + 1
+		if c >= n {
+			break
 		}
+		m := c
+		for j, end := c+1, min(c+4, n); j < end; j++ {
+			if h[j].before(&h[m]) {
+				m = j
+			}
+		}
+		if !h[m].before(&last) {
+			break
+		}
+		h[i] = h[m]
+		i = m
+	}
+	if n > 0 {
 		h[i] = last
 	}
 	*q = h
@@ -76,18 +94,28 @@ func (q *eventQueue) pop() event {
 }
 
 // timerHeap is an indexed min-heap of timers: each timer has a fixed id and
-// knows its place in the heap, so that re-arming or stopping one is a fix-up
-// in place rather than a new event plus a stale one left behind.
+// knows its place in the heap, so re-arming or stopping one never leaves a
+// stale event behind. Updates are lazy where that is safe: the heap is
+// ordered by each timer's key, a lower bound of its true (due, seq); moving
+// a timer later (the common case: a follower's election timer reset by each
+// heartbeat) or stopping it only records the truth, and top repairs the
+// root when it finds it stale.
 type timerHeap struct {
-	due  []time.Duration // by timer id
-	seq  []uint64        // by timer id
-	pos  []int32         // by timer id: index in heap, or -1 when stopped
+	due  []time.Duration // by timer id: when it fires
+	seq  []uint64        // by timer id: scheduling sequence, for ties
+	key  []time.Duration // by timer id: the due time the heap is ordered by (<= due)
+	kseq []uint64        // by timer id: the sequence the heap is ordered by
+	on   []bool          // by timer id: armed
+	pos  []int32         // by timer id: index in heap, or -1
 	heap []int32         // timer ids
 }
 
 func (t *timerHeap) reset(n int) {
 	t.due = resize(t.due, n)
 	t.seq = resize(t.seq, n)
+	t.key = resize(t.key, n)
+	t.kseq = resize(t.kseq, n)
+	t.on = resize(t.on, n)
 	t.pos = resize(t.pos, n)
 	for i := range t.pos {
 		t.pos[i] = -1
@@ -96,52 +124,66 @@ func (t *timerHeap) reset(n int) {
 }
 
 func (t *timerHeap) less(a, b int32) bool {
-	return t.due[a] < t.due[b] || t.due[a] == t.due[b] && t.seq[a] < t.seq[b]
+	return t.key[a] < t.key[b] || t.key[a] == t.key[b] && t.kseq[a] < t.kseq[b]
 }
 
-func (t *timerHeap) armed(id int32) bool { return t.pos[id] >= 0 }
+func (t *timerHeap) armed(id int32) bool { return t.on[id] }
 
 // set arms timer id for (due, seq), moving it if it is already armed.
 func (t *timerHeap) set(id int32, due time.Duration, seq uint64) {
-	t.due[id], t.seq[id] = due, seq
+	t.due[id], t.seq[id], t.on[id] = due, seq, true
 	i := t.pos[id]
+	if i >= 0 && (due > t.key[id] || due == t.key[id] && seq > t.kseq[id]) {
+		return // later than its key: the heap stays valid
+	}
+	t.key[id], t.kseq[id] = due, seq
 	if i < 0 {
 		i = int32(len(t.heap))
 		t.heap = append(t.heap, id)
 		t.pos[id] = i
-		t.up(i)
-		return
 	}
-	if !t.down(i) {
-		t.up(i)
-	}
+	t.up(i)
 }
 
-// stop disarms timer id; stopping a stopped timer does nothing.
-func (t *timerHeap) stop(id int32) {
-	i := t.pos[id]
-	if i < 0 {
-		return
-	}
-	n := int32(len(t.heap)) - 1
-	if i != n {
-		t.swap(i, n)
-	}
-	t.heap = t.heap[:n]
-	t.pos[id] = -1
-	if i != n {
-		if !t.down(i) {
-			t.up(i)
+// stop disarms timer id; stopping a stopped timer does nothing. The timer
+// leaves the heap when it reaches the top.
+func (t *timerHeap) stop(id int32) { t.on[id] = false }
+
+// top returns the earliest armed timer, or -1, first removing stopped
+// timers and re-keying moved ones that have reached the root.
+func (t *timerHeap) top() int32 {
+	for len(t.heap) > 0 {
+		id := t.heap[0]
+		switch {
+		case !t.on[id]:
+			t.removeRoot()
+		case t.key[id] != t.due[id] || t.kseq[id] != t.seq[id]:
+			t.key[id], t.kseq[id] = t.due[id], t.seq[id]
+			t.down(0)
+		default:
+			return id
 		}
 	}
+	return -1
 }
 
-// top returns the earliest armed timer, or -1.
-func (t *timerHeap) top() int32 {
-	if len(t.heap) == 0 {
-		return -1
+// pop removes the timer top returned last and disarms it.
+func (t *timerHeap) pop(id int32) {
+	t.on[id] = false
+	t.removeRoot()
+}
+
+func (t *timerHeap) removeRoot() {
+	t.pos[t.heap[0]] = -1
+	n := int32(len(t.heap)) - 1
+	if n > 0 {
+		t.heap[0] = t.heap[n]
+		t.pos[t.heap[0]] = 0
 	}
-	return t.heap[0]
+	t.heap = t.heap[:n]
+	if n > 1 {
+		t.down(0)
+	}
 }
 
 func (t *timerHeap) swap(i, j int32) {
@@ -162,25 +204,22 @@ func (t *timerHeap) up(i int32) {
 	}
 }
 
-// down sifts i towards the leaves and reports whether it moved.
-func (t *timerHeap) down(i int32) bool {
-	start := i
+func (t *timerHeap) down(i int32) {
 	n := int32(len(t.heap))
 	for {
 		c := 2*i + 1
 		if c >= n {
-			break
+			return
 		}
 		if c+1 < n && t.less(t.heap[c+1], t.heap[c]) {
 			c++
 		}
 		if !t.less(t.heap[c], t.heap[i]) {
-			break
+			return
 		}
 		t.swap(i, c)
 		i = c
 	}
-	return i > start
 }
 
 // resize returns s with length n and every element zero, reusing its storage

@@ -11,13 +11,13 @@ import (
 func TestEventQueueOrder(t *testing.T) {
 	r := NewRand(1)
 	var q eventQueue
-	var want []event
+	var want []entry
 	for i := 0; i < 5000; i++ {
-		e := event{at: time.Duration(r.Intn(50)), seq: uint64(i), ref: int32(i)}
+		e := entry{at: time.Duration(r.Intn(50)), key: uint64(i)<<slotBits | uint64(i%7)}
 		q.push(e)
 		want = append(want, e)
 		if r.Intn(3) == 0 { // interleave pops with pushes
-			slices.SortStableFunc(want, func(a, b event) int { return int(a.at - b.at) })
+			slices.SortStableFunc(want, func(a, b entry) int { return int(a.at - b.at) })
 			got := q.pop()
 			if got != want[0] {
 				t.Fatalf("pop %d: got %+v, want %+v", i, got, want[0])
@@ -25,7 +25,7 @@ func TestEventQueueOrder(t *testing.T) {
 			want = want[1:]
 		}
 	}
-	slices.SortStableFunc(want, func(a, b event) int { return int(a.at - b.at) })
+	slices.SortStableFunc(want, func(a, b entry) int { return int(a.at - b.at) })
 	for i, w := range want {
 		if got := q.pop(); got != w {
 			t.Fatalf("drain %d: got %+v, want %+v", i, got, w)

@@ -56,12 +56,13 @@ type Sim[M any] struct {
 	// Net is the network; configure it after [Sim.Reset].
 	Net Network
 
-	slots []M
-	free  []int32
-	held  int32 // slot of the message returned last, released on the next call to Next
+	recs []record[M] // the slab of queued records, by slot
+	free []int32     // free slots
+	held int32       // slot of the message returned last, released on the next call to Next
+	ev   Event       // what Next returned last
 
 	nodes   []nodeState
-	ready   []event // due now, ahead of the queue: a resumed node's backlog
+	ready   []int32 // slots due now, ahead of the queue: a resumed node's backlog
 	readyAt int
 
 	events uint64
@@ -76,7 +77,7 @@ type nodeState struct {
 	rate     float64 // local clock speed: 1.1 runs 10% fast
 	lbase    Time    // local time at gbase
 	gbase    Time
-	backlog  []event // deliveries held while paused, in arrival order
+	backlog  []int32 // slots of deliveries held while paused, in arrival order
 	expired  uint64  // timers that came due while paused (bit per timer)
 }
 
@@ -99,7 +100,7 @@ func (s *Sim[M]) Reset(nodes, timersPerNode int, seed uint64) {
 	s.perNode = timersPerNode
 	s.timers.reset(nodes * timersPerNode)
 	s.Net.reset(nodes, seed)
-	s.slots = s.slots[:0]
+	s.recs = s.recs[:0]
 	s.free = s.free[:0]
 	s.held = -1
 	if cap(s.nodes) < nodes {
@@ -120,7 +121,7 @@ func (s *Sim[M]) Now() Time { return s.now }
 func (s *Sim[M]) Events() uint64 { return s.events }
 
 // InFlight returns how many messages are on the wire or held for a paused node.
-func (s *Sim[M]) InFlight() int { return len(s.slots) - len(s.free) }
+func (s *Sim[M]) InFlight() int { return len(s.recs) - len(s.free) }
 
 // Nodes returns the number of nodes.
 func (s *Sim[M]) Nodes() int { return len(s.nodes) }
@@ -154,32 +155,42 @@ func (s *Sim[M]) enqueue(from, to int, m *M, lat Time) Time {
 		at = max(at, s.Net.arrival[i])
 		s.Net.arrival[i] = at
 	}
-	var slot int32
-	if n := len(s.free); n > 0 {
-		slot = s.free[n-1]
-		s.free = s.free[:n-1]
-		s.slots[slot] = *m
-	} else {
-		slot = int32(len(s.slots))
-		s.slots = append(s.slots, *m)
-	}
-	s.push(event{at: at, kind: evDeliver, ref: slot, node: int32(to), from: int32(from)})
+	slot := s.alloc()
+	r := &s.recs[slot]
+	r.kind, r.node, r.from, r.msg = evDeliver, int32(to), int32(from), *m
+	s.push(at, slot)
 	return at
 }
 
-func (s *Sim[M]) push(e event) {
-	e.seq = s.seq
+// alloc returns a free record slot.
+func (s *Sim[M]) alloc() int32 {
+	if n := len(s.free); n > 0 {
+		slot := s.free[n-1]
+		s.free = s.free[:n-1]
+		return slot
+	}
+	if len(s.recs) > slotMask {
+		panic("sim: more than 16M events in flight")
+	}
+	s.recs = append(s.recs, record[M]{})
+	return int32(len(s.recs) - 1)
+}
+
+func (s *Sim[M]) push(at Time, slot int32) {
+	s.queue.push(entry{at: at, key: s.seq<<slotBits | uint64(slot)})
 	s.seq++
-	s.queue.push(e)
 }
 
 // Message returns the message of the last Deliver or Drop event. It stays
 // valid until the next call to Next.
-func (s *Sim[M]) Message() *M { return &s.slots[s.held] }
+func (s *Sim[M]) Message() *M { return &s.recs[s.held].msg }
 
 // At schedules a Call event with id call at time t (or now, if t is past).
 func (s *Sim[M]) At(t Time, call int) {
-	s.push(event{at: max(t, s.now), kind: evCall, ref: int32(call), node: -1, from: -1})
+	slot := s.alloc()
+	r := &s.recs[slot]
+	r.kind, r.node, r.from, r.ref = evCall, -1, -1, int32(call)
+	s.push(max(t, s.now), slot)
 }
 
 // LocalNow returns node's own clock, which drifts from virtual time when its
@@ -222,9 +233,7 @@ func (s *Sim[M]) TimerArmed(node, k int) bool {
 func (s *Sim[M]) Crash(node int) {
 	ns := &s.nodes[node]
 	ns.crashed, ns.paused, ns.expired = true, false, 0
-	for _, e := range ns.backlog {
-		s.free = append(s.free, e.ref)
-	}
+	s.free = append(s.free, ns.backlog...)
 	ns.backlog = ns.backlog[:0]
 	for k := 0; k < s.perNode; k++ {
 		s.timers.stop(int32(node*s.perNode + k))
@@ -251,7 +260,10 @@ func (s *Sim[M]) Pause(node int, d Time) {
 		return
 	}
 	ns.paused, ns.pauseEnd = true, end
-	s.push(event{at: end, kind: evResume, node: int32(node), from: -1})
+	slot := s.alloc()
+	r := &s.recs[slot]
+	r.kind, r.node, r.from = evResume, int32(node), -1
+	s.push(end, slot)
 }
 
 // Paused reports whether node is paused.
@@ -292,90 +304,126 @@ func (s *Sim[M]) localSpan(ns *nodeState, d Time) Time {
 	return Time(float64(d) * ns.rate)
 }
 
-// Next advances the clock to the next event and returns it, or false when
-// nothing is left to happen.
-func (s *Sim[M]) Next() (Event, bool) {
+// Next advances the clock to the next event and returns it, or nil when
+// nothing is left to happen. The event is valid until the next call.
+func (s *Sim[M]) Next() *Event {
 	if s.held >= 0 {
 		s.free = append(s.free, s.held)
 		s.held = -1
 	}
 	for {
-		var e event
-		switch {
-		case s.readyAt < len(s.ready):
-			e = s.ready[s.readyAt]
+		var slot int32
+		if s.readyAt < len(s.ready) {
+			slot = s.ready[s.readyAt]
 			s.readyAt++
 			if s.readyAt == len(s.ready) {
 				s.ready, s.readyAt = s.ready[:0], 0
 			}
-		default:
-			t := s.timers.top()
-			if t >= 0 && (len(s.queue) == 0 || s.timers.due[t] < s.queue[0].at ||
-				s.timers.due[t] == s.queue[0].at && s.timers.seq[t] < s.queue[0].seq) {
-				s.now = s.timers.due[t]
-				s.timers.stop(t)
-				node, k := int(t)/s.perNode, int(t)%s.perNode
-				if ns := &s.nodes[node]; ns.paused {
-					ns.expired |= 1 << k
-					continue
-				}
-				s.events++
-				return Event{Kind: Timeout, Node: node, Timer: k}, true
+		} else if t := s.nextTimer(); t >= 0 {
+			s.now = s.timers.due[t]
+			s.timers.pop(t)
+			node, k := int(t)/s.perNode, int(t)%s.perNode
+			if ns := &s.nodes[node]; ns.paused {
+				ns.expired |= 1 << k
+				continue
 			}
-			if len(s.queue) == 0 {
-				return Event{}, false
-			}
-			e = s.queue.pop()
-			s.now = e.at
-		}
-		if ev, ok := s.dispatch(e); ok {
 			s.events++
-			return ev, true
+			s.ev = Event{Kind: Timeout, Node: node, Timer: k}
+			return &s.ev
+		} else if len(s.queue) > 0 {
+			e := s.queue.pop()
+			s.now = e.at
+			slot = int32(e.key & slotMask)
+		} else {
+			return nil
+		}
+		if s.dispatch(slot) {
+			s.events++
+			return &s.ev
 		}
 	}
 }
 
-// dispatch turns a due event into what the driver sees, or holds it back.
-func (s *Sim[M]) dispatch(e event) (Event, bool) {
-	node := int(e.node)
-	switch e.kind {
+// nextTimer returns the armed timer that is due before the queue's first
+// event, or -1. Timer keys are lower bounds of their due times, so while the
+// queue's first event is earlier than the root's key no timer needs looking
+// at; only a root that would come first is cleaned up (stopped timers
+// dropped, moved ones re-keyed).
+func (s *Sim[M]) nextTimer() int32 {
+	t := &s.timers
+	for len(t.heap) > 0 {
+		id := t.heap[0]
+		if len(s.queue) > 0 {
+			q := &s.queue[0]
+			if q.at < t.key[id] || q.at == t.key[id] && q.key>>slotBits < t.kseq[id] {
+				return -1
+			}
+		}
+		switch {
+		case !t.on[id]:
+			t.removeRoot()
+		case t.key[id] != t.due[id] || t.kseq[id] != t.seq[id]:
+			t.key[id], t.kseq[id] = t.due[id], t.seq[id]
+			t.down(0)
+		default:
+			return id
+		}
+	}
+	return -1
+}
+
+// dispatch turns the due record in slot into s.ev and reports true, or
+// holds it back (a message for a paused node; a superseded resume or
+// timer) and reports false.
+func (s *Sim[M]) dispatch(slot int32) bool {
+	r := &s.recs[slot]
+	node := int(r.node)
+	if r.kind == evDeliver {
+		ns := &s.nodes[node]
+		s.ev = Event{Kind: Deliver, Node: node, From: int(r.from)}
+		switch {
+		case ns.crashed:
+			s.ev.Kind, s.ev.Reason = Drop, Crashed
+		case s.Net.Blocked(int(r.from), node):
+			s.ev.Kind, s.ev.Reason = Drop, Partitioned
+		case ns.paused:
+			ns.backlog = append(ns.backlog, slot)
+			return false
+		}
+		s.held = slot
+		return true
+	}
+	kind, ref := r.kind, int(r.ref)
+	s.free = append(s.free, slot)
+	switch kind {
 	case evCall:
-		return Event{Kind: Call, Node: -1, Call: int(e.ref)}, true
+		s.ev = Event{Kind: Call, Node: -1, Call: ref}
+		return true
 	case evResume:
 		ns := &s.nodes[node]
 		if !ns.paused || ns.pauseEnd != s.now {
-			return Event{}, false // superseded by a longer pause, or crashed meanwhile
+			return false // superseded by a longer pause, or crashed meanwhile
 		}
 		ns.paused = false
 		s.ready = append(s.ready, ns.backlog...)
 		ns.backlog = ns.backlog[:0]
 		for k := 0; k < s.perNode; k++ {
 			if ns.expired&(1<<k) != 0 {
-				s.ready = append(s.ready, event{kind: evTimer, node: e.node, ref: int32(k)})
+				t := s.alloc()
+				tr := &s.recs[t]
+				tr.kind, tr.node, tr.ref = evTimer, int32(node), int32(k)
+				s.ready = append(s.ready, t)
 			}
 		}
-		return Event{Kind: Resume, Node: node}, true
-	case evTimer:
-		ns := &s.nodes[node]
-		k := int(e.ref)
-		if ns.expired&(1<<k) == 0 {
-			return Event{}, false // re-armed or stopped while the backlog was handled
-		}
-		ns.expired &^= 1 << k
-		return Event{Kind: Timeout, Node: node, Timer: k}, true
+		s.ev = Event{Kind: Resume, Node: node}
+		return true
 	}
-	// evDeliver
+	// evTimer
 	ns := &s.nodes[node]
-	ev := Event{Kind: Deliver, Node: node, From: int(e.from)}
-	switch {
-	case ns.crashed:
-		ev.Kind, ev.Reason = Drop, Crashed
-	case s.Net.Blocked(int(e.from), node):
-		ev.Kind, ev.Reason = Drop, Partitioned
-	case ns.paused:
-		ns.backlog = append(ns.backlog, e)
-		return Event{}, false
+	if ns.expired&(1<<ref) == 0 {
+		return false // re-armed or stopped while the backlog was handled
 	}
-	s.held = e.ref
-	return ev, true
+	ns.expired &^= 1 << ref
+	s.ev = Event{Kind: Timeout, Node: node, Timer: ref}
+	return true
 }

@@ -68,6 +68,7 @@ func (r *Runner) applyStep() {
 	if r.plan.Scenario.Measure.From == scenarios.FromFault && !r.res.Started && leader >= 0 && r.removed(leader) {
 		r.startMeasuring(leader, r.nodes[leader].Term())
 	}
+	r.topoDirty = true
 	r.watch()
 	r.step++
 	r.beginStep()
@@ -230,10 +231,10 @@ func (r *Runner) write(a *scenarios.Action, leader int) {
 	r.keep = r.keep[:0]
 	r.keep = append(r.keep, reach...)
 	r.faultNote(fmt.Sprintf("write %d entries at leader %v, reaching %s", a.Entries, raft.ID(leader), names(reach)))
-	r.discard[leader] = true
+	r.scripted = true
 	r.nodes[leader].Propose(r.s.LocalNow(leader), a.Entries)
 	r.afterInput(leader)
-	r.discard[leader] = false
+	r.scripted = false
 }
 
 func (r *Runner) discardKeep(to int) bool {
@@ -319,7 +320,11 @@ func (r *Runner) watch() {
 	if lim <= 0 || r.stop {
 		return
 	}
-	if r.workingLeader() || !r.majorityConnected() {
+	if r.topoDirty {
+		r.topoDirty = false
+		r.majority = r.majorityConnected()
+	}
+	if !r.majority || r.workingLeader() {
 		r.leaderless = false
 		return
 	}

@@ -163,7 +163,7 @@ type Runner struct {
 	cands     []uint16 // by term: nodes that stood as candidate
 	committed []uint64 // by index: the term of the committed entry
 	sends     int
-	discard   []bool // by node: drop what the node sends now (a scripted write)
+	scripted  bool // a scripted write is being sent: messages to nodes not in keep are discarded
 
 	origin      time.Duration
 	originTerm  uint64
@@ -180,6 +180,9 @@ type Runner struct {
 	leaderlessSince time.Duration
 	leaderless      bool
 
+	topoDirty bool // nodes went up or down, or the network changed, since majority was computed
+	majority  bool // some majority of running nodes is connected
+
 	atPending bool  // the current step's call ends its wait for At
 	keep      []int // a scripted write reaches these nodes
 	seen      []bool
@@ -193,7 +196,6 @@ func NewRunner(plan *Plan) *Runner {
 	r := &Runner{plan: plan, s: sim.New[raft.Message](n, int(raft.NumTimers))}
 	r.rands = make([]sim.Rand, n)
 	r.obs = make([]observed, n)
-	r.discard = make([]bool, n)
 	r.hbWaiting = make([]bool, n)
 	c := &plan.Scenario.Cluster
 	for i := range n {
@@ -211,8 +213,8 @@ func (r *Runner) SetTracer(t Tracer) { r.tr = t }
 func (r *Runner) Run(seed uint64) Result {
 	r.setup(seed)
 	for !r.stop {
-		e, ok := r.s.Next()
-		if !ok {
+		e := r.s.Next()
+		if e == nil {
 			break
 		}
 		r.handle(e)
@@ -241,7 +243,7 @@ func (r *Runner) setup(seed uint64) {
 	r.committed = append(r.committed[:0], 0)
 	r.sends = 0
 	r.stale, r.measuring, r.hbLeader, r.endQueued, r.lastLeader = -1, false, -1, false, -1
-	r.leaderless, r.atPending = false, false
+	r.leaderless, r.atPending, r.topoDirty = false, false, true
 	r.ev.Seq = 0
 	for i, node := range r.nodes {
 		r.rands[i].Seed(sim.Derive(seed, sim.PurposeNode, i))
@@ -254,7 +256,6 @@ func (r *Runner) setup(seed uint64) {
 		}
 		node.SetPersistent(c.Term, raft.None, log)
 		r.obs[i] = observed{term: c.Term, vote: raft.None, voteFor: raft.None, timerVersion: node.TimerVersion()}
-		r.discard[i] = false
 		r.s.Crash(i) // down until it starts
 	}
 	r.growTerms(c.Term)
@@ -277,7 +278,7 @@ func (r *Runner) setup(seed uint64) {
 }
 
 // handle reacts to one simulator event.
-func (r *Runner) handle(e sim.Event) {
+func (r *Runner) handle(e *sim.Event) {
 	switch e.Kind {
 	case sim.Deliver:
 		m := r.s.Message()
@@ -310,6 +311,7 @@ func (r *Runner) handle(e sim.Event) {
 		if r.tr != nil {
 			r.emit(Event{Kind: EvResume, Node: e.Node})
 		}
+		r.topoDirty = true
 		r.watch()
 	case sim.Call:
 		r.call(e.Call%callKinds, e.Call/callKinds)
@@ -351,6 +353,7 @@ func (r *Runner) boot(i int, restart bool) {
 	if r.tr != nil {
 		r.emit(Event{Kind: EvStart, Node: i, Role: node.Role(), Term: node.Term()})
 	}
+	r.topoDirty = true
 	r.afterInput(i)
 	r.watch()
 }
@@ -379,15 +382,16 @@ func (r *Runner) afterInput(i int) {
 		node.Commit() != o.commit || node.Truncations() != o.truncations {
 		r.observe(i)
 	}
-	for _, m := range node.Messages() {
-		r.send(i, &m)
+	msgs := node.Messages()
+	for k := range msgs {
+		r.send(i, &msgs[k])
 	}
 }
 
 func (r *Runner) send(from int, m *raft.Message) {
 	to := int(m.To)
 	r.sends++
-	if r.discard[from] && !r.discardKeep(to) {
+	if r.scripted && !r.discardKeep(to) {
 		if r.tr != nil {
 			r.emit(Event{Kind: EvDrop, Node: to, Peer: from, Msg: *m, Reason: sim.Discarded.String()})
 		}
