@@ -21,7 +21,7 @@ import (
 // naming file, line and field. It does not apply defaults for what later
 // overrides may change; call [Scenario.Validate] once overrides are applied.
 func Parse(file string, data []byte) (*Scenario, error) {
-	d := &decoder{s: &Scenario{Source: file}}
+	d := &decoder{s: &Scenario{Source: file, lines: map[string]int{}}}
 	root, err := d.document(data)
 	if err != nil {
 		return nil, err
@@ -61,10 +61,28 @@ func (d *decoder) document(data []byte) (*yaml.Node, error) {
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
 		return nil, d.s.errorf(extra.Line, "", "more than one YAML document; a scenario file holds one")
 	}
+	if alias := findAlias(&root); alias != nil {
+		return nil, d.s.errorf(alias.Line, "", "anchors and aliases (*%s) are not supported: write the value out", alias.Value)
+	}
 	if len(root.Content) != 1 || root.Content[0].Kind != yaml.MappingNode {
 		return nil, d.s.errorf(root.Line, "", "a scenario is a YAML mapping of keys such as cluster, network, faults")
 	}
 	return root.Content[0], nil
+}
+
+// findAlias returns the first alias in the tree under n, or nil. The parsed
+// tree holds each node once, so the walk ends even where an alias would
+// point back at its own anchor.
+func findAlias(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode {
+		return n
+	}
+	for _, c := range n.Content {
+		if a := findAlias(c); a != nil {
+			return a
+		}
+	}
+	return nil
 }
 
 func (d *decoder) fail(n *yaml.Node, field, format string, args ...any) {
@@ -76,7 +94,6 @@ func (d *decoder) fail(n *yaml.Node, field, format string, args ...any) {
 // fields calls handle for each key of mapping n, in the order written,
 // refusing keys not in allowed and keys written twice.
 func (d *decoder) fields(n *yaml.Node, path string, allowed []string, handle func(key string, v *yaml.Node, field string)) {
-	n = resolve(n)
 	if n.Kind != yaml.MappingNode {
 		d.fail(n, path, "want a mapping with keys %s, got %s", strings.Join(allowed, ", "), describe(n))
 		return
@@ -94,7 +111,8 @@ func (d *decoder) fields(n *yaml.Node, path string, allowed []string, handle fun
 			return
 		}
 		seen[k.Value] = k.Line
-		handle(k.Value, resolve(v), field)
+		d.s.lines[field] = k.Line
+		handle(k.Value, v, field)
 	}
 }
 
@@ -103,13 +121,6 @@ func join(path, key string) string {
 		return key
 	}
 	return path + "." + key
-}
-
-func resolve(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
 }
 
 func describe(n *yaml.Node) string {
@@ -306,7 +317,6 @@ const MaxTrials = 1_000_000_000
 
 func (d *decoder) cluster(n *yaml.Node, path string) {
 	c := &d.s.Cluster
-	c.Line = n.Line
 	d.fields(n, path, []string{"nodes", "election_timeout", "heartbeat", "options", "start", "term", "logs"},
 		func(key string, v *yaml.Node, field string) {
 			switch key {
@@ -363,7 +373,7 @@ func (d *decoder) logs(n *yaml.Node, path string) {
 		return
 	}
 	for i := 0; i+1 < len(n.Content) && d.err == nil; i += 2 {
-		k, v := n.Content[i], resolve(n.Content[i+1])
+		k, v := n.Content[i], n.Content[i+1]
 		field := join(path, k.Value)
 		id, ok := parseNodeName(k.Value)
 		if !ok {
@@ -416,7 +426,7 @@ func (d *decoder) network(n *yaml.Node, path string) {
 				nw.FIFO = d.boolean(v, field)
 			case "links":
 				for i, e := range d.list(v, field) {
-					d.link(resolve(e), field+"["+strconv.Itoa(i)+"]")
+					d.link(e, field+"["+strconv.Itoa(i)+"]")
 				}
 			}
 		})
@@ -470,7 +480,7 @@ func (d *decoder) steps(n *yaml.Node, path string, depth int) []Step {
 	}
 	var out []Step
 	for i, e := range d.list(n, path) {
-		out = append(out, d.step(resolve(e), path+"["+strconv.Itoa(i)+"]", depth))
+		out = append(out, d.step(e, path+"["+strconv.Itoa(i)+"]", depth))
 		if d.err != nil {
 			return nil
 		}
@@ -552,7 +562,7 @@ func (d *decoder) action(kind string, n *yaml.Node, path string) Action {
 	case "partition":
 		a.Kind = Partition
 		for i, g := range d.list(n, path) {
-			a.Groups = append(a.Groups, d.selector(resolve(g), path+"["+strconv.Itoa(i)+"]"))
+			a.Groups = append(a.Groups, d.selector(g, path+"["+strconv.Itoa(i)+"]"))
 		}
 		if d.err == nil && len(a.Groups) == 0 {
 			d.fail(n, path, "a partition needs at least one group, such as [[n1, n2], [n3, n4, n5]]")
@@ -629,7 +639,7 @@ func (d *decoder) selector(n *yaml.Node, field string) Selector {
 	if n.Kind == yaml.SequenceNode {
 		var names []string
 		for _, e := range n.Content {
-			v, ok := d.scalar(resolve(e), field, "a node name such as n1")
+			v, ok := d.scalar(e, field, "a node name such as n1")
 			if !ok {
 				return s
 			}
@@ -760,7 +770,7 @@ func (d *decoder) invariants(n *yaml.Node, field string) []Invariant {
 	}
 	out := []Invariant{}
 	for _, e := range d.list(n, field) {
-		v := d.str(resolve(e), field)
+		v := d.str(e, field)
 		i := slices.Index(invariantNames[:], v)
 		if i < 0 {
 			if d.err == nil {

@@ -23,7 +23,11 @@ type Scenario struct {
 	Expect      Expect
 	Trials      int
 	Seed        uint64
+	lines       map[string]int // where each key was written, for errors
 }
+
+// line returns the line where field was written, or 0.
+func (s *Scenario) line(field string) int { return s.lines[field] }
 
 // Cluster is the Raft cluster under test.
 type Cluster struct {
@@ -39,7 +43,6 @@ type Cluster struct {
 	// term of every node, and the terms of some nodes' log entries.
 	Term uint64
 	Logs []NodeLog
-	Line int
 }
 
 // NodeLog is the log a node starts with.

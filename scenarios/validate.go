@@ -44,19 +44,19 @@ func (s *Scenario) Validate() error {
 	c := &s.Cluster
 	switch {
 	case c.Nodes < 1 || c.Nodes > MaxNodes:
-		return s.errorf(c.Line, "cluster.nodes", "%d nodes: want 1 to %d", c.Nodes, MaxNodes)
+		return s.errorf(s.line("cluster.nodes"), "cluster.nodes", "%d nodes: want 1 to %d", c.Nodes, MaxNodes)
 	case c.ElectionTimeout.Min <= 0:
-		return s.errorf(c.Line, "cluster.election_timeout", "the minimum election timeout must be above 0")
+		return s.errorf(s.line("cluster.election_timeout"), "cluster.election_timeout", "the minimum election timeout must be above 0")
 	case c.Heartbeat <= 0:
-		return s.errorf(c.Line, "cluster.heartbeat", "the heartbeat interval must be above 0")
+		return s.errorf(s.line("cluster.heartbeat"), "cluster.heartbeat", "the heartbeat interval must be above 0")
 	case len(c.Start) > 1 && len(c.Start) != c.Nodes:
-		return s.errorf(c.Line, "cluster.start", "%d start times for %d nodes: give one for all or one per node", len(c.Start), c.Nodes)
+		return s.errorf(s.line("cluster.start"), "cluster.start", "%d start times for %d nodes: give one for all or one per node", len(c.Start), c.Nodes)
 	case s.Measure.Limit <= 0:
-		return s.errorf(0, "measure.limit", "a trial needs a limit above 0")
+		return s.errorf(s.line("measure.limit"), "measure.limit", "a trial needs a limit above 0")
 	case s.Expect.NoLeader && s.Expect.LeaderWithin > 0:
-		return s.errorf(0, "expect", "no_leader and leader_within contradict each other")
+		return s.errorf(s.line("expect.no_leader"), "expect.no_leader", "no_leader and leader_within contradict each other")
 	case s.Trials < 1:
-		return s.errorf(0, "trials", "want at least 1 trial")
+		return s.errorf(s.line("trials"), "trials", "want at least 1 trial")
 	}
 	for _, l := range c.Logs {
 		if l.Node >= c.Nodes {
@@ -78,7 +78,7 @@ func (s *Scenario) Validate() error {
 		return err
 	}
 	if n := countSteps(s.Faults); n > MaxSteps {
-		return s.errorf(0, "faults", "%d steps once repeats are unrolled: at most %d", n, MaxSteps)
+		return s.errorf(s.line("faults"), "faults", "%d steps once repeats are unrolled: at most %d", n, MaxSteps)
 	}
 	return nil
 }

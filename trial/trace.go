@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/raft"
-	"github.com/raftsim/raftsim/sim"
 )
 
 // EventKind says what a trace [Event] records.
@@ -128,7 +127,9 @@ func (e *Event) Line() string {
 	case EvDrop:
 		b.WriteString(" " + e.Msg.String() + " reason=" + e.Reason)
 	default:
-		b.WriteString(" " + e.Text)
+		if e.Text != "" {
+			b.WriteString(" " + e.Text)
+		}
 	}
 	return b.String()
 }
@@ -178,5 +179,3 @@ func (t *Tail) Event(e *Event) {
 func (t *Tail) Lines() []string {
 	return append(append([]string(nil), t.lines[t.next:]...), t.lines[:t.next]...)
 }
-
-func dropReason(r sim.DropReason) string { return r.String() }

@@ -305,7 +305,7 @@ func (r *Runner) handle(e *sim.Event) {
 		}
 	case sim.Drop:
 		if r.tr != nil {
-			r.emit(Event{Kind: EvDrop, Node: e.Node, Peer: e.From, Msg: *r.s.Message(), Reason: dropReason(e.Reason)})
+			r.emit(Event{Kind: EvDrop, Node: e.Node, Peer: e.From, Msg: *r.s.Message(), Reason: e.Reason.String()})
 		}
 	case sim.Resume:
 		if r.tr != nil {
@@ -403,7 +403,7 @@ func (r *Runner) send(from int, m *raft.Message) {
 	}
 	if sent.Copies == 0 {
 		r.emit(Event{Kind: EvSend, Node: from, Peer: to, Msg: *m})
-		r.emit(Event{Kind: EvDrop, Node: to, Peer: from, Msg: *m, Reason: dropReason(sent.Reason)})
+		r.emit(Event{Kind: EvDrop, Node: to, Peer: from, Msg: *m, Reason: sent.Reason.String()})
 		return
 	}
 	r.emit(Event{Kind: EvSend, Node: from, Peer: to, Msg: *m, Arrive: sent.Arrive[0]})

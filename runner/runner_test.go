@@ -1,0 +1,123 @@
+package runner
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/stats"
+	"github.com/raftsim/raftsim/trial"
+)
+
+func plan(t *testing.T, name string, edit func(*scenarios.Scenario)) *trial.Plan {
+	t.Helper()
+	s, err := scenarios.Builtin(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(s)
+	}
+	p, err := trial.NewPlan(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// snapshot renders everything an aggregate holds, for comparing runs.
+func snapshot(a *Aggregate) string {
+	sum := func(s *stats.Summary) string {
+		return fmt.Sprint(s.N(), s.Min(), s.Max(), s.Mean(), s.StdDev(), s.Quantile(0.5), s.Quantile(0.9), s.Quantile(0.99))
+	}
+	return fmt.Sprint(a.Trials, a.Started, a.Measured, sum(&a.TimeToLeader), sum(&a.Rounds), sum(&a.Messages),
+		sum(&a.StaleLeader), a.SplitVote, a.SplitVotes, a.OtherLosses, a.Events, a.Failed, a.Failures)
+}
+
+// TestWorkersDoNotMatter: the aggregate is identical at 1, 2 and 8 workers,
+// and when run twice.
+func TestWorkersDoNotMatter(t *testing.T) {
+	for _, name := range []string{"leader-crash", "partition-leader"} {
+		p := plan(t, name, nil)
+		want := snapshot(Run(p, Options{Trials: 700, Seed: 3, Workers: 1}))
+		for _, w := range []int{2, 8, 1} {
+			if got := snapshot(Run(p, Options{Trials: 700, Seed: 3, Workers: w})); got != want {
+				t.Fatalf("%s: %d workers gave\n%s\nwant (1 worker)\n%s", name, w, got, want)
+			}
+		}
+	}
+}
+
+// TestBuiltinScenariosHold runs 10,000 seeded trials of every built-in
+// scenario: no invariant may fail and every expectation must hold.
+func TestBuiltinScenariosHold(t *testing.T) {
+	trials := 10000
+	if testing.Short() {
+		trials = 1000
+	}
+	for _, name := range scenarios.BuiltinNames {
+		t.Run(name, func(t *testing.T) {
+			p := plan(t, name, nil)
+			a := Run(p, Options{Trials: trials, Seed: p.Scenario.Seed})
+			if a.Trials != trials {
+				t.Fatalf("ran %d trials, want %d", a.Trials, trials)
+			}
+			if a.Failed > 0 {
+				f := a.Failures[0]
+				t.Fatalf("%d of %d trials failed; first: trial %d seed %d: %v", a.Failed, trials, f.Trial, f.Seed, f.Failure.String())
+			}
+			if p.Scenario.Expect.NoLeader {
+				if a.Measured != 0 {
+					t.Errorf("%d trials found a leader, want none", a.Measured)
+				}
+				return
+			}
+			if a.Measured != trials {
+				t.Errorf("%d of %d trials found a leader", a.Measured, trials)
+			}
+		})
+	}
+}
+
+// TestAnyClusterSize: a cold start elects one leader with the majority of
+// the whole cluster, for odd and even sizes alike.
+func TestAnyClusterSize(t *testing.T) {
+	for _, tt := range []struct{ nodes, trials int }{{1, 100}, {2, 500}, {3, 2000}, {4, 2000}, {5, 2000}, {6, 2000}, {7, 2000}, {9, 1000}, {1001, 3}} {
+		p := plan(t, "cold-start", func(s *scenarios.Scenario) { s.Cluster.Nodes = tt.nodes })
+		a := Run(p, Options{Trials: tt.trials, Seed: 1})
+		if a.Failed > 0 || a.Measured != tt.trials {
+			t.Errorf("%d nodes: %d failed, %d of %d found a leader; %v", tt.nodes, a.Failed, a.Measured, tt.trials, a.Failures)
+		}
+	}
+}
+
+// TestSeedsChangeResults guards against a seed that is ignored.
+func TestSeedsChangeResults(t *testing.T) {
+	p := plan(t, "cold-start", nil)
+	a := snapshot(Run(p, Options{Trials: 200, Seed: 1}))
+	b := snapshot(Run(p, Options{Trials: 200, Seed: 2}))
+	if a == b {
+		t.Fatal("seeds 1 and 2 gave identical aggregates")
+	}
+}
+
+func TestFailuresSortedAndCapped(t *testing.T) {
+	var a, b Aggregate
+	for i := 0; i < 150; i++ {
+		r := trial.Result{Seed: uint64(i), Failure: &trial.Failure{Kind: "x"}}
+		if i%2 == 0 {
+			a.Add(i, &r)
+		} else {
+			b.Add(i, &r)
+		}
+	}
+	b.Merge(&a)
+	if b.Failed != 150 || len(b.Failures) != MaxListedFailures {
+		t.Fatalf("failed %d listed %d", b.Failed, len(b.Failures))
+	}
+	for i, f := range b.Failures {
+		if f.Trial != i {
+			t.Fatalf("failure %d is trial %d, want sorted by trial", i, f.Trial)
+		}
+	}
+}

@@ -1,0 +1,225 @@
+package scenarios
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/raftsim/raftsim/sim"
+)
+
+func TestBuiltinsParseAndValidate(t *testing.T) {
+	for _, name := range BuiltinNames {
+		s, err := Builtin(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if s.Name != name {
+			t.Errorf("%s: name %q", name, s.Name)
+		}
+		if s.Description == "" {
+			t.Errorf("%s: no description", name)
+		}
+		if err := s.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := Builtin("nope"); err == nil {
+		t.Error("Builtin(nope) succeeded")
+	}
+}
+
+func TestExampleFile(t *testing.T) {
+	s, err := Load("example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Cluster.Nodes != 5 || len(s.Faults) == 0 || len(s.Network.Links) == 0 {
+		t.Errorf("example.yaml lost content: %+v", s)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	s, err := Parse("min.yaml", []byte("name: min\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Cluster.Nodes != 5 || s.Cluster.ElectionTimeout != DefaultElectionTimeout || s.Cluster.Heartbeat != DefaultHeartbeat ||
+		s.Network.Latency != DefaultLatency || s.Trials != 1000 || s.Seed != 1 || len(s.Expect.Invariants) != 4 || s.Measure.Limit != time.Minute {
+		t.Errorf("defaults: %+v", s)
+	}
+}
+
+func TestParseFields(t *testing.T) {
+	src := `
+name: all
+cluster:
+  nodes: 3
+  election_timeout: 100-200ms
+  heartbeat: 20ms
+  options: {prevote: true, check_quorum: true, leader_stickiness: true, reset_timer_on_step_down: true}
+  start: [0s, 10ms, uniform:0-50ms]
+  term: 3
+  logs: {n1: [1, 3], n3: [1]}
+network:
+  latency: exp:1ms,3ms
+  loss: 0.01
+  duplicate: 0.02
+  fifo: true
+  links:
+    - {from: n1, to: all, loss: 0.5}
+faults:
+  - at: 1s
+    after: heartbeat
+    delay: 5ms
+    crash: {nodes: leader, restart_after: 100ms}
+    partition: [[n1], random:1]
+  - repeat: 3
+    steps:
+      - isolate: random:2
+      - {delay: 10ms, heal: true}
+  - {cut: {from: n1, to: [n2, n3]}, pause: {nodes: all, for: 5ms}, drift: {nodes: n2, factor: 0.9}, loss: 0.3, write: {entries: 2, reach: 1}, restart: random}
+measure: {from: fault, until: first-heartbeat, settle: 1s, limit: 30s}
+expect: {invariants: [election-safety, vote-once], leader_within: 2s, one_leader_at_end: true}
+trials: 7
+seed: 0x10
+`
+	s, err := Parse("all.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c := s.Cluster
+	if c.Nodes != 3 || c.ElectionTimeout != (sim.Range{Min: 100 * time.Millisecond, Max: 200 * time.Millisecond}) ||
+		!c.Options.PreVote || !c.Options.CheckQuorum || !c.Options.LeaderStickiness || !c.Options.ResetTimerOnStepDown ||
+		len(c.Start) != 3 || c.Term != 3 || len(c.Logs) != 2 || c.Logs[1].Node != 2 {
+		t.Errorf("cluster: %+v", c)
+	}
+	if s.Network.Loss != 0.01 || s.Network.Dup != 0.02 || !s.Network.FIFO || len(s.Network.Links) != 1 || *s.Network.Links[0].Loss != 0.5 {
+		t.Errorf("network: %+v", s.Network)
+	}
+	if len(s.Faults) != 3 || s.Faults[0].After != AfterHeartbeat || len(s.Faults[0].Actions) != 2 || s.Faults[1].Repeat != 3 {
+		t.Errorf("faults: %+v", s.Faults)
+	}
+	if got := len(s.Timeline()); got != 1+3*2+1 {
+		t.Errorf("timeline has %d steps, want 8", got)
+	}
+	last := s.Faults[2].Actions
+	kinds := []ActionKind{Cut, Pause, Drift, SetLoss, Write, Restart}
+	for i, k := range kinds {
+		if last[i].Kind != k {
+			t.Errorf("action %d is %v, want %v (actions keep their written order)", i, last[i].Kind, k)
+		}
+	}
+	if s.Measure.From != FromFault || s.Measure.Until != UntilFirstHeartbeat || s.Expect.LeaderWithin != 2*time.Second ||
+		len(s.Expect.Invariants) != 2 || s.Trials != 7 || s.Seed != 16 {
+		t.Errorf("measure/expect/trials/seed: %+v %+v %d %d", s.Measure, s.Expect, s.Trials, s.Seed)
+	}
+}
+
+// TestErrors: each bad input names the file, the line and the field.
+func TestErrors(t *testing.T) {
+	tests := []struct {
+		name, src string
+		want      string // the whole location prefix and a part of the message
+	}{
+		{"unknown key", "name: x\nclustr:\n  nodes: 3\n", "bad.yaml:2: clustr: unknown key"},
+		{"nested unknown key", "cluster:\n  nodes: 3\n  nodez: 4\n", "bad.yaml:3: cluster.nodez: unknown key"},
+		{"wrong type", "cluster:\n  nodes: five\n", "bad.yaml:2: cluster.nodes: want a whole number"},
+		{"zero nodes", "cluster:\n  nodes: 0\n", "bad.yaml:2: cluster.nodes: 0 is outside"},
+		{"min above max", "cluster:\n  election_timeout: 300ms-150ms\n", "bad.yaml:2: cluster.election_timeout: range"},
+		{"loss above 1", "network:\n  loss: 1.5\n", "bad.yaml:2: network.loss: probability 1.5 is outside [0, 1]"},
+		{"loss below 0", "network:\n  loss: -0.1\n", "bad.yaml:2: network.loss: probability"},
+		{"bad latency", "network:\n  latency: gamma:1ms\n", "bad.yaml:2: network.latency: unknown distribution"},
+		{"duplicate key", "name: a\nname: b\n", "bad.yaml:2: name: key written twice (first at line 1)"},
+		{"missing node", "cluster:\n  nodes: 3\nfaults:\n  - crash: n7\n", "bad.yaml:4: faults[0].crash: node n7 does not exist (the cluster has 3 nodes)"},
+		{"bad selector", "faults:\n  - crash: boss\n", "bad.yaml:2: faults[0].crash: want a node"},
+		{"unknown action", "faults:\n  - explode: n1\n", "bad.yaml:2: faults[0].explode: unknown key"},
+		{"bad event", "faults:\n  - after: lunch\n", "bad.yaml:2: faults[0].after: unknown event"},
+		{"random too many", "cluster:\n  nodes: 3\nfaults:\n  - crash: random:4\n", "bad.yaml:4: faults[0].crash: random:4 picks 4 nodes of 3"},
+		{"pause without for", "faults:\n  - pause: {nodes: n1}\n", "bad.yaml:2: faults[0].pause: missing for"},
+		{"repeat without steps", "faults:\n  - repeat: 2\n", "bad.yaml:2: faults[0].repeat: repeat needs steps"},
+		{"bad invariant", "expect:\n  invariants: [safety]\n", "bad.yaml:2: expect.invariants: unknown invariant"},
+		{"not yaml", "cluster: [\n", "bad.yaml:1: not valid YAML"},
+		{"empty", "", "bad.yaml: the file is empty"},
+		{"two documents", "name: a\n---\nname: b\n", "bad.yaml:2: more than one YAML document"},
+		{"not a mapping", "- a\n- b\n", "bad.yaml:1: a scenario is a YAML mapping"},
+		{"log newer than term", "cluster:\n  logs: {n1: [1, 2]}\n", "bad.yaml:2: cluster.logs.n1: an entry of term 2 is newer"},
+		{"log of missing node", "cluster:\n  nodes: 2\n  term: 1\n  logs:\n    n4: [1]\n", "bad.yaml:5: cluster.logs.n4: node n4 does not exist"},
+		{"start count", "cluster:\n  nodes: 3\n  start: [0s, 1s]\n", "bad.yaml:3: cluster.start: 2 start times for 3 nodes"},
+		{"contradiction", "expect:\n  no_leader: true\n  leader_within: 1s\n", "bad.yaml:2: expect.no_leader: no_leader and leader_within contradict"},
+		{"negative trials", "trials: -3\n", "bad.yaml:1: trials: -3 is outside"},
+		{"bad seed", "seed: abc\n", "bad.yaml:1: seed: want a seed"},
+		{"heal false", "faults:\n  - heal: false\n", "bad.yaml:2: faults[0].heal: heal: false does nothing"},
+		{"write reach", "cluster:\n  nodes: 3\nfaults:\n  - write: {reach: 5}\n", "bad.yaml:4: write.reach: reach 5 is more than the 2 followers"},
+		{"link selector", "network:\n  links:\n    - {from: leader, to: n2}\n", "bad.yaml:3: network.links[0].from: links are fixed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Parse("bad.yaml", []byte(tt.src))
+			if err == nil {
+				err = s.Validate()
+			}
+			if err == nil {
+				t.Fatalf("no error, want %q", tt.want)
+			}
+			var se *Error
+			if !errors.As(err, &se) {
+				t.Fatalf("error %T %v is not a *scenarios.Error", err, err)
+			}
+			if !strings.HasPrefix(err.Error(), tt.want) && !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got  %q\nwant %q", err.Error(), tt.want)
+			}
+			loc := strings.SplitN(tt.want, ": ", 2)[0]
+			if !strings.HasPrefix(err.Error(), loc) {
+				t.Fatalf("got %q, want it to start with %q", err.Error(), loc)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load("no/such/file.yaml")
+	var se *Error
+	if !errors.As(err, &se) || !strings.HasPrefix(err.Error(), "no/such/file.yaml: cannot read") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// FuzzScenario feeds the parser arbitrary bytes: it must return a scenario
+// that validates or a located *Error, and never panic.
+func FuzzScenario(f *testing.F) {
+	for _, name := range BuiltinNames {
+		data, err := BuiltinYAML(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("cluster: {nodes: 3}\nfaults:\n  - repeat: 2\n    steps: [{isolate: leader}, {heal: true}]\n"))
+	f.Add([]byte("network:\n  latency: lognormal:7ms,2ms\n  links: [{from: n1, to: n2, both: true}]\n"))
+	f.Add([]byte("a: &x [1, *x]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse("fuzz.yaml", data)
+		if err == nil {
+			err = s.Validate()
+		}
+		if err == nil {
+			_ = s.Timeline()
+			return
+		}
+		var se *Error
+		if !errors.As(err, &se) {
+			t.Fatalf("error %T is not a *scenarios.Error: %v", err, err)
+		}
+		if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}

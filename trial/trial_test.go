@@ -1,0 +1,132 @@
+package trial
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/raftsim/raftsim/scenarios"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden traces in testdata/")
+
+// load returns a plan of a built-in scenario or of a file in testdata/.
+func load(t testing.TB, name string) *Plan {
+	t.Helper()
+	var s *scenarios.Scenario
+	var err error
+	if strings.HasSuffix(name, ".yaml") {
+		s, err = scenarios.Load(filepath.Join("testdata", name))
+	} else {
+		s, err = scenarios.Builtin(name)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := NewPlan(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// traceOf runs one trial with a text tracer and returns the trace and result.
+func traceOf(t testing.TB, p *Plan, seed uint64) (string, Result) {
+	var b bytes.Buffer
+	r := NewRunner(p)
+	tw := NewTextWriter(&b)
+	r.SetTracer(tw)
+	res := r.Run(seed)
+	if err := tw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String(), res
+}
+
+// TestGoldenTraces compares whole event traces of fixed seeds with the files
+// in testdata/golden; go test ./trial -update rewrites them, and a diff in
+// one is reviewed like code.
+func TestGoldenTraces(t *testing.T) {
+	for _, name := range []string{"cold-start", "leader-crash", "partition-leader", "minority", "faults.yaml"} {
+		t.Run(name, func(t *testing.T) {
+			p := load(t, name)
+			seed := Seed(p.Scenario.Seed, 0)
+			got, res := traceOf(t, p, seed)
+			if res.Failure != nil {
+				t.Errorf("trial failed: %v", res.Failure)
+			}
+			path := filepath.Join("testdata", "golden", strings.TrimSuffix(name, ".yaml")+".trace")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./trial -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("trace of %s differs from %s:\n%s", name, path, firstDiff(got, string(want)))
+			}
+		})
+	}
+}
+
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return "line " + strconv.Itoa(i+1) + ":\n  got:  " + gl + "\n  want: " + wl
+		}
+	}
+	return "(no line differs)"
+}
+
+// TestTracingChangesNothing: a trial gives the same result with and
+// without a tracer, and the same trace when run twice on one runner.
+func TestTracingChangesNothing(t *testing.T) {
+	for _, name := range []string{"leader-crash", "churn", "faults.yaml"} {
+		p := load(t, name)
+		for i := 0; i < 20; i++ {
+			seed := Seed(p.Scenario.Seed, i)
+			trace1, withTrace := traceOf(t, p, seed)
+			plain := NewRunner(p)
+			plain.Run(Seed(p.Scenario.Seed, i+1)) // a different trial first: state must not leak
+			without := plain.Run(seed)
+			if !sameResult(withTrace, without) {
+				t.Fatalf("%s seed %d: result with tracer %+v, without %+v", name, seed, withTrace, without)
+			}
+			trace2, _ := traceOf(t, p, seed)
+			if trace1 != trace2 {
+				t.Fatalf("%s seed %d: two runs traced differently:\n%s", name, seed, firstDiff(trace2, trace1))
+			}
+		}
+	}
+}
+
+func sameResult(a, b Result) bool {
+	fa, fb := a.Failure, b.Failure
+	a.Failure, b.Failure = nil, nil
+	if a != b {
+		return false
+	}
+	if (fa == nil) != (fb == nil) {
+		return false
+	}
+	return fa == nil || *fa == *fb
+}
