@@ -72,7 +72,6 @@ type Node struct {
 	timerVersion uint64
 	truncations  uint64
 	msgs         []Message
-	step         func(*Node, *Message)
 }
 
 // New returns a node that has not started; call [Node.Start]. It panics if
@@ -117,7 +116,6 @@ func (n *Node) SetPersistent(term uint64, vote ID, log []uint64) {
 
 func (n *Node) clearVolatile() {
 	n.role, n.lead, n.commit, n.heard = Follower, None, 0, false
-	n.step = stepFollower
 	clear(n.granted)
 	n.votesFor, n.votesAgst = 0, 0
 }
@@ -273,7 +271,7 @@ func (n *Node) Step(now time.Duration, m *Message) {
 	case MsgPreVote:
 		n.handlePreVote(m)
 	default:
-		n.step(n, m)
+		n.stepRole(m)
 	}
 }
 
@@ -284,6 +282,22 @@ func (n *Node) inLease() bool {
 		return true
 	}
 	return n.lead != None && n.heard && n.now-n.heardAt < n.cfg.ElectionMin
+}
+
+// stepRole hands m to the step function of n's role. A switch rather than
+// a function value swapped on each transition (as etcd does): an indirect
+// call costs several times a direct one, and this runs for every message.
+func (n *Node) stepRole(m *Message) {
+	switch n.role {
+	case Follower:
+		stepFollower(n, m)
+	case PreCandidate:
+		stepPreCandidate(n, m)
+	case Candidate:
+		stepCandidate(n, m)
+	case Leader:
+		stepLeader(n, m)
+	}
 }
 
 func stepFollower(n *Node, m *Message) {
@@ -455,7 +469,7 @@ func (n *Node) becomeFollower(term uint64, lead ID) {
 	if term > n.term {
 		n.term, n.vote = term, None
 	}
-	n.role, n.lead, n.step = Follower, lead, stepFollower
+	n.role, n.lead = Follower, lead
 	n.stopTimer(HeartbeatTimer)
 	if wasLeader || n.cfg.ResetTimerOnStepDown || !n.timerArmed[ElectionTimer] {
 		n.resetElectionTimer()
@@ -463,7 +477,7 @@ func (n *Node) becomeFollower(term uint64, lead ID) {
 }
 
 func (n *Node) becomePreCandidate() {
-	n.role, n.lead, n.step = PreCandidate, None, stepPreCandidate
+	n.role, n.lead = PreCandidate, None
 	n.resetPoll()
 	n.resetElectionTimer()
 	if n.votesFor >= n.majority {
@@ -476,7 +490,7 @@ func (n *Node) becomePreCandidate() {
 func (n *Node) becomeCandidate() {
 	n.term++
 	n.vote = n.cfg.ID
-	n.role, n.lead, n.step = Candidate, None, stepCandidate
+	n.role, n.lead = Candidate, None
 	n.resetPoll()
 	n.resetElectionTimer()
 	if n.votesFor >= n.majority {
@@ -490,7 +504,7 @@ func (n *Node) becomeLeader() {
 	if n.role != Candidate {
 		panic(fmt.Sprintf("raft: %v term %d: %v -> leader", n.cfg.ID, n.term, n.role))
 	}
-	n.role, n.lead, n.step = Leader, n.cfg.ID, stepLeader
+	n.role, n.lead = Leader, n.cfg.ID
 	n.heard, n.heardAt = true, n.now
 	last := n.LastIndex()
 	for i := range n.next {
