@@ -1,6 +1,9 @@
 package sim
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // eventKind says what a queued record does when it comes due.
 type eventKind uint8
@@ -41,12 +44,98 @@ func (e *entry) before(f *entry) bool {
 	return e.at < f.at || e.at == f.at && e.key < f.key
 }
 
-// eventQueue is a 4-ary min-heap of entries. Four children per node make
-// the heap half as deep as a binary one, and the sift loops move a hole
-// instead of swapping, so each level costs one copy.
-type eventQueue []entry
+// eventQueue holds the pending events and gives them back earliest first.
+//
+// A trial usually has only a handful pending (about 6 in leader-crash), and
+// for so few a slice kept sorted latest-first beats a heap: pop takes the
+// last entry without comparing anything, and push shifts the later entries
+// up in one short loop, where a heap pays several unpredictable comparisons
+// on every pop. A sorted slice costs linear time per push, though, and a
+// large cluster can have thousands of messages in flight, so past sortedMax
+// entries the queue becomes a 4-ary heap, and it is sorted again once it has
+// drained to sortedMin. Both limits come from measuring the two side by side.
+type eventQueue struct {
+	e    []entry
+	heap bool // e is a quadHeap; otherwise it is sorted latest-first
+}
+
+const (
+	sortedMax = 64
+	sortedMin = 32
+)
+
+func (q *eventQueue) reset() { q.e, q.heap = q.e[:0], false }
+
+// len returns the number of pending entries.
+func (q *eventQueue) len() int { return len(q.e) }
+
+// first returns the earliest entry. The queue must not be empty.
+func (q *eventQueue) first() *entry {
+	if q.heap {
+		return &q.e[0]
+	}
+	return &q.e[len(q.e)-1]
+}
 
 func (q *eventQueue) push(e entry) {
+	if !q.heap && len(q.e) == sortedMax {
+		// Reversed, the sorted slice runs earliest-first, which is a heap.
+		slices.Reverse(q.e)
+		q.heap = true
+	}
+	if q.heap {
+		(*quadHeap)(&q.e).push(e)
+		return
+	}
+	s := append(q.e, e)
+	i := len(s) - 1
+	for i > 0 && s[i-1].before(&e) {
+		s[i] = s[i-1]
+		i--
+	}
+	s[i] = e
+	q.e = s
+}
+
+// pop removes and returns the earliest entry. The queue must not be empty.
+func (q *eventQueue) pop() entry {
+	if q.heap {
+		return q.popHeap()
+	}
+	n := len(q.e) - 1
+	e := q.e[n]
+	q.e = q.e[:n]
+	return e
+}
+
+// popHeap is pop while the queue is a heap; it sorts the queue again once
+// it is short.
+func (q *eventQueue) popHeap() entry {
+	e := (*quadHeap)(&q.e).pop()
+	if len(q.e) == sortedMin {
+		slices.SortFunc(q.e, laterFirst)
+		q.heap = false
+	}
+	return e
+}
+
+// laterFirst orders entries latest first.
+func laterFirst(a, b entry) int {
+	switch {
+	case b.before(&a):
+		return -1
+	case a.before(&b):
+		return 1
+	}
+	return 0
+}
+
+// quadHeap is a 4-ary min-heap of entries. Four children per node make the
+// heap half as deep as a binary one, and the sift loops move a hole instead
+// of swapping, so each level costs one copy.
+type quadHeap []entry
+
+func (q *quadHeap) push(e entry) {
 	h := append(*q, e)
 	i := len(h) - 1
 	for i > 0 {
@@ -61,8 +150,8 @@ func (q *eventQueue) push(e entry) {
 	*q = h
 }
 
-// pop removes and returns the earliest entry. The queue must not be empty.
-func (q *eventQueue) pop() entry {
+// pop removes and returns the earliest entry. The heap must not be empty.
+func (q *quadHeap) pop() entry {
 	h := *q
 	top := h[0]
 	n := len(h) - 1

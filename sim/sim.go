@@ -96,7 +96,7 @@ func (s *Sim[M]) Reset(nodes, timersPerNode int, seed uint64) {
 		panic(fmt.Sprintf("sim: %d timers per node, want 1..64", timersPerNode))
 	}
 	s.now, s.seq, s.events = 0, 0, 0
-	s.queue = s.queue[:0]
+	s.queue.reset()
 	s.perNode = timersPerNode
 	s.timers.reset(nodes * timersPerNode)
 	s.Net.reset(nodes, seed)
@@ -330,7 +330,7 @@ func (s *Sim[M]) Next() *Event {
 			s.events++
 			s.ev = Event{Kind: Timeout, Node: node, Timer: k}
 			return &s.ev
-		} else if len(s.queue) > 0 {
+		} else if s.queue.len() > 0 {
 			e := s.queue.pop()
 			s.now = e.at
 			slot = int32(e.key & slotMask)
@@ -353,8 +353,8 @@ func (s *Sim[M]) nextTimer() int32 {
 	t := &s.timers
 	for len(t.heap) > 0 {
 		id := t.heap[0]
-		if len(s.queue) > 0 {
-			q := &s.queue[0]
+		if s.queue.len() > 0 {
+			q := s.queue.first()
 			if q.at < t.key[id] || q.at == t.key[id] && q.key>>slotBits < t.kseq[id] {
 				return -1
 			}
