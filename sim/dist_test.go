@@ -136,6 +136,22 @@ func TestRandIntnUniform(t *testing.T) {
 	}
 }
 
+// TestChanceOneDraw checks that Chance answers as Float64() < p would and
+// consumes exactly one draw, also for the p it answers without scrambling.
+func TestChanceOneDraw(t *testing.T) {
+	for _, p := range []float64{-1, 0, 0.25, 0.5, 1, 2, math.NaN()} {
+		r, ref := NewRand(5), NewRand(5)
+		for i := 0; i < 1000; i++ {
+			if got, want := r.Chance(p), ref.Float64() < p; got != want {
+				t.Fatalf("Chance(%v) draw %d = %v, want %v", p, i, got, want)
+			}
+		}
+		if got, want := r.Uint64(), ref.Uint64(); got != want {
+			t.Errorf("after Chance(%v): next draw %x, want %x", p, got, want)
+		}
+	}
+}
+
 func TestDeriveIndependent(t *testing.T) {
 	seen := map[uint64]bool{}
 	for p := PurposeNode; p <= PurposeSwarm; p++ {

@@ -24,9 +24,12 @@ func NewRand(seed uint64) *Rand {
 // Seed resets the stream to the start of the sequence for seed.
 func (r *Rand) Seed(seed uint64) { r.state = mix64(seed) }
 
+// gamma is SplitMix64's increment: each draw advances the state by it.
+const gamma = 0x9e3779b97f4a7c15
+
 // Uint64 returns 64 uniformly random bits.
 func (r *Rand) Uint64() uint64 {
-	r.state += 0x9e3779b97f4a7c15
+	r.state += gamma
 	z := r.state
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
@@ -59,8 +62,14 @@ func (r *Rand) Int63n(n int64) int64 {
 func (r *Rand) Intn(n int) int { return int(r.Int63n(int64(n))) }
 
 // Chance reports true with probability p, always consuming one draw so that
-// the stream stays aligned whatever p is.
+// the stream stays aligned whatever p is. When p is 0 or 1 (a link without
+// loss, the usual case) the answer does not depend on the draw, so only the
+// state advances and the scrambling is skipped.
 func (r *Rand) Chance(p float64) bool {
+	if p <= 0 || p >= 1 {
+		r.state += gamma
+		return p >= 1
+	}
 	return r.Float64() < p
 }
 
@@ -97,7 +106,7 @@ const (
 
 // mix64 is SplitMix64's finaliser: a bijective scramble of 64 bits.
 func mix64(z uint64) uint64 {
-	z += 0x9e3779b97f4a7c15
+	z += gamma
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
 	return z ^ z>>31
