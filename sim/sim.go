@@ -157,7 +157,8 @@ func (s *Sim[M]) enqueue(from, to int, m *M, lat Time) Time {
 	}
 	slot := s.alloc()
 	r := &s.recs[slot]
-	r.kind, r.node, r.from, r.msg = evDeliver, int32(to), int32(from), *m
+	r.kind, r.node, r.from = evDeliver, int32(to), int32(from)
+	r.msg = *m // copied straight into the slab, not through a temporary
 	s.push(at, slot)
 	return at
 }
