@@ -257,11 +257,12 @@ func (n *Node) Step(now time.Duration, m *Message) {
 		// A stale sender learns the current term from the refusal.
 		switch m.Type {
 		case MsgApp:
-			n.send(Message{Type: MsgAppResp, To: m.From, Reject: true, Index: n.LastIndex()})
+			r := n.send(MsgAppResp, m.From)
+			r.Reject, r.Index = true, n.LastIndex()
 		case MsgVote:
-			n.send(Message{Type: MsgVoteResp, To: m.From, Reject: true})
+			n.send(MsgVoteResp, m.From).Reject = true
 		case MsgPreVote:
-			n.send(Message{Type: MsgPreVoteResp, To: m.From, Reject: true})
+			n.send(MsgPreVoteResp, m.From).Reject = true
 		}
 		return
 	}
@@ -408,7 +409,7 @@ func (n *Node) handleVote(m *Message) {
 	} else if n.cfg.Bugs&BugResetOnAnyVote != 0 && n.role == Follower {
 		n.resetElectionTimer()
 	}
-	n.send(Message{Type: MsgVoteResp, To: m.From, Reject: !grant})
+	n.send(MsgVoteResp, m.From).Reject = !grant
 }
 
 // handlePreVote grants a pre-vote for a later term to an up-to-date
@@ -416,11 +417,11 @@ func (n *Node) handleVote(m *Message) {
 // timeout. It changes neither the term nor the vote.
 func (n *Node) handlePreVote(m *Message) {
 	grant := m.Term > n.term && n.upToDate(m.LogTerm, m.Index) && !n.inLease()
-	r := Message{Type: MsgPreVoteResp, To: m.From, Reject: !grant}
+	r := n.send(MsgPreVoteResp, m.From)
+	r.Reject = !grant
 	if grant {
 		r.Term = m.Term // the candidate counts it in the term it asked about
 	}
-	n.send(r)
 }
 
 // upToDate reports whether a log ending at (lastTerm, lastIndex) is at least
@@ -443,7 +444,8 @@ func (n *Node) acceptLeader(from ID) {
 // consistency check.
 func (n *Node) handleApp(m *Message) {
 	if m.Index > n.LastIndex() || n.log[m.Index] != m.LogTerm {
-		n.send(Message{Type: MsgAppResp, To: m.From, Reject: true, Index: min(n.LastIndex(), m.Index-1)})
+		r := n.send(MsgAppResp, m.From)
+		r.Reject, r.Index = true, min(n.LastIndex(), m.Index-1)
 		return
 	}
 	for i := uint64(0); i < uint64(m.NEntries); i++ {
@@ -461,7 +463,7 @@ func (n *Node) handleApp(m *Message) {
 	if m.Commit > n.commit {
 		n.commit = max(n.commit, min(m.Commit, lastNew))
 	}
-	n.send(Message{Type: MsgAppResp, To: m.From, Index: lastNew})
+	n.send(MsgAppResp, m.From).Index = lastNew
 }
 
 func (n *Node) becomeFollower(term uint64, lead ID) {
@@ -484,7 +486,7 @@ func (n *Node) becomePreCandidate() {
 		n.becomeCandidate()
 		return
 	}
-	n.broadcast(Message{Type: MsgPreVote, Term: n.term + 1, LogTerm: n.LastTerm(), Index: n.LastIndex()})
+	n.requestVotes(MsgPreVote, n.term+1)
 }
 
 func (n *Node) becomeCandidate() {
@@ -497,7 +499,7 @@ func (n *Node) becomeCandidate() {
 		n.becomeLeader()
 		return
 	}
-	n.broadcast(Message{Type: MsgVote, LogTerm: n.LastTerm(), Index: n.LastIndex()})
+	n.requestVotes(MsgVote, n.term)
 }
 
 func (n *Node) becomeLeader() {
@@ -569,30 +571,35 @@ func (n *Node) broadcastApp() {
 // MaxEntries of them.
 func (n *Node) sendApp(to ID) {
 	prev := n.next[to] - 1
-	m := Message{Type: MsgApp, To: to, Index: prev, LogTerm: n.log[prev], Commit: n.commit}
+	m := n.send(MsgApp, to)
+	m.Index, m.LogTerm, m.Commit = prev, n.log[prev], n.commit
 	for i := prev + 1; i <= n.LastIndex() && m.NEntries < MaxEntries; i++ {
 		m.Entries[m.NEntries] = n.log[i]
 		m.NEntries++
 	}
-	n.send(m)
 }
 
-func (n *Node) broadcast(m Message) {
+// requestVotes sends a vote request of type t (RequestVote or Pre-Vote) for
+// term to every other node, with the node's last log entry.
+func (n *Node) requestVotes(t MsgType, term uint64) {
 	for i := 0; i < n.cfg.Size; i++ {
 		if ID(i) != n.cfg.ID {
-			m.To = ID(i)
-			n.send(m)
+			m := n.send(t, ID(i))
+			m.Term, m.LogTerm, m.Index = term, n.LastTerm(), n.LastIndex()
 		}
 	}
 }
 
-// send queues m with this node as sender and, unless set, the current term.
-func (n *Node) send(m Message) {
-	m.From = n.cfg.ID
-	if m.Term == 0 {
-		m.Term = n.term
-	}
-	n.msgs = append(n.msgs, m)
+// send queues a message of type t to node to, from this node in its current
+// term, and returns it for the caller to fill in; the pointer is valid until
+// the next send. The message is built in place: a Message is 80 bytes, and
+// building one on the stack and copying it in costs more than filling it
+// where it will stay.
+func (n *Node) send(t MsgType, to ID) *Message {
+	n.msgs = append(n.msgs, Message{})
+	m := &n.msgs[len(n.msgs)-1]
+	m.Type, m.From, m.To, m.Term = t, n.cfg.ID, to, n.term
+	return m
 }
 
 func (n *Node) resetElectionTimer() {
