@@ -383,14 +383,24 @@ func (r *Runner) afterInput(i int) {
 		r.observe(i)
 	}
 	msgs := node.Messages()
+	r.sends += len(msgs)
+	if r.scripted || r.tr != nil {
+		for k := range msgs {
+			r.send(i, &msgs[k])
+		}
+		return
+	}
+	// Nothing to discard or trace: straight to the network, which saves a
+	// call per message on the hot path.
 	for k := range msgs {
-		r.send(i, &msgs[k])
+		r.s.Send(i, int(msgs[k].To), &msgs[k])
 	}
 }
 
+// send puts m on the wire unless a scripted write discards it, and traces
+// what became of it.
 func (r *Runner) send(from int, m *raft.Message) {
 	to := int(m.To)
-	r.sends++
 	if r.scripted && !r.discardKeep(to) {
 		if r.tr != nil {
 			r.emit(Event{Kind: EvDrop, Node: to, Peer: from, Msg: *m, Reason: sim.Discarded.String()})
