@@ -92,10 +92,13 @@ func (n *Node) Reset(cfg Config) {
 	n.majority = cfg.Majority()
 	n.term, n.vote = 0, None
 	n.log = append(n.log[:0], 0)
-	n.granted = resize(n.granted, cfg.Size)
-	n.next = resize(n.next, cfg.Size)
-	n.match = resize(n.match, cfg.Size)
-	n.active = resize(n.active, cfg.Size)
+	// Per-node state is not cleared here: clearVolatile clears the vote
+	// tally below, and becomeLeader sets next, match and active before any
+	// use. Clearing small slices costs a call each, on every trial.
+	n.granted = setLen(n.granted, cfg.Size)
+	n.next = setLen(n.next, cfg.Size)
+	n.match = setLen(n.match, cfg.Size)
+	n.active = setLen(n.active, cfg.Size)
 	n.timerArmed = [NumTimers]bool{}
 	n.timerVersion++
 	n.truncations = 0
@@ -619,11 +622,11 @@ func (n *Node) stopTimer(t Timer) {
 	}
 }
 
-func resize[T any](s []T, n int) []T {
+// setLen returns s with length n, reusing its storage when it is big
+// enough; the elements it reuses keep their values.
+func setLen[T any](s []T, n int) []T {
 	if cap(s) < n {
 		return make([]T, n)
 	}
-	s = s[:n]
-	clear(s)
-	return s
+	return s[:n]
 }

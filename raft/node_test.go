@@ -395,6 +395,55 @@ func TestRestartKeepsPersistentState(t *testing.T) {
 	}
 }
 
+// TestResetIsFresh checks that a node reused with Reset after leading,
+// voting and committing behaves exactly like a new one: same messages,
+// timers and state for the same inputs.
+func TestResetIsFresh(t *testing.T) {
+	cfg := Config{ID: 0, Size: 5, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb, Options: Options{CheckQuorum: true}}
+	used := New(cfg, fixedRand(7))
+	used.Start(0)
+	elect(t, used)
+	used.Propose(eMin, 3)
+	for i := ID(1); i < 5; i++ {
+		used.Step(eMin, &Message{Type: MsgAppResp, From: i, To: 0, Term: used.Term(), Index: used.LastIndex()})
+	}
+	if used.Commit() == 0 {
+		t.Fatal("setup: the leader committed nothing")
+	}
+	used.Reset(cfg)
+	fresh := New(cfg, fixedRand(7))
+	for _, n := range []*Node{used, fresh} {
+		n.SetPersistent(1, None, []uint64{1})
+		n.Start(0)
+		elect(t, n)
+		n.Step(eMin, &Message{Type: MsgAppResp, From: 2, To: 0, Term: n.Term(), Index: n.LastIndex()})
+		n.Step(eMin, &Message{Type: MsgAppResp, From: 3, To: 0, Term: n.Term(), Index: 0, Reject: true})
+		n.Tick(eMin+hb, HeartbeatTimer)
+		n.Tick(2*eMin, ElectionTimer) // CheckQuorum: only 2 and 3 answered
+	}
+	got, want := used.Messages(), fresh.Messages()
+	if len(got) != len(want) {
+		t.Fatalf("reset node sent %d messages, a new one %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("message %d: reset node sent %v, a new one %v", i, got[i].String(), want[i].String())
+		}
+	}
+	if used.Role() != fresh.Role() || used.Term() != fresh.Term() || used.Commit() != fresh.Commit() ||
+		used.LastIndex() != fresh.LastIndex() {
+		t.Errorf("reset node: %v term %d commit %d last %d; new node: %v term %d commit %d last %d",
+			used.Role(), used.Term(), used.Commit(), used.LastIndex(), fresh.Role(), fresh.Term(), fresh.Commit(), fresh.LastIndex())
+	}
+	for tm := Timer(0); tm < NumTimers; tm++ {
+		ud, ua := used.Timer(tm)
+		fd, fa := fresh.Timer(tm)
+		if ud != fd || ua != fa {
+			t.Errorf("%v timer: reset node %v armed=%v, new node %v armed=%v", tm, ud, ua, fd, fa)
+		}
+	}
+}
+
 func TestConfigValidate(t *testing.T) {
 	good := Config{ID: 0, Size: 3, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb}
 	if err := good.Validate(); err != nil {

@@ -200,12 +200,15 @@ type timerHeap struct {
 }
 
 func (t *timerHeap) reset(n int) {
-	t.due = resize(t.due, n)
-	t.seq = resize(t.seq, n)
-	t.key = resize(t.key, n)
-	t.kseq = resize(t.kseq, n)
+	// Only on and pos need clearing: due and seq are read only while a
+	// timer is armed, key and kseq only while it is in the heap, and each is
+	// written first. Clearing small slices costs a call each, on every trial.
+	t.due = setLen(t.due, n)
+	t.seq = setLen(t.seq, n)
+	t.key = setLen(t.key, n)
+	t.kseq = setLen(t.kseq, n)
 	t.on = resize(t.on, n)
-	t.pos = resize(t.pos, n)
+	t.pos = setLen(t.pos, n)
 	for i := range t.pos {
 		t.pos[i] = -1
 	}
@@ -309,6 +312,15 @@ func (t *timerHeap) down(i int32) {
 		t.swap(i, c)
 		i = c
 	}
+}
+
+// setLen returns s with length n, reusing its storage when it is big
+// enough; the elements it reuses keep their values.
+func setLen[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // resize returns s with length n and every element zero, reusing its storage

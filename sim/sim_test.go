@@ -263,6 +263,53 @@ func TestSameSeedSameEvents(t *testing.T) {
 	}
 }
 
+// TestResetIsFresh: a simulator reset in the middle of a busy trial, with
+// timers armed, moved and stopped and messages in flight, then runs a new
+// trial exactly as a new simulator does.
+func TestResetIsFresh(t *testing.T) {
+	trial := func(s *Sim[msg], stopEarly bool) []seen {
+		s.Net.SetDefault(Link{Latency: UniformDist(5*ms, 10*ms)})
+		for i := 0; i < 200; i++ {
+			s.Send(i%3, (i+1)%3, &msg{i})
+			s.SetTimer(i%3, i%2, s.LocalNow(i%3)+time.Duration(i%7)*ms)
+			if i%5 == 0 {
+				s.StopTimer((i+1)%3, 1)
+			}
+		}
+		if stopEarly {
+			for i := 0; i < 50; i++ {
+				s.Next()
+			}
+			s.SetTimer(0, 0, time.Hour) // still armed at the Reset
+			s.SetTimer(2, 1, time.Hour)
+			return nil
+		}
+		return drain(s)
+	}
+	used := New[msg](3, 2)
+	used.Reset(3, 2, 1)
+	trial(used, true)
+	used.Reset(3, 2, 9)
+	for n := 0; n < 3; n++ {
+		for k := 0; k < 2; k++ {
+			if used.TimerArmed(n, k) {
+				t.Errorf("timer %d of n%d is armed after Reset", k, n+1)
+			}
+		}
+	}
+	fresh := New[msg](3, 2)
+	fresh.Reset(3, 2, 9)
+	a, b := trial(used, false), trial(fresh, false)
+	if len(a) != len(b) {
+		t.Fatalf("reset simulator: %d events, new one: %d", len(a), len(b))
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("event %d: reset simulator %+v, new one %+v", i, a[i], b[i])
+		}
+	}
+}
+
 func mustDist(s string) Dist {
 	d, err := ParseDist(s)
 	if err != nil {
