@@ -732,7 +732,7 @@ func (d *decoder) measure(n *yaml.Node, path string) {
 				}
 			}
 		case "settle":
-			m.Settle = d.duration(v, field)
+			m.Settle, m.SettleSet = d.duration(v, field), true
 		case "limit":
 			m.Limit = d.duration(v, field)
 			if d.err == nil && m.Limit == 0 {

@@ -186,8 +186,12 @@ type Measure struct {
 	From  From
 	Until Until
 	// Settle is how long a trial goes on after its last fault step and its
-	// measurement, before the end-of-trial expectations are checked.
-	Settle time.Duration
+	// measurement, before the end-of-trial expectations are checked. Unset
+	// (SettleSet false), it is the maximum election timeout, so that an
+	// election running alongside the measured one also finishes and is
+	// checked.
+	Settle    time.Duration
+	SettleSet bool
 	// Limit caps a trial's virtual time.
 	Limit time.Duration
 }

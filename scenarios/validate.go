@@ -37,6 +37,15 @@ func (s *Scenario) applyDefaults() {
 	}
 }
 
+// SettleTime returns how long trials run after the timeline and the
+// measurement: the settle time written, or the maximum election timeout.
+func (s *Scenario) SettleTime() time.Duration {
+	if s.Measure.SettleSet {
+		return s.Measure.Settle
+	}
+	return s.Cluster.ElectionTimeout.Max
+}
+
 // Validate checks what depends on more than one field, after any overrides
 // have been applied: node references against the cluster size, timeouts,
 // and expectations that contradict each other.

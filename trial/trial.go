@@ -87,8 +87,8 @@ type Result struct {
 	SplitVotes   int // terms with two or more candidates and no leader
 	OtherLosses  int // terms with one candidate and no leader
 	Messages     int // messages sent from the origin until the measurement ended
-	// StaleLeader is how long the leader that the fault removed went on
-	// believing it led (0 if it crashed). HasStale says it applies.
+	// StaleLeader is how long the leader that the fault removed, but did not
+	// crash, went on believing it led. HasStale says it applies.
 	StaleLeader time.Duration
 	HasStale    bool
 	Events      uint64        // simulated events
@@ -578,11 +578,9 @@ func (r *Runner) startMeasuring(removed int, term uint64) {
 	if r.tr != nil {
 		r.emit(Event{Kind: EvNote, Node: -1, Text: fmt.Sprintf("measure from here: a leader of a term above %d", term)})
 	}
-	if removed >= 0 {
-		r.res.HasStale = true
-		if r.nodes[removed].Role() == raft.Leader && !r.s.Crashed(removed) {
-			r.stale = removed
-		}
+	if removed >= 0 && r.nodes[removed].Role() == raft.Leader && !r.s.Crashed(removed) {
+		r.res.HasStale = true // a live leader was cut off or paused: how long does it believe it leads?
+		r.stale = removed
 	}
 }
 
@@ -627,7 +625,7 @@ func (r *Runner) maybeEnd() {
 		return
 	}
 	r.endQueued = true
-	r.s.At(r.s.Now()+r.plan.Scenario.Measure.Settle, callEnd)
+	r.s.At(r.s.Now()+r.plan.Scenario.SettleTime(), callEnd)
 }
 
 func (r *Runner) finish() {

@@ -39,6 +39,7 @@ func commands() []command {
 	return []command{
 		{"run", "run a scenario's trials and print statistics", runCmd},
 		{"list", "list the built-in scenarios", listCmd},
+		{"bugs", "list the deliberate bugs --bug switches on", bugsCmd},
 	}
 }
 
