@@ -91,7 +91,7 @@ func ParamsOf(s *scenarios.Scenario) Params {
 	return Params{
 		Nodes:             c.Nodes,
 		ElectionTimeoutMs: [2]Num{ms(c.ElectionTimeout.Min), ms(c.ElectionTimeout.Max)},
-		HeartbeatMs:       ms(c.Heartbeat),
+		HeartbeatMs:       ms(c.HeartbeatInterval()),
 		Latency:           s.Network.Latency.String(),
 		Loss:              s.Network.Loss,
 		Duplicate:         s.Network.Dup,

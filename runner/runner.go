@@ -10,7 +10,9 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/stats"
 	"github.com/raftsim/raftsim/trial"
 )
@@ -36,6 +38,14 @@ type Aggregate struct {
 	Events      uint64
 	Failed      int            // trials that failed
 	Failures    []TrialFailure // the first MaxListedFailures, by trial index
+
+	// Steady-state runs: their number, the virtual time they measured, and
+	// what happened in it.
+	SteadyRuns    int
+	SteadyTime    int64 // ns
+	Elections     int64
+	LeaderChanges int64
+	Leaderless    int64 // ns
 }
 
 // TrialFailure is a failed trial.
@@ -67,6 +77,13 @@ func (a *Aggregate) Add(index int, r *trial.Result) {
 	if r.HasStale {
 		a.StaleLeader.Add(int64(r.StaleLeader))
 	}
+	if r.SteadyTime > 0 {
+		a.SteadyRuns++
+		a.SteadyTime += int64(r.SteadyTime)
+		a.Elections += int64(r.Elections)
+		a.LeaderChanges += int64(r.LeaderChanges)
+		a.Leaderless += int64(r.Leaderless)
+	}
 	if r.Failure != nil {
 		a.Failed++
 		a.Failures = append(a.Failures, TrialFailure{Trial: index, Seed: r.Seed, Failure: *r.Failure})
@@ -91,6 +108,11 @@ func (a *Aggregate) Merge(o *Aggregate) {
 	a.Failed += o.Failed
 	a.Failures = append(a.Failures, o.Failures...)
 	a.trimFailures()
+	a.SteadyRuns += o.SteadyRuns
+	a.SteadyTime += o.SteadyTime
+	a.Elections += o.Elections
+	a.LeaderChanges += o.LeaderChanges
+	a.Leaderless += o.Leaderless
 }
 
 func (a *Aggregate) trimFailures() {
@@ -155,4 +177,33 @@ func Run(plan *trial.Plan, opt Options) *Aggregate {
 		total.Merge(&parts[i])
 	}
 	return total
+}
+
+// steadySalt keeps the seeds of steady-state runs apart from the seeds of
+// a scenario's trials.
+const steadySalt = 0x5374656164795374 // "SteadySt"
+
+// SteadyRuns returns how many steady-state runs make up total virtual time,
+// and how long each is: runs of at most scenarios.SteadyRun.
+func SteadyRuns(total time.Duration) (runs int, each time.Duration) {
+	if total <= 0 {
+		return 0, 0
+	}
+	runs = int((total + scenarios.SteadyRun - 1) / scenarios.SteadyRun)
+	return runs, total / time.Duration(runs)
+}
+
+// RunSteady runs steady-state runs of s that measure total virtual time in
+// all, with seeds derived from opt.Seed; opt.Trials is ignored.
+func RunSteady(s *scenarios.Scenario, total time.Duration, opt Options) (*Aggregate, error) {
+	runs, each := SteadyRuns(total)
+	if runs == 0 {
+		return &Aggregate{}, nil
+	}
+	plan, err := trial.NewSteadyPlan(s, each)
+	if err != nil {
+		return nil, err
+	}
+	opt.Trials, opt.Seed = runs, opt.Seed^steadySalt
+	return Run(plan, opt), nil
 }

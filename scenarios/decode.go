@@ -287,7 +287,7 @@ func (d *decoder) scenario(n *yaml.Node) {
 	s := d.s
 	s.Trials, s.Seed = 1000, 1
 	s.Measure.Limit = 60 * time.Second
-	d.fields(n, "", []string{"name", "description", "cluster", "network", "faults", "measure", "expect", "trials", "seed"},
+	d.fields(n, "", []string{"name", "description", "cluster", "network", "faults", "measure", "expect", "steady", "sweep", "trials", "seed"},
 		func(key string, v *yaml.Node, field string) {
 			switch key {
 			case "name":
@@ -304,6 +304,10 @@ func (d *decoder) scenario(n *yaml.Node) {
 				d.measure(v, field)
 			case "expect":
 				d.expect(v, field)
+			case "steady":
+				d.steady(v, field)
+			case "sweep":
+				d.sweep(v, field)
 			case "trials":
 				s.Trials = int(d.integer(v, field, 1, MaxTrials))
 			case "seed":
@@ -325,7 +329,12 @@ func (d *decoder) cluster(n *yaml.Node, path string) {
 			case "election_timeout":
 				c.ElectionTimeout = d.rangeOf(v, field)
 			case "heartbeat":
-				c.Heartbeat = d.duration(v, field)
+				if text, ok := d.scalar(v, field, "a duration such as 50ms, or a percentage such as 50%"); ok {
+					var err error
+					if c.Heartbeat, c.HeartbeatPercent, err = ParseHeartbeat(text); err != nil {
+						d.fail(v, field, "%v", err)
+					}
+				}
 			case "options":
 				d.options(v, field)
 			case "start":
@@ -509,6 +518,10 @@ func (d *decoder) step(n *yaml.Node, path string, depth int) Step {
 				}
 			}
 		case "delay":
+			if v.Kind == yaml.ScalarNode && v.Value == "within-heartbeat" {
+				st.DelayInHeartbeat = true
+				break
+			}
 			st.Delay = d.dist(v, field)
 		case "note":
 			st.Note = d.str(v, field)
@@ -757,6 +770,44 @@ func (d *decoder) expect(n *yaml.Node, path string) {
 				e.OneLeaderAtEnd = d.boolean(v, field)
 			}
 		})
+}
+
+func (d *decoder) steady(n *yaml.Node, path string) {
+	st := &d.s.Steady
+	d.fields(n, path, []string{"duration", "faults"}, func(key string, v *yaml.Node, field string) {
+		switch key {
+		case "duration":
+			st.Duration = d.duration(v, field)
+		case "faults":
+			st.Faults, st.FaultsSet = d.steps(v, field, 0), true
+		}
+	})
+}
+
+func (d *decoder) sweep(n *yaml.Node, path string) {
+	sw := &d.s.Sweep
+	d.fields(n, path, []string{"election_timeout", "nodes", "latency", "loss", "heartbeat"}, func(key string, v *yaml.Node, field string) {
+		for i, e := range d.list(v, field) {
+			f := field + "[" + strconv.Itoa(i) + "]"
+			switch key {
+			case "election_timeout":
+				sw.ElectionTimeout = append(sw.ElectionTimeout, d.rangeOf(e, f))
+			case "nodes":
+				sw.Nodes = append(sw.Nodes, int(d.integer(e, f, 1, MaxNodes)))
+			case "latency":
+				sw.Latency = append(sw.Latency, d.dist(e, f))
+			case "loss":
+				sw.Loss = append(sw.Loss, d.probability(e, f))
+			case "heartbeat":
+				if text, ok := d.scalar(e, f, "a duration or a percentage"); ok {
+					if _, _, err := ParseHeartbeat(text); err != nil {
+						d.fail(e, f, "%v", err)
+					}
+					sw.Heartbeat = append(sw.Heartbeat, text)
+				}
+			}
+		}
+	})
 }
 
 func (d *decoder) invariants(n *yaml.Node, field string) []Invariant {

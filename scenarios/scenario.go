@@ -21,6 +21,8 @@ type Scenario struct {
 	Faults      []Step
 	Measure     Measure
 	Expect      Expect
+	Steady      Steady
+	Sweep       Sweep
 	Trials      int
 	Seed        uint64
 	lines       map[string]int // where each key was written, for errors
@@ -33,7 +35,11 @@ func (s *Scenario) line(field string) int { return s.lines[field] }
 type Cluster struct {
 	Nodes           int
 	ElectionTimeout sim.Range
-	Heartbeat       time.Duration
+	// Heartbeat is the leader's heartbeat interval, or, when
+	// HeartbeatPercent is above 0, that percentage of the minimum election
+	// timeout; [Cluster.HeartbeatInterval] resolves the two.
+	Heartbeat        time.Duration
+	HeartbeatPercent float64
 	Options         raft.Options
 	Bugs            raft.Bug
 	// Start holds each node's start time: none (all start at 0), one
@@ -43,6 +49,40 @@ type Cluster struct {
 	// term of every node, and the terms of some nodes' log entries.
 	Term uint64
 	Logs []NodeLog
+}
+
+// HeartbeatInterval returns the heartbeat interval in force.
+func (c *Cluster) HeartbeatInterval() time.Duration {
+	if c.HeartbeatPercent > 0 {
+		return time.Duration(float64(c.ElectionTimeout.Min) * c.HeartbeatPercent / 100)
+	}
+	return c.Heartbeat
+}
+
+// HeartbeatText returns the heartbeat as written: 50ms or 50%.
+func (c *Cluster) HeartbeatText() string {
+	if c.HeartbeatPercent > 0 {
+		return strconv.FormatFloat(c.HeartbeatPercent, 'g', -1, 64) + "%"
+	}
+	return sim.FormatDuration(c.Heartbeat)
+}
+
+// ParseHeartbeat reads a heartbeat interval: a duration (50ms), or a
+// percentage of the minimum election timeout (50%).
+func ParseHeartbeat(s string) (d time.Duration, percent float64, err error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		x, err := strconv.ParseFloat(p, 64)
+		if err != nil || !(x > 0) || x > 1000 {
+			return 0, 0, fmt.Errorf("heartbeat %q: want a percentage of the minimum election timeout above 0, such as 50%%", s)
+		}
+		return 0, x, nil
+	}
+	d, err = sim.ParseDuration(s)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%v, or a percentage of the minimum election timeout such as 50%%", err)
+	}
+	return d, 0, nil
 }
 
 // NodeLog is the log a node starts with.
@@ -95,6 +135,9 @@ type Step struct {
 	HasAt   bool
 	After   Trigger
 	Delay   sim.Dist
+	// DelayInHeartbeat makes Delay a uniformly random point of the heartbeat
+	// interval in force (delay: within-heartbeat).
+	DelayInHeartbeat bool
 	Actions []Action
 	Repeat  int
 	Steps   []Step
@@ -195,6 +238,33 @@ type Measure struct {
 	// Limit caps a trial's virtual time.
 	Limit time.Duration
 }
+
+// Steady describes the steady-state runs that measure stability: a
+// healthy cluster running for a long virtual time, where every election is
+// a needless one.
+type Steady struct {
+	// Duration is the total virtual time measured, split into runs of at
+	// most SteadyRun each; 0 means the command's default.
+	Duration time.Duration
+	// Faults are the background faults of a steady run. Unset, they are the
+	// scenario's own timeline with only its pause, drift and loss actions
+	// kept: the weather, not the failure under study.
+	Faults    []Step
+	FaultsSet bool
+}
+
+// Sweep holds the values raftsim sweep varies when its flags do not say:
+// each list, if not empty, replaces the scenario's own value.
+type Sweep struct {
+	ElectionTimeout []sim.Range
+	Nodes           []int
+	Latency         []sim.Dist
+	Loss            []float64
+	Heartbeat       []string // as ParseHeartbeat reads them
+}
+
+// SteadyRun is the longest single steady-state run.
+const SteadyRun = 10 * time.Minute
 
 // Invariant names a safety property checked after every event.
 type Invariant uint8

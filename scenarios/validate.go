@@ -26,7 +26,7 @@ func (s *Scenario) applyDefaults() {
 	if c.ElectionTimeout == (sim.Range{}) {
 		c.ElectionTimeout = DefaultElectionTimeout
 	}
-	if c.Heartbeat == 0 {
+	if c.Heartbeat == 0 && c.HeartbeatPercent == 0 {
 		c.Heartbeat = DefaultHeartbeat
 	}
 	if s.Network.Latency == (sim.Dist{}) {
@@ -56,7 +56,7 @@ func (s *Scenario) Validate() error {
 		return s.errorf(s.line("cluster.nodes"), "cluster.nodes", "%d nodes: want 1 to %d", c.Nodes, MaxNodes)
 	case c.ElectionTimeout.Min <= 0:
 		return s.errorf(s.line("cluster.election_timeout"), "cluster.election_timeout", "the minimum election timeout must be above 0")
-	case c.Heartbeat <= 0:
+	case c.HeartbeatInterval() <= 0:
 		return s.errorf(s.line("cluster.heartbeat"), "cluster.heartbeat", "the heartbeat interval must be above 0")
 	case len(c.Start) > 1 && len(c.Start) != c.Nodes:
 		return s.errorf(s.line("cluster.start"), "cluster.start", "%d start times for %d nodes: give one for all or one per node", len(c.Start), c.Nodes)
@@ -86,7 +86,10 @@ func (s *Scenario) Validate() error {
 	if err := s.checkSteps(s.Faults); err != nil {
 		return err
 	}
-	if n := countSteps(s.Faults); n > MaxSteps {
+	if err := s.checkSteps(s.Steady.Faults); err != nil {
+		return err
+	}
+	if n := max(countSteps(s.Faults), countSteps(s.Steady.Faults)); n > MaxSteps {
 		return s.errorf(s.line("faults"), "faults", "%d steps once repeats are unrolled: at most %d", n, MaxSteps)
 	}
 	return nil
@@ -139,13 +142,39 @@ func countSteps(steps []Step) int {
 	return n
 }
 
-// Timeline returns the fault steps with repeat groups unrolled, in order.
-func (s *Scenario) Timeline() []Step {
+// Timeline returns the fault steps with repeat groups unrolled, in order,
+// and delays given relative to the heartbeat resolved.
+func (s *Scenario) Timeline() []Step { return s.unroll(s.Faults) }
+
+// SteadyTimeline returns the background faults of a steady-state run,
+// unrolled: the steady section's own, or the timeline's pause, drift and
+// loss actions.
+func (s *Scenario) SteadyTimeline() []Step {
+	if s.Steady.FaultsSet {
+		return s.unroll(s.Steady.Faults)
+	}
+	steps := s.Timeline()
+	for i := range steps {
+		var kept []Action
+		for _, a := range steps[i].Actions {
+			if a.Kind == Pause || a.Kind == Drift || a.Kind == SetLoss {
+				kept = append(kept, a)
+			}
+		}
+		steps[i].Actions = kept
+	}
+	return steps
+}
+
+func (s *Scenario) unroll(steps []Step) []Step {
 	var out []Step
 	var walk func([]Step)
 	walk = func(steps []Step) {
 		for _, st := range steps {
 			if st.Repeat == 0 {
+				if st.DelayInHeartbeat {
+					st.Delay = sim.UniformDist(0, s.Cluster.HeartbeatInterval())
+				}
 				out = append(out, st)
 				continue
 			}
@@ -154,6 +183,6 @@ func (s *Scenario) Timeline() []Step {
 			}
 		}
 	}
-	walk(s.Faults)
+	walk(steps)
 	return out
 }

@@ -180,6 +180,28 @@ func (s *Summary) Quantile(p float64) float64 {
 	return math.Min(math.Max(q, float64(s.min)), float64(s.max))
 }
 
+// CDF returns the empirical distribution function: for each distinct
+// histogram bucket in increasing order, its value (the bucket's midpoint,
+// kept within [Min, Max]) and the fraction of samples at or below it.
+func (s *Summary) CDF() (x, p []float64) {
+	var seen uint64
+	for i, c := range s.chunks {
+		if c == nil {
+			continue
+		}
+		for j, count := range c {
+			if count == 0 {
+				continue
+			}
+			seen += count
+			v := math.Min(math.Max(bucketMid(i*chunkSize+j), float64(s.min)), float64(s.max))
+			x = append(x, v)
+			p = append(p, float64(seen)/float64(s.n))
+		}
+	}
+	return x, p
+}
+
 // Proportion is a count of successes among trials.
 type Proportion struct {
 	Hits, Trials int64

@@ -113,3 +113,21 @@ func TestWilson(t *testing.T) {
 }
 
 func close(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Max(1, math.Abs(b)) }
+
+func TestCDF(t *testing.T) {
+	var s Summary
+	for _, v := range []int64{5, 1, 3, 3, 5000, 9} {
+		s.Add(v)
+	}
+	x, p := s.CDF()
+	wantX := []float64{1, 3, 5, 9}
+	wantP := []float64{1.0 / 6, 3.0 / 6, 4.0 / 6, 5.0 / 6}
+	for i := range wantX {
+		if x[i] != wantX[i] || math.Abs(p[i]-wantP[i]) > 1e-12 {
+			t.Fatalf("CDF point %d = (%v, %v), want (%v, %v)", i, x[i], p[i], wantX[i], wantP[i])
+		}
+	}
+	if last := len(x) - 1; math.Abs(x[last]-5000) > 5000*QuantilePrecision || p[last] != 1 {
+		t.Fatalf("last CDF point (%v, %v), want (5000, 1)", x[last], p[last])
+	}
+}

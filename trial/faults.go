@@ -316,8 +316,11 @@ func (r *Runner) hbGone(i int) {
 // connected, the cluster may be without a working leader for at most
 // leader_within.
 func (r *Runner) watch() {
+	if r.steadyStart >= 0 {
+		r.watchSteady()
+	}
 	lim := r.plan.Scenario.Expect.LeaderWithin
-	if lim <= 0 || r.stop {
+	if lim <= 0 || r.stop || r.plan.steady > 0 {
 		return
 	}
 	if r.topoDirty {

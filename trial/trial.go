@@ -22,6 +22,9 @@ type Plan struct {
 	Scenario *scenarios.Scenario
 	steps    []scenarios.Step
 	links    []linkRule
+	// steady, when above 0, makes every trial a steady-state run: it
+	// measures stability for this long from the first leader on.
+	steady time.Duration
 }
 
 type linkRule struct {
@@ -35,6 +38,31 @@ func NewPlan(s *scenarios.Scenario) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Scenario: s, steps: s.Timeline()}
+	p.links = linkRules(s)
+	return p, nil
+}
+
+// NewSteadyPlan prepares steady-state runs of s, each measuring run of
+// virtual time from its first leader on, under the scenario's network and
+// background faults ([scenarios.Scenario.SteadyTimeline]). Invariants are
+// checked; the scenario's other expectations are about its failure, not
+// its weather, and are not.
+func NewSteadyPlan(s *scenarios.Scenario, run time.Duration) (*Plan, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if run <= 0 {
+		return nil, fmt.Errorf("steady-state run of %v: want above 0", run)
+	}
+	return &Plan{Scenario: s, steps: s.SteadyTimeline(), links: linkRules(s), steady: run}, nil
+}
+
+// Steady returns the length of each steady-state run, or 0 for a plan of
+// ordinary trials.
+func (p *Plan) Steady() time.Duration { return p.steady }
+
+func linkRules(s *scenarios.Scenario) []linkRule {
+	var rules []linkRule
 	def := sim.Link{Latency: s.Network.Latency, Loss: s.Network.Loss, Dup: s.Network.Dup}
 	n := s.Cluster.Nodes
 	expand := func(sel scenarios.Selector) []int {
@@ -63,14 +91,14 @@ func NewPlan(s *scenarios.Scenario) (*Plan, error) {
 				if from == to {
 					continue
 				}
-				p.links = append(p.links, linkRule{from, to, l})
+				rules = append(rules, linkRule{from, to, l})
 				if o.Both {
-					p.links = append(p.links, linkRule{to, from, l})
+					rules = append(rules, linkRule{to, from, l})
 				}
 			}
 		}
 	}
-	return p, nil
+	return rules
 }
 
 // Result is what one trial measured, and whether it failed.
@@ -94,6 +122,13 @@ type Result struct {
 	Events      uint64        // simulated events
 	End         time.Duration // virtual time when the trial ended
 	Failure     *Failure      // the first failure, or nil
+
+	// Steady-state runs only: how long stability was measured, and what
+	// happened meanwhile.
+	SteadyTime    time.Duration
+	Elections     int           // terms started by a candidate: each a needless election
+	LeaderChanges int           // leaders elected after the first
+	Leaderless    time.Duration // time without a working leader
 }
 
 // Failure is an invariant or expectation that did not hold.
@@ -180,6 +215,9 @@ type Runner struct {
 	leaderlessSince time.Duration
 	leaderless      bool
 
+	steadyStart  time.Duration // steady runs: when the first leader was elected, or -1
+	leaderlessAt time.Duration // steady runs: since when no leader works, or -1
+
 	topoDirty bool // nodes went up or down, or the network changed, since majority was computed
 	majority  bool // some majority of running nodes is connected
 
@@ -200,7 +238,7 @@ func NewRunner(plan *Plan) *Runner {
 	c := &plan.Scenario.Cluster
 	for i := range n {
 		cfg := raft.Config{ID: raft.ID(i), Size: n, ElectionMin: c.ElectionTimeout.Min, ElectionMax: c.ElectionTimeout.Max,
-			Heartbeat: c.Heartbeat, Options: c.Options, Bugs: c.Bugs}
+			Heartbeat: c.HeartbeatInterval(), Options: c.Options, Bugs: c.Bugs}
 		r.nodes = append(r.nodes, raft.New(cfg, &r.rands[i]))
 	}
 	return r
@@ -269,9 +307,14 @@ func (r *Runner) setup(seed uint64) {
 		}
 		r.s.At(at, callStart+i*callKinds)
 	}
-	r.s.At(sc.Measure.Limit, callEnd)
-	if sc.Measure.From == scenarios.FromStart {
-		r.startMeasuring(-1, c.Term)
+	r.steadyStart, r.leaderlessAt = -1, -1
+	if p.steady > 0 {
+		r.s.At(sc.Measure.Limit+p.steady, callEnd) // a guard: the first leader ends it sooner
+	} else {
+		r.s.At(sc.Measure.Limit, callEnd)
+		if sc.Measure.From == scenarios.FromStart {
+			r.startMeasuring(-1, c.Term)
+		}
 	}
 	r.beginStep()
 	r.watch()
@@ -443,6 +486,9 @@ func (r *Runner) observe(i int) {
 		switch role {
 		case raft.Candidate:
 			r.cands[term]++
+			if r.steadyStart >= 0 {
+				r.res.Elections++
+			}
 		case raft.Leader:
 			r.becameLeader(i, term)
 		}
@@ -510,6 +556,10 @@ func (r *Runner) becameLeader(i int, term uint64) {
 	}
 	if r.waiting && r.plan.steps[r.step].After == scenarios.AfterLeaderElected {
 		r.eventSeen()
+	}
+	if r.plan.steady > 0 {
+		r.steadyLeader()
+		return
 	}
 	if !r.measuring || term <= r.originTerm {
 		return
@@ -621,7 +671,7 @@ func (r *Runner) fail(kind, detail string) {
 // maybeEnd ends the trial a settle time after both the fault timeline and
 // the measurement are over.
 func (r *Runner) maybeEnd() {
-	if r.endQueued || !r.stepDone || r.measuring {
+	if r.endQueued || !r.stepDone || r.measuring || r.plan.steady > 0 {
 		return
 	}
 	r.endQueued = true
@@ -634,6 +684,10 @@ func (r *Runner) finish() {
 	res.End = r.s.Now()
 	if r.stale >= 0 {
 		r.staleEnded() // still leading at the end
+	}
+	if r.plan.steady > 0 {
+		r.finishSteady()
+		return
 	}
 	if res.Failure != nil {
 		return

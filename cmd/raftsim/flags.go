@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,22 +60,30 @@ type scenarioFlags struct {
 	sticky     bool
 	resetTimer bool
 	bugs       string
+	swept      bool // raftsim sweep owns the flags it varies
 }
+
+// sweptFlags are the flags raftsim sweep takes as lists.
+var sweptFlags = []string{"nodes", "election-timeout", "heartbeat", "latency", "loss"}
 
 const latencyHelp = `one-way latency of every link: const:7ms (or 7ms), uniform:5ms-10ms,
 normal:MEAN,STDDEV (truncated at 0), exp:MEAN, exp:MIN,MEAN, lognormal:MEAN,STDDEV`
 
-func (f *scenarioFlags) register(fs *pflag.FlagSet, withTrials bool) {
-	f.fs = fs
+// register adds the flags to fs. withTrials adds --trials; swept leaves
+// out the flags raftsim sweep takes as lists.
+func (f *scenarioFlags) register(fs *pflag.FlagSet, withTrials, swept bool) {
+	f.fs, f.swept = fs, swept
 	fs.StringVar(&f.seed, "seed", "", "scenario seed (decimal or 0x-hex); default: the scenario's")
 	if withTrials {
 		fs.IntVar(&f.trials, "trials", 0, "number of trials; default: the scenario's")
 	}
-	fs.IntVar(&f.nodes, "nodes", 0, "cluster size")
-	fs.StringVar(&f.election, "election-timeout", "", "election timeout range, e.g. 150ms-300ms")
-	fs.StringVar(&f.heartbeat, "heartbeat", "", "heartbeat interval, e.g. 50ms")
-	fs.StringVar(&f.latency, "latency", "", latencyHelp)
-	fs.StringVar(&f.loss, "loss", "", "message loss probability of every link, 0 to 1")
+	if !swept {
+		fs.IntVar(&f.nodes, "nodes", 0, "cluster size")
+		fs.StringVar(&f.election, "election-timeout", "", "election timeout range, e.g. 150ms-300ms")
+		fs.StringVar(&f.heartbeat, "heartbeat", "", "heartbeat interval, e.g. 50ms, or a percentage of the minimum election timeout, e.g. 50%")
+		fs.StringVar(&f.latency, "latency", "", latencyHelp)
+		fs.StringVar(&f.loss, "loss", "", "message loss probability of every link, 0 to 1")
+	}
 	fs.StringVar(&f.duplicate, "duplicate", "", "message duplication probability of every link, 0 to 1")
 	fs.BoolVar(&f.fifo, "fifo", false, "deliver messages on each link in the order sent (TCP-like)")
 	fs.BoolVar(&f.prevote, "prevote", false, "run a Pre-Vote round before each election (thesis §9.6)")
@@ -100,6 +109,9 @@ func (f *scenarioFlags) apply(s *scenarios.Scenario) error {
 		}
 		s.Trials = f.trials
 	}
+	if f.swept {
+		return f.applyRest(s)
+	}
 	if fs.Changed("nodes") {
 		if f.nodes < 1 || f.nodes > scenarios.MaxNodes {
 			return badUsage("--nodes: %d is outside [1, %d]", f.nodes, scenarios.MaxNodes)
@@ -114,11 +126,11 @@ func (f *scenarioFlags) apply(s *scenarios.Scenario) error {
 		s.Cluster.ElectionTimeout = r
 	}
 	if fs.Changed("heartbeat") {
-		d, err := sim.ParseDuration(f.heartbeat)
+		d, pct, err := scenarios.ParseHeartbeat(f.heartbeat)
 		if err != nil {
 			return badUsage("--heartbeat: %v", err)
 		}
-		s.Cluster.Heartbeat = d
+		s.Cluster.Heartbeat, s.Cluster.HeartbeatPercent = d, pct
 	}
 	if fs.Changed("latency") {
 		d, err := sim.ParseDist(f.latency)
@@ -134,6 +146,12 @@ func (f *scenarioFlags) apply(s *scenarios.Scenario) error {
 		}
 		s.Network.Loss = p
 	}
+	return f.applyRest(s)
+}
+
+// applyRest applies the flags raftsim sweep does not vary.
+func (f *scenarioFlags) applyRest(s *scenarios.Scenario) error {
+	fs := f.fs
 	if fs.Changed("duplicate") {
 		p, err := scenarios.ParseProbability(f.duplicate)
 		if err != nil {
@@ -170,13 +188,13 @@ func (f *scenarioFlags) replayArgs(s *scenarios.Scenario) []string {
 	fs := f.fs
 	c := &s.Cluster
 	add := func(name, val string) {
-		if fs.Changed(name) {
+		if fs.Changed(name) && !(f.swept && slices.Contains(sweptFlags, name)) {
 			out = append(out, "--"+name, val)
 		}
 	}
 	add("nodes", strconv.Itoa(c.Nodes))
 	add("election-timeout", c.ElectionTimeout.String())
-	add("heartbeat", sim.FormatDuration(c.Heartbeat))
+	add("heartbeat", c.HeartbeatText())
 	add("latency", s.Network.Latency.String())
 	add("loss", strconv.FormatFloat(s.Network.Loss, 'g', -1, 64))
 	add("duplicate", strconv.FormatFloat(s.Network.Dup, 'g', -1, 64))

@@ -22,6 +22,8 @@ const (
 	exitOK      = 0 // every expectation held
 	exitFailed  = 1 // some trial failed an expectation or invariant
 	exitBadUsed = 2 // bad input: flags, arguments, scenario files
+
+	exitInterrupted = 130 // stopped by ^C, as shells report SIGINT
 )
 
 func main() {
@@ -38,6 +40,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run a scenario's trials and print statistics", runCmd},
+		{"sweep", "run a scenario over lists of parameters: failover and stability side by side", sweepCmd},
 		{"list", "list the built-in scenarios", listCmd},
 		{"bugs", "list the deliberate bugs --bug switches on", bugsCmd},
 	}
@@ -55,6 +58,7 @@ Examples:
   raftsim run                                   the default scenario (cold-start)
   raftsim run leader-crash --trials 10000       a built-in scenario, more trials
   raftsim run my.yaml --format json --out r.json a scenario file, JSON to a file
+  raftsim sweep --election-timeout 50-100ms,150-300ms,500ms-1s   tune the timeout
   raftsim list                                  the built-in scenarios
 
 Run raftsim COMMAND --help for a command's flags. Exit status: 0 when every
@@ -116,6 +120,9 @@ func exitStatus(err error, errw io.Writer) int {
 		return exitOK
 	case errors.Is(err, errFailed):
 		return exitFailed
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintf(errw, "raftsim: %v\n", err)
+		return exitInterrupted
 	case errors.As(err, &scenErr), errors.As(err, &useErr):
 		fmt.Fprintf(errw, "raftsim: %v\n", err)
 		return exitBadUsed

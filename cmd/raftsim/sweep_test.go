@@ -1,0 +1,204 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/raftsim/raftsim/trial"
+)
+
+type sweepJSON struct {
+	Seed  uint64
+	Cells []struct {
+		Label       string
+		Recommended bool
+		Measured    int
+		Trials      int
+		Params      map[string]any
+		Failures    []struct {
+			Trial  int
+			Seed   uint64
+			Replay string
+		}
+	}
+}
+
+// TestSweepCellEqualsRun: a sweep cell reports, statistic for statistic,
+// what raftsim run reports for the same parameters.
+func TestSweepCellEqualsRun(t *testing.T) {
+	code, out, errw := raftsim("sweep", "leader-crash", "--election-timeout", "100ms-200ms,150ms-300ms", "--nodes", "3,5",
+		"--trials", "300", "--steady-time", "0", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errw)
+	}
+	var sw struct{ Cells []map[string]any }
+	if err := json.Unmarshal([]byte(out), &sw); err != nil {
+		t.Fatal(err)
+	}
+	if len(sw.Cells) != 4 {
+		t.Fatalf("%d cells, want 4", len(sw.Cells))
+	}
+	_, runOut, _ := raftsim("run", "leader-crash", "--election-timeout", "150ms-300ms", "--nodes", "5", "--trials", "300", "--format", "json")
+	var run map[string]any
+	if err := json.Unmarshal([]byte(runOut), &run); err != nil {
+		t.Fatal(err)
+	}
+	cell := sw.Cells[3] // nodes 5, election-timeout 150ms-300ms: nodes vary slowest
+	if cell["label"] != "nodes 5, election-timeout 150ms-300ms" {
+		t.Fatalf("cell 3 is %v", cell["label"])
+	}
+	for _, k := range []string{"trials", "measured", "time_to_leader_ms", "split_vote_probability", "split_vote_ci95",
+		"split_votes", "other_lost_elections", "rounds_mean", "rounds", "messages_mean", "events", "failed", "failures", "params"} {
+		a, _ := json.Marshal(cell[k])
+		b, _ := json.Marshal(run[k])
+		if string(a) != string(b) {
+			t.Errorf("%s: sweep cell %s, run %s", k, a, b)
+		}
+	}
+}
+
+// TestSweepSharesSeeds: trial k of every cell runs with the same seed, and
+// each failure's replay command names its cell's parameters.
+func TestSweepSharesSeeds(t *testing.T) {
+	code, out, _ := raftsim("sweep", "cold-start", "--nodes", "4,6", "--election-timeout", "150ms-300ms,150ms-200ms",
+		"--bug", "peers-majority", "--trials", "3000", "--steady-time", "0", "--format", "json", "--seed", "9")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (the bug makes trials fail)", code)
+	}
+	var sw sweepJSON
+	if err := json.Unmarshal([]byte(out), &sw); err != nil {
+		t.Fatal(err)
+	}
+	failures := 0
+	for _, c := range sw.Cells {
+		for _, f := range c.Failures {
+			failures++
+			if f.Seed != trial.Seed(9, f.Trial) {
+				t.Errorf("%s: trial %d ran with seed %d, want %d", c.Label, f.Trial, f.Seed, trial.Seed(9, f.Trial))
+			}
+			nodes := c.Params["nodes"].(float64)
+			if !strings.Contains(f.Replay, "--nodes "+map[float64]string{4: "4", 6: "6"}[nodes]) || !strings.Contains(f.Replay, "--bug peers-majority") {
+				t.Errorf("replay %q lacks the cell's parameters", f.Replay)
+			}
+		}
+	}
+	if failures == 0 {
+		t.Fatal("no failures to check")
+	}
+}
+
+// TestFigure16Shape: the paper's shape: a little randomness (150-151ms,
+// 150-155ms) is much slower than more (150-200ms, 150-300ms), and none
+// (150-150ms) slower still.
+func TestFigure16Shape(t *testing.T) {
+	trials := "300"
+	if testing.Short() {
+		trials = "100"
+	}
+	code, out, errw := raftsim("sweep", "figure16", "--election-timeout", "150-150ms,150-151ms,150-155ms,150-200ms,150-300ms",
+		"--trials", trials, "--steady-time", "0", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errw)
+	}
+	var sw struct {
+		Cells []struct {
+			Label          string
+			Trials         int
+			Measured       int
+			TimeToLeaderMs struct{ Mean, P50, P90 float64 } `json:"time_to_leader_ms"`
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &sw); err != nil {
+		t.Fatal(err)
+	}
+	c := sw.Cells
+	for _, slow := range c[1:3] {
+		for _, fast := range c[3:5] {
+			if slow.TimeToLeaderMs.Mean < 2*fast.TimeToLeaderMs.Mean || slow.TimeToLeaderMs.P90 < fast.TimeToLeaderMs.P90 {
+				t.Errorf("%s (mean %.0f, p90 %.0f) is not much slower than %s (mean %.0f, p90 %.0f)", slow.Label,
+					slow.TimeToLeaderMs.Mean, slow.TimeToLeaderMs.P90, fast.Label, fast.TimeToLeaderMs.Mean, fast.TimeToLeaderMs.P90)
+			}
+		}
+	}
+	// 150-150ms: no trial elects a leader within 10s (most never do within
+	// the scenario's limit).
+	if none := c[0]; none.Measured > 0 && none.TimeToLeaderMs.Mean < 10000 {
+		t.Errorf("150-150ms: %d of %d trials found a leader, mean %.0fms; want none, or slower than 10s", none.Measured, none.Trials, none.TimeToLeaderMs.Mean)
+	}
+	if c[1].TimeToLeaderMs.Mean < c[2].TimeToLeaderMs.Mean {
+		t.Errorf("150-151ms (%.0f) is faster than 150-155ms (%.0f)", c[1].TimeToLeaderMs.Mean, c[2].TimeToLeaderMs.Mean)
+	}
+}
+
+func TestSweepStabilityAndPlots(t *testing.T) {
+	dir := t.TempDir()
+	svg, png := filepath.Join(dir, "cdf.svg"), filepath.Join(dir, "cdf.png")
+	code, out, errw := raftsim("sweep", "leader-crash", "--election-timeout", "50ms-100ms,150ms-300ms", "--trials", "200",
+		"--steady-time", "20m", "--plot", svg, "--plot", png)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errw)
+	}
+	for _, want := range []string{"needless/h", "leaderless ms/h", "* recommended: the smallest p99"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	// 50-100ms with 50ms heartbeats holds needless elections: not recommended.
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "50ms-100ms") && strings.HasSuffix(strings.TrimSpace(line), "* |") {
+			t.Errorf("50ms-100ms recommended: %s", line)
+		}
+	}
+	for _, p := range []string{svg, png} {
+		if st, err := os.Stat(p); err != nil || st.Size() < 1000 {
+			t.Errorf("plot %s: %v", p, err)
+		}
+	}
+}
+
+func TestSweepBadInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sweep", "--election-timeout", "150ms-300ms,300ms-100ms"}, "--election-timeout: range"},
+		{[]string{"sweep", "--nodes", "3,x"}, `--nodes: "x" is not a cluster size`},
+		{[]string{"sweep", "--loss", "0,1.5", "--election-timeout", "150-300ms"}, "--loss: probability 1.5"},
+		{[]string{"sweep", "--latency", "normal:7ms", "--election-timeout", "150-300ms"}, "--latency:"},
+		{[]string{"sweep", "cold-start"}, "nothing to sweep"},
+		{[]string{"sweep", "--election-timeout", "150-300ms", "--plot", filepath.Join(dir, "x.gif")}, "--plot: plot"},
+		{[]string{"sweep", "minority", "--nodes", "2,5"}, "random:3 picks 3 nodes of 2"},
+		{[]string{"sweep", "--election-timeout", "150-300ms", "--steady-time", "soon"}, "--steady-time:"},
+	} {
+		out := filepath.Join(dir, "out.txt")
+		code, stdout, stderr := raftsim(append(tt.args, "--out", out)...)
+		if code != 2 || !strings.Contains(stderr, tt.want) || stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, code, stderr, tt.want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v wrote an output file", tt.args)
+		}
+	}
+}
+
+func TestSplitDists(t *testing.T) {
+	ds, err := splitDists("uniform:5ms-10ms,normal:7ms,2ms,exp:5ms,7ms,lognormal:7ms,2ms,9ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range ds {
+		got = append(got, d.String())
+	}
+	want := "uniform:5ms-10ms normal:7ms,2ms exp:5ms,7ms lognormal:7ms,2ms const:9ms"
+	if strings.Join(got, " ") != want {
+		t.Errorf("got %s, want %s", strings.Join(got, " "), want)
+	}
+	if ds, _ := splitDists("exp:7ms;const:2ms"); len(ds) != 2 {
+		t.Errorf("';' did not separate: %v", ds)
+	}
+}

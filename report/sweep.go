@@ -1,0 +1,313 @@
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/scenarios"
+)
+
+// Stability is what steady-state runs measured: how often a healthy
+// cluster holds a needless election, changes leader, and is without a
+// working leader.
+type Stability struct {
+	Runs                     int       `json:"runs"`
+	Hours                    Num       `json:"hours"`
+	NeedlessElections        int64     `json:"needless_elections"`
+	NeedlessElectionsPerHour Num       `json:"needless_elections_per_hour"`
+	LeaderChanges            int64     `json:"leader_changes"`
+	LeaderChangesPerHour     Num       `json:"leader_changes_per_hour"`
+	LeaderlessMsPerHour      Num       `json:"leaderless_ms_per_hour"`
+	Failed                   int       `json:"failed"`
+	Failures                 []Failure `json:"failures"`
+}
+
+// StabilityOf summarises steady-state runs; nil when there were none.
+func StabilityOf(agg *runner.Aggregate, replay func(uint64) string) *Stability {
+	if agg == nil || agg.Trials == 0 {
+		return nil
+	}
+	h := float64(agg.SteadyTime) / float64(time.Hour)
+	per := func(x float64) Num {
+		if h == 0 {
+			return Num(math.NaN())
+		}
+		return Num(x / h)
+	}
+	st := &Stability{
+		Runs:                     agg.SteadyRuns,
+		Hours:                    Num(h),
+		NeedlessElections:        agg.Elections,
+		NeedlessElectionsPerHour: per(float64(agg.Elections)),
+		LeaderChanges:            agg.LeaderChanges,
+		LeaderChangesPerHour:     per(float64(agg.LeaderChanges)),
+		LeaderlessMsPerHour:      per(float64(agg.Leaderless) / 1e6),
+		Failed:                   agg.Failed,
+		Failures:                 []Failure{},
+	}
+	for _, f := range agg.Failures {
+		st.Failures = append(st.Failures, Failure{Trial: f.Trial, Seed: f.Seed, Kind: f.Kind, Detail: f.Detail,
+			AtMs: ms(f.At), Event: f.Event, Replay: replay(f.Seed) + " --steady"})
+	}
+	return st
+}
+
+// Cell is one combination of a sweep's parameters.
+type Cell struct {
+	Label       string     `json:"label"` // the varied parameters, as the table shows them
+	Params      Params     `json:"params"`
+	Group       int        `json:"group"` // cells that differ only in election timeout share a group
+	Recommended bool       `json:"recommended"`
+	Stability   *Stability `json:"stability,omitempty"`
+	Stats
+	agg *runner.Aggregate
+}
+
+// Sweep is the report of raftsim sweep.
+type Sweep struct {
+	Scenario    string   `json:"scenario"`
+	Description string   `json:"description,omitempty"`
+	Seed        uint64   `json:"seed"`
+	Trials      int      `json:"trials"` // per cell, with the same trial seeds in every cell
+	Varied      []string `json:"varied"`
+	Measure     Measure  `json:"measure"`
+	SteadyHours Num      `json:"steady_hours_per_cell"`
+	Rule        Rule     `json:"recommendation_rule"`
+	Cells       []Cell   `json:"cells"`
+}
+
+// Rule is how a sweep recommends an election timeout range in each group.
+type Rule struct {
+	Text               string  `json:"text"`
+	MaxNeedlessPerHour float64 `json:"max_needless_elections_per_hour"`
+}
+
+// NewRule returns the default rule with the given needless-election limit.
+func NewRule(maxNeedless float64, steady bool) Rule {
+	text := fmt.Sprintf("the smallest p99 time to leader among ranges where every trial found a leader and none failed, "+
+		"with at most %g needless elections per hour", maxNeedless)
+	if !steady {
+		text = "the smallest p99 time to leader among ranges where every trial found a leader and none failed (no steady-state runs: stability not judged)"
+	}
+	return Rule{Text: text, MaxNeedlessPerHour: maxNeedless}
+}
+
+// AddCell adds a cell of scenario s with its trials' aggregate, its
+// steady-state aggregate (or nil), and the parameters the sweep varies.
+func (sw *Sweep) AddCell(s *scenarios.Scenario, agg, steady *runner.Aggregate, replay func(uint64) string) {
+	c := Cell{Params: ParamsOf(s), Stats: StatsOf(agg, replay), Stability: StabilityOf(steady, replay), agg: agg}
+	var label []string
+	for _, v := range sw.Varied {
+		label = append(label, v+" "+c.Params.value(v, s))
+	}
+	c.Label = strings.Join(label, ", ")
+	sw.Cells = append(sw.Cells, c)
+}
+
+// value returns the text of one varied parameter.
+func (p *Params) value(name string, s *scenarios.Scenario) string {
+	switch name {
+	case "nodes":
+		return strconv.Itoa(p.Nodes)
+	case "latency":
+		return p.Latency
+	case "loss":
+		return strconv.FormatFloat(p.Loss, 'g', -1, 64)
+	case "heartbeat":
+		return s.Cluster.HeartbeatText()
+	case "election-timeout":
+		return s.Cluster.ElectionTimeout.String()
+	}
+	return "?"
+}
+
+// Recommend groups the cells by everything but the election timeout and
+// marks, in each group, the cell the rule picks.
+func (sw *Sweep) Recommend() {
+	groups := map[string]int{}
+	best := map[int]int{}
+	for i := range sw.Cells {
+		c := &sw.Cells[i]
+		key := groupKey(c)
+		g, ok := groups[key]
+		if !ok {
+			g = len(groups)
+			groups[key] = g
+		}
+		c.Group = g
+		if !sw.eligible(c) {
+			continue
+		}
+		if b, ok := best[g]; !ok || better(c, &sw.Cells[b]) {
+			best[g] = i
+		}
+	}
+	for _, i := range best {
+		sw.Cells[i].Recommended = true // setting flags: the order of this loop does not matter
+	}
+}
+
+// groupKey is a cell's label without its election timeout.
+func groupKey(c *Cell) string {
+	var parts []string
+	for _, kv := range strings.Split(c.Label, ", ") {
+		if !strings.HasPrefix(kv, "election-timeout ") {
+			parts = append(parts, kv)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (sw *Sweep) eligible(c *Cell) bool {
+	if c.Failed > 0 || c.Measured < c.Trials || c.Measured == 0 {
+		return false
+	}
+	if c.Stability != nil {
+		if c.Stability.Failed > 0 || float64(c.Stability.NeedlessElectionsPerHour) > sw.Rule.MaxNeedlessPerHour {
+			return false
+		}
+	}
+	return true
+}
+
+// better orders eligible cells: smaller p99, then smaller max, then
+// smaller mean, then the earlier cell.
+func better(a, b *Cell) bool {
+	x, y := a.TimeToLeaderMs, b.TimeToLeaderMs
+	if x.P99 != y.P99 {
+		return x.P99 < y.P99
+	}
+	if x.Max != y.Max {
+		return x.Max < y.Max
+	}
+	return x.Mean < y.Mean
+}
+
+// Failed counts the failed trials of every cell, steady-state runs included.
+func (sw *Sweep) Failed() int {
+	n := 0
+	for _, c := range sw.Cells {
+		n += c.Stats.Failed
+		if c.Stability != nil {
+			n += c.Stability.Failed
+		}
+	}
+	return n
+}
+
+// Write writes the sweep in format f.
+func (sw *Sweep) Write(w io.Writer, f Format) error {
+	switch f {
+	case JSON:
+		return WriteJSON(w, sw)
+	case CSV:
+		return sw.WriteCSV(w)
+	}
+	return sw.WriteTable(w)
+}
+
+// WriteTable writes one row per cell, failover and stability side by side,
+// the recommended range of each group marked with *.
+func (sw *Sweep) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sweep of %s: %d cells, %d trials each (the same trial seeds in every cell), seed %d\n",
+		sw.Scenario, len(sw.Cells), sw.Trials, sw.Seed)
+	if len(sw.Cells) > 0 {
+		fmt.Fprintf(&b, "cluster: %s\n", sw.Cells[0].Params.Describe())
+	}
+	fmt.Fprintf(&b, "time to leader in ms, measured from %s until %s", sw.Measure.From, sw.Measure.Until)
+	if h := float64(sw.SteadyHours); h > 0 {
+		fmt.Fprintf(&b, "; stability from %s hours of steady state per cell", Num(h).String("0"))
+	}
+	b.WriteString("\n\n")
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	header := append(append([]string{}, sw.Varied...), "trials", "mean", "p50", "p90", "p99", "max", "P(split) [95% CI]", "rounds", "failed")
+	steady := float64(sw.SteadyHours) > 0
+	if steady {
+		header = append(header, "needless/h", "changes/h", "leaderless ms/h")
+	}
+	header = append(header, "rec")
+	nv := len(sw.Varied)
+	t := newTable(w, header, func(c int) bool { return c >= nv && c < len(header)-1 })
+	for _, c := range sw.Cells {
+		row := strings.Split(c.Label, ", ")
+		for i := range row {
+			row[i] = row[i][strings.Index(row[i], " ")+1:]
+		}
+		d := c.TimeToLeaderMs
+		f1 := func(n Num) string { return n.Fixed(1, "-") }
+		trials := strconv.Itoa(c.Trials)
+		if c.Measured < c.Trials {
+			trials = fmt.Sprintf("%d (%d no leader)", c.Trials, c.Trials-c.Measured)
+		}
+		split := "-"
+		if c.Measured > 0 {
+			split = fmt.Sprintf("%s [%s,%s]", c.SplitVoteProbability.Fixed(3, "-"), c.SplitVoteCI95[0].Fixed(3, "-"), c.SplitVoteCI95[1].Fixed(3, "-"))
+		}
+		failed := c.Failed
+		if c.Stability != nil {
+			failed += c.Stability.Failed
+		}
+		row = append(row, trials, f1(d.Mean), f1(d.P50), f1(d.P90), f1(d.P99), f1(d.Max), split, c.RoundsMean.Fixed(2, "-"), strconv.Itoa(failed))
+		if steady {
+			if st := c.Stability; st != nil {
+				row = append(row, st.NeedlessElectionsPerHour.Fixed(1, "-"), st.LeaderChangesPerHour.Fixed(1, "-"), st.LeaderlessMsPerHour.Fixed(1, "-"))
+			} else {
+				row = append(row, "-", "-", "-")
+			}
+		}
+		rec := ""
+		if c.Recommended {
+			rec = "*"
+		}
+		if err := t.Append(append(row, rec)); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	b.Reset()
+	fmt.Fprintf(&b, "* recommended: %s.\n", sw.Rule.Text)
+	if n := sw.Failed(); n > 0 {
+		fmt.Fprintf(&b, "FAILED: %d trials failed; the first of each cell:\n", n)
+		for _, c := range sw.Cells {
+			for _, f := range c.Failures[:min(1, len(c.Failures))] {
+				fmt.Fprintf(&b, "  %s: trial %d: %s: %s\n    replay: %s\n", c.Label, f.Trial, f.Kind, f.Detail, f.Replay)
+			}
+			if c.Stability != nil && len(c.Stability.Failures) > 0 {
+				f := c.Stability.Failures[0]
+				fmt.Fprintf(&b, "  %s (steady state): run %d: %s: %s\n    replay: %s\n", c.Label, f.Trial, f.Kind, f.Detail, f.Replay)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteCSV writes a header and one row per cell: the run columns, then the
+// stability columns and the recommendation.
+func (sw *Sweep) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	cw.Write(append(append([]string{}, csvHeader...), "needless_elections_per_hour", "leader_changes_per_hour",
+		"leaderless_ms_per_hour", "group", "recommended"))
+	for _, c := range sw.Cells {
+		row := csvRow(sw.Scenario, sw.Seed, &c.Params, &c.Stats)
+		if st := c.Stability; st != nil {
+			row = append(row, st.NeedlessElectionsPerHour.String(""), st.LeaderChangesPerHour.String(""), st.LeaderlessMsPerHour.String(""))
+		} else {
+			row = append(row, "", "", "")
+		}
+		cw.Write(append(row, strconv.Itoa(c.Group), strconv.FormatBool(c.Recommended)))
+	}
+	cw.Flush()
+	return cw.Error()
+}

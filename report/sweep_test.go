@@ -1,0 +1,149 @@
+package report
+
+import (
+	"bytes"
+	"encoding/xml"
+	"image/png"
+	"io"
+	"math"
+	"testing"
+
+	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/stats"
+)
+
+// cell builds a cell with the given label, p99 (ms), counts and stability
+// (needless < 0: none measured).
+func cell(label string, p99 float64, trials, measured, failed int, needless float64) Cell {
+	c := Cell{Label: label}
+	c.Trials, c.Measured, c.Failed = trials, measured, failed
+	c.TimeToLeaderMs = Dist{P99: Num(p99), Max: Num(p99 * 2), Mean: Num(p99 / 2)}
+	if needless >= 0 {
+		c.Stability = &Stability{NeedlessElectionsPerHour: Num(needless)}
+	}
+	return c
+}
+
+func TestRecommend(t *testing.T) {
+	sw := &Sweep{Varied: []string{"nodes", "election-timeout"}, Rule: NewRule(1, true)}
+	sw.Cells = []Cell{
+		cell("nodes 3, election-timeout 50ms-100ms", 80, 100, 100, 0, 40),    // fast but unstable
+		cell("nodes 3, election-timeout 100ms-200ms", 150, 100, 100, 0, 0.5), // the pick
+		cell("nodes 3, election-timeout 150ms-300ms", 250, 100, 100, 0, 0),
+		cell("nodes 5, election-timeout 50ms-100ms", 90, 100, 100, 2, 0),   // failed trials
+		cell("nodes 5, election-timeout 100ms-200ms", 160, 100, 99, 0, 0),  // one trial without leader
+		cell("nodes 5, election-timeout 150ms-300ms", 260, 100, 100, 0, 0), // the pick
+		cell("nodes 5, election-timeout 500ms-1s", 900, 100, 100, 0, 0),
+	}
+	sw.Recommend()
+	want := []bool{false, true, false, false, false, true, false}
+	groups := []int{0, 0, 0, 1, 1, 1, 1}
+	for i, c := range sw.Cells {
+		if c.Recommended != want[i] || c.Group != groups[i] {
+			t.Errorf("%s: recommended %v group %d, want %v %d", c.Label, c.Recommended, c.Group, want[i], groups[i])
+		}
+	}
+	// Without stability, the fastest clean range wins.
+	sw = &Sweep{Varied: []string{"election-timeout"}, Rule: NewRule(1, false)}
+	sw.Cells = []Cell{cell("election-timeout 50ms-100ms", 80, 10, 10, 0, -1), cell("election-timeout 150ms-300ms", 250, 10, 10, 0, -1)}
+	sw.Recommend()
+	if !sw.Cells[0].Recommended || sw.Cells[1].Recommended {
+		t.Errorf("without stability: %v %v", sw.Cells[0].Recommended, sw.Cells[1].Recommended)
+	}
+	// Nothing eligible: nothing recommended.
+	sw.Cells = []Cell{cell("election-timeout 150ms-150ms", 0, 10, 0, 0, -1)}
+	sw.Recommend()
+	if sw.Cells[0].Recommended {
+		t.Error("a range with no leader was recommended")
+	}
+}
+
+func sweepWithData() *Sweep {
+	sw := &Sweep{Varied: []string{"election-timeout"}}
+	for i, scale := range []float64{1, 10} {
+		agg := &runner.Aggregate{Trials: 100, Measured: 100}
+		for k := 0; k < 100; k++ {
+			agg.TimeToLeader.Add(int64(scale * float64(150+k) * 1e6))
+		}
+		c := Cell{Label: []string{"election-timeout 150ms-300ms", "election-timeout 1500ms-3s"}[i], agg: agg}
+		c.Trials, c.Measured = 100, 100
+		sw.Cells = append(sw.Cells, c)
+	}
+	sw.Cells = append(sw.Cells, Cell{Label: "election-timeout 150ms-150ms", agg: &runner.Aggregate{Trials: 100}})
+	sw.Cells[2].Trials = 100
+	return sw
+}
+
+func TestCDFPlotSVG(t *testing.T) {
+	img, err := sweepWithData().CDFPlot("test", "svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := xml.NewDecoder(bytes.NewReader(img))
+	elements := 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the SVG is not valid XML: %v", err)
+		}
+		if _, ok := tok.(xml.StartElement); ok {
+			elements++
+		}
+	}
+	for _, want := range []string{"<svg", "log scale", "150ms-150ms: no leader"} {
+		if !bytes.Contains(img, []byte(want)) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	if elements < 20 {
+		t.Errorf("SVG has %d elements", elements)
+	}
+	again, _ := sweepWithData().CDFPlot("test", "svg")
+	if !bytes.Equal(img, again) {
+		t.Error("the same data drew two different SVGs")
+	}
+}
+
+func TestCDFPlotPNG(t *testing.T) {
+	img, err := sweepWithData().CDFPlot("test", "png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := png.Decode(bytes.NewReader(img))
+	if err != nil {
+		t.Fatalf("the PNG does not decode: %v", err)
+	}
+	if b := m.Bounds(); b.Dx() < 400 || b.Dy() < 250 {
+		t.Errorf("PNG is %dx%d", b.Dx(), b.Dy())
+	}
+}
+
+func TestStabilityRates(t *testing.T) {
+	agg := &runner.Aggregate{Trials: 6, SteadyRuns: 6, SteadyTime: int64(2 * 3600e9), Elections: 10, LeaderChanges: 4, Leaderless: int64(3e9)}
+	st := StabilityOf(agg, func(uint64) string { return "" })
+	if st.Hours != 2 || st.NeedlessElectionsPerHour != 5 || st.LeaderChangesPerHour != 2 || st.LeaderlessMsPerHour != 1500 {
+		t.Errorf("stability %+v", st)
+	}
+	if StabilityOf(nil, nil) != nil {
+		t.Error("no runs gave a stability")
+	}
+}
+
+func TestNumJSON(t *testing.T) {
+	for _, tt := range []struct {
+		n    Num
+		want string
+	}{{1.5, "1.5"}, {287.123456, "287.123"}, {Num(math.NaN()), "null"}, {0.000123456, "0.000123456"}} {
+		b, _ := tt.n.MarshalJSON()
+		if string(b) != tt.want {
+			t.Errorf("%v marshals to %s, want %s", float64(tt.n), b, tt.want)
+		}
+	}
+	var s stats.Summary
+	if d := DistOf(&s, 1); !math.IsNaN(float64(d.Mean)) {
+		t.Error("empty summary has a mean")
+	}
+}
