@@ -40,8 +40,8 @@ type Cluster struct {
 	// timeout; [Cluster.HeartbeatInterval] resolves the two.
 	Heartbeat        time.Duration
 	HeartbeatPercent float64
-	Options         raft.Options
-	Bugs            raft.Bug
+	Options          raft.Options
+	Bugs             raft.Bug
 	// Start holds each node's start time: none (all start at 0), one
 	// distribution for every node, or one per node.
 	Start []sim.Dist
@@ -131,18 +131,18 @@ func (t Trigger) String() string { return triggerNames[t] }
 // its After event (if any), then for Delay, then applies its actions in the
 // order they are written. A step with Repeat runs its Steps Repeat times.
 type Step struct {
-	At      time.Duration
-	HasAt   bool
-	After   Trigger
-	Delay   sim.Dist
+	At    time.Duration
+	HasAt bool
+	After Trigger
+	Delay sim.Dist
 	// DelayInHeartbeat makes Delay a uniformly random point of the heartbeat
 	// interval in force (delay: within-heartbeat).
 	DelayInHeartbeat bool
-	Actions []Action
-	Repeat  int
-	Steps   []Step
-	Note    string
-	Line    int
+	Actions          []Action
+	Repeat           int
+	Steps            []Step
+	Note             string
+	Line             int
 }
 
 // ActionKind is what a fault action does.
