@@ -214,6 +214,9 @@ func ExpectOf(s *scenarios.Scenario) []string {
 	if e.OneLeaderAtEnd {
 		out = append(out, "one leader at the end")
 	}
+	if e.ConvergeWithin > 0 {
+		out = append(out, "a working leader within "+sim.FormatDuration(e.ConvergeWithin)+" of the last fault")
+	}
 	return out
 }
 

@@ -207,3 +207,84 @@ func RunSteady(s *scenarios.Scenario, total time.Duration, opt Options) (*Aggreg
 	opt.Trials, opt.Seed = runs, opt.Seed^steadySalt
 	return Run(plan, opt), nil
 }
+
+// Source gives the plan and seed of trial index, for Find. Plans may be
+// shared between indexes (the same scenario) or not (a swarm).
+type Source func(index int) (*trial.Plan, uint64, error)
+
+// findRound is how many trials Find runs between looks for a failure: a
+// constant, so that the failure Find reports never depends on the number of
+// workers.
+const findRound = 256
+
+// Found is the first failing trial Find met.
+type Found struct {
+	Index  int
+	Seed   uint64
+	Plan   *trial.Plan
+	Result trial.Result
+}
+
+// Find runs trials 0, 1, 2, ... of src until one fails, n have run, or stop
+// says to end, and returns the failing trial with the lowest index (nil if
+// none) and how many trials ran.
+func Find(src Source, n, workers int, stop func() bool, progress func(int)) (*Found, int, error) {
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	ran := 0
+	for lo := 0; lo < n; lo += findRound {
+		if stop != nil && stop() {
+			break
+		}
+		hi := min(lo+findRound, n)
+		found := make([]*Found, hi-lo)
+		errs := make([]error, hi-lo)
+		var next atomic.Int64
+		next.Store(int64(lo))
+		var wg sync.WaitGroup
+		for w := 0; w < min(workers, hi-lo); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				runners := map[*trial.Plan]*trial.Runner{} // one runner per plan this worker meets
+				for {
+					i := int(next.Add(1) - 1)
+					if i >= hi {
+						return
+					}
+					plan, seed, err := src(i)
+					if err != nil {
+						errs[i-lo] = err
+						continue
+					}
+					r := runners[plan]
+					if r == nil {
+						if len(runners) > 16 {
+							clear(runners) // a swarm: plans are not met again
+						}
+						r = trial.NewRunner(plan)
+						runners[plan] = r
+					}
+					if res := r.Run(seed); res.Failure != nil {
+						found[i-lo] = &Found{Index: i, Seed: seed, Plan: plan, Result: res}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		for i := range found {
+			if errs[i] != nil {
+				return nil, ran, errs[i]
+			}
+			if found[i] != nil {
+				return found[i], lo + i + 1, nil
+			}
+		}
+		ran = hi
+		if progress != nil {
+			progress(ran)
+		}
+	}
+	return nil, ran, nil
+}

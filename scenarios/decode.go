@@ -757,7 +757,7 @@ func (d *decoder) measure(n *yaml.Node, path string) {
 
 func (d *decoder) expect(n *yaml.Node, path string) {
 	e := &d.s.Expect
-	d.fields(n, path, []string{"invariants", "leader_within", "no_leader", "one_leader_at_end"},
+	d.fields(n, path, []string{"invariants", "leader_within", "no_leader", "one_leader_at_end", "converge_within"},
 		func(key string, v *yaml.Node, field string) {
 			switch key {
 			case "invariants":
@@ -768,6 +768,8 @@ func (d *decoder) expect(n *yaml.Node, path string) {
 				e.NoLeader = d.boolean(v, field)
 			case "one_leader_at_end":
 				e.OneLeaderAtEnd = d.boolean(v, field)
+			case "converge_within":
+				e.ConvergeWithin = d.duration(v, field)
 			}
 		})
 }

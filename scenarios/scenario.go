@@ -25,7 +25,10 @@ type Scenario struct {
 	Sweep       Sweep
 	Trials      int
 	Seed        uint64
-	lines       map[string]int // where each key was written, for errors
+	// Skip leaves steps out of the timeline: their 1-based positions once
+	// repeat groups are unrolled. Shrinking a failure sets it; files cannot.
+	Skip  []int
+	lines map[string]int // where each key was written, for errors
 }
 
 // line returns the line where field was written, or 0.
@@ -303,6 +306,9 @@ type Expect struct {
 	// OneLeaderAtEnd says that at the end exactly one live node believes
 	// it leads.
 	OneLeaderAtEnd bool
+	// ConvergeWithin says that once the fault timeline is over, a working
+	// leader (one a majority follows) must appear within this time.
+	ConvergeWithin time.Duration
 }
 
 // Error is a problem with a scenario, located in its file.

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"time"
 
 	"github.com/raftsim/raftsim/sim"
@@ -144,7 +145,19 @@ func countSteps(steps []Step) int {
 
 // Timeline returns the fault steps with repeat groups unrolled, in order,
 // and delays given relative to the heartbeat resolved.
-func (s *Scenario) Timeline() []Step { return s.unroll(s.Faults) }
+func (s *Scenario) Timeline() []Step {
+	steps := s.unroll(s.Faults)
+	if len(s.Skip) == 0 {
+		return steps
+	}
+	var kept []Step
+	for i, st := range steps {
+		if !slices.Contains(s.Skip, i+1) {
+			kept = append(kept, st)
+		}
+	}
+	return kept
+}
 
 // SteadyTimeline returns the background faults of a steady-state run,
 // unrolled: the steady section's own, or the timeline's pause, drift and

@@ -14,6 +14,11 @@ import (
 func (r *Runner) beginStep() {
 	if r.step >= len(r.plan.steps) {
 		r.stepDone = true
+		if d := r.plan.Scenario.Expect.ConvergeWithin; d > 0 && r.plan.steady == 0 {
+			r.converging = true
+			r.s.At(r.s.Now()+d, callConverge)
+			r.watch()
+		}
 		r.maybeEnd()
 		return
 	}
@@ -75,7 +80,10 @@ func (r *Runner) applyStep() {
 }
 
 func (r *Runner) stepName() string {
-	return fmt.Sprintf("%d (line %d)", r.step+1, r.plan.steps[r.step].Line)
+	if line := r.plan.steps[r.step].Line; line > 0 {
+		return fmt.Sprintf("%d (line %d)", r.step+1, line)
+	}
+	return fmt.Sprint(r.step + 1) // a scenario made by a program
 }
 
 // currentLeader returns the live leader of the highest term, or -1.
@@ -112,11 +120,13 @@ func (r *Runner) reach(i int) int {
 func (r *Runner) apply(a *scenarios.Action, leader int) {
 	nw := &r.s.Net
 	var text string
+	var nodeEvents []Event // per-node events, traced after the fault's own line
 	switch a.Kind {
 	case scenarios.Crash:
 		ids := r.pick(a.Nodes, leader, func(i int) bool { return !r.s.Crashed(i) })
 		for _, i := range ids {
 			r.s.Crash(i)
+			nodeEvents = append(nodeEvents, Event{Kind: EvDown, Node: i})
 			r.obs[i].crashed = true
 			r.hbGone(i)
 			if i == r.stale {
@@ -186,6 +196,7 @@ func (r *Runner) apply(a *scenarios.Action, leader int) {
 		for _, i := range ids {
 			d := a.For.Sample(&r.faults)
 			r.s.Pause(i, d)
+			nodeEvents = append(nodeEvents, Event{Kind: EvPause, Node: i, Arrive: r.s.Now() + d})
 			spans = append(spans, raft.ID(i).String()+" for "+sim.FormatDuration(d))
 		}
 		text = "pause " + strings.Join(spans, ", ")
@@ -203,6 +214,11 @@ func (r *Runner) apply(a *scenarios.Action, leader int) {
 		return
 	}
 	r.faultNote(text)
+	if r.tr != nil {
+		for _, e := range nodeEvents {
+			r.emit(e)
+		}
+	}
 }
 
 func (r *Runner) faultNote(text string) {
@@ -318,6 +334,10 @@ func (r *Runner) hbGone(i int) {
 func (r *Runner) watch() {
 	if r.steadyStart >= 0 {
 		r.watchSteady()
+	}
+	if r.converging && r.workingLeader() {
+		r.converging = false
+		r.maybeEnd()
 	}
 	lim := r.plan.Scenario.Expect.LeaderWithin
 	if lim <= 0 || r.stop || r.plan.steady > 0 {

@@ -25,6 +25,8 @@ const (
 	EvDrop                       // a message was dropped
 	EvDup                        // a message was duplicated
 	EvFault                      // a fault was applied
+	EvDown                       // a node crashed
+	EvPause                      // a node froze
 	EvResume                     // a paused node woke up
 	EvViolation                  // an invariant or expectation failed
 	EvNote                       // anything else worth a line: a step waiting, measurement marks
@@ -33,7 +35,7 @@ const (
 
 var eventKindNames = [...]string{EvStart: "start", EvTimeout: "timeout", EvState: "state", EvVote: "vote",
 	EvCommit: "commit", EvSend: "send", EvRecv: "recv", EvDrop: "drop", EvDup: "dup", EvFault: "fault",
-	EvResume: "resume", EvViolation: "violation", EvNote: "note"}
+	EvDown: "down", EvPause: "pause", EvResume: "resume", EvViolation: "violation", EvNote: "note"}
 
 func (k EventKind) String() string { return eventKindNames[k] }
 
@@ -62,7 +64,7 @@ type Event struct {
 	Term   uint64    // EvStart, EvState, EvVote: the term; EvCommit: the index
 	Vote   int       // EvVote: the candidate
 	Timer  raft.Timer
-	Arrive time.Duration // EvSend, EvDup: arrival time
+	Arrive time.Duration // EvSend, EvDup: arrival time; EvPause: when it ends
 	Reason string        // EvDrop: why
 	Text   string        // EvFault, EvViolation, EvNote: what
 }
@@ -126,6 +128,8 @@ func (e *Event) Line() string {
 		b.WriteString(" " + e.Msg.String())
 	case EvDrop:
 		b.WriteString(" " + e.Msg.String() + " reason=" + e.Reason)
+	case EvPause:
+		b.WriteString(" until=" + FormatTime(e.Arrive))
 	default:
 		if e.Text != "" {
 			b.WriteString(" " + e.Text)

@@ -157,6 +157,7 @@ const (
 	callRestart
 	callEnd
 	callWatchdog
+	callConverge
 	callKinds
 )
 
@@ -197,6 +198,7 @@ type Runner struct {
 	leaderOf  []int32  // by term: the node that led it, or -1
 	cands     []uint16 // by term: nodes that stood as candidate
 	committed []uint64 // by index: the term of the committed entry
+	commitAt  []uint64 // by index: the lowest term in which some node knew it committed
 	sends     int
 	scripted  bool // a scripted write is being sent: messages to nodes not in keep are discarded
 
@@ -220,6 +222,8 @@ type Runner struct {
 
 	topoDirty bool // nodes went up or down, or the network changed, since majority was computed
 	majority  bool // some majority of running nodes is connected
+
+	converging bool // the timeline is over and no working leader has appeared since
 
 	atPending bool  // the current step's call ends its wait for At
 	keep      []int // a scripted write reaches these nodes
@@ -279,9 +283,10 @@ func (r *Runner) setup(seed uint64) {
 	r.leaderOf = r.leaderOf[:0]
 	r.cands = r.cands[:0]
 	r.committed = append(r.committed[:0], 0)
+	r.commitAt = append(r.commitAt[:0], 0)
 	r.sends = 0
 	r.stale, r.measuring, r.hbLeader, r.endQueued, r.lastLeader = -1, false, -1, false, -1
-	r.leaderless, r.atPending, r.topoDirty = false, false, true
+	r.leaderless, r.atPending, r.topoDirty, r.converging = false, false, true, false
 	r.ev.Seq = 0
 	for i, node := range r.nodes {
 		r.rands[i].Seed(sim.Derive(seed, sim.PurposeNode, i))
@@ -373,6 +378,11 @@ func (r *Runner) call(kind, arg int) {
 		}
 	case callEnd:
 		r.stop = true
+	case callConverge:
+		if r.converging {
+			r.fail(KindLiveness, fmt.Sprintf("no working leader within %s of the last fault (converge_within)",
+				sim.FormatDuration(r.plan.Scenario.Expect.ConvergeWithin)))
+		}
 	case callWatchdog:
 		lim := r.plan.Scenario.Expect.LeaderWithin
 		if r.leaderless && r.s.Now()-r.leaderlessSince >= lim {
@@ -485,7 +495,9 @@ func (r *Runner) observe(i int) {
 		}
 		switch role {
 		case raft.Candidate:
-			r.cands[term]++
+			if r.measuring {
+				r.cands[term]++ // elections the measurement counts: those after its origin
+			}
 			if r.steadyStart >= 0 {
 				r.res.Elections++
 			}
@@ -547,12 +559,18 @@ func (r *Runner) becameLeader(i int, term uint64) {
 		r.fail(scenarios.ElectionSafety.String(), fmt.Sprintf("%v and %v both leaders in term %d", raft.ID(prev), raft.ID(i), term))
 	}
 	r.leaderOf[term] = int32(i)
-	// Leader Completeness: the new leader holds every committed entry. By
-	// the Log Matching property, holding the last one is enough.
+	// Leader Completeness: the leader of a term holds every entry committed
+	// in an earlier term. By the Log Matching property, holding the last
+	// such entry is enough; entries committed in this term or later (by
+	// nodes that have moved on) are not its business.
 	node := r.nodes[i]
-	if c := uint64(len(r.committed) - 1); c > 0 && node.LogTerm(c) != r.committed[c] {
-		r.failCompleteness(fmt.Sprintf("%v became leader of term %d without committed entry %d (term %d); its log ends at %d/%d",
-			raft.ID(i), term, c, r.committed[c], node.LastTerm(), node.LastIndex()))
+	c := uint64(len(r.committed) - 1)
+	for c > 0 && r.commitAt[c] >= term {
+		c--
+	}
+	if c > 0 && node.LogTerm(c) != r.committed[c] {
+		r.failCompleteness(fmt.Sprintf("%v became leader of term %d without entry %d (term %d), committed in term %d; its log ends at %d/%d",
+			raft.ID(i), term, c, r.committed[c], r.commitAt[c], node.LastTerm(), node.LastIndex()))
 	}
 	if r.waiting && r.plan.steps[r.step].After == scenarios.AfterLeaderElected {
 		r.eventSeen()
@@ -651,9 +669,11 @@ func (r *Runner) checkCommits(i int, lo, hi uint64) {
 					raft.ID(i), idx, t, idx, r.committed[idx]))
 				return
 			}
+			r.commitAt[idx] = min(r.commitAt[idx], node.Term())
 			continue
 		}
 		r.committed = append(r.committed, t)
+		r.commitAt = append(r.commitAt, node.Term())
 	}
 }
 
@@ -671,7 +691,7 @@ func (r *Runner) fail(kind, detail string) {
 // maybeEnd ends the trial a settle time after both the fault timeline and
 // the measurement are over.
 func (r *Runner) maybeEnd() {
-	if r.endQueued || !r.stepDone || r.measuring || r.plan.steady > 0 {
+	if r.endQueued || !r.stepDone || r.measuring || r.converging || r.plan.steady > 0 {
 		return
 	}
 	r.endQueued = true

@@ -60,6 +60,7 @@ type scenarioFlags struct {
 	sticky     bool
 	resetTimer bool
 	bugs       string
+	which      flagSet
 	swept      bool // raftsim sweep owns the flags it varies
 }
 
@@ -69,15 +70,25 @@ var sweptFlags = []string{"nodes", "election-timeout", "heartbeat", "latency", "
 const latencyHelp = `one-way latency of every link: const:7ms (or 7ms), uniform:5ms-10ms,
 normal:MEAN,STDDEV (truncated at 0), exp:MEAN, exp:MIN,MEAN, lognormal:MEAN,STDDEV`
 
-// register adds the flags to fs. withTrials adds --trials; swept leaves
-// out the flags raftsim sweep takes as lists.
-func (f *scenarioFlags) register(fs *pflag.FlagSet, withTrials, swept bool) {
-	f.fs, f.swept = fs, swept
-	fs.StringVar(&f.seed, "seed", "", "scenario seed (decimal or 0x-hex); default: the scenario's")
-	if withTrials {
+// flagSet says which of the scenario flags a command takes.
+type flagSet uint8
+
+const (
+	withSeed   flagSet = 1 << iota // --seed is the scenario seed
+	withTrials                     // --trials
+	swept                          // leave out the flags raftsim sweep takes as lists
+)
+
+// register adds the flags to fs.
+func (f *scenarioFlags) register(fs *pflag.FlagSet, which flagSet) {
+	f.fs, f.which, f.swept = fs, which, which&swept != 0
+	if which&withSeed != 0 {
+		fs.StringVar(&f.seed, "seed", "", "scenario seed (decimal or 0x-hex); default: the scenario's")
+	}
+	if which&withTrials != 0 {
 		fs.IntVar(&f.trials, "trials", 0, "number of trials; default: the scenario's")
 	}
-	if !swept {
+	if !f.swept {
 		fs.IntVar(&f.nodes, "nodes", 0, "cluster size")
 		fs.StringVar(&f.election, "election-timeout", "", "election timeout range, e.g. 150ms-300ms")
 		fs.StringVar(&f.heartbeat, "heartbeat", "", "heartbeat interval, e.g. 50ms, or a percentage of the minimum election timeout, e.g. 50%")
@@ -96,14 +107,14 @@ func (f *scenarioFlags) register(fs *pflag.FlagSet, withTrials, swept bool) {
 // apply changes s as the flags say. Errors name the flag.
 func (f *scenarioFlags) apply(s *scenarios.Scenario) error {
 	fs := f.fs
-	if fs.Changed("seed") {
+	if f.which&withSeed != 0 && fs.Changed("seed") {
 		seed, err := scenarios.ParseSeed(f.seed)
 		if err != nil {
 			return badUsage("--seed: %v", err)
 		}
 		s.Seed = seed
 	}
-	if fs.Lookup("trials") != nil && fs.Changed("trials") {
+	if f.which&withTrials != 0 && fs.Changed("trials") {
 		if f.trials < 1 || f.trials > scenarios.MaxTrials {
 			return badUsage("--trials: %d is outside [1, %d]", f.trials, scenarios.MaxTrials)
 		}

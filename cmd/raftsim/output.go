@@ -34,6 +34,10 @@ func writeFileAtomic(path string, data []byte) error {
 		return badUsage("--out: %v", err)
 	}
 	defer os.Remove(tmp.Name()) // after a successful rename this does nothing
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err

@@ -58,7 +58,7 @@ func runCmd(args []string, out, errw io.Writer) error {
 	fs := newFlags("run", "run [SCENARIO] [FLAGS]", runAbout, runExamples, errw)
 	var sf scenarioFlags
 	var of outputFlags
-	sf.register(fs, true, false)
+	sf.register(fs, withSeed|withTrials)
 	of.register(fs)
 	if err := parse(fs, args, out); err != nil {
 		return err

@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden replay timelines in testdata/")
+
+var (
+	foundRe   = regexp.MustCompile(`trial (\d+) \(seed (\d+)\) failed`)
+	failureRe = regexp.MustCompile(`(?m)^  ((?:[a-z-]+) at t=.*)$`)
+	hashRe    = regexp.MustCompile(`trace sha256 ([0-9a-f]{64})`)
+	replayRe  = regexp.MustCompile(`(?m)^  replay: raftsim (.*)$`)
+)
+
+// words splits a replay command as printed (no quoting is needed by the
+// commands these tests meet).
+func words(cmd string) []string { return strings.Fields(cmd) }
+
+// TestEveryBugIsFound: for every deliberate bug, check finds a failure
+// within the stated number of trials, and replaying the reported seed
+// reproduces the same failure and the same trace, event for event.
+func TestEveryBugIsFound(t *testing.T) {
+	for _, d := range bugDemos {
+		t.Run(d.bug, func(t *testing.T) {
+			args := append(append([]string{"check"}, d.args...), "--bug", d.bug, "--trials", strconv.Itoa(d.within), "--no-shrink")
+			code, out, errw := raftsim(args...)
+			if code != 1 {
+				t.Fatalf("%s: exit %d, want 1 (a failure within %d trials)\n%s%s", d.command(), code, d.within, out, errw)
+			}
+			failure := failureRe.FindStringSubmatch(out)
+			hash := hashRe.FindStringSubmatch(out)
+			replay := replayRe.FindStringSubmatch(out)
+			if failure == nil || hash == nil || replay == nil {
+				t.Fatalf("check output lacks a failure, hash or replay:\n%s", out)
+			}
+			for run := 0; run < 2; run++ {
+				code, rout, _ := raftsim(append(words(replay[1]), "--quiet")...)
+				if code != 1 {
+					t.Fatalf("replay exit %d, want 1:\n%s", code, rout)
+				}
+				if !strings.Contains(rout, "# verdict: FAILED "+failure[1]) {
+					t.Errorf("replay verdict differs from %q:\n%s", failure[1], rout)
+				}
+				if !strings.Contains(rout, "# trace sha256 "+hash[1]) {
+					t.Errorf("replay trace hash differs from check's %s:\n%s", hash[1], rout)
+				}
+			}
+		})
+	}
+}
+
+// TestShrink: the shrunk trial is smaller and fails the same way.
+func TestShrink(t *testing.T) {
+	code, out, _ := raftsim("check", "crash-restart", "--bug", "vote-not-persisted", "--trials", "1000")
+	if code != 1 {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	i := strings.Index(out, "shrunk: ")
+	if i < 0 || strings.Contains(out, "shrunk: no smaller trial") {
+		t.Fatalf("no shrunk trial:\n%s", out)
+	}
+	shrunk := out[i:]
+	if !strings.Contains(shrunk, "fault steps left out") {
+		t.Errorf("30 crash steps and none could go:\n%s", shrunk)
+	}
+	replay := replayRe.FindStringSubmatch(shrunk)
+	if replay == nil || !strings.Contains(replay[1], "--skip-steps") {
+		t.Fatalf("shrunk replay command: %v", replay)
+	}
+	code, rout, _ := raftsim(append(words(replay[1]), "-q")...)
+	if code != 1 || !strings.Contains(rout, "# verdict: FAILED vote-once") {
+		t.Fatalf("the shrunk replay does not fail the same way (exit %d):\n%s", code, rout)
+	}
+}
+
+// TestSwarmFindsNothingWithoutBugs: 100,000 swarm trials of the correct
+// node break no invariant and always converge (10,000 under -short).
+func TestSwarmFindsNothingWithoutBugs(t *testing.T) {
+	trials := "100000"
+	if testing.Short() {
+		trials = "10000"
+	}
+	code, out, errw := raftsim("check", "--swarm", "--trials", trials)
+	if code != 0 || !strings.Contains(out, "no failure in "+trials+" trials") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errw)
+	}
+}
+
+func TestSwarmCheckPrintsConfiguration(t *testing.T) {
+	code, out, _ := raftsim("check", "--swarm", "--bug", "peers-majority", "--trials", "500", "--no-shrink")
+	if code != 1 || !strings.Contains(out, "the drawn configuration:") || !strings.Contains(out, "    cluster:") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	replay := replayRe.FindStringSubmatch(out)
+	if replay == nil || !strings.HasPrefix(replay[1], "replay --swarm --seed ") {
+		t.Fatalf("replay: %v", replay)
+	}
+	if code, rout, _ := raftsim(append(words(replay[1]), "-q")...); code != 1 || !strings.Contains(rout, "FAILED election-safety") {
+		t.Fatalf("swarm replay: %d\n%s", code, rout)
+	}
+}
+
+// TestReplayGolden compares whole replay timelines of fixed seeds with the
+// files in testdata/; go test ./cmd/raftsim -update rewrites them.
+func TestReplayGolden(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"leader-crash", []string{"replay", "leader-crash", "--seed", "8268644569772574"}},
+		{"partition-filtered", []string{"replay", "partition-leader", "--seed", "5", "--node", "n1", "--from", "600ms", "--to", "2900ms", "--kind", "state,fault,timeout,recv"}},
+		{"peers-majority", []string{"replay", "cold-start", "--seed", "4395249872773641", "--nodes", "4", "--bug", "peers-majority"}},
+	} {
+		_, got, errw := raftsim(tt.args...)
+		if errw != "" {
+			t.Fatalf("%s: stderr %s", tt.name, errw)
+		}
+		path := filepath.Join("testdata", "replay-"+tt.name+".txt")
+		if *update {
+			os.MkdirAll("testdata", 0o755)
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (go test ./cmd/raftsim -update writes it)", err)
+		}
+		if got != string(want) {
+			t.Errorf("%s: replay differs from %s", tt.name, path)
+		}
+		if _, again, _ := raftsim(tt.args...); again != got {
+			t.Errorf("%s: two replays differ", tt.name)
+		}
+	}
+}
+
+func TestReplayFilters(t *testing.T) {
+	_, out, _ := raftsim("replay", "partition-leader", "--seed", "5", "--node", "n2", "--from", "1s", "--to", "2s", "--kind", "recv,send")
+	lines := 0
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.HasPrefix(line, "t=") {
+			continue
+		}
+		lines++
+		f := strings.Fields(line)
+		ms, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimPrefix(f[0], "t="), "ms"), 64)
+		if ms < 1000 || ms > 2000 || !strings.Contains(f[1], "n2") || (f[2] != "recv" && f[2] != "send") {
+			t.Fatalf("line outside the filter: %s", line)
+		}
+	}
+	if lines < 20 {
+		t.Errorf("only %d lines", lines)
+	}
+}
+
+// TestTraceFiles checks the structure of the JSON lines, Chrome and SVG
+// outputs.
+func TestTraceFiles(t *testing.T) {
+	dir := t.TempDir()
+	jsonl, chrome, svg := filepath.Join(dir, "t.jsonl"), filepath.Join(dir, "t.json"), filepath.Join(dir, "t.svg")
+	code, out, errw := raftsim("replay", "partition-leader", "--seed", "5", "--trace", jsonl, "--chrome-trace", chrome, "--svg", svg, "-q")
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, out, errw)
+	}
+
+	f, err := os.Open(jsonl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	var lastSeq, lastT float64 = -1, -1
+	kinds := map[string]int{}
+	for sc.Scan() {
+		var e map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("JSON line %q: %v", sc.Text(), err)
+		}
+		seq, tns := e["seq"].(float64), e["t_ns"].(float64)
+		if seq <= lastSeq || tns < lastT || e["line"] == nil || e["node"] == nil {
+			t.Fatalf("event out of order or incomplete: %s", sc.Text())
+		}
+		lastSeq, lastT = seq, tns
+		kinds[e["kind"].(string)]++
+		if e["kind"] == "send" {
+			m := e["msg"].(map[string]any)
+			if m["type"] == nil || m["term"] == nil || e["peer"] == nil {
+				t.Fatalf("send without message fields: %s", sc.Text())
+			}
+		}
+	}
+	for _, k := range []string{"start", "timeout", "state", "vote", "send", "recv", "drop", "fault"} {
+		if kinds[k] == 0 {
+			t.Errorf("no %s events in the JSON lines", k)
+		}
+	}
+
+	data, err := os.ReadFile(chrome)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ct struct {
+		TraceEvents []struct {
+			Name string
+			Ph   string
+			Ts   float64
+			Dur  *float64
+			Tid  int
+			ID   int
+			Args map[string]any
+		}
+		DisplayTimeUnit string
+	}
+	if err := json.Unmarshal(data, &ct); err != nil {
+		t.Fatalf("chrome trace: %v", err)
+	}
+	threads, slices, instants := map[int]bool{}, 0, 0
+	flows := map[int]string{}
+	for _, e := range ct.TraceEvents {
+		switch e.Ph {
+		case "M":
+			if e.Name == "thread_name" {
+				threads[e.Tid] = true
+			}
+		case "X":
+			if e.Dur == nil || *e.Dur < 0 || e.Tid < 1 {
+				t.Fatalf("bad slice %+v", e)
+			}
+			slices++
+		case "s", "f":
+			flows[e.ID] += e.Ph
+		case "i":
+			instants++
+		}
+	}
+	for tid := 0; tid <= 5; tid++ {
+		if !threads[tid] {
+			t.Errorf("no track named for tid %d", tid)
+		}
+	}
+	for id, ph := range flows {
+		if ph != "sf" {
+			t.Fatalf("flow %d has %q, want a start and a finish", id, ph)
+		}
+	}
+	if slices < 6 || len(flows) < 50 || instants < 2 || ct.DisplayTimeUnit != "ms" {
+		t.Errorf("chrome trace: %d slices, %d flows, %d instants, unit %q", slices, len(flows), instants, ct.DisplayTimeUnit)
+	}
+
+	img, err := os.ReadFile(svg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := xml.NewDecoder(strings.NewReader(string(img)))
+	for {
+		if _, err := dec.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("SVG is not XML: %v", err)
+		}
+	}
+	for _, want := range []string{">n1<", ">n5<", "isolate {n1}", "heal", "leader term", "marker-end"} {
+		if !strings.Contains(string(img), want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+}
+
+func TestReplayAndCheckBadInput(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"replay", "cold-start"}, "replay needs --seed"},
+		{[]string{"replay", "cold-start", "--seed", "x"}, "--seed: want a seed"},
+		{[]string{"replay", "cold-start", "--seed", "1", "--kind", "chatter"}, `--kind: unknown kind "chatter"`},
+		{[]string{"replay", "cold-start", "--seed", "1", "--node", "leader"}, "--node: want node names"},
+		{[]string{"replay", "cold-start", "--seed", "1", "--from", "soon"}, "--from:"},
+		{[]string{"replay", "--swarm", "cold-start", "--seed", "1"}, "give no scenario"},
+		{[]string{"replay", "cold-start", "--seed", "1", "--skip-steps", "0"}, "--skip-steps:"},
+		{[]string{"check", "--trials", "5", "--for", "1s"}, "not both"},
+		{[]string{"check", "--swarm", "leader-crash"}, "give no scenario"},
+		{[]string{"check", "cold-start", "--bug", "typo"}, "--bug: unknown bug"},
+	} {
+		code, stdout, stderr := raftsim(tt.args...)
+		if code != 2 || !strings.Contains(stderr, tt.want) || stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q, stdout %q; want 2 and %q", tt.args, code, stderr, stdout, tt.want)
+		}
+	}
+}

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/raftsim/raftsim/report"
+	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
+	"github.com/raftsim/raftsim/swarm"
+	"github.com/raftsim/raftsim/timeline"
+	"github.com/raftsim/raftsim/trial"
+)
+
+const replayAbout = `Re-runs one trial and prints its timeline, one event a line: virtual time,
+node, and what happened (timers, state changes with terms, votes, commits,
+messages sent, delivered, dropped and duplicated with their fields, faults,
+invariant violations), ending with the trial's verdict and measurements.
+The same arguments print the same bytes every time.
+
+--seed is the trial's own seed, exactly as a failure's replay command prints
+it; the overrides that command lists (a sweep cell's parameters, --bug, ...)
+are part of what identifies the trial. Filters select lines; the trace files
+always hold the events the filters keep.
+`
+
+const replayExamples = `  raftsim replay leader-crash --seed 4280437358326593
+  raftsim replay cold-start --seed 77 --nodes 4 --bug peers-majority --kind state,vote,violation
+  raftsim replay partition-leader --seed 12 --node n1 --from 500ms --to 3s
+  raftsim replay leader-crash --seed 12 --svg trial.svg --chrome-trace trial.json --trace trial.jsonl
+  raftsim replay --swarm --seed 991
+`
+
+type replayFlags struct {
+	seed     string
+	nodes    string
+	from, to string
+	kinds    string
+	trace    string
+	chrome   string
+	svg      string
+	steady   string
+	skip     string
+	limit    string
+	swarm    bool
+	quiet    bool
+}
+
+func replayCmd(args []string, out, errw io.Writer) error {
+	fs := newFlags("replay", "replay [SCENARIO] --seed S [FLAGS]", replayAbout, replayExamples, errw)
+	var rf replayFlags
+	var sf scenarioFlags
+	fs.StringVar(&rf.seed, "seed", "", "the trial's seed, as a failure's replay command gives it (required)")
+	sf.register(fs, 0)
+	fs.StringVar(&rf.nodes, "node", "", "only events at these nodes, e.g. n1,n3 (messages: at either end)")
+	fs.StringVar(&rf.from, "from", "", "only events at or after this virtual time, e.g. 500ms")
+	fs.StringVar(&rf.to, "to", "", "only events at or before this virtual time")
+	fs.StringVar(&rf.kinds, "kind", "", "only these kinds of event: "+strings.Join(trial.EventKindNames(), ","))
+	fs.StringVar(&rf.trace, "trace", "", "also write the events as JSON lines to FILE.jsonl")
+	fs.StringVar(&rf.chrome, "chrome-trace", "", "also write a Chrome / Perfetto trace to FILE.json (chrome://tracing, ui.perfetto.dev)")
+	fs.StringVar(&rf.svg, "svg", "", "also draw the trial as swimlanes to FILE.svg")
+	fs.StringVar(&rf.steady, "steady-time", "", "replay a steady-state run of a sweep with this --steady-time")
+	fs.StringVar(&rf.skip, "skip-steps", "", "leave these fault steps out (1-based, repeats unrolled), as shrinking prints")
+	fs.StringVar(&rf.limit, "limit", "", "cap the trial's virtual time")
+	fs.BoolVar(&rf.swarm, "swarm", false, "the trial's whole configuration is drawn from its seed, as raftsim check --swarm does")
+	fs.BoolVarP(&rf.quiet, "quiet", "q", false, "print only the verdict and measurements")
+	if err := parse(fs, args, out); err != nil {
+		return err
+	}
+	if !fs.Changed("seed") {
+		return badUsage("replay needs --seed: the trial seed a failure's replay command gives")
+	}
+	seed, err := scenarios.ParseSeed(rf.seed)
+	if err != nil {
+		return badUsage("--seed: %v", err)
+	}
+	filter, err := rf.filter()
+	if err != nil {
+		return err
+	}
+	for _, p := range []struct{ flag, path string }{{"--trace", rf.trace}, {"--chrome-trace", rf.chrome}, {"--svg", rf.svg}} {
+		if err := checkOutPath(p.path); err != nil {
+			return badUsage("%s: %v", p.flag, err)
+		}
+	}
+	s, arg, err := replayScenario(fs, &sf, &rf, seed)
+	if err != nil {
+		return err
+	}
+	plan, err := planFor(s, rf.steady)
+	if err != nil {
+		return err
+	}
+	r := trial.NewRunner(plan)
+	var rec trial.Recorder
+	r.SetTracer(&rec)
+	res := r.Run(seed)
+	events := filter.Select(rec.Events)
+
+	title := fmt.Sprintf("%s, trial seed %d", s.Name, seed)
+	var b strings.Builder
+	params := report.ParamsOf(s)
+	fmt.Fprintf(&b, "# %s: %s\n", commandLine(append([]string{"raftsim", "replay", arg, "--seed", strconv.FormatUint(seed, 10)}, sf.replayArgs(s)...)...),
+		params.Describe())
+	if !rf.quiet {
+		if err := timeline.WriteText(&b, events); err != nil {
+			return err
+		}
+	}
+	writeVerdict(&b, &res, plan)
+	fmt.Fprintf(&b, "# trace sha256 %s\n", hashEvents(rec.Events))
+	for _, o := range []struct {
+		path  string
+		write func(io.Writer) error
+	}{
+		{rf.trace, func(w io.Writer) error { return timeline.WriteJSONL(w, events) }},
+		{rf.chrome, func(w io.Writer) error { return timeline.WriteChrome(w, events, s.Cluster.Nodes, title) }},
+		{rf.svg, func(w io.Writer) error { return timeline.WriteSVG(w, events, s.Cluster.Nodes, title) }},
+	} {
+		if o.path != "" {
+			if err := writeOutput(o.path, nil, o.write); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := io.WriteString(out, b.String()); err != nil {
+		return err
+	}
+	if res.Failure != nil {
+		return errFailed
+	}
+	return nil
+}
+
+// replayScenario builds the scenario of the trial: the named one with the
+// overrides, or, with --swarm, the one drawn from the seed.
+func replayScenario(fs *pflag.FlagSet, sf *scenarioFlags, rf *replayFlags, seed uint64) (*scenarios.Scenario, string, error) {
+	var s *scenarios.Scenario
+	var arg string
+	if rf.swarm {
+		if fs.NArg() > 0 {
+			return nil, "", badUsage("--swarm draws the scenario from the seed: give no scenario")
+		}
+		s, arg = swarm.Scenario(seed), "--swarm"
+		if err := sf.apply(s); err != nil {
+			return nil, "", err
+		}
+	} else {
+		var err error
+		if s, arg, err = loadScenario(fs.Args(), sf); err != nil {
+			return nil, "", err
+		}
+	}
+	if rf.skip != "" {
+		for _, t := range splitList(rf.skip) {
+			i, err := strconv.Atoi(t)
+			if err != nil || i < 1 {
+				return nil, "", badUsage("--skip-steps: %q is not a step number", t)
+			}
+			s.Skip = append(s.Skip, i)
+		}
+	}
+	if rf.limit != "" {
+		d, err := sim.ParseDuration(rf.limit)
+		if err != nil || d <= 0 {
+			return nil, "", badUsage("--limit: want a duration above 0, got %q", rf.limit)
+		}
+		s.Measure.Limit = d
+	}
+	return s, arg, nil
+}
+
+// planFor returns the plan of ordinary trials of s, or, given a sweep's
+// --steady-time, of its steady-state runs.
+func planFor(s *scenarios.Scenario, steady string) (*trial.Plan, error) {
+	if steady == "" {
+		return trial.NewPlan(s)
+	}
+	d, err := sim.ParseDuration(steady)
+	if err != nil || d <= 0 {
+		return nil, badUsage("--steady-time: want a duration above 0, got %q", steady)
+	}
+	_, each := runner.SteadyRuns(d)
+	return trial.NewSteadyPlan(s, each)
+}
+
+func (rf *replayFlags) filter() (*timeline.Filter, error) {
+	f := &timeline.Filter{}
+	if rf.nodes != "" {
+		for _, t := range splitList(rf.nodes) {
+			sel, err := scenarios.ParseSelector(t)
+			if err != nil || sel.Kind != scenarios.Named {
+				return nil, badUsage("--node: want node names such as n1,n3, got %q", t)
+			}
+			f.Nodes = append(f.Nodes, sel.IDs[0])
+		}
+	}
+	var err error
+	if rf.from != "" {
+		if f.From, err = sim.ParseDuration(rf.from); err != nil {
+			return nil, badUsage("--from: %v", err)
+		}
+	}
+	if rf.to != "" {
+		if f.To, err = sim.ParseDuration(rf.to); err != nil {
+			return nil, badUsage("--to: %v", err)
+		}
+		f.HasTo = true
+	}
+	if rf.kinds != "" {
+		for _, t := range splitList(rf.kinds) {
+			k, ok := trial.ParseEventKind(t)
+			if !ok {
+				return nil, badUsage("--kind: unknown kind %q (want %s)", t, strings.Join(trial.EventKindNames(), ", "))
+			}
+			f.Kinds = append(f.Kinds, k)
+		}
+	}
+	return f, nil
+}
+
+// writeVerdict ends a replay: whether the trial held, and what it measured.
+func writeVerdict(b *strings.Builder, res *trial.Result, plan *trial.Plan) {
+	if res.Failure != nil {
+		fmt.Fprintf(b, "# verdict: FAILED %s\n", res.Failure)
+	} else {
+		fmt.Fprintf(b, "# verdict: ok: %s\n", strings.Join(report.ExpectOf(plan.Scenario), ", "))
+	}
+	if plan.Steady() > 0 {
+		fmt.Fprintf(b, "# measured: steady state for %s: %d needless elections, %d leader changes, %s without a working leader\n",
+			sim.FormatDuration(res.SteadyTime), res.Elections, res.LeaderChanges, trial.FormatTime(res.Leaderless))
+	} else {
+		switch {
+		case !res.Started:
+			b.WriteString("# measured: nothing: the measured fault never happened\n")
+		case !res.Measured:
+			b.WriteString("# measured: no leader after the origin\n")
+		default:
+			fmt.Fprintf(b, "# measured: time to leader %s, %d rounds, %d split votes, %d other lost elections, %d messages\n",
+				trial.FormatTime(res.TimeToLeader), res.Rounds, res.SplitVotes, res.OtherLosses, res.Messages)
+		}
+		if res.HasStale {
+			fmt.Fprintf(b, "# measured: the removed leader believed it led for %s more\n", trial.FormatTime(res.StaleLeader))
+		}
+	}
+	fmt.Fprintf(b, "# %d simulated events, ended at t=%s\n", res.Events, trial.FormatTime(res.End))
+}
+
+// hashEvents returns the SHA-256 of the text trace of events, as
+// raftsim check prints it for the trial it found.
+func hashEvents(events []trial.Event) string {
+	h := sha256.New()
+	for i := range events {
+		io.WriteString(h, events[i].Line()+"\n")
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,146 @@
+package timeline
+
+import (
+	"time"
+
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/trial"
+)
+
+// State is what a node is during a span of time.
+type State uint8
+
+// Node states drawn on a timeline.
+const (
+	Follower State = iota
+	PreCandidate
+	Candidate
+	Leader
+	Down // crashed, or not yet booted
+)
+
+var stateNames = [...]string{Follower: "follower", PreCandidate: "pre-candidate", Candidate: "candidate", Leader: "leader", Down: "down"}
+
+func (s State) String() string { return stateNames[s] }
+
+func stateOf(r raft.Role) State {
+	switch r {
+	case raft.PreCandidate:
+		return PreCandidate
+	case raft.Candidate:
+		return Candidate
+	case raft.Leader:
+		return Leader
+	}
+	return Follower
+}
+
+// Span is a stretch of time a node spent in one state and term.
+type Span struct {
+	Node       int
+	Start, End time.Duration
+	State      State
+	Term       uint64
+}
+
+// Pause is a stretch of time a node was frozen.
+type Pause struct {
+	Node       int
+	Start, End time.Duration
+}
+
+// Flow is one message from its sending to its arrival.
+type Flow struct {
+	ID           int
+	From, To     int
+	Sent, Arrive time.Duration
+	Msg          raft.Message
+	Delivered    bool // false: dropped on arrival (receiver down, or partitioned in flight)
+}
+
+// Picture is everything a timeline drawing needs, derived from events.
+type Picture struct {
+	Nodes      int
+	Start, End time.Duration
+	Spans      []Span
+	Pauses     []Pause
+	Flows      []Flow
+	SendDrops  []trial.Event // messages dropped as they were sent
+	Faults     []trial.Event // cluster-wide faults and violations
+}
+
+// Analyse derives the spans, pauses and message flows of nodes from events.
+func Analyse(events []trial.Event, nodes int) *Picture {
+	p := &Picture{Nodes: nodes}
+	if len(events) == 0 {
+		return p
+	}
+	p.Start, p.End = events[0].At, events[len(events)-1].At
+	open := make([]*Span, nodes)
+	pausedAt := make([]time.Duration, nodes)
+	for i := range pausedAt {
+		pausedAt[i] = -1
+	}
+	begin := func(node int, t time.Duration, st State, term uint64) {
+		if s := open[node]; s != nil {
+			if s.State == st && s.Term == term {
+				return
+			}
+			s.End = t
+			p.Spans = append(p.Spans, *s)
+		}
+		open[node] = &Span{Node: node, Start: t, State: st, Term: term}
+	}
+	type key struct {
+		from, to int
+		arrive   time.Duration
+	}
+	inFlight := map[key][]int{} // lookup only: flows are kept in p.Flows in send order
+	for i := range events {
+		e := &events[i]
+		switch e.Kind {
+		case trial.EvStart, trial.EvState:
+			begin(e.Node, e.At, stateOf(e.Role), e.Term)
+		case trial.EvDown:
+			term := uint64(0)
+			if s := open[e.Node]; s != nil {
+				term = s.Term
+			}
+			begin(e.Node, e.At, Down, term)
+		case trial.EvPause:
+			pausedAt[e.Node] = e.At
+		case trial.EvResume:
+			if pausedAt[e.Node] >= 0 {
+				p.Pauses = append(p.Pauses, Pause{Node: e.Node, Start: pausedAt[e.Node], End: e.At})
+				pausedAt[e.Node] = -1
+			}
+		case trial.EvSend, trial.EvDup:
+			if e.Arrive == 0 {
+				continue // dropped at once; its drop event follows
+			}
+			k := key{e.Node, e.Peer, e.Arrive}
+			inFlight[k] = append(inFlight[k], len(p.Flows))
+			p.Flows = append(p.Flows, Flow{ID: len(p.Flows) + 1, From: e.Node, To: e.Peer, Sent: e.At, Arrive: e.Arrive, Msg: e.Msg})
+		case trial.EvRecv, trial.EvDrop:
+			k := key{e.Peer, e.Node, e.At}
+			if ids := inFlight[k]; len(ids) > 0 {
+				p.Flows[ids[0]].Delivered = e.Kind == trial.EvRecv
+				inFlight[k] = ids[1:]
+			} else if e.Kind == trial.EvDrop {
+				p.SendDrops = append(p.SendDrops, *e)
+			}
+		case trial.EvFault, trial.EvViolation:
+			p.Faults = append(p.Faults, *e)
+		}
+	}
+	for node, s := range open {
+		if s != nil {
+			s.End = p.End
+			p.Spans = append(p.Spans, *s)
+		}
+		if pausedAt[node] >= 0 {
+			p.Pauses = append(p.Pauses, Pause{Node: node, Start: pausedAt[node], End: p.End})
+		}
+	}
+	return p
+}
