@@ -357,6 +357,9 @@ func stepLeader(n *Node, m *Message) {
 		n.sendApp(from)
 		return
 	}
+	if m.Index > n.LastIndex() {
+		return // a match beyond our log cannot come from a follower of this term
+	}
 	if m.Index > n.match[from] {
 		n.match[from] = m.Index
 		n.maybeCommit(m.Index)

@@ -83,6 +83,8 @@ type Params struct {
 	LeaderStickiness  bool    `json:"leader_stickiness"`
 	ResetOnStepDown   bool    `json:"reset_timer_on_step_down"`
 	Bugs              string  `json:"bugs,omitempty"`
+	Persist           string  `json:"persist,omitempty"`
+	TimerJitter       string  `json:"timer_jitter,omitempty"`
 }
 
 // ParamsOf reads the parameters of s.
@@ -101,7 +103,16 @@ func ParamsOf(s *scenarios.Scenario) Params {
 		LeaderStickiness:  c.Options.LeaderStickiness,
 		ResetOnStepDown:   c.Options.ResetTimerOnStepDown,
 		Bugs:              c.Bugs.String(),
+		Persist:           distText(c.Persist),
+		TimerJitter:       distText(c.TimerJitter),
 	}
+}
+
+func distText(d *sim.Dist) string {
+	if d == nil {
+		return ""
+	}
+	return d.String()
 }
 
 func ms(d time.Duration) Num { return Num(float64(d) / 1e6) }
@@ -131,6 +142,8 @@ type Stats struct {
 	Rounds               Dist      `json:"rounds"`
 	MessagesMean         Num       `json:"messages_mean"`
 	StaleLeaderMs        *Dist     `json:"stale_leader_ms,omitempty"`
+	TermsBumped          Dist      `json:"terms_bumped"`
+	Disruptions          Dist      `json:"disruptions"`
 	Events               uint64    `json:"events"`
 	Failed               int       `json:"failed"`
 	Failures             []Failure `json:"failures"`
@@ -152,6 +165,8 @@ func StatsOf(agg *runner.Aggregate, replay func(seed uint64) string) Stats {
 		RoundsMean:           Num(agg.Rounds.Mean()),
 		Rounds:               DistOf(&agg.Rounds, 1),
 		MessagesMean:         Num(agg.Messages.Mean()),
+		TermsBumped:          DistOf(&agg.TermsBumped, 1),
+		Disruptions:          DistOf(&agg.Disruptions, 1),
 		Events:               agg.Events,
 		Failed:               agg.Failed,
 		Failures:             []Failure{},
@@ -178,6 +193,7 @@ type Run struct {
 	Measure     Measure  `json:"measure"`
 	Expect      []string `json:"expect"`
 	Stats
+	Stability *Stability `json:"stability,omitempty"`
 }
 
 // Measure says what was measured.
@@ -188,12 +204,9 @@ type Measure struct {
 
 // MeasureOf describes what s measures.
 func MeasureOf(s *scenarios.Scenario) Measure {
-	m := Measure{From: "start", Until: "leader"}
+	m := Measure{From: "start", Until: s.Measure.Until.String()}
 	if s.Measure.From == scenarios.FromFault {
 		m.From = "fault"
-	}
-	if s.Measure.Until == scenarios.UntilFirstHeartbeat {
-		m.Until = "first-heartbeat"
 	}
 	return m
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,11 +25,13 @@ type Stability struct {
 	LeaderChanges            int64     `json:"leader_changes"`
 	LeaderChangesPerHour     Num       `json:"leader_changes_per_hour"`
 	LeaderlessMsPerHour      Num       `json:"leaderless_ms_per_hour"`
+	DisruptionsPerHour       Num       `json:"disruptions_per_hour"`
 	Failed                   int       `json:"failed"`
 	Failures                 []Failure `json:"failures"`
 }
 
 // StabilityOf summarises steady-state runs; nil when there were none.
+// replay spells the command that replays a steady-state run.
 func StabilityOf(agg *runner.Aggregate, replay func(uint64) string) *Stability {
 	if agg == nil || agg.Trials == 0 {
 		return nil
@@ -48,12 +51,13 @@ func StabilityOf(agg *runner.Aggregate, replay func(uint64) string) *Stability {
 		LeaderChanges:            agg.LeaderChanges,
 		LeaderChangesPerHour:     per(float64(agg.LeaderChanges)),
 		LeaderlessMsPerHour:      per(float64(agg.Leaderless) / 1e6),
+		DisruptionsPerHour:       per(agg.Disruptions.Sum()),
 		Failed:                   agg.Failed,
 		Failures:                 []Failure{},
 	}
 	for _, f := range agg.Failures {
 		st.Failures = append(st.Failures, Failure{Trial: f.Trial, Seed: f.Seed, Kind: f.Kind, Detail: f.Detail,
-			AtMs: ms(f.At), Event: f.Event, Replay: replay(f.Seed) + " --steady"})
+			AtMs: ms(f.At), Event: f.Event, Replay: replay(f.Seed)})
 	}
 	return st
 }
@@ -100,8 +104,8 @@ func NewRule(maxNeedless float64, steady bool) Rule {
 
 // AddCell adds a cell of scenario s with its trials' aggregate, its
 // steady-state aggregate (or nil), and the parameters the sweep varies.
-func (sw *Sweep) AddCell(s *scenarios.Scenario, agg, steady *runner.Aggregate, replay func(uint64) string) {
-	c := Cell{Params: ParamsOf(s), Stats: StatsOf(agg, replay), Stability: StabilityOf(steady, replay), agg: agg}
+func (sw *Sweep) AddCell(s *scenarios.Scenario, agg, steady *runner.Aggregate, replay, steadyReplay func(uint64) string) {
+	c := Cell{Params: ParamsOf(s), Stats: StatsOf(agg, replay), Stability: StabilityOf(steady, steadyReplay), agg: agg}
 	var label []string
 	for _, v := range sw.Varied {
 		label = append(label, v+" "+c.Params.value(v, s))
@@ -123,6 +127,20 @@ func (p *Params) value(name string, s *scenarios.Scenario) string {
 		return s.Cluster.HeartbeatText()
 	case "election-timeout":
 		return s.Cluster.ElectionTimeout.String()
+	case "options":
+		var names []string
+		for _, x := range []struct {
+			on   bool
+			name string
+		}{{p.PreVote, "prevote"}, {p.CheckQuorum, "check-quorum"}, {p.LeaderStickiness, "leader-stickiness"}} {
+			if x.on {
+				names = append(names, x.name)
+			}
+		}
+		if len(names) == 0 {
+			return "none"
+		}
+		return strings.Join(names, "+")
 	}
 	return "?"
 }
@@ -130,6 +148,10 @@ func (p *Params) value(name string, s *scenarios.Scenario) string {
 // Recommend groups the cells by everything but the election timeout and
 // marks, in each group, the cell the rule picks.
 func (sw *Sweep) Recommend() {
+	if !slices.Contains(sw.Varied, "election-timeout") {
+		sw.Rule.Text = "none: the sweep does not vary the election timeout"
+		return
+	}
 	groups := map[string]int{}
 	best := map[int]int{}
 	for i := range sw.Cells {
@@ -229,7 +251,8 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
-	header := append(append([]string{}, sw.Varied...), "trials", "mean", "p50", "p90", "p99", "max", "P(split) [95% CI]", "rounds", "failed")
+	header := append(append([]string{}, sw.Varied...), "trials", "mean", "p50", "p90", "p99", "max", "P(split) [95% CI]", "rounds",
+		"stale ms", "terms", "disrupt", "failed")
 	steady := float64(sw.SteadyHours) > 0
 	if steady {
 		header = append(header, "needless/h", "changes/h", "leaderless ms/h")
@@ -256,7 +279,12 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 		if c.Stability != nil {
 			failed += c.Stability.Failed
 		}
-		row = append(row, trials, f1(d.Mean), f1(d.P50), f1(d.P90), f1(d.P99), f1(d.Max), split, c.RoundsMean.Fixed(2, "-"), strconv.Itoa(failed))
+		stale := "-"
+		if c.StaleLeaderMs != nil {
+			stale = f1(c.StaleLeaderMs.Mean)
+		}
+		row = append(row, trials, f1(d.Mean), f1(d.P50), f1(d.P90), f1(d.P99), f1(d.Max), split, c.RoundsMean.Fixed(2, "-"),
+			stale, c.TermsBumped.Mean.Fixed(2, "-"), c.Disruptions.Mean.Fixed(2, "-"), strconv.Itoa(failed))
 		if steady {
 			if st := c.Stability; st != nil {
 				row = append(row, st.NeedlessElectionsPerHour.Fixed(1, "-"), st.LeaderChangesPerHour.Fixed(1, "-"), st.LeaderlessMsPerHour.Fixed(1, "-"))
@@ -276,6 +304,7 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 		return err
 	}
 	b.Reset()
+	fmt.Fprintf(&b, "stale ms: mean time a removed leader still believed it led; terms, disrupt: mean terms begun and leaders deposed per trial.\n")
 	fmt.Fprintf(&b, "* recommended: %s.\n", sw.Rule.Text)
 	if n := sw.Failed(); n > 0 {
 		fmt.Fprintf(&b, "FAILED: %d trials failed; the first of each cell:\n", n)

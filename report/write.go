@@ -87,6 +87,7 @@ func (r *Run) WriteTable(w io.Writer) error {
 	if r.StaleLeaderMs != nil {
 		rows = append(rows, distRow("stale leader (ms)", *r.StaleLeaderMs, 1))
 	}
+	rows = append(rows, distRow("terms bumped", r.TermsBumped, 2), distRow("disruptions", r.Disruptions, 2))
 	for _, row := range rows {
 		if err := t.Append(row); err != nil {
 			return err
@@ -97,6 +98,14 @@ func (r *Run) WriteTable(w io.Writer) error {
 	}
 	b.Reset()
 	r.Stats.writeSummary(&b, r.Expect)
+	if st := r.Stability; st != nil {
+		fmt.Fprintf(&b, "steady state, %s hours in %d runs: %s needless elections, %s leader changes, %s disruptions and %s ms without a working leader per hour\n",
+			st.Hours.String("0"), st.Runs, st.NeedlessElectionsPerHour.Fixed(2, "-"), st.LeaderChangesPerHour.Fixed(2, "-"),
+			st.DisruptionsPerHour.Fixed(2, "-"), st.LeaderlessMsPerHour.Fixed(1, "-"))
+		for _, f := range st.Failures {
+			fmt.Fprintf(&b, "  steady run %d seed %d: %s: %s\n    replay: %s\n", f.Trial, f.Seed, f.Kind, f.Detail, f.Replay)
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -110,6 +119,12 @@ func (p *Params) Describe() string {
 	}
 	if p.FIFO {
 		s += ", FIFO links"
+	}
+	if p.Persist != "" {
+		s += ", disk writes " + p.Persist
+	}
+	if p.TimerJitter != "" {
+		s += ", timers late by " + p.TimerJitter
 	}
 	var opts []string
 	for _, o := range []struct {

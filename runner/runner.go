@@ -31,6 +31,9 @@ type Aggregate struct {
 	Rounds       stats.Summary
 	Messages     stats.Summary
 	StaleLeader  stats.Summary
+	// TermsBumped and Disruptions cover every trial (see trial.Result).
+	TermsBumped stats.Summary
+	Disruptions stats.Summary
 	// SplitVote counts measured trials with at least one split vote.
 	SplitVote   stats.Proportion
 	SplitVotes  int64 // split votes over all measured trials
@@ -59,6 +62,8 @@ type TrialFailure struct {
 func (a *Aggregate) Add(index int, r *trial.Result) {
 	a.Trials++
 	a.Events += r.Events
+	a.TermsBumped.Add(int64(r.TermsBumped))
+	a.Disruptions.Add(int64(r.Disruptions))
 	if r.Started {
 		a.Started++
 	}
@@ -100,6 +105,8 @@ func (a *Aggregate) Merge(o *Aggregate) {
 	a.Rounds.Merge(&o.Rounds)
 	a.Messages.Merge(&o.Messages)
 	a.StaleLeader.Merge(&o.StaleLeader)
+	a.TermsBumped.Merge(&o.TermsBumped)
+	a.Disruptions.Merge(&o.Disruptions)
 	a.SplitVote.Hits += o.SplitVote.Hits
 	a.SplitVote.Trials += o.SplitVote.Trials
 	a.SplitVotes += o.SplitVotes

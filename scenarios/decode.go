@@ -321,7 +321,7 @@ const MaxTrials = 1_000_000_000
 
 func (d *decoder) cluster(n *yaml.Node, path string) {
 	c := &d.s.Cluster
-	d.fields(n, path, []string{"nodes", "election_timeout", "heartbeat", "options", "start", "term", "logs"},
+	d.fields(n, path, []string{"nodes", "election_timeout", "heartbeat", "options", "start", "term", "logs", "persist", "timer_jitter"},
 		func(key string, v *yaml.Node, field string) {
 			switch key {
 			case "nodes":
@@ -349,6 +349,12 @@ func (d *decoder) cluster(n *yaml.Node, path string) {
 				c.Term = uint64(d.integer(v, field, 0, math.MaxInt32))
 			case "logs":
 				d.logs(v, field)
+			case "persist":
+				x := d.dist(v, field)
+				c.Persist = &x
+			case "timer_jitter":
+				x := d.dist(v, field)
+				c.TimerJitter = &x
 			}
 		})
 }
@@ -739,9 +745,11 @@ func (d *decoder) measure(n *yaml.Node, path string) {
 				m.Until = UntilLeader
 			case "first-heartbeat":
 				m.Until = UntilFirstHeartbeat
+			case "working-leader":
+				m.Until = UntilWorkingLeader
 			default:
 				if d.err == nil {
-					d.fail(v, field, "want leader or first-heartbeat, got %q", s)
+					d.fail(v, field, "want leader, first-heartbeat or working-leader, got %q", s)
 				}
 			}
 		case "settle":

@@ -44,6 +44,12 @@ func (s *Scenario) YAML() []byte {
 		}
 	}
 	w(1, "term: %d", c.Term)
+	if c.Persist != nil {
+		w(1, "persist: %s", q(c.Persist.String()))
+	}
+	if c.TimerJitter != nil {
+		w(1, "timer_jitter: %s", q(c.TimerJitter.String()))
+	}
 	if len(c.Logs) > 0 {
 		w(1, "logs:")
 		for _, l := range c.Logs {
@@ -80,7 +86,7 @@ func (s *Scenario) YAML() []byte {
 	m := &s.Measure
 	w(0, "measure:")
 	w(1, "from: %s", map[From]string{FromStart: "start", FromFault: "fault"}[m.From])
-	w(1, "until: %s", map[Until]string{UntilLeader: "leader", UntilFirstHeartbeat: "first-heartbeat"}[m.Until])
+	w(1, "until: %s", m.Until)
 	if m.SettleSet {
 		w(1, "settle: %s", dur(m.Settle))
 	}

@@ -45,6 +45,14 @@ type Cluster struct {
 	HeartbeatPercent float64
 	Options          raft.Options
 	Bugs             raft.Bug
+	// Persist, when set, is how long a node takes to write its term, vote
+	// or log to stable storage: the messages that depend on a write leave
+	// only once it is done.
+	Persist *sim.Dist
+	// TimerJitter, when set, makes every timer fire late by a random
+	// amount, as an operating system's timers do; perfectly punctual timers
+	// can keep a cluster with fixed timeouts in split votes forever.
+	TimerJitter *sim.Dist
 	// Start holds each node's start time: none (all start at 0), one
 	// distribution for every node, or one per node.
 	Start []sim.Dist
@@ -124,6 +132,10 @@ const (
 	AfterLeaderElected                // the next time a node becomes leader
 	AfterHeartbeat                    // the leader's next heartbeat broadcast
 )
+
+var untilNames = [...]string{UntilLeader: "leader", UntilFirstHeartbeat: "first-heartbeat", UntilWorkingLeader: "working-leader"}
+
+func (u Until) String() string { return untilNames[u] }
 
 var triggerNames = [...]string{AfterPrevious: "previous", AfterLeaderElected: "leader-elected", AfterHeartbeat: "heartbeat"}
 
@@ -225,6 +237,7 @@ type Until uint8
 const (
 	UntilLeader         Until = iota // a node becomes leader in a term after the origin
 	UntilFirstHeartbeat              // the other live nodes have the new leader's first heartbeat
+	UntilWorkingLeader               // some leader, old or new, is followed by a majority again
 )
 
 // Measure says what a trial measures and how long it runs.

@@ -102,6 +102,8 @@ const (
 	PurposeFaults                     // random fault times and random node choices
 	PurposeStart                      // start times of nodes (index: node)
 	PurposeSwarm                      // a trial's configuration, when drawn from its seed
+	PurposeDisk                       // a node's disk write times (index: node)
+	PurposeJitter                     // a node's timer lateness (index: node)
 )
 
 // mix64 is SplitMix64's finaliser: a bijective scramble of 64 bits.

@@ -127,7 +127,12 @@ func (s *Sim[M]) InFlight() int { return len(s.recs) - len(s.free) }
 func (s *Sim[M]) Nodes() int { return len(s.nodes) }
 
 // Send puts a copy of m on the wire from → to, subject to the network.
-func (s *Sim[M]) Send(from, to int, m *M) Sent {
+func (s *Sim[M]) Send(from, to int, m *M) Sent { return s.SendAfter(from, to, m, 0) }
+
+// SendAfter is Send for a message that leaves only after wait, as when the
+// sender must first write to its disk. The network's draws are the same as
+// for Send.
+func (s *Sim[M]) SendAfter(from, to int, m *M, wait Time) Sent {
 	nw := &s.Net
 	if nw.Blocked(from, to) {
 		return Sent{Reason: Partitioned}
@@ -140,10 +145,10 @@ func (s *Sim[M]) Send(from, to int, m *M) Sent {
 		return Sent{Reason: Lost}
 	}
 	r := Sent{Copies: 1}
-	r.Arrive[0] = s.enqueue(from, to, m, lat)
+	r.Arrive[0] = s.enqueue(from, to, m, wait+lat)
 	if dup {
 		r.Copies = 2
-		r.Arrive[1] = s.enqueue(from, to, m, l.Latency.Sample(&nw.rng))
+		r.Arrive[1] = s.enqueue(from, to, m, wait+l.Latency.Sample(&nw.rng))
 	}
 	return r
 }

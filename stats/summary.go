@@ -117,6 +117,12 @@ func bucketMid(b int) float64 {
 // N returns the number of samples.
 func (s *Summary) N() int64 { return s.n }
 
+// Sum returns the sum of the samples (exact up to the final rounding).
+func (s *Summary) Sum() float64 {
+	f, _ := new(big.Float).SetInt(int128(s.sum)).Float64()
+	return f
+}
+
 // Min returns the smallest sample, exactly (0 when empty).
 func (s *Summary) Min() int64 { return s.min }
 

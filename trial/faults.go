@@ -339,6 +339,14 @@ func (r *Runner) watch() {
 		r.converging = false
 		r.maybeEnd()
 	}
+	if r.measuring && r.plan.Scenario.Measure.Until == scenarios.UntilWorkingLeader {
+		if l := r.workingLeaderNode(); l >= 0 {
+			if l == r.stale {
+				r.staleEnded() // the removed leader leads a majority again: no longer stale
+			}
+			r.measured(r.nodes[l].Term())
+		}
+	}
 	lim := r.plan.Scenario.Expect.LeaderWithin
 	if lim <= 0 || r.stop || r.plan.steady > 0 {
 		return
@@ -359,7 +367,10 @@ func (r *Runner) watch() {
 
 // workingLeader reports whether some running leader reaches a majority of
 // running nodes, none of which has a higher term.
-func (r *Runner) workingLeader() bool {
+func (r *Runner) workingLeader() bool { return r.workingLeaderNode() >= 0 }
+
+// workingLeaderNode returns the working leader, or -1.
+func (r *Runner) workingLeaderNode() int {
 	for i, node := range r.nodes {
 		if node.Role() != raft.Leader || r.s.Crashed(i) || r.s.Paused(i) {
 			continue
@@ -375,10 +386,10 @@ func (r *Runner) workingLeader() bool {
 			}
 		}
 		if ok && n >= node.Config().Majority() {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // majorityConnected reports whether some majority of started, running nodes

@@ -123,6 +123,12 @@ type Result struct {
 	End         time.Duration // virtual time when the trial ended
 	Failure     *Failure      // the first failure, or nil
 
+	// From the origin (steady-state runs: from the first leader) to the end:
+	// terms begun beyond the highest term so far, and leaders of the newest
+	// leader term deposed by a higher term.
+	TermsBumped int
+	Disruptions int
+
 	// Steady-state runs only: how long stability was measured, and what
 	// happened meanwhile.
 	SteadyTime    time.Duration
@@ -173,6 +179,7 @@ type observed struct {
 	timerArmed   [raft.NumTimers]bool
 	voteTerm     uint64 // the checker's own record: the last term the node voted in
 	voteFor      raft.ID
+	lastIndex    uint64
 	started      bool
 	crashed      bool
 }
@@ -180,14 +187,16 @@ type observed struct {
 // Runner runs trials of one [Plan], one at a time, reusing its storage.
 // Each worker goroutine needs its own Runner.
 type Runner struct {
-	plan   *Plan
-	s      *sim.Sim[raft.Message]
-	nodes  []*raft.Node
-	rands  []sim.Rand
-	faults sim.Rand
-	obs    []observed
-	tr     Tracer
-	ev     Event // scratch event for the tracer
+	plan    *Plan
+	s       *sim.Sim[raft.Message]
+	nodes   []*raft.Node
+	rands   []sim.Rand
+	disks   []sim.Rand // per node: disk write times, when the scenario has them
+	jitters []sim.Rand // per node: timer lateness, when the scenario has it
+	faults  sim.Rand
+	obs     []observed
+	tr      Tracer
+	ev      Event // scratch event for the tracer
 
 	// per trial
 	res       Result
@@ -217,6 +226,9 @@ type Runner struct {
 	leaderlessSince time.Duration
 	leaderless      bool
 
+	maxTerm          uint64 // the highest term any node has reached
+	newestLeaderTerm uint64 // the highest term that has had a leader
+
 	steadyStart  time.Duration // steady runs: when the first leader was elected, or -1
 	leaderlessAt time.Duration // steady runs: since when no leader works, or -1
 
@@ -237,6 +249,8 @@ func NewRunner(plan *Plan) *Runner {
 	n := plan.Scenario.Cluster.Nodes
 	r := &Runner{plan: plan, s: sim.New[raft.Message](n, int(raft.NumTimers))}
 	r.rands = make([]sim.Rand, n)
+	r.disks = make([]sim.Rand, n)
+	r.jitters = make([]sim.Rand, n)
 	r.obs = make([]observed, n)
 	r.hbWaiting = make([]bool, n)
 	c := &plan.Scenario.Cluster
@@ -290,6 +304,8 @@ func (r *Runner) setup(seed uint64) {
 	r.ev.Seq = 0
 	for i, node := range r.nodes {
 		r.rands[i].Seed(sim.Derive(seed, sim.PurposeNode, i))
+		r.disks[i].Seed(sim.Derive(seed, sim.PurposeDisk, i))
+		r.jitters[i].Seed(sim.Derive(seed, sim.PurposeJitter, i))
 		node.Reset(*node.Config())
 		var log []uint64
 		for _, l := range c.Logs {
@@ -298,7 +314,7 @@ func (r *Runner) setup(seed uint64) {
 			}
 		}
 		node.SetPersistent(c.Term, raft.None, log)
-		r.obs[i] = observed{term: c.Term, vote: raft.None, voteFor: raft.None, timerVersion: node.TimerVersion()}
+		r.obs[i] = observed{term: c.Term, vote: raft.None, voteFor: raft.None, timerVersion: node.TimerVersion(), lastIndex: node.LastIndex()}
 		r.s.Crash(i) // down until it starts
 	}
 	r.growTerms(c.Term)
@@ -313,6 +329,7 @@ func (r *Runner) setup(seed uint64) {
 		r.s.At(at, callStart+i*callKinds)
 	}
 	r.steadyStart, r.leaderlessAt = -1, -1
+	r.maxTerm, r.newestLeaderTerm = c.Term, 0
 	if p.steady > 0 {
 		r.s.At(sc.Measure.Limit+p.steady, callEnd) // a guard: the first leader ends it sooner
 	} else {
@@ -425,12 +442,21 @@ func (r *Runner) afterInput(i int) {
 			}
 			o.timerDue[t], o.timerArmed[t] = due, armed
 			if armed {
+				if j := r.plan.Scenario.Cluster.TimerJitter; j != nil {
+					due += j.Sample(&r.jitters[i]) // the operating system wakes the node a little late
+				}
 				r.s.SetTimer(i, int(t), due)
 			} else {
 				r.s.StopTimer(i, int(t))
 			}
 		}
 	}
+	var wait time.Duration
+	if p := r.plan.Scenario.Cluster.Persist; p != nil &&
+		(node.Term() != o.term || node.Vote() != o.vote || node.LastIndex() != o.lastIndex || node.Truncations() != o.truncations) {
+		wait = p.Sample(&r.disks[i]) // what this input sends waits for the disk
+	}
+	o.lastIndex = node.LastIndex()
 	if node.Role() != o.role || node.Term() != o.term || node.Vote() != o.vote ||
 		node.Commit() != o.commit || node.Truncations() != o.truncations {
 		r.observe(i)
@@ -439,20 +465,20 @@ func (r *Runner) afterInput(i int) {
 	r.sends += len(msgs)
 	if r.scripted || r.tr != nil {
 		for k := range msgs {
-			r.send(i, &msgs[k])
+			r.send(i, &msgs[k], wait)
 		}
 		return
 	}
 	// Nothing to discard or trace: straight to the network, which saves a
 	// call per message on the hot path.
 	for k := range msgs {
-		r.s.Send(i, int(msgs[k].To), &msgs[k])
+		r.s.SendAfter(i, int(msgs[k].To), &msgs[k], wait)
 	}
 }
 
-// send puts m on the wire unless a scripted write discards it, and traces
-// what became of it.
-func (r *Runner) send(from int, m *raft.Message) {
+// send puts m on the wire, after wait, unless a scripted write discards
+// it, and traces what became of it.
+func (r *Runner) send(from int, m *raft.Message, wait time.Duration) {
 	to := int(m.To)
 	if r.scripted && !r.discardKeep(to) {
 		if r.tr != nil {
@@ -460,7 +486,7 @@ func (r *Runner) send(from int, m *raft.Message) {
 		}
 		return
 	}
-	sent := r.s.Send(from, to, m)
+	sent := r.s.SendAfter(from, to, m, wait)
 	if r.tr == nil {
 		return
 	}
@@ -492,6 +518,16 @@ func (r *Runner) observe(i int) {
 		}
 		if o.role == raft.Leader && i == r.stale {
 			r.staleEnded()
+		}
+		counting := r.res.Started || r.steadyStart >= 0 // after the origin, or the first leader of a steady run
+		if counting && o.role == raft.Leader && role != raft.Leader && term > o.term && o.term == r.newestLeaderTerm {
+			r.res.Disruptions++ // the newest leader, deposed by a higher term
+		}
+		if term > r.maxTerm {
+			if counting {
+				r.res.TermsBumped += int(term - r.maxTerm)
+			}
+			r.maxTerm = term
 		}
 		switch role {
 		case raft.Candidate:
@@ -559,6 +595,7 @@ func (r *Runner) becameLeader(i int, term uint64) {
 		r.fail(scenarios.ElectionSafety.String(), fmt.Sprintf("%v and %v both leaders in term %d", raft.ID(prev), raft.ID(i), term))
 	}
 	r.leaderOf[term] = int32(i)
+	r.newestLeaderTerm = max(r.newestLeaderTerm, term)
 	// Leader Completeness: the leader of a term holds every entry committed
 	// in an earlier term. By the Log Matching property, holding the last
 	// such entry is enough; entries committed in this term or later (by
@@ -585,9 +622,12 @@ func (r *Runner) becameLeader(i int, term uint64) {
 	if r.plan.Scenario.Expect.NoLeader {
 		r.fail(KindUnexpectedLeader, fmt.Sprintf("%v became leader of term %d, but no leader was expected", raft.ID(i), term))
 	}
-	if r.plan.Scenario.Measure.Until == scenarios.UntilLeader {
+	switch r.plan.Scenario.Measure.Until {
+	case scenarios.UntilLeader:
 		r.measured(term)
 		return
+	case scenarios.UntilWorkingLeader:
+		return // watch decides
 	}
 	// until: first-heartbeat: wait for every other live node the new
 	// leader can reach to accept its AppendEntries.

@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden traces in testdata/")
@@ -129,4 +131,48 @@ func sameResult(a, b Result) bool {
 		return false
 	}
 	return fa == nil || *fa == *fb
+}
+
+// TestDiskAndTimerJitter: with persist, the messages an input sends after
+// writing a new term, vote or entry leave only when the write is done; with
+// timer_jitter, timers fire late. Both draw from their own streams, so the
+// rest of the trial keeps its draws.
+func TestDiskAndTimerJitter(t *testing.T) {
+	base, err := scenarios.Builtin("cold-start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := *base
+	slow := *base
+	disk := sim.ConstDist(5 * time.Millisecond)
+	slow.Cluster.Persist = &disk
+	late := *base
+	jitter := sim.ConstDist(2 * time.Millisecond)
+	late.Cluster.TimerJitter = &jitter
+	seed := Seed(1, 3)
+	first := func(s *scenarios.Scenario, kind EventKind) Event {
+		p, err := NewPlan(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec Recorder
+		r := NewRunner(p)
+		r.SetTracer(&rec)
+		r.Run(seed)
+		for _, e := range rec.Events {
+			if e.Kind == kind {
+				return e
+			}
+		}
+		t.Fatalf("no %v event", kind)
+		return Event{}
+	}
+	p0, p1 := first(&plain, EvSend), first(&slow, EvSend)
+	if p1.At != p0.At || p1.Arrive != p0.Arrive+5*time.Millisecond {
+		t.Errorf("first RequestVote: sent %v arriving %v with a 5ms disk, want sent %v arriving %v", p1.At, p1.Arrive, p0.At, p0.Arrive+5*time.Millisecond)
+	}
+	t0, t1 := first(&plain, EvTimeout), first(&late, EvTimeout)
+	if t1.At != t0.At+2*time.Millisecond || t1.Node != t0.Node {
+		t.Errorf("first timeout at %v (%v) with 2ms jitter, want %v (%v)", t1.At, t1.Node, t0.At+2*time.Millisecond, t0.Node)
+	}
 }

@@ -54,6 +54,8 @@ type scenarioFlags struct {
 	latency    string
 	loss       string
 	duplicate  string
+	persist    string
+	jitter     string
 	fifo       bool
 	prevote    bool
 	checkQ     bool
@@ -96,6 +98,8 @@ func (f *scenarioFlags) register(fs *pflag.FlagSet, which flagSet) {
 		fs.StringVar(&f.loss, "loss", "", "message loss probability of every link, 0 to 1")
 	}
 	fs.StringVar(&f.duplicate, "duplicate", "", "message duplication probability of every link, 0 to 1")
+	fs.StringVar(&f.jitter, "timer-jitter", "", "every timer fires late by a random amount, e.g. uniform:0-1ms (operating system timer slack)")
+	fs.StringVar(&f.persist, "persist", "", "disk write time: messages that depend on a new term, vote or log entry wait for it (a distribution, e.g. uniform:2ms-8ms)")
 	fs.BoolVar(&f.fifo, "fifo", false, "deliver messages on each link in the order sent (TCP-like)")
 	fs.BoolVar(&f.prevote, "prevote", false, "run a Pre-Vote round before each election (thesis §9.6)")
 	fs.BoolVar(&f.checkQ, "check-quorum", false, "a leader that has not heard from a majority for an election timeout steps down")
@@ -170,6 +174,20 @@ func (f *scenarioFlags) applyRest(s *scenarios.Scenario) error {
 		}
 		s.Network.Dup = p
 	}
+	if fs.Changed("timer-jitter") {
+		d, err := sim.ParseDist(f.jitter)
+		if err != nil {
+			return badUsage("--timer-jitter: %v", err)
+		}
+		s.Cluster.TimerJitter = &d
+	}
+	if fs.Changed("persist") {
+		d, err := sim.ParseDist(f.persist)
+		if err != nil {
+			return badUsage("--persist: %v", err)
+		}
+		s.Cluster.Persist = &d
+	}
 	o := &s.Cluster.Options
 	for _, b := range []struct {
 		name string
@@ -209,6 +227,12 @@ func (f *scenarioFlags) replayArgs(s *scenarios.Scenario) []string {
 	add("latency", s.Network.Latency.String())
 	add("loss", strconv.FormatFloat(s.Network.Loss, 'g', -1, 64))
 	add("duplicate", strconv.FormatFloat(s.Network.Dup, 'g', -1, 64))
+	if c.Persist != nil {
+		add("persist", c.Persist.String())
+	}
+	if c.TimerJitter != nil {
+		add("timer-jitter", c.TimerJitter.String())
+	}
 	for _, b := range []struct {
 		name string
 		val  bool

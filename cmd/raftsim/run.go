@@ -7,6 +7,7 @@ import (
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
 	"github.com/raftsim/raftsim/trial"
 )
 
@@ -59,6 +60,7 @@ func runCmd(args []string, out, errw io.Writer) error {
 	var sf scenarioFlags
 	var of outputFlags
 	sf.register(fs, withSeed|withTrials)
+	steadyFlag := fs.String("steady-time", "", "also measure stability (needless elections, leader changes, disruptions and time without a working leader per hour) over this much steady state (default: the scenario's steady.duration, or none)")
 	of.register(fs)
 	if err := parse(fs, args, out); err != nil {
 		return err
@@ -75,10 +77,29 @@ func runCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	bar := newProgress(errw, s.Trials, "trials")
+	steady := s.Steady.Duration
+	if *steadyFlag != "" {
+		if steady, err = sim.ParseDuration(*steadyFlag); err != nil {
+			return badUsage("--steady-time: %v", err)
+		}
+	}
+	runs, _ := runner.SteadyRuns(steady)
+	bar := newProgress(errw, s.Trials+runs, "trials")
 	agg := runner.Run(plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set})
+	replay := replayFunc(arg, s, &sf)
+	rep := report.NewRun(s, agg, replay)
+	if steady > 0 {
+		st, err := runner.RunSteady(s, steady, runner.Options{Seed: s.Seed, Workers: of.workers,
+			Progress: func(n int) { bar.set(s.Trials + n) }})
+		if err != nil {
+			return err
+		}
+		rep.Stability = report.StabilityOf(st, steadyReplay(replay, steady))
+		if st.Failed > 0 {
+			agg.Failed += st.Failed
+		}
+	}
 	bar.finish()
-	rep := report.NewRun(s, agg, replayFunc(arg, s, &sf))
 	if err := writeOutput(of.out, out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
@@ -42,6 +43,7 @@ const sweepExamples = `  raftsim sweep --election-timeout 50ms-100ms,150ms-300ms
 
 type sweepFlags struct {
 	election, nodes, loss, heartbeat string
+	options                          string
 	latency                          []string
 	steady                           string
 	maxNeedless                      float64
@@ -59,6 +61,7 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	fs.StringArrayVar(&wf.latency, "latency", nil, "latency distributions, e.g. 'uniform:5ms-10ms;exp:2ms,5ms' (see raftsim run --help)")
 	fs.StringVar(&wf.loss, "loss", "", "loss probabilities, e.g. 0,0.01")
 	fs.StringVar(&wf.heartbeat, "heartbeat", "", "heartbeat intervals, e.g. 25ms,50ms or 50% (of the minimum election timeout)")
+	fs.StringVar(&wf.options, "options", "", "protocol option sets, '+' within a set: e.g. none,prevote,check-quorum,prevote+check-quorum (also leader-stickiness)")
 	sf.register(fs, withSeed|withTrials|swept)
 	fs.StringVar(&wf.steady, "steady-time", "", "virtual time of steady state per cell for the stability columns; 0 turns them off (default: the scenario's steady.duration, or 1h)")
 	fs.Float64Var(&wf.maxNeedless, "max-needless", 1, "recommendation rule: the most needless elections per hour a recommended range may have")
@@ -132,7 +135,8 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 			bar.finish()
 			return errInterrupted
 		}
-		sw.AddCell(c, agg, st, cellReplay(arg, c, varied, &sf))
+		replay := cellReplay(arg, c, varied, &sf)
+		sw.AddCell(c, agg, st, replay, steadyReplay(replay, steady))
 	}
 	bar.finish()
 	sw.Recommend()
@@ -261,6 +265,20 @@ func (wf *sweepFlags) axes(fs interface{ Changed(string) bool }, s *scenarios.Sc
 		setH = append(setH, func(c *scenarios.Scenario) { c.Cluster.Heartbeat, c.Cluster.HeartbeatPercent = d, pct })
 	}
 	add("heartbeat", setH)
+	// protocol options
+	if fs.Changed("options") {
+		var setO []func(*scenarios.Scenario)
+		for _, t := range splitList(wf.options) {
+			o, err := parseOptionSet(t)
+			if err != nil {
+				return nil, badUsage("--options: %v", err)
+			}
+			setO = append(setO, func(c *scenarios.Scenario) {
+				c.Cluster.Options.PreVote, c.Cluster.Options.CheckQuorum, c.Cluster.Options.LeaderStickiness = o.PreVote, o.CheckQuorum, o.LeaderStickiness
+			})
+		}
+		add("options", setO)
+	}
 	// election timeout
 	var ranges []sim.Range
 	if fs.Changed("election-timeout") {
@@ -340,6 +358,11 @@ func cellReplay(arg string, c *scenarios.Scenario, varied []string, sf *scenario
 			val = c.Cluster.HeartbeatText()
 		case "election-timeout":
 			val = c.Cluster.ElectionTimeout.String()
+		case "options":
+			o := &c.Cluster.Options
+			extra = append(extra, "--prevote="+strconv.FormatBool(o.PreVote), "--check-quorum="+strconv.FormatBool(o.CheckQuorum),
+				"--leader-stickiness="+strconv.FormatBool(o.LeaderStickiness))
+			continue
 		}
 		extra = append(extra, "--"+v, val)
 	}
@@ -393,4 +416,31 @@ func splitDists(s string) ([]sim.Dist, error) {
 func isDuration(s string) bool {
 	_, err := sim.ParseDuration(s)
 	return err == nil
+}
+
+// steadyReplay spells the replay command of a steady-state run.
+func steadyReplay(replay func(uint64) string, steady time.Duration) func(uint64) string {
+	return func(seed uint64) string { return replay(seed) + " --steady-time " + sim.FormatDuration(steady) }
+}
+
+// parseOptionSet reads a set of protocol options: none, or names joined by
+// '+' (prevote+check-quorum).
+func parseOptionSet(s string) (raft.Options, error) {
+	var o raft.Options
+	if s == "none" {
+		return o, nil
+	}
+	for _, name := range strings.Split(s, "+") {
+		switch name {
+		case "prevote":
+			o.PreVote = true
+		case "check-quorum":
+			o.CheckQuorum = true
+		case "leader-stickiness":
+			o.LeaderStickiness = true
+		default:
+			return o, fmt.Errorf("unknown option %q (want none, or prevote, check-quorum, leader-stickiness joined by +)", name)
+		}
+	}
+	return o, nil
 }

@@ -1,0 +1,153 @@
+package raft
+
+import (
+	"testing"
+	"time"
+)
+
+// TestPreVoteRequest: a Pre-Vote request changes neither the receiver's
+// term nor its vote; it is granted iff it is for a later term, the
+// candidate's log is up-to-date, and no leader was heard from within the
+// minimum election timeout.
+func TestPreVoteRequest(t *testing.T) {
+	tests := []struct {
+		name      string
+		log       []uint64
+		heardAt   time.Duration // when the node last heard its leader; -1: never
+		now       time.Duration
+		req       Message
+		grant     bool
+		replyTerm uint64
+	}{
+		{"up-to-date, no leader", nil, -1, time.Second, Message{Term: 4}, true, 4},
+		{"same term", nil, -1, time.Second, Message{Term: 3}, false, 3},
+		{"log behind", []uint64{1, 3}, -1, time.Second, Message{Term: 4, LogTerm: 1, Index: 1}, false, 3},
+		{"leader heard just now", nil, 900 * time.Millisecond, time.Second, Message{Term: 4}, false, 3},
+		{"leader heard a minimum timeout ago", nil, time.Second - eMin, time.Second, Message{Term: 4}, true, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newNode(t, 0, 3, 3, tt.log, Options{PreVote: true}, 0)
+			n.vote = 2
+			if tt.heardAt >= 0 {
+				n.Step(tt.heardAt, &Message{Type: MsgApp, From: 2, To: 0, Term: 3, Index: uint64(len(tt.log)), LogTerm: n.LastTerm()})
+				n.Messages()
+			}
+			req := tt.req
+			req.Type, req.From, req.To = MsgPreVote, 1, 0
+			n.Step(tt.now, &req)
+			out := n.Messages()
+			if len(out) != 1 || out[0].Type != MsgPreVoteResp {
+				t.Fatalf("sent %v, want one PreVoteResp", out)
+			}
+			if !out[0].Reject != tt.grant || out[0].Term != tt.replyTerm {
+				t.Errorf("reply granted=%v term %d, want granted=%v term %d", !out[0].Reject, out[0].Term, tt.grant, tt.replyTerm)
+			}
+			if n.Term() != 3 || n.Vote() != 2 {
+				t.Errorf("the pre-vote changed the receiver: term %d vote %v, want 3 and n3", n.Term(), n.Vote())
+			}
+		})
+	}
+}
+
+// TestPreVoteRound: an election timeout starts a Pre-Vote round for the next
+// term without touching the term; a majority of grants starts the real
+// election; a majority of refusals ends the round; a refusal from a later
+// term makes the node adopt it.
+func TestPreVoteRound(t *testing.T) {
+	n := newNode(t, 0, 5, 2, nil, Options{PreVote: true}, 0)
+	n.Tick(eMin, ElectionTimer)
+	out := n.Messages()
+	if n.Role() != PreCandidate || n.Term() != 2 || len(out) != 4 || out[0].Type != MsgPreVote || out[0].Term != 3 {
+		t.Fatalf("after timeout: %v term %d, sent %v", n.Role(), n.Term(), out)
+	}
+	n.Step(eMin, &Message{Type: MsgPreVoteResp, From: 1, To: 0, Term: 3})
+	n.Step(eMin, &Message{Type: MsgPreVoteResp, From: 1, To: 0, Term: 3}) // a duplicate counts once
+	if n.Role() != PreCandidate {
+		t.Fatalf("2 of 5 pre-votes made it %v", n.Role())
+	}
+	n.Step(eMin, &Message{Type: MsgPreVoteResp, From: 2, To: 0, Term: 3})
+	if n.Role() != Candidate || n.Term() != 3 || n.Vote() != 0 {
+		t.Fatalf("3 of 5 pre-votes: %v term %d vote %v, want candidate of term 3", n.Role(), n.Term(), n.Vote())
+	}
+
+	lost := newNode(t, 0, 5, 2, nil, Options{PreVote: true}, 0)
+	lost.Tick(eMin, ElectionTimer)
+	for _, from := range []ID{1, 2, 3} {
+		lost.Step(eMin, &Message{Type: MsgPreVoteResp, From: from, To: 0, Term: 2, Reject: true})
+	}
+	if lost.Role() != Follower || lost.Term() != 2 {
+		t.Fatalf("3 refusals: %v term %d, want follower term 2", lost.Role(), lost.Term())
+	}
+
+	later := newNode(t, 0, 5, 2, nil, Options{PreVote: true}, 0)
+	later.Tick(eMin, ElectionTimer)
+	later.Step(eMin, &Message{Type: MsgPreVoteResp, From: 1, To: 0, Term: 7, Reject: true})
+	if later.Role() != Follower || later.Term() != 7 {
+		t.Fatalf("refusal of term 7: %v term %d", later.Role(), later.Term())
+	}
+}
+
+// TestCheckQuorumStepDown: a leader checks every minimum election timeout
+// that a majority answered since the last check, and steps down (in the same
+// term) when one did not.
+func TestCheckQuorumStepDown(t *testing.T) {
+	n := newNode(t, 0, 5, 1, nil, Options{CheckQuorum: true}, 0)
+	elect(t, n) // leader at eMin
+	due, armed := n.Timer(ElectionTimer)
+	if !armed || due != 2*eMin {
+		t.Fatalf("CheckQuorum timer %v armed=%v, want %v", due, armed, 2*eMin)
+	}
+	// Two followers answer: with the leader, a majority of 5.
+	n.Step(eMin+10*time.Millisecond, &Message{Type: MsgAppResp, From: 1, To: 0, Term: n.Term(), Index: 1})
+	n.Step(eMin+10*time.Millisecond, &Message{Type: MsgAppResp, From: 2, To: 0, Term: n.Term(), Index: 1})
+	n.Tick(2*eMin, ElectionTimer)
+	if n.Role() != Leader {
+		t.Fatalf("stepped down with a majority answering")
+	}
+	// Only one answers in the next period: step down at its end.
+	n.Step(2*eMin+10*time.Millisecond, &Message{Type: MsgAppResp, From: 3, To: 0, Term: n.Term(), Index: 1})
+	if due, _ := n.Timer(ElectionTimer); due != 3*eMin {
+		t.Fatalf("next check at %v, want %v", due, 3*eMin)
+	}
+	term := n.Term()
+	n.Tick(3*eMin, ElectionTimer)
+	if n.Role() != Follower || n.Term() != term {
+		t.Fatalf("without a majority: %v term %d, want follower of term %d", n.Role(), n.Term(), term)
+	}
+	// Without CheckQuorum a leader never steps down on its own.
+	plain := newNode(t, 0, 5, 1, nil, Options{}, 0)
+	elect(t, plain)
+	if _, armed := plain.Timer(ElectionTimer); armed {
+		t.Fatal("a leader without CheckQuorum has a check timer")
+	}
+}
+
+// TestLeaderStickiness: within the minimum election timeout of hearing from
+// a leader, a node (or the leader itself) ignores RequestVote of a higher
+// term: no term change, no vote, no reply. Afterwards it votes as usual.
+func TestLeaderStickiness(t *testing.T) {
+	n := newNode(t, 0, 3, 3, nil, Options{LeaderStickiness: true}, 0)
+	n.Step(100*time.Millisecond, &Message{Type: MsgApp, From: 2, To: 0, Term: 3})
+	n.Messages()
+	n.Step(100*time.Millisecond+eMin-1, &Message{Type: MsgVote, From: 1, To: 0, Term: 9})
+	if out := n.Messages(); len(out) != 0 || n.Term() != 3 || n.Vote() != None {
+		t.Fatalf("within the lease: sent %v, term %d vote %v", out, n.Term(), n.Vote())
+	}
+	n.Step(100*time.Millisecond+eMin, &Message{Type: MsgVote, From: 1, To: 0, Term: 9})
+	if out := n.Messages(); len(out) != 1 || out[0].Reject || n.Term() != 9 || n.Vote() != 1 {
+		t.Fatalf("after the lease: sent %v, term %d vote %v", out, n.Term(), n.Vote())
+	}
+
+	l := newNode(t, 0, 3, 3, nil, Options{LeaderStickiness: true}, 0)
+	elect(t, l)
+	l.Step(10*time.Second, &Message{Type: MsgVote, From: 1, To: 0, Term: 9})
+	if l.Role() != Leader || l.Term() != 4 {
+		t.Fatalf("a sticky leader took a vote request: %v term %d", l.Role(), l.Term())
+	}
+	// AppendEntries replies of a higher term still depose it.
+	l.Step(10*time.Second, &Message{Type: MsgAppResp, From: 1, To: 0, Term: 9, Reject: true})
+	if l.Role() != Follower || l.Term() != 9 {
+		t.Fatalf("a higher-term reply: %v term %d", l.Role(), l.Term())
+	}
+}
