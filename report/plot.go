@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 
@@ -23,7 +24,7 @@ func PlotFormat(path string) (string, error) {
 
 // CDFPlot draws the cumulative distribution of time to leader, one line per
 // cell, like the Raft paper's Figure 16: x is the time without a leader in
-// ms, on a log scale when the values span more than a decade; y is the
+// ms, on a log scale when the values span two decades or more; y is the
 // cumulative percent of all trials, so trials that found no leader keep a
 // line below 100%. format is "svg" or "png".
 func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
@@ -68,10 +69,11 @@ func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
 		// No trial found a leader: a legend entry with no line says so.
 		p.Legend.Add(label + ": no leader")
 	}
-	if hi > 10*lo && lo > 0 {
+	if hi > 100*lo && lo > 0 {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 		p.X.Label.Text += ", log scale"
+		p.X.Min = math.Pow(10, math.Floor(math.Log10(lo))) // start at a labelled decade
 	}
 	p.Y.Min, p.Y.Max = 0, 100
 	p.Legend.Left = false

@@ -60,12 +60,12 @@ func TestRecommend(t *testing.T) {
 
 func sweepWithData() *Sweep {
 	sw := &Sweep{Varied: []string{"election-timeout"}}
-	for i, scale := range []float64{1, 10} {
+	for i, scale := range []float64{1, 200} {
 		agg := &runner.Aggregate{Trials: 100, Measured: 100}
 		for k := 0; k < 100; k++ {
 			agg.TimeToLeader.Add(int64(scale * float64(150+k) * 1e6))
 		}
-		c := Cell{Label: []string{"election-timeout 150ms-300ms", "election-timeout 1500ms-3s"}[i], agg: agg}
+		c := Cell{Label: []string{"election-timeout 150ms-300ms", "election-timeout 30s-60s"}[i], agg: agg}
 		c.Trials, c.Measured = 100, 100
 		sw.Cells = append(sw.Cells, c)
 	}
