@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
@@ -85,6 +86,11 @@ type Params struct {
 	Bugs              string  `json:"bugs,omitempty"`
 	Persist           string  `json:"persist,omitempty"`
 	TimerJitter       string  `json:"timer_jitter,omitempty"`
+}
+
+// Options returns the protocol options of p.
+func (p *Params) Options() raft.Options {
+	return raft.Options{PreVote: p.PreVote, CheckQuorum: p.CheckQuorum, LeaderStickiness: p.LeaderStickiness, ResetTimerOnStepDown: p.ResetOnStepDown}
 }
 
 // ParamsOf reads the parameters of s.

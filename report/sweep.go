@@ -128,19 +128,10 @@ func (p *Params) value(name string, s *scenarios.Scenario) string {
 	case "election-timeout":
 		return s.Cluster.ElectionTimeout.String()
 	case "options":
-		var names []string
-		for _, x := range []struct {
-			on   bool
-			name string
-		}{{p.PreVote, "prevote"}, {p.CheckQuorum, "check-quorum"}, {p.LeaderStickiness, "leader-stickiness"}} {
-			if x.on {
-				names = append(names, x.name)
-			}
+		if names := p.Options().Names(); len(names) > 0 {
+			return strings.Join(names, "+")
 		}
-		if len(names) == 0 {
-			return "none"
-		}
-		return strings.Join(names, "+")
+		return "none"
 	}
 	return "?"
 }
@@ -224,15 +215,7 @@ func (sw *Sweep) Failed() int {
 }
 
 // Write writes the sweep in format f.
-func (sw *Sweep) Write(w io.Writer, f Format) error {
-	switch f {
-	case JSON:
-		return WriteJSON(w, sw)
-	case CSV:
-		return sw.WriteCSV(w)
-	}
-	return sw.WriteTable(w)
-}
+func (sw *Sweep) Write(w io.Writer, f Format) error { return write(w, f, sw) }
 
 // WriteTable writes one row per cell, failover and stability side by side,
 // the recommended range of each group marked with *.

@@ -126,16 +126,7 @@ func (p *Params) Describe() string {
 	if p.TimerJitter != "" {
 		s += ", timers late by " + p.TimerJitter
 	}
-	var opts []string
-	for _, o := range []struct {
-		on   bool
-		name string
-	}{{p.PreVote, "prevote"}, {p.CheckQuorum, "check-quorum"}, {p.LeaderStickiness, "leader-stickiness"}, {p.ResetOnStepDown, "reset-timer-on-step-down"}} {
-		if o.on {
-			opts = append(opts, o.name)
-		}
-	}
-	if len(opts) > 0 {
+	if opts := p.Options().Names(); len(opts) > 0 {
 		s += ", options " + strings.Join(opts, ",")
 	}
 	if p.Bugs != "" {
@@ -209,12 +200,18 @@ func (r *Run) WriteCSV(w io.Writer) error {
 }
 
 // Write writes the run in format f.
-func (r *Run) Write(w io.Writer, f Format) error {
+func (r *Run) Write(w io.Writer, f Format) error { return write(w, f, r) }
+
+// write writes a report in format f: its table, its CSV, or JSON.
+func write(w io.Writer, f Format, rep interface {
+	WriteTable(io.Writer) error
+	WriteCSV(io.Writer) error
+}) error {
 	switch f {
 	case JSON:
-		return WriteJSON(w, r)
+		return WriteJSON(w, rep)
 	case CSV:
-		return r.WriteCSV(w)
+		return rep.WriteCSV(w)
 	}
-	return r.WriteTable(w)
+	return rep.WriteTable(w)
 }

@@ -274,7 +274,9 @@ func (wf *sweepFlags) axes(fs interface{ Changed(string) bool }, s *scenarios.Sc
 				return nil, badUsage("--options: %v", err)
 			}
 			setO = append(setO, func(c *scenarios.Scenario) {
-				c.Cluster.Options.PreVote, c.Cluster.Options.CheckQuorum, c.Cluster.Options.LeaderStickiness = o.PreVote, o.CheckQuorum, o.LeaderStickiness
+				reset := c.Cluster.Options.ResetTimerOnStepDown // not one of the sets unless named
+				c.Cluster.Options = o
+				c.Cluster.Options.ResetTimerOnStepDown = o.ResetTimerOnStepDown || reset
 			})
 		}
 		add("options", setO)
@@ -359,9 +361,9 @@ func cellReplay(arg string, c *scenarios.Scenario, varied []string, sf *scenario
 		case "election-timeout":
 			val = c.Cluster.ElectionTimeout.String()
 		case "options":
-			o := &c.Cluster.Options
-			extra = append(extra, "--prevote="+strconv.FormatBool(o.PreVote), "--check-quorum="+strconv.FormatBool(o.CheckQuorum),
-				"--leader-stickiness="+strconv.FormatBool(o.LeaderStickiness))
+			for _, name := range raft.OptionNames {
+				extra = append(extra, "--"+name+"="+strconv.FormatBool(*c.Cluster.Options.Flag(name)))
+			}
 			continue
 		}
 		extra = append(extra, "--"+v, val)
@@ -431,16 +433,11 @@ func parseOptionSet(s string) (raft.Options, error) {
 		return o, nil
 	}
 	for _, name := range strings.Split(s, "+") {
-		switch name {
-		case "prevote":
-			o.PreVote = true
-		case "check-quorum":
-			o.CheckQuorum = true
-		case "leader-stickiness":
-			o.LeaderStickiness = true
-		default:
-			return o, fmt.Errorf("unknown option %q (want none, or prevote, check-quorum, leader-stickiness joined by +)", name)
+		flag := o.Flag(name)
+		if flag == nil {
+			return o, fmt.Errorf("unknown option %q (want none, or %s joined by +)", name, strings.Join(raft.OptionNames, ", "))
 		}
+		*flag = true
 	}
 	return o, nil
 }
