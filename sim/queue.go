@@ -241,11 +241,20 @@ func (t *timerHeap) set(id int32, due time.Duration, seq uint64) {
 // leaves the heap when it reaches the top.
 func (t *timerHeap) stop(id int32) { t.on[id] = false }
 
-// top returns the earliest armed timer, or -1, first removing stopped
-// timers and re-keying moved ones that have reached the root.
-func (t *timerHeap) top() int32 {
+// top returns the earliest armed timer, or -1.
+func (t *timerHeap) top() int32 { return t.first(0, 0, false) }
+
+// first returns the earliest armed timer due before (at, seq), or -1; when
+// bounded is false, the earliest of all. On its way it drops stopped timers
+// and re-keys moved ones that reach the root, but only those that could
+// come first: keys are lower bounds of due times, so a root keyed after the
+// bound proves that every timer is.
+func (t *timerHeap) first(at time.Duration, seq uint64, bounded bool) int32 {
 	for len(t.heap) > 0 {
 		id := t.heap[0]
+		if bounded && (at < t.key[id] || at == t.key[id] && seq < t.kseq[id]) {
+			return -1
+		}
 		switch {
 		case !t.on[id]:
 			t.removeRoot()

@@ -351,31 +351,13 @@ func (s *Sim[M]) Next() *Event {
 }
 
 // nextTimer returns the armed timer that is due before the queue's first
-// event, or -1. Timer keys are lower bounds of their due times, so while the
-// queue's first event is earlier than the root's key no timer needs looking
-// at; only a root that would come first is cleaned up (stopped timers
-// dropped, moved ones re-keyed).
+// event, or -1.
 func (s *Sim[M]) nextTimer() int32 {
-	t := &s.timers
-	for len(t.heap) > 0 {
-		id := t.heap[0]
-		if s.queue.len() > 0 {
-			q := s.queue.first()
-			if q.at < t.key[id] || q.at == t.key[id] && q.key>>slotBits < t.kseq[id] {
-				return -1
-			}
-		}
-		switch {
-		case !t.on[id]:
-			t.removeRoot()
-		case t.key[id] != t.due[id] || t.kseq[id] != t.seq[id]:
-			t.key[id], t.kseq[id] = t.due[id], t.seq[id]
-			t.down(0)
-		default:
-			return id
-		}
+	if s.queue.len() == 0 {
+		return s.timers.first(0, 0, false)
 	}
-	return -1
+	q := s.queue.first()
+	return s.timers.first(q.at, q.key>>slotBits, true)
 }
 
 // dispatch turns the due record in slot into s.ev and reports true, or
