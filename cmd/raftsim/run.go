@@ -7,7 +7,6 @@ import (
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/sim"
 	"github.com/raftsim/raftsim/trial"
 )
 
@@ -77,11 +76,9 @@ func runCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	steady := s.Steady.Duration
-	if *steadyFlag != "" {
-		if steady, err = sim.ParseDuration(*steadyFlag); err != nil {
-			return badUsage("--steady-time: %v", err)
-		}
+	steady, err := steadyTime(*steadyFlag, s, 0)
+	if err != nil {
+		return err
 	}
 	runs, _ := runner.SteadyRuns(steady)
 	bar := newProgress(errw, s.Trials+runs, "trials")

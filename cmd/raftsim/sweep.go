@@ -90,7 +90,7 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	steady, err := wf.steadyTime(base)
+	steady, err := steadyTime(wf.steady, base, time.Hour)
 	if err != nil {
 		return err
 	}
@@ -167,14 +167,16 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 // errInterrupted ends a sweep stopped by ^C; it writes no file.
 var errInterrupted = errors.New("interrupted: no output written")
 
-func (wf *sweepFlags) steadyTime(s *scenarios.Scenario) (time.Duration, error) {
-	if wf.steady == "" {
+// steadyTime returns the steady-state time a command measures: the
+// --steady-time flag, else the scenario's steady.duration, else def.
+func steadyTime(flag string, s *scenarios.Scenario, def time.Duration) (time.Duration, error) {
+	if flag == "" {
 		if s.Steady.Duration > 0 {
 			return s.Steady.Duration, nil
 		}
-		return time.Hour, nil
+		return def, nil
 	}
-	d, err := sim.ParseDuration(wf.steady)
+	d, err := sim.ParseDuration(flag)
 	if err != nil {
 		return 0, badUsage("--steady-time: %v", err)
 	}
