@@ -62,6 +62,13 @@ type Cluster struct {
 	Logs []NodeLog
 }
 
+// Heartbeat is a heartbeat interval as ParseHeartbeat reads it: a duration,
+// or a percentage of the minimum election timeout.
+type Heartbeat struct {
+	D       time.Duration
+	Percent float64
+}
+
 // HeartbeatInterval returns the heartbeat interval in force.
 func (c *Cluster) HeartbeatInterval() time.Duration {
 	if c.HeartbeatPercent > 0 {

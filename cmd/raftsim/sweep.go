@@ -189,122 +189,106 @@ type axis struct {
 	values []func(*scenarios.Scenario)
 }
 
+// listAxis builds the axis name from the flag's list when it was given,
+// else from the scenario's sweep list; nil when neither has values.
+func listAxis[T any](name string, given bool, list []string, fromScenario []T,
+	parse func(string) (T, error), set func(*scenarios.Scenario, T)) (*axis, error) {
+	values := fromScenario
+	if given {
+		values = nil
+		for _, t := range list {
+			v, err := parse(t)
+			if err != nil {
+				return nil, badUsage("--%s: %v", name, err)
+			}
+			values = append(values, v)
+		}
+	}
+	if len(values) == 0 {
+		return nil, nil
+	}
+	a := &axis{name: name}
+	for _, v := range values {
+		a.values = append(a.values, func(c *scenarios.Scenario) { set(c, v) })
+	}
+	return a, nil
+}
+
 // axes returns the swept parameters in the order cells nest them: nodes,
-// latency, loss, heartbeat, election timeout (innermost).
+// latency, loss, heartbeat, options, election timeout (innermost).
 func (wf *sweepFlags) axes(fs interface{ Changed(string) bool }, s *scenarios.Scenario) ([]axis, error) {
 	sw := &s.Sweep
-	var axes []axis
-	add := func(name string, setters []func(*scenarios.Scenario)) {
-		if len(setters) > 0 {
-			axes = append(axes, axis{name, setters})
-		}
+	var lats []string
+	for _, l := range wf.latency {
+		lats = append(lats, splitDistsText(l)...)
 	}
-	// nodes
-	var nodes []int
-	if fs.Changed("nodes") {
-		for _, t := range splitList(wf.nodes) {
-			n, err := strconv.Atoi(t)
-			if err != nil || n < 1 || n > scenarios.MaxNodes {
-				return nil, badUsage("--nodes: %q is not a cluster size from 1 to %d", t, scenarios.MaxNodes)
-			}
-			nodes = append(nodes, n)
-		}
-	} else {
-		nodes = sw.Nodes
-	}
-	var setN []func(*scenarios.Scenario)
-	for _, n := range nodes {
-		setN = append(setN, func(c *scenarios.Scenario) { c.Cluster.Nodes = n })
-	}
-	add("nodes", setN)
-	// latency
-	var lats []sim.Dist
-	if fs.Changed("latency") {
-		for _, l := range wf.latency {
-			ds, err := splitDists(l)
-			if err != nil {
-				return nil, badUsage("--latency: %v", err)
-			}
-			lats = append(lats, ds...)
-		}
-	} else {
-		lats = sw.Latency
-	}
-	var setL []func(*scenarios.Scenario)
-	for _, d := range lats {
-		setL = append(setL, func(c *scenarios.Scenario) { c.Network.Latency = d })
-	}
-	add("latency", setL)
-	// loss
-	var losses []float64
-	if fs.Changed("loss") {
-		for _, t := range splitList(wf.loss) {
-			p, err := scenarios.ParseProbability(t)
-			if err != nil {
-				return nil, badUsage("--loss: %v", err)
-			}
-			losses = append(losses, p)
-		}
-	} else {
-		losses = sw.Loss
-	}
-	var setP []func(*scenarios.Scenario)
-	for _, p := range losses {
-		setP = append(setP, func(c *scenarios.Scenario) { c.Network.Loss = p })
-	}
-	add("loss", setP)
-	// heartbeat
-	hbs := sw.Heartbeat
-	if fs.Changed("heartbeat") {
-		hbs = splitList(wf.heartbeat)
-	}
-	var setH []func(*scenarios.Scenario)
-	for _, t := range hbs {
-		d, pct, err := scenarios.ParseHeartbeat(t)
+	var hbs []scenarios.Heartbeat
+	for _, t := range sw.Heartbeat {
+		hb, err := parseHeartbeat(t)
 		if err != nil {
-			return nil, badUsage("--heartbeat: %v", err)
+			return nil, err
 		}
-		setH = append(setH, func(c *scenarios.Scenario) { c.Cluster.Heartbeat, c.Cluster.HeartbeatPercent = d, pct })
+		hbs = append(hbs, hb)
 	}
-	add("heartbeat", setH)
-	// protocol options
-	if fs.Changed("options") {
-		var setO []func(*scenarios.Scenario)
-		for _, t := range splitList(wf.options) {
-			o, err := parseOptionSet(t)
-			if err != nil {
-				return nil, badUsage("--options: %v", err)
-			}
-			setO = append(setO, func(c *scenarios.Scenario) {
-				reset := c.Cluster.Options.ResetTimerOnStepDown // not one of the sets unless named
-				c.Cluster.Options = o
-				c.Cluster.Options.ResetTimerOnStepDown = o.ResetTimerOnStepDown || reset
-			})
+	build := []func() (*axis, error){
+		func() (*axis, error) {
+			return listAxis("nodes", fs.Changed("nodes"), splitList(wf.nodes), sw.Nodes, parseNodes,
+				func(c *scenarios.Scenario, n int) { c.Cluster.Nodes = n })
+		},
+		func() (*axis, error) {
+			return listAxis("latency", fs.Changed("latency"), lats, sw.Latency, sim.ParseDist,
+				func(c *scenarios.Scenario, d sim.Dist) { c.Network.Latency = d })
+		},
+		func() (*axis, error) {
+			return listAxis("loss", fs.Changed("loss"), splitList(wf.loss), sw.Loss, scenarios.ParseProbability,
+				func(c *scenarios.Scenario, p float64) { c.Network.Loss = p })
+		},
+		func() (*axis, error) {
+			return listAxis("heartbeat", fs.Changed("heartbeat"), splitList(wf.heartbeat), hbs, parseHeartbeat,
+				func(c *scenarios.Scenario, h scenarios.Heartbeat) {
+					c.Cluster.Heartbeat, c.Cluster.HeartbeatPercent = h.D, h.Percent
+				})
+		},
+		func() (*axis, error) {
+			return listAxis("options", fs.Changed("options"), splitList(wf.options), nil, parseOptionSet,
+				func(c *scenarios.Scenario, o raft.Options) {
+					reset := c.Cluster.Options.ResetTimerOnStepDown // not one of the sets unless named
+					c.Cluster.Options = o
+					c.Cluster.Options.ResetTimerOnStepDown = o.ResetTimerOnStepDown || reset
+				})
+		},
+		func() (*axis, error) {
+			return listAxis("election-timeout", fs.Changed("election-timeout"), splitList(wf.election), sw.ElectionTimeout, sim.ParseRange,
+				func(c *scenarios.Scenario, r sim.Range) { c.Cluster.ElectionTimeout = r })
+		},
+	}
+	var axes []axis
+	for _, b := range build {
+		a, err := b()
+		if err != nil {
+			return nil, err
 		}
-		add("options", setO)
-	}
-	// election timeout
-	var ranges []sim.Range
-	if fs.Changed("election-timeout") {
-		for _, t := range splitList(wf.election) {
-			r, err := sim.ParseRange(t)
-			if err != nil {
-				return nil, badUsage("--election-timeout: %v", err)
-			}
-			ranges = append(ranges, r)
+		if a != nil {
+			axes = append(axes, *a)
 		}
-	} else {
-		ranges = sw.ElectionTimeout
 	}
-	var setE []func(*scenarios.Scenario)
-	for _, r := range ranges {
-		setE = append(setE, func(c *scenarios.Scenario) { c.Cluster.ElectionTimeout = r })
-	}
-	add("election-timeout", setE)
 	if len(axes) == 0 {
 		return nil, badUsage("nothing to sweep: give lists such as --election-timeout 50ms-100ms,150ms-300ms (or a sweep: section in the scenario)")
 	}
 	return axes, nil
+}
+
+func parseNodes(t string) (int, error) {
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 1 || n > scenarios.MaxNodes {
+		return 0, fmt.Errorf("%q is not a cluster size from 1 to %d", t, scenarios.MaxNodes)
+	}
+	return n, nil
+}
+
+func parseHeartbeat(t string) (scenarios.Heartbeat, error) {
+	d, pct, err := scenarios.ParseHeartbeat(t)
+	return scenarios.Heartbeat{D: d, Percent: pct}, err
 }
 
 // expand returns one scenario per combination of the axes' values, the
@@ -387,11 +371,11 @@ func splitList(s string) []string {
 	return out
 }
 
-// splitDists reads a list of distributions. Items are separated by ';', or
-// by ',' when the comma does not belong to a two-parameter distribution:
-// "normal:7ms,2ms,exp:5ms" is two items.
-func splitDists(s string) ([]sim.Dist, error) {
-	var out []sim.Dist
+// splitDistsText splits a list of distributions. Items are separated by
+// ';', or by ',' when the comma does not belong to a two-parameter
+// distribution: "normal:7ms,2ms,exp:5ms" is two items.
+func splitDistsText(s string) []string {
+	var out []string
 	for _, part := range strings.Split(s, ";") {
 		toks := splitList(part)
 		for i := 0; i < len(toks); i++ {
@@ -404,17 +388,10 @@ func splitDists(s string) ([]sim.Dist, error) {
 					i++
 				}
 			}
-			d, err := sim.ParseDist(t)
-			if err != nil {
-				return nil, fmt.Errorf("%q: %v", t, err)
-			}
-			out = append(out, d)
+			out = append(out, t)
 		}
 	}
-	if len(out) == 0 {
-		return nil, errors.New("no distribution given")
-	}
-	return out, nil
+	return out
 }
 
 func isDuration(s string) bool {

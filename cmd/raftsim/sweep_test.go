@@ -186,19 +186,12 @@ func TestSweepBadInput(t *testing.T) {
 }
 
 func TestSplitDists(t *testing.T) {
-	ds, err := splitDists("uniform:5ms-10ms,normal:7ms,2ms,exp:5ms,7ms,lognormal:7ms,2ms,9ms")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, d := range ds {
-		got = append(got, d.String())
-	}
-	want := "uniform:5ms-10ms normal:7ms,2ms exp:5ms,7ms lognormal:7ms,2ms const:9ms"
+	got := splitDistsText("uniform:5ms-10ms,normal:7ms,2ms,exp:5ms,7ms,lognormal:7ms,2ms,9ms")
+	want := "uniform:5ms-10ms normal:7ms,2ms exp:5ms,7ms lognormal:7ms,2ms 9ms"
 	if strings.Join(got, " ") != want {
 		t.Errorf("got %s, want %s", strings.Join(got, " "), want)
 	}
-	if ds, _ := splitDists("exp:7ms;const:2ms"); len(ds) != 2 {
+	if ds := splitDistsText("exp:7ms;const:2ms"); len(ds) != 2 {
 		t.Errorf("';' did not separate: %v", ds)
 	}
 }
