@@ -106,9 +106,6 @@ func (n *Node) Reset(cfg Config) {
 	n.clearVolatile()
 }
 
-// SetRand replaces the source of election timeouts.
-func (n *Node) SetRand(r Rand) { n.rand = r }
-
 // SetPersistent sets the state a node keeps across restarts, before it
 // starts: its term, its vote and the terms of its log entries 1, 2, ...
 // Drivers use it to start a cluster from differing logs.

@@ -1,26 +1,12 @@
 package sim
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Link is how one direction of a link between two nodes behaves.
 type Link struct {
 	Latency Dist    // one-way latency of each message
 	Loss    float64 // probability that a message is lost
 	Dup     float64 // probability that a message is delivered twice
-}
-
-// Validate reports the first impossible value of l.
-func (l Link) Validate() error {
-	if l.Loss < 0 || l.Loss > 1 {
-		return fmt.Errorf("loss %g is outside [0,1]", l.Loss)
-	}
-	if l.Dup < 0 || l.Dup > 1 {
-		return fmt.Errorf("duplication %g is outside [0,1]", l.Dup)
-	}
-	return nil
 }
 
 // DropReason says why a message was not delivered.
@@ -70,9 +56,6 @@ func (nw *Network) reset(n int, seed uint64) {
 
 // SetDefault sets the behaviour of every link without an override.
 func (nw *Network) SetDefault(l Link) { nw.def = l }
-
-// Default returns the behaviour of links without an override.
-func (nw *Network) Default() Link { return nw.def }
 
 // SetLink overrides the behaviour of the link from → to.
 func (nw *Network) SetLink(from, to int, l Link) {

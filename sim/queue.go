@@ -241,9 +241,6 @@ func (t *timerHeap) set(id int32, due time.Duration, seq uint64) {
 // leaves the heap when it reaches the top.
 func (t *timerHeap) stop(id int32) { t.on[id] = false }
 
-// top returns the earliest armed timer, or -1.
-func (t *timerHeap) top() int32 { return t.first(0, 0, false) }
-
 // first returns the earliest armed timer due before (at, seq), or -1; when
 // bounded is false, the earliest of all. On its way it drops stopped timers
 // and re-keys moved ones that reach the root, but only those that could

@@ -120,12 +120,6 @@ func (s *Sim[M]) Now() Time { return s.now }
 // Events returns how many events Next has returned since Reset.
 func (s *Sim[M]) Events() uint64 { return s.events }
 
-// InFlight returns how many messages are on the wire or held for a paused node.
-func (s *Sim[M]) InFlight() int { return len(s.recs) - len(s.free) }
-
-// Nodes returns the number of nodes.
-func (s *Sim[M]) Nodes() int { return len(s.nodes) }
-
 // Send puts a copy of m on the wire from → to, subject to the network.
 func (s *Sim[M]) Send(from, to int, m *M) Sent { return s.SendAfter(from, to, m, 0) }
 
@@ -299,9 +293,6 @@ func (s *Sim[M]) SetRate(node int, rate float64) {
 		}
 	}
 }
-
-// Rate returns node's clock rate.
-func (s *Sim[M]) Rate(node int) float64 { return s.nodes[node].rate }
 
 func (s *Sim[M]) localSpan(ns *nodeState, d Time) Time {
 	if ns.rate == 1 {

@@ -127,7 +127,6 @@ func (r *Runner) apply(a *scenarios.Action, leader int) {
 		for _, i := range ids {
 			r.s.Crash(i)
 			nodeEvents = append(nodeEvents, Event{Kind: EvDown, Node: i})
-			r.obs[i].crashed = true
 			r.hbGone(i)
 			if i == r.stale {
 				r.staleEnded()

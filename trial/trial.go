@@ -181,7 +181,6 @@ type observed struct {
 	voteFor      raft.ID
 	lastIndex    uint64
 	started      bool
-	crashed      bool
 }
 
 // Runner runs trials of one [Plan], one at a time, reusing its storage.
@@ -221,7 +220,6 @@ type Runner struct {
 	hbWaiting   []bool
 	hbRemaining int
 	endQueued   bool
-	lastLeader  int // for the liveness watchdog
 
 	leaderlessSince time.Duration
 	leaderless      bool
@@ -299,7 +297,7 @@ func (r *Runner) setup(seed uint64) {
 	r.committed = append(r.committed[:0], 0)
 	r.commitAt = append(r.commitAt[:0], 0)
 	r.sends = 0
-	r.stale, r.measuring, r.hbLeader, r.endQueued, r.lastLeader = -1, false, -1, false, -1
+	r.stale, r.measuring, r.hbLeader, r.endQueued = -1, false, -1, false
 	r.leaderless, r.atPending, r.topoDirty, r.converging = false, false, true, false
 	r.ev.Seq = 0
 	for i, node := range r.nodes {
@@ -419,7 +417,7 @@ func (r *Runner) boot(i int, restart bool) {
 		node.Start(r.s.LocalNow(i))
 	}
 	o := &r.obs[i]
-	o.started, o.crashed = true, false
+	o.started = true
 	if r.tr != nil {
 		r.emit(Event{Kind: EvStart, Node: i, Role: node.Role(), Term: node.Term()})
 	}
