@@ -162,6 +162,16 @@ func (t *TextWriter) Flush() error {
 	return t.w.Flush()
 }
 
+// Tee is a [Tracer] that hands every event to each of its tracers.
+type Tee []Tracer
+
+// Event implements [Tracer].
+func (t Tee) Event(e *Event) {
+	for _, x := range t {
+		x.Event(e)
+	}
+}
+
 // Tail is a [Tracer] that keeps only the last N lines.
 type Tail struct {
 	N     int

@@ -234,6 +234,7 @@ type Runner struct {
 	majority  bool // some majority of running nodes is connected
 
 	converging bool // the timeline is over and no working leader has appeared since
+	failTraced bool // the violation has been traced: nothing more is
 
 	atPending bool  // the current step's call ends its wait for At
 	keep      []int // a scripted write reaches these nodes
@@ -299,7 +300,7 @@ func (r *Runner) setup(seed uint64) {
 	r.sends = 0
 	r.stale, r.measuring, r.hbLeader, r.endQueued = -1, false, -1, false
 	r.leaderless, r.atPending, r.topoDirty, r.converging = false, false, true, false
-	r.ev.Seq = 0
+	r.ev.Seq, r.failTraced = 0, false
 	for i, node := range r.nodes {
 		r.rands[i].Seed(sim.Derive(seed, sim.PurposeNode, i))
 		r.disks[i].Seed(sim.Derive(seed, sim.PurposeDisk, i))
@@ -458,6 +459,9 @@ func (r *Runner) afterInput(i int) {
 	if node.Role() != o.role || node.Term() != o.term || node.Vote() != o.vote ||
 		node.Commit() != o.commit || node.Truncations() != o.truncations {
 		r.observe(i)
+		if r.stop {
+			return // a violation ends the trial: what the node sent with it never leaves
+		}
 	}
 	msgs := node.Messages()
 	r.sends += len(msgs)
@@ -506,13 +510,13 @@ func (r *Runner) observe(i int) {
 	node := r.nodes[i]
 	o := &r.obs[i]
 	term, role, vote := node.Term(), node.Role(), node.Vote()
-	if term < o.term && r.checks(scenarios.TermMonotonic) {
-		r.fail(scenarios.TermMonotonic.String(), fmt.Sprintf("%v went from term %d back to %d", raft.ID(i), o.term, term))
-	}
 	r.growTerms(term)
 	if role != o.role || term != o.term {
 		if r.tr != nil {
 			r.emit(Event{Kind: EvState, Node: i, Role: role, Term: term})
+		}
+		if term < o.term && r.checks(scenarios.TermMonotonic) {
+			r.fail(scenarios.TermMonotonic.String(), fmt.Sprintf("%v went from term %d back to %d", raft.ID(i), o.term, term))
 		}
 		if o.role == raft.Leader && i == r.stale {
 			r.staleEnded()
@@ -540,19 +544,19 @@ func (r *Runner) observe(i int) {
 		}
 	}
 	if vote != raft.None && (vote != o.vote || term != o.term) {
+		if r.tr != nil {
+			r.emit(Event{Kind: EvVote, Node: i, Vote: int(vote), Term: term})
+		}
 		if o.voteTerm == term && o.voteFor != vote && o.voteFor != raft.None && r.checks(scenarios.VoteOnce) {
 			r.fail(scenarios.VoteOnce.String(), fmt.Sprintf("%v voted for %v and then for %v in term %d", raft.ID(i), o.voteFor, vote, term))
 		}
 		o.voteTerm, o.voteFor = term, vote
-		if r.tr != nil {
-			r.emit(Event{Kind: EvVote, Node: i, Vote: int(vote), Term: term})
-		}
 	}
 	if node.Commit() > o.commit {
-		r.checkCommits(i, o.commit+1, node.Commit())
 		if r.tr != nil {
 			r.emit(Event{Kind: EvCommit, Node: i, Term: node.Commit()})
 		}
+		r.checkCommits(i, o.commit+1, node.Commit())
 	}
 	if t := node.Truncations(); t != o.truncations {
 		o.truncations = t
@@ -768,7 +772,13 @@ func (r *Runner) finish() {
 	}
 }
 
+// emit traces e. A violation is a trial's last event: anything the trial
+// would trace after it is left out.
 func (r *Runner) emit(e Event) {
+	if r.failTraced {
+		return
+	}
+	r.failTraced = e.Kind == EvViolation
 	e.At = r.s.Now()
 	e.Seq = r.ev.Seq
 	r.ev.Seq++

@@ -166,7 +166,12 @@ func checkCmd(args []string, out, errw io.Writer) error {
 	}
 	fmt.Fprintf(&b, "check of %s: trial %d (seed %d) failed, after %d trials:\n", what, found.Index, found.Seed, ran)
 	fmt.Fprintf(&b, "  %s\n", found.Result.Failure)
-	fmt.Fprintf(&b, "  trace sha256 %s\n", traceHash(found.Plan, found.Seed))
+	hash, last := traceOf(found.Plan, found.Seed)
+	fmt.Fprintf(&b, "  trace sha256 %s\n", hash)
+	fmt.Fprintf(&b, "  the last %d events:\n", len(last))
+	for _, line := range last {
+		fmt.Fprintf(&b, "    %s\n", line)
+	}
 	fmt.Fprintf(&b, "  replay: %s\n", replay())
 	if *swarmOn {
 		fmt.Fprintf(&b, "  the drawn configuration:\n")
@@ -209,14 +214,19 @@ func describe(r shrink.Reduction, s *scenarios.Scenario) string {
 	return strings.Join(parts, ", ")
 }
 
-// traceHash runs the trial again with a tracer and returns the SHA-256 of
-// its text trace: the same hash means the same trial, event for event.
-func traceHash(plan *trial.Plan, seed uint64) string {
+// tailLines is how many events of a failing trial check prints.
+const tailLines = 12
+
+// traceOf runs the trial again with tracers and returns the SHA-256 of its
+// text trace (the same hash means the same trial, event for event) and its
+// last lines, which end with the violation.
+func traceOf(plan *trial.Plan, seed uint64) (hash string, last []string) {
 	h := sha256.New()
 	tw := trial.NewTextWriter(h)
+	tail := &trial.Tail{N: tailLines}
 	r := trial.NewRunner(plan)
-	r.SetTracer(tw)
+	r.SetTracer(trial.Tee{tw, tail})
 	r.Run(seed)
 	tw.Flush()
-	return hex.EncodeToString(h.Sum(nil))
+	return hex.EncodeToString(h.Sum(nil)), tail.Lines()
 }

@@ -44,6 +44,16 @@ func TestEveryBugIsFound(t *testing.T) {
 			if failure == nil || hash == nil || replay == nil {
 				t.Fatalf("check output lacks a failure, hash or replay:\n%s", out)
 			}
+			// The last events of the trace end with the violation.
+			i := strings.Index(out, "the last 12 events:\n")
+			j := strings.Index(out, "  replay: ")
+			if i < 0 || j < i {
+				t.Fatalf("check output lacks the trace's last events:\n%s", out)
+			}
+			tail := strings.Split(strings.TrimSpace(out[i:j]), "\n")
+			if len(tail) != 13 || !strings.Contains(tail[12], "cluster violation "+strings.Fields(failure[1])[0]) {
+				t.Errorf("the last events do not end with the violation:\n%s", out[i:j])
+			}
 			for run := 0; run < 2; run++ {
 				code, rout, _ := raftsim(append(words(replay[1]), "--quiet")...)
 				if code != 1 {
