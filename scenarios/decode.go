@@ -263,6 +263,12 @@ func (d *decoder) dist(n *yaml.Node, field string) sim.Dist {
 	return x
 }
 
+// optionalDist reads a distribution for a field that may be left out.
+func (d *decoder) optionalDist(n *yaml.Node, field string) *sim.Dist {
+	x := d.dist(n, field)
+	return &x
+}
+
 func (d *decoder) rangeOf(n *yaml.Node, field string) sim.Range {
 	v, ok := d.scalar(n, field, "a range such as 150ms-300ms")
 	if !ok {
@@ -350,11 +356,9 @@ func (d *decoder) cluster(n *yaml.Node, path string) {
 			case "logs":
 				d.logs(v, field)
 			case "persist":
-				x := d.dist(v, field)
-				c.Persist = &x
+				c.Persist = d.optionalDist(v, field)
 			case "timer_jitter":
-				x := d.dist(v, field)
-				c.TimerJitter = &x
+				c.TimerJitter = d.optionalDist(v, field)
 			}
 		})
 }
@@ -459,8 +463,7 @@ func (d *decoder) link(n *yaml.Node, path string) {
 			case "both":
 				l.Both = d.boolean(v, field)
 			case "latency":
-				x := d.dist(v, field)
-				l.Latency = &x
+				l.Latency = d.optionalDist(v, field)
 			case "loss":
 				x := d.probability(v, field)
 				l.Loss = &x
@@ -569,8 +572,7 @@ func (d *decoder) action(kind string, n *yaml.Node, path string) Action {
 			if key == "nodes" {
 				a.Nodes = d.selector(v, field)
 			} else {
-				x := d.dist(v, field)
-				a.RestartAfter = &x
+				a.RestartAfter = d.optionalDist(v, field)
 			}
 		})
 		d.need(n, path, "nodes", a.Nodes.Text)
