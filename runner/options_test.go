@@ -90,3 +90,42 @@ func TestPreVoteStopsNeedlessElections(t *testing.T) {
 			plain.Elections, pre.Elections, plain.Failed, pre.Failed)
 	}
 }
+
+// TestSteadyWeather: steady-state runs keep a scenario's pauses, drift and
+// loss but not its failure (leader-crash's crash), and a steady section's
+// own faults replace them.
+func TestSteadyWeather(t *testing.T) {
+	s, err := scenarios.Builtin("leader-crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calm, err := RunSteady(s, 20*time.Minute, Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calm.SteadyRuns != 2 || calm.Elections != 0 || calm.Leaderless != 0 || calm.Failed != 0 {
+		t.Errorf("leader-crash's steady state: %d runs, %d elections, %dns leaderless, %d failed; want 2 calm runs",
+			calm.SteadyRuns, calm.Elections, calm.Leaderless, calm.Failed)
+	}
+	stormy, err := scenarios.Parse("stormy.yaml", []byte(`
+steady:
+  faults:
+    - after: leader-elected
+    - repeat: 20
+      steps:
+        - delay: 1s
+          pause: {nodes: leader, for: 400ms}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := RunSteady(stormy, 20*time.Minute, Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each 400ms pause of the leader outlasts every election timeout.
+	if a.Elections < 20 || a.LeaderChanges < 20 || a.Leaderless < int64(20*100*time.Millisecond) || a.Failed != 0 {
+		t.Errorf("paused leaders: %d elections, %d leader changes, %v leaderless, %d failed",
+			a.Elections, a.LeaderChanges, time.Duration(a.Leaderless), a.Failed)
+	}
+}

@@ -107,8 +107,8 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	title := fmt.Sprintf("%s, trial seed %d", s.Name, seed)
 	var b strings.Builder
 	params := report.ParamsOf(s)
-	fmt.Fprintf(&b, "# %s: %s\n", commandLine(append([]string{"raftsim", "replay", arg, "--seed", strconv.FormatUint(seed, 10)}, sf.replayArgs(s)...)...),
-		params.Describe())
+	words := append([]string{"raftsim", "replay", arg, "--seed", strconv.FormatUint(seed, 10)}, sf.replayArgs(s)...)
+	fmt.Fprintf(&b, "# %s: %s\n", commandLine(append(words, rf.trialArgs()...)...), params.Describe())
 	if !rf.quiet {
 		if err := timeline.WriteText(&b, events); err != nil {
 			return err
@@ -191,6 +191,18 @@ func planFor(s *scenarios.Scenario, steady string) (*trial.Plan, error) {
 	return trial.NewSteadyPlan(s, each)
 }
 
+// trialArgs returns the flags, beyond the scenario's overrides, that say
+// which trial this is, for the replay command the output starts with.
+func (rf *replayFlags) trialArgs() []string {
+	var out []string
+	for _, f := range []struct{ name, val string }{{"steady-time", rf.steady}, {"skip-steps", rf.skip}, {"limit", rf.limit}} {
+		if f.val != "" {
+			out = append(out, "--"+f.name, f.val)
+		}
+	}
+	return out
+}
+
 func (rf *replayFlags) filter() (*timeline.Filter, error) {
 	f := &timeline.Filter{}
 	if rf.nodes != "" {
@@ -230,6 +242,13 @@ func (rf *replayFlags) filter() (*timeline.Filter, error) {
 func writeVerdict(b *strings.Builder, res *trial.Result, plan *trial.Plan) {
 	if res.Failure != nil {
 		fmt.Fprintf(b, "# verdict: FAILED %s\n", res.Failure)
+	} else if plan.Steady() > 0 {
+		// A steady-state run checks the invariants only.
+		var invs []string
+		for _, inv := range plan.Scenario.Expect.Invariants {
+			invs = append(invs, inv.String())
+		}
+		fmt.Fprintf(b, "# verdict: ok: %s\n", strings.Join(invs, ", "))
 	} else {
 		fmt.Fprintf(b, "# verdict: ok: %s\n", strings.Join(report.ExpectOf(plan.Scenario), ", "))
 	}
