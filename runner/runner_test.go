@@ -72,10 +72,10 @@ func TestBuiltinScenariosHold(t *testing.T) {
 				}
 				return
 			}
-			// Every trial whose measurement started found its leader (a trial
-			// may never reach the fault it measures from: stale-leader's n1
-			// is not always the first leader).
-			if a.Measured != a.Started || a.Started < trials/2 {
+			// Every trial whose measurement started found its leader. A rare
+			// trial never reaches the fault it measures from: on flaky-link a
+			// lost heartbeat may have deposed the leader the crash looks for.
+			if a.Measured != a.Started || a.Started < trials-trials/100 {
 				t.Errorf("%d of %d trials found a leader, %d started measuring", a.Measured, trials, a.Started)
 			}
 		})

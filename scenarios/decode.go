@@ -179,17 +179,25 @@ func (d *decoder) integer(n *yaml.Node, field string, lo, hi int64) int64 {
 	return x
 }
 
-// seed reads a non-negative integer, decimal or 0x-hex, up to 2^64-1.
-func (d *decoder) seed(n *yaml.Node, field string) uint64 {
-	v, ok := d.scalar(n, field, "a whole number")
+// parsed reads a scalar and converts it with parse, whose error becomes the
+// field's. One reader serves every kind of value a command-line flag shares
+// with the scenario format, so a file and a flag are judged alike.
+func parsed[T any](d *decoder, n *yaml.Node, field, want string, parse func(string) (T, error)) T {
+	var x T
+	v, ok := d.scalar(n, field, want)
 	if !ok {
-		return 0
+		return x
 	}
-	x, err := ParseSeed(v)
+	x, err := parse(v)
 	if err != nil {
 		d.fail(n, field, "%v", err)
 	}
 	return x
+}
+
+// seed reads a non-negative integer, decimal or 0x-hex, up to 2^64-1.
+func (d *decoder) seed(n *yaml.Node, field string) uint64 {
+	return parsed(d, n, field, "a whole number", ParseSeed)
 }
 
 // ParseSeed reads a seed: a non-negative decimal or 0x-hex integer.
@@ -203,15 +211,7 @@ func ParseSeed(s string) (uint64, error) {
 
 // probability reads a number in [0, 1].
 func (d *decoder) probability(n *yaml.Node, field string) float64 {
-	v, ok := d.scalar(n, field, "a probability between 0 and 1")
-	if !ok {
-		return 0
-	}
-	x, err := ParseProbability(v)
-	if err != nil {
-		d.fail(n, field, "%v", err)
-	}
-	return x
+	return parsed(d, n, field, "a probability between 0 and 1", ParseProbability)
 }
 
 // ParseProbability reads a number in [0, 1].
@@ -226,41 +226,25 @@ func ParseProbability(s string) (float64, error) {
 	return x, nil
 }
 
+// positive reads a finite number above 0, such as a clock's drift factor.
 func (d *decoder) positive(n *yaml.Node, field string) float64 {
-	v, ok := d.scalar(n, field, "a positive number")
-	if !ok {
-		return 0
-	}
-	x, err := strconv.ParseFloat(v, 64)
+	return parsed(d, n, field, "a positive number", parsePositive)
+}
+
+func parsePositive(s string) (float64, error) {
+	x, err := strconv.ParseFloat(s, 64)
 	if err != nil || !(x > 0) || math.IsInf(x, 0) {
-		d.fail(n, field, "want a positive number, got %q", v)
-		return 0
+		return 0, errors.New("want a positive number, got " + strconv.Quote(s))
 	}
-	return x
+	return x, nil
 }
 
 func (d *decoder) duration(n *yaml.Node, field string) time.Duration {
-	v, ok := d.scalar(n, field, "a duration such as 150ms")
-	if !ok {
-		return 0
-	}
-	x, err := sim.ParseDuration(v)
-	if err != nil {
-		d.fail(n, field, "%v", err)
-	}
-	return x
+	return parsed(d, n, field, "a duration such as 150ms", sim.ParseDuration)
 }
 
 func (d *decoder) dist(n *yaml.Node, field string) sim.Dist {
-	v, ok := d.scalar(n, field, "a duration or a distribution such as uniform:5ms-10ms")
-	if !ok {
-		return sim.Dist{}
-	}
-	x, err := sim.ParseDist(v)
-	if err != nil {
-		d.fail(n, field, "%v", err)
-	}
-	return x
+	return parsed(d, n, field, "a duration or a distribution such as uniform:5ms-10ms", sim.ParseDist)
 }
 
 // optionalDist reads a distribution for a field that may be left out.
@@ -270,15 +254,7 @@ func (d *decoder) optionalDist(n *yaml.Node, field string) *sim.Dist {
 }
 
 func (d *decoder) rangeOf(n *yaml.Node, field string) sim.Range {
-	v, ok := d.scalar(n, field, "a range such as 150ms-300ms")
-	if !ok {
-		return sim.Range{}
-	}
-	x, err := sim.ParseRange(v)
-	if err != nil {
-		d.fail(n, field, "%v", err)
-	}
-	return x
+	return parsed(d, n, field, "a range such as 150ms-300ms", sim.ParseRange)
 }
 
 func (d *decoder) list(n *yaml.Node, field string) []*yaml.Node {
@@ -682,7 +658,7 @@ func (d *decoder) selector(n *yaml.Node, field string) Selector {
 		s.Text = "[" + strings.Join(names, ",") + "]"
 		return s
 	}
-	v, ok := d.scalar(n, field, "a node: n1, leader, follower, random, random:K, all, or a list [n1, n2]")
+	v, ok := d.scalar(n, field, "a node: n1, leader, old-leader, follower, random, random:K, all, or a list [n1, n2]")
 	if !ok {
 		return s
 	}
@@ -708,10 +684,12 @@ func ParseSelector(v string) (Selector, error) {
 		s.Kind, s.Count = Random, 1
 	case "all":
 		s.Kind = All
+	case "old-leader":
+		s.Kind = OldLeader
 	default:
 		id, ok := parseNodeName(v)
 		if !ok {
-			return s, errors.New("want a node: n1, leader, follower, random, random:K, follower:K, all, or a list [n1, n2]; got " + strconv.Quote(v))
+			return s, errors.New("want a node: n1, leader, old-leader, follower, random, random:K, follower:K, all, or a list [n1, n2]; got " + strconv.Quote(v))
 		}
 		s.Kind, s.IDs = Named, []int{id}
 		return s, nil

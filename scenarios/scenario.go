@@ -214,6 +214,7 @@ const (
 	RandomFollower                     // Count random live nodes other than the leader
 	Random                             // Count random live nodes
 	All                                // every node
+	OldLeader                          // the leader the latest leader-removing step removed
 )
 
 // Selector picks nodes when an action is applied.

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -222,4 +223,33 @@ func FuzzScenario(f *testing.F) {
 			t.Fatalf("error does not name the file: %v", err)
 		}
 	})
+}
+
+// TestParseSelector: each text form of a node selector, and the bad ones.
+func TestParseSelector(t *testing.T) {
+	for _, c := range []struct {
+		text  string
+		kind  SelectorKind
+		count int
+		ids   []int
+	}{
+		{"n3", Named, 0, []int{2}},
+		{"leader", Leader, 0, nil},
+		{"old-leader", OldLeader, 0, nil},
+		{"follower", RandomFollower, 1, nil},
+		{"follower:2", RandomFollower, 2, nil},
+		{"random", Random, 1, nil},
+		{"random:3", Random, 3, nil},
+		{"all", All, 0, nil},
+	} {
+		s, err := ParseSelector(c.text)
+		if err != nil || s.Kind != c.kind || s.Count != c.count || !slices.Equal(s.IDs, c.ids) || s.Text != c.text {
+			t.Errorf("ParseSelector(%q) = %+v, %v; want kind %v, count %d, ids %v", c.text, s, err, c.kind, c.count, c.ids)
+		}
+	}
+	for _, bad := range []string{"", "n0", "boss", "leader:2", "all:1", "random:0", "random:x", "old-leader:1"} {
+		if s, err := ParseSelector(bad); err == nil {
+			t.Errorf("ParseSelector(%q) = %+v, want an error", bad, s)
+		}
+	}
 }

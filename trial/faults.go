@@ -70,8 +70,11 @@ func (r *Runner) applyStep() {
 		}
 		r.emit(Event{Kind: EvNote, Node: -1, Text: text})
 	}
-	if r.plan.Scenario.Measure.From == scenarios.FromFault && !r.res.Started && leader >= 0 && r.removed(leader) {
-		r.startMeasuring(leader, r.nodes[leader].Term())
+	if leader >= 0 && r.removed(leader) {
+		r.oldLeader = leader
+		if r.plan.Scenario.Measure.From == scenarios.FromFault && !r.res.Started {
+			r.startMeasuring(leader, r.nodes[leader].Term())
+		}
 	}
 	r.topoDirty = true
 	r.watch()
@@ -271,6 +274,10 @@ func (r *Runner) pick(sel scenarios.Selector, leader int, ok func(int) bool) []i
 	case scenarios.Leader:
 		if leader >= 0 {
 			ids = []int{leader}
+		}
+	case scenarios.OldLeader:
+		if r.oldLeader >= 0 {
+			ids = []int{r.oldLeader}
 		}
 	case scenarios.All:
 		for i := range r.nodes {

@@ -214,6 +214,7 @@ type Runner struct {
 	originTerm  uint64
 	originSends int
 	stale       int // the removed leader, while it still leads; -1 otherwise
+	oldLeader   int // the leader the latest leader-removing step removed; -1 before one
 	measuring   bool
 	hbLeader    int // until: first-heartbeat: the new leader whose heartbeat is awaited
 	hbTerm      uint64
@@ -298,7 +299,7 @@ func (r *Runner) setup(seed uint64) {
 	r.committed = append(r.committed[:0], 0)
 	r.commitAt = append(r.commitAt[:0], 0)
 	r.sends = 0
-	r.stale, r.measuring, r.hbLeader, r.endQueued = -1, false, -1, false
+	r.stale, r.oldLeader, r.measuring, r.hbLeader, r.endQueued = -1, -1, false, -1, false
 	r.leaderless, r.atPending, r.topoDirty, r.converging = false, false, true, false
 	r.ev.Seq, r.failTraced = 0, false
 	for i, node := range r.nodes {

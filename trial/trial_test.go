@@ -53,7 +53,7 @@ func traceOf(t testing.TB, p *Plan, seed uint64) (string, Result) {
 // in testdata/golden; go test ./trial -update rewrites them, and a diff in
 // one is reviewed like code.
 func TestGoldenTraces(t *testing.T) {
-	for _, name := range []string{"cold-start", "leader-crash", "partition-leader", "minority", "faults.yaml"} {
+	for _, name := range []string{"cold-start", "leader-crash", "partition-leader", "minority", "stale-leader", "faults.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			p := load(t, name)
 			seed := Seed(p.Scenario.Seed, 0)
@@ -174,5 +174,33 @@ func TestDiskAndTimerJitter(t *testing.T) {
 	t0, t1 := first(&plain, EvTimeout), first(&late, EvTimeout)
 	if t1.At != t0.At+2*time.Millisecond || t1.Node != t0.Node {
 		t.Errorf("first timeout at %v (%v) with 2ms jitter, want %v (%v)", t1.At, t1.Node, t0.At+2*time.Millisecond, t0.Node)
+	}
+}
+
+// TestOldLeaderSelector: in stale-leader, old-leader names the node the
+// isolate step cut off (whichever node led), and leader the new one.
+func TestOldLeaderSelector(t *testing.T) {
+	p := load(t, "stale-leader")
+	r := NewRunner(p)
+	for i := 0; i < 300; i++ {
+		var rec Recorder
+		r.SetTracer(&rec)
+		r.Run(Seed(p.Scenario.Seed, i))
+		var isolated, cut string
+		for _, e := range rec.Events {
+			if e.Kind != EvFault {
+				continue
+			}
+			if s, ok := strings.CutPrefix(e.Text, "isolate "); ok {
+				isolated = s
+			}
+			if s, ok := strings.CutPrefix(e.Text, "cut "); ok {
+				cut = s
+			}
+		}
+		from, to, _ := strings.Cut(cut, "->")
+		if isolated == "" || to != isolated || from == to || from == "{}" {
+			t.Fatalf("trial %d: isolate %q, then cut %q: want a cut from the new leader to the isolated one", i, isolated, cut)
+		}
 	}
 }
