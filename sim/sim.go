@@ -56,10 +56,11 @@ type Sim[M any] struct {
 	// Net is the network; configure it after [Sim.Reset].
 	Net Network
 
-	recs []record[M] // the slab of queued records, by slot
-	free []int32     // free slots
-	held int32       // slot of the message returned last, released on the next call to Next
-	ev   Event       // what Next returned last
+	recs   []record[M] // the slab of queued records, by slot
+	free   []int32     // free slots
+	held   int32       // slot of the message returned last, released on the next call to Next
+	arrive [2]Time     // arrival times of the copies of the message sent last
+	ev     Event       // what Next returned last
 
 	nodes   []nodeState
 	ready   []int32 // slots due now, ahead of the queue: a resumed node's backlog
@@ -127,24 +128,38 @@ func (s *Sim[M]) Send(from, to int, m *M) Sent { return s.SendAfter(from, to, m,
 // sender must first write to its disk. The network's draws are the same as
 // for Send.
 func (s *Sim[M]) SendAfter(from, to int, m *M, wait Time) Sent {
+	copies, reason := s.post(from, to, m, wait)
+	r := Sent{Copies: copies, Reason: reason}
+	copy(r.Arrive[:copies], s.arrive[:copies])
+	return r
+}
+
+// Post is SendAfter for a caller that does not ask what became of the
+// message, such as a driver that is not tracing: it makes the same draws
+// and schedules the same deliveries, without building a [Sent].
+func (s *Sim[M]) Post(from, to int, m *M, wait Time) { s.post(from, to, m, wait) }
+
+// post does the work of SendAfter: it returns the number of copies on the
+// wire, or 0 and why, and leaves their arrival times at the start of
+// s.arrive.
+func (s *Sim[M]) post(from, to int, m *M, wait Time) (copies int, reason DropReason) {
 	nw := &s.Net
 	if nw.Blocked(from, to) {
-		return Sent{Reason: Partitioned}
+		return 0, Partitioned
 	}
 	l := nw.Link(from, to)
 	lost := nw.rng.Chance(l.Loss)
 	dup := l.Dup > 0 && nw.rng.Chance(l.Dup)
 	lat := l.Latency.Sample(&nw.rng)
 	if lost {
-		return Sent{Reason: Lost}
+		return 0, Lost
 	}
-	r := Sent{Copies: 1}
-	r.Arrive[0] = s.enqueue(from, to, m, wait+lat)
-	if dup {
-		r.Copies = 2
-		r.Arrive[1] = s.enqueue(from, to, m, wait+l.Latency.Sample(&nw.rng))
+	s.arrive[0] = s.enqueue(from, to, m, wait+lat)
+	if !dup {
+		return 1, NotDropped
 	}
-	return r
+	s.arrive[1] = s.enqueue(from, to, m, wait+l.Latency.Sample(&nw.rng))
+	return 2, NotDropped
 }
 
 func (s *Sim[M]) enqueue(from, to int, m *M, lat Time) Time {
