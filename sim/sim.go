@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"time"
 )
 
@@ -47,11 +48,12 @@ type Time = time.Duration
 // messages are stored by value in a slab so that sending one allocates
 // nothing in steady state.
 type Sim[M any] struct {
-	now     Time
-	seq     uint64
-	queue   eventQueue
-	timers  timerHeap
-	perNode int // timers per node
+	now       Time
+	seq       uint64
+	queue     eventQueue
+	timers    timerHeap
+	perNode   int  // timers per node
+	timerBits uint // a timer's id is node<<timerBits | k
 
 	// Net is the network; configure it after [Sim.Reset].
 	Net Network
@@ -99,7 +101,8 @@ func (s *Sim[M]) Reset(nodes, timersPerNode int, seed uint64) {
 	s.now, s.seq, s.events = 0, 0, 0
 	s.queue.reset()
 	s.perNode = timersPerNode
-	s.timers.reset(nodes * timersPerNode)
+	s.timerBits = uint(bits.Len(uint(timersPerNode - 1)))
+	s.timers.reset(nodes << s.timerBits)
 	s.Net.reset(nodes, seed)
 	s.recs = s.recs[:0]
 	s.free = s.free[:0]
@@ -228,19 +231,22 @@ func (s *Sim[M]) SetTimer(node, k int, localDue Time) {
 		wait = Time(math.Ceil(float64(wait) / ns.rate))
 	}
 	due := s.now + max(wait, 0)
-	s.timers.set(int32(node*s.perNode+k), due, s.seq)
+	s.timers.set(s.timerID(node, k), due, s.seq)
 	s.seq++
 }
+
+// timerID returns the id of timer k of node in s.timers.
+func (s *Sim[M]) timerID(node, k int) int32 { return int32(node<<s.timerBits | k) }
 
 // StopTimer disarms timer k of node.
 func (s *Sim[M]) StopTimer(node, k int) {
 	s.nodes[node].expired &^= 1 << k
-	s.timers.stop(int32(node*s.perNode + k))
+	s.timers.stop(s.timerID(node, k))
 }
 
 // TimerArmed reports whether timer k of node is armed.
 func (s *Sim[M]) TimerArmed(node, k int) bool {
-	return s.timers.armed(int32(node*s.perNode+k)) || s.nodes[node].expired&(1<<k) != 0
+	return s.timers.armed(s.timerID(node, k)) || s.nodes[node].expired&(1<<k) != 0
 }
 
 // Crash stops node at once: its timers stop, messages held for it are lost,
@@ -251,7 +257,7 @@ func (s *Sim[M]) Crash(node int) {
 	s.free = append(s.free, ns.backlog...)
 	ns.backlog = ns.backlog[:0]
 	for k := 0; k < s.perNode; k++ {
-		s.timers.stop(int32(node*s.perNode + k))
+		s.timers.stop(s.timerID(node, k))
 	}
 }
 
@@ -295,9 +301,9 @@ func (s *Sim[M]) SetRate(node int, rate float64) {
 	var due [64]Time
 	armed := uint64(0)
 	for k := 0; k < s.perNode; k++ {
-		id := int32(node*s.perNode + k)
+		id := s.timerID(node, k)
 		if s.timers.armed(id) {
-			due[k] = local + s.localSpan(ns, s.timers.due[id]-s.now)
+			due[k] = local + s.localSpan(ns, s.timers.dueAt(id)-s.now)
 			armed |= 1 << k
 		}
 	}
@@ -326,28 +332,24 @@ func (s *Sim[M]) Next() *Event {
 	for {
 		var slot int32
 		if s.readyAt < len(s.ready) {
-			slot = s.ready[s.readyAt]
-			s.readyAt++
-			if s.readyAt == len(s.ready) {
-				s.ready, s.readyAt = s.ready[:0], 0
+			slot = s.takeReady()
+		} else {
+			first := never() // the queue's first event: a timer due before it fires first
+			if s.queue.len() > 0 {
+				first = *s.queue.first()
 			}
-		} else if t := s.nextTimer(); t >= 0 {
-			s.now = s.timers.due[t]
-			s.timers.pop(t)
-			node, k := int(t)/s.perNode, int(t)%s.perNode
-			if ns := &s.nodes[node]; ns.paused {
-				ns.expired |= 1 << k
+			if t := s.timers.first(first); t >= 0 {
+				if s.fire(t) {
+					return &s.ev
+				}
 				continue
 			}
-			s.events++
-			s.ev = Event{Kind: Timeout, Node: node, Timer: k}
-			return &s.ev
-		} else if s.queue.len() > 0 {
-			e := s.queue.pop()
-			s.now = e.at
-			slot = int32(e.key & slotMask)
-		} else {
-			return nil
+			if s.queue.len() == 0 {
+				return nil
+			}
+			s.queue.drop()
+			s.now = first.at
+			slot = int32(first.key & slotMask)
 		}
 		if s.dispatch(slot) {
 			s.events++
@@ -356,14 +358,29 @@ func (s *Sim[M]) Next() *Event {
 	}
 }
 
-// nextTimer returns the armed timer that is due before the queue's first
-// event, or -1.
-func (s *Sim[M]) nextTimer() int32 {
-	if s.queue.len() == 0 {
-		return s.timers.first(0, 0, false)
+// takeReady returns the next slot of a resumed node's backlog.
+func (s *Sim[M]) takeReady() int32 {
+	slot := s.ready[s.readyAt]
+	s.readyAt++
+	if s.readyAt == len(s.ready) {
+		s.ready, s.readyAt = s.ready[:0], 0
 	}
-	q := s.queue.first()
-	return s.timers.first(q.at, q.key>>slotBits, true)
+	return slot
+}
+
+// fire pops timer t, which is due, and turns it into s.ev, or, when its
+// node is paused, marks it expired and reports false.
+func (s *Sim[M]) fire(t int32) bool {
+	s.now = s.timers.dueAt(t)
+	s.timers.pop(t)
+	node, k := int(t)>>s.timerBits, int(t)&(1<<s.timerBits-1)
+	if ns := &s.nodes[node]; ns.paused {
+		ns.expired |= 1 << k
+		return false
+	}
+	s.events++
+	s.ev = Event{Kind: Timeout, Node: node, Timer: k}
+	return true
 }
 
 // dispatch turns the due record in slot into s.ev and reports true, or
