@@ -286,6 +286,13 @@ func (t *timerHeap) first(bound entry) int32 {
 	return -1
 }
 
+// mayPrecede reports whether a timer might come before the event bound,
+// so that first need not be asked about the usual event: the root's key is
+// a lower bound of every due time.
+func (t *timerHeap) mayPrecede(bound *entry) bool {
+	return len(t.heap) > 0 && t.heap[0].before(bound)
+}
+
 // pop removes the timer first returned last and disarms it.
 func (t *timerHeap) pop(id int32) {
 	t.timers[id].on = false

@@ -338,11 +338,13 @@ func (s *Sim[M]) Next() *Event {
 			if s.queue.len() > 0 {
 				first = *s.queue.first()
 			}
-			if t := s.timers.first(first); t >= 0 {
-				if s.fire(t) {
-					return &s.ev
+			if s.timers.mayPrecede(&first) {
+				if t := s.timers.first(first); t >= 0 {
+					if s.fire(t) {
+						return &s.ev
+					}
+					continue
 				}
-				continue
 			}
 			if s.queue.len() == 0 {
 				return nil
