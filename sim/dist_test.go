@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"math/bits"
 	"testing"
 	"time"
 )
@@ -132,6 +133,34 @@ func TestRandIntnUniform(t *testing.T) {
 	for v, c := range counts {
 		if math.Abs(float64(c)-n/7) > 5*math.Sqrt(n/7) {
 			t.Errorf("value %d drawn %d times, want about %d", v, c, n/7)
+		}
+	}
+}
+
+// TestInt63nDraws checks Int63n against Lemire's method written out
+// plainly, draw for draw, including ranges where rejections are common, so
+// that the stream of values never changes.
+func TestInt63nDraws(t *testing.T) {
+	lemire := func(r *Rand, n int64) int64 {
+		un := uint64(n)
+		hi, lo := bits.Mul64(r.Uint64(), un)
+		if lo < un {
+			thresh := -un % un
+			for lo < thresh {
+				hi, lo = bits.Mul64(r.Uint64(), un)
+			}
+		}
+		return int64(hi)
+	}
+	for _, n := range []int64{1, 2, 3, 7, 150000001, 1<<62 + 1, 3 << 61, math.MaxInt64} {
+		r, ref := NewRand(6), NewRand(6)
+		for i := 0; i < 2000; i++ {
+			if got, want := r.Int63n(n), lemire(ref, n); got != want {
+				t.Fatalf("Int63n(%d) draw %d = %d, want %d", n, i, got, want)
+			}
+		}
+		if got, want := r.Uint64(), ref.Uint64(); got != want {
+			t.Errorf("after Int63n(%d): next draw %x, want %x", n, got, want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"slices"
 	"time"
 )
@@ -108,6 +109,15 @@ func (q *eventQueue) pop() entry {
 	return e
 }
 
+// drop removes the earliest entry. The queue must not be empty.
+func (q *eventQueue) drop() {
+	if q.heap {
+		q.popHeap()
+		return
+	}
+	q.e = q.e[:len(q.e)-1]
+}
+
 // popHeap is pop while the queue is a heap; it sorts the queue again once
 // it is short.
 func (q *eventQueue) popHeap() entry {
@@ -182,81 +192,92 @@ func (q *quadHeap) pop() entry {
 	return top
 }
 
+// never is an entry that comes after every event: the bound for timers
+// when the queue is empty.
+func never() entry { return entry{at: math.MaxInt64, key: math.MaxUint64} }
+
 // timerHeap is an indexed min-heap of timers: each timer has a fixed id and
 // knows its place in the heap, so re-arming or stopping one never leaves a
 // stale event behind. Updates are lazy where that is safe: the heap is
 // ordered by each timer's key, a lower bound of its true (due, seq); moving
 // a timer later (the common case: a follower's election timer reset by each
-// heartbeat) or stopping it only records the truth, and top repairs the
+// heartbeat) or stopping it only records the truth, and first repairs the
 // root when it finds it stale.
+//
+// The keys are entries, like the event queue's, with the timer's id in
+// place of a slot, and they sit in the heap itself: sifting compares
+// neighbours in one array, and the earliest timer compares with the queue's
+// first event directly. Timers and events draw their sequence numbers from
+// one counter, so no two keys tie.
 type timerHeap struct {
-	due  []time.Duration // by timer id: when it fires
-	seq  []uint64        // by timer id: scheduling sequence, for ties
-	key  []time.Duration // by timer id: the due time the heap is ordered by (<= due)
-	kseq []uint64        // by timer id: the sequence the heap is ordered by
-	on   []bool          // by timer id: armed
-	pos  []int32         // by timer id: index in heap, or -1
-	heap []int32         // timer ids
+	timers []timer // by id
+	heap   []entry // keys; key is seq<<slotBits | id
+}
+
+// timer is the truth about one timer, which its key in the heap may lag.
+type timer struct {
+	due time.Duration // when it fires
+	seq uint64        // scheduling sequence, for ties
+	pos int32         // index of its key in heap, or -1
+	on  bool          // armed
 }
 
 func (t *timerHeap) reset(n int) {
-	// Only on and pos need clearing: due and seq are read only while a
-	// timer is armed, key and kseq only while it is in the heap, and each is
-	// written first. Clearing small slices costs a call each, on every trial.
-	t.due = setLen(t.due, n)
-	t.seq = setLen(t.seq, n)
-	t.key = setLen(t.key, n)
-	t.kseq = setLen(t.kseq, n)
-	t.on = resize(t.on, n)
-	t.pos = setLen(t.pos, n)
-	for i := range t.pos {
-		t.pos[i] = -1
+	if n > slotMask+1 {
+		panic("sim: more than 16M timers")
+	}
+	t.timers = setLen(t.timers, n)
+	for i := range t.timers {
+		t.timers[i].pos, t.timers[i].on = -1, false
 	}
 	t.heap = t.heap[:0]
 }
 
-func (t *timerHeap) less(a, b int32) bool {
-	return t.key[a] < t.key[b] || t.key[a] == t.key[b] && t.kseq[a] < t.kseq[b]
-}
+func (t *timerHeap) armed(id int32) bool { return t.timers[id].on }
 
-func (t *timerHeap) armed(id int32) bool { return t.on[id] }
+// dueAt returns when timer id fires; it must be armed.
+func (t *timerHeap) dueAt(id int32) time.Duration { return t.timers[id].due }
 
 // set arms timer id for (due, seq), moving it if it is already armed.
 func (t *timerHeap) set(id int32, due time.Duration, seq uint64) {
-	t.due[id], t.seq[id], t.on[id] = due, seq, true
-	i := t.pos[id]
-	if i >= 0 && (due > t.key[id] || due == t.key[id] && seq > t.kseq[id]) {
-		return // later than its key: the heap stays valid
-	}
-	t.key[id], t.kseq[id] = due, seq
-	if i < 0 {
+	tm := &t.timers[id]
+	tm.due, tm.seq, tm.on = due, seq, true
+	k := entry{at: due, key: seq<<slotBits | uint64(id)}
+	i := tm.pos
+	switch {
+	case i < 0:
 		i = int32(len(t.heap))
-		t.heap = append(t.heap, id)
-		t.pos[id] = i
+		t.heap = append(t.heap, k)
+	case t.heap[i].before(&k):
+		return // later than its key: the heap stays valid
+	default:
+		t.heap[i] = k
 	}
 	t.up(i)
 }
 
 // stop disarms timer id; stopping a stopped timer does nothing. The timer
 // leaves the heap when it reaches the top.
-func (t *timerHeap) stop(id int32) { t.on[id] = false }
+func (t *timerHeap) stop(id int32) { t.timers[id].on = false }
 
-// first returns the earliest armed timer due before (at, seq), or -1; when
-// bounded is false, the earliest of all. On its way it drops stopped timers
-// and re-keys moved ones that reach the root, but only those that could
-// come first: keys are lower bounds of due times, so a root keyed after the
-// bound proves that every timer is.
-func (t *timerHeap) first(at time.Duration, seq uint64, bounded bool) int32 {
+// first returns the earliest armed timer if it comes before the event
+// bound, or -1. On its way it drops stopped timers and re-keys moved ones
+// that reach the root, but only those that could come first: keys are
+// lower bounds of due times, so a root keyed after the bound proves that
+// every timer is.
+func (t *timerHeap) first(bound entry) int32 {
 	for len(t.heap) > 0 {
-		id := t.heap[0]
-		if bounded && (at < t.key[id] || at == t.key[id] && seq < t.kseq[id]) {
+		root := &t.heap[0]
+		if bound.before(root) {
 			return -1
 		}
+		id := int32(root.key & slotMask)
+		tm := &t.timers[id]
 		switch {
-		case !t.on[id]:
+		case !tm.on:
 			t.removeRoot()
-		case t.key[id] != t.due[id] || t.kseq[id] != t.seq[id]:
-			t.key[id], t.kseq[id] = t.due[id], t.seq[id]
+		case root.at != tm.due || root.key>>slotBits != tm.seq:
+			root.at, root.key = tm.due, tm.seq<<slotBits|uint64(id)
 			t.down(0)
 		default:
 			return id
@@ -265,60 +286,73 @@ func (t *timerHeap) first(at time.Duration, seq uint64, bounded bool) int32 {
 	return -1
 }
 
-// pop removes the timer top returned last and disarms it.
+// mayPrecede reports whether a timer might come before the event bound,
+// so that first need not be asked about the usual event: the root's key is
+// a lower bound of every due time.
+func (t *timerHeap) mayPrecede(bound *entry) bool {
+	return len(t.heap) > 0 && t.heap[0].before(bound)
+}
+
+// pop removes the timer first returned last and disarms it.
 func (t *timerHeap) pop(id int32) {
-	t.on[id] = false
+	t.timers[id].on = false
 	t.removeRoot()
 }
 
 func (t *timerHeap) removeRoot() {
-	t.pos[t.heap[0]] = -1
-	n := int32(len(t.heap)) - 1
+	h := t.heap
+	t.timers[h[0].key&slotMask].pos = -1
+	n := len(h) - 1
+	t.heap = h[:n]
 	if n > 0 {
-		t.heap[0] = t.heap[n]
-		t.pos[t.heap[0]] = 0
-	}
-	t.heap = t.heap[:n]
-	if n > 1 {
+		h[0] = h[n]
 		t.down(0)
 	}
 }
 
-func (t *timerHeap) swap(i, j int32) {
-	h := t.heap
-	h[i], h[j] = h[j], h[i]
-	t.pos[h[i]] = i
-	t.pos[h[j]] = j
-}
-
+// up and down move a hole rather than swapping, and note where each key
+// they move lands.
 func (t *timerHeap) up(i int32) {
+	h := t.heap
+	k := h[i]
 	for i > 0 {
 		p := (i - 1) / 2
-		if !t.less(t.heap[i], t.heap[p]) {
-			return
+		if !k.before(&h[p]) {
+			break
 		}
-		t.swap(i, p)
+		h[i] = h[p]
+		t.placed(i)
 		i = p
 	}
+	h[i] = k
+	t.placed(i)
 }
 
 func (t *timerHeap) down(i int32) {
-	n := int32(len(t.heap))
+	h := t.heap
+	n := int32(len(h))
+	k := h[i]
 	for {
 		c := 2*i + 1
 		if c >= n {
-			return
+			break
 		}
-		if c+1 < n && t.less(t.heap[c+1], t.heap[c]) {
+		if c+1 < n && h[c+1].before(&h[c]) {
 			c++
 		}
-		if !t.less(t.heap[c], t.heap[i]) {
-			return
+		if !h[c].before(&k) {
+			break
 		}
-		t.swap(i, c)
+		h[i] = h[c]
+		t.placed(i)
 		i = c
 	}
+	h[i] = k
+	t.placed(i)
 }
+
+// placed records that the key at heap index i is there.
+func (t *timerHeap) placed(i int32) { t.timers[t.heap[i].key&slotMask].pos = i }
 
 // setLen returns s with length n, reusing its storage when it is big
 // enough; the elements it reuses keep their values.

@@ -102,7 +102,7 @@ func TestTimerHeap(t *testing.T) {
 				want = i
 			}
 		}
-		if got := h.first(0, 0, false); got != want {
+		if got := h.first(never()); got != want {
 			t.Fatalf("step %d: top %d, want %d", step, got, want)
 		}
 		for i := int32(0); i < n; i++ {

@@ -46,16 +46,16 @@ func (r *Rand) Int63n(n int64) int64 {
 	if n <= 0 {
 		panic("sim: Int63n with n <= 0")
 	}
-	// Lemire's multiply-and-reject: unbiased, usually one draw.
+	// Lemire's multiply-and-reject: unbiased, usually one draw. A draw is
+	// kept when its low half is at least 2^64 mod n; testing against n
+	// first, which that bound is below, skips the division almost always.
 	un := uint64(n)
-	hi, lo := bits.Mul64(r.Uint64(), un)
-	if lo < un {
-		thresh := -un % un
-		for lo < thresh {
-			hi, lo = bits.Mul64(r.Uint64(), un)
+	for {
+		hi, lo := bits.Mul64(r.Uint64(), un)
+		if lo >= un || lo >= -un%un {
+			return int64(hi)
 		}
 	}
-	return int64(hi)
 }
 
 // Intn returns a uniform value in [0, n). It panics if n <= 0.

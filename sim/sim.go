@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"time"
 )
 
@@ -47,19 +48,21 @@ type Time = time.Duration
 // messages are stored by value in a slab so that sending one allocates
 // nothing in steady state.
 type Sim[M any] struct {
-	now     Time
-	seq     uint64
-	queue   eventQueue
-	timers  timerHeap
-	perNode int // timers per node
+	now       Time
+	seq       uint64
+	queue     eventQueue
+	timers    timerHeap
+	perNode   int  // timers per node
+	timerBits uint // a timer's id is node<<timerBits | k
 
 	// Net is the network; configure it after [Sim.Reset].
 	Net Network
 
-	recs []record[M] // the slab of queued records, by slot
-	free []int32     // free slots
-	held int32       // slot of the message returned last, released on the next call to Next
-	ev   Event       // what Next returned last
+	recs   []record[M] // the slab of queued records, by slot
+	free   []int32     // free slots
+	held   int32       // slot of the message returned last, released on the next call to Next
+	arrive [2]Time     // arrival times of the copies of the message sent last
+	ev     Event       // what Next returned last
 
 	nodes   []nodeState
 	ready   []int32 // slots due now, ahead of the queue: a resumed node's backlog
@@ -98,7 +101,8 @@ func (s *Sim[M]) Reset(nodes, timersPerNode int, seed uint64) {
 	s.now, s.seq, s.events = 0, 0, 0
 	s.queue.reset()
 	s.perNode = timersPerNode
-	s.timers.reset(nodes * timersPerNode)
+	s.timerBits = uint(bits.Len(uint(timersPerNode - 1)))
+	s.timers.reset(nodes << s.timerBits)
 	s.Net.reset(nodes, seed)
 	s.recs = s.recs[:0]
 	s.free = s.free[:0]
@@ -127,24 +131,38 @@ func (s *Sim[M]) Send(from, to int, m *M) Sent { return s.SendAfter(from, to, m,
 // sender must first write to its disk. The network's draws are the same as
 // for Send.
 func (s *Sim[M]) SendAfter(from, to int, m *M, wait Time) Sent {
+	copies, reason := s.post(from, to, m, wait)
+	r := Sent{Copies: copies, Reason: reason}
+	copy(r.Arrive[:copies], s.arrive[:copies])
+	return r
+}
+
+// Post is SendAfter for a caller that does not ask what became of the
+// message, such as a driver that is not tracing: it makes the same draws
+// and schedules the same deliveries, without building a [Sent].
+func (s *Sim[M]) Post(from, to int, m *M, wait Time) { s.post(from, to, m, wait) }
+
+// post does the work of SendAfter: it returns the number of copies on the
+// wire, or 0 and why, and leaves their arrival times at the start of
+// s.arrive.
+func (s *Sim[M]) post(from, to int, m *M, wait Time) (copies int, reason DropReason) {
 	nw := &s.Net
 	if nw.Blocked(from, to) {
-		return Sent{Reason: Partitioned}
+		return 0, Partitioned
 	}
 	l := nw.Link(from, to)
 	lost := nw.rng.Chance(l.Loss)
 	dup := l.Dup > 0 && nw.rng.Chance(l.Dup)
 	lat := l.Latency.Sample(&nw.rng)
 	if lost {
-		return Sent{Reason: Lost}
+		return 0, Lost
 	}
-	r := Sent{Copies: 1}
-	r.Arrive[0] = s.enqueue(from, to, m, wait+lat)
-	if dup {
-		r.Copies = 2
-		r.Arrive[1] = s.enqueue(from, to, m, wait+l.Latency.Sample(&nw.rng))
+	s.arrive[0] = s.enqueue(from, to, m, wait+lat)
+	if !dup {
+		return 1, NotDropped
 	}
-	return r
+	s.arrive[1] = s.enqueue(from, to, m, wait+l.Latency.Sample(&nw.rng))
+	return 2, NotDropped
 }
 
 func (s *Sim[M]) enqueue(from, to int, m *M, lat Time) Time {
@@ -213,19 +231,22 @@ func (s *Sim[M]) SetTimer(node, k int, localDue Time) {
 		wait = Time(math.Ceil(float64(wait) / ns.rate))
 	}
 	due := s.now + max(wait, 0)
-	s.timers.set(int32(node*s.perNode+k), due, s.seq)
+	s.timers.set(s.timerID(node, k), due, s.seq)
 	s.seq++
 }
+
+// timerID returns the id of timer k of node in s.timers.
+func (s *Sim[M]) timerID(node, k int) int32 { return int32(node<<s.timerBits | k) }
 
 // StopTimer disarms timer k of node.
 func (s *Sim[M]) StopTimer(node, k int) {
 	s.nodes[node].expired &^= 1 << k
-	s.timers.stop(int32(node*s.perNode + k))
+	s.timers.stop(s.timerID(node, k))
 }
 
 // TimerArmed reports whether timer k of node is armed.
 func (s *Sim[M]) TimerArmed(node, k int) bool {
-	return s.timers.armed(int32(node*s.perNode+k)) || s.nodes[node].expired&(1<<k) != 0
+	return s.timers.armed(s.timerID(node, k)) || s.nodes[node].expired&(1<<k) != 0
 }
 
 // Crash stops node at once: its timers stop, messages held for it are lost,
@@ -236,7 +257,7 @@ func (s *Sim[M]) Crash(node int) {
 	s.free = append(s.free, ns.backlog...)
 	ns.backlog = ns.backlog[:0]
 	for k := 0; k < s.perNode; k++ {
-		s.timers.stop(int32(node*s.perNode + k))
+		s.timers.stop(s.timerID(node, k))
 	}
 }
 
@@ -280,9 +301,9 @@ func (s *Sim[M]) SetRate(node int, rate float64) {
 	var due [64]Time
 	armed := uint64(0)
 	for k := 0; k < s.perNode; k++ {
-		id := int32(node*s.perNode + k)
+		id := s.timerID(node, k)
 		if s.timers.armed(id) {
-			due[k] = local + s.localSpan(ns, s.timers.due[id]-s.now)
+			due[k] = local + s.localSpan(ns, s.timers.dueAt(id)-s.now)
 			armed |= 1 << k
 		}
 	}
@@ -311,28 +332,26 @@ func (s *Sim[M]) Next() *Event {
 	for {
 		var slot int32
 		if s.readyAt < len(s.ready) {
-			slot = s.ready[s.readyAt]
-			s.readyAt++
-			if s.readyAt == len(s.ready) {
-				s.ready, s.readyAt = s.ready[:0], 0
-			}
-		} else if t := s.nextTimer(); t >= 0 {
-			s.now = s.timers.due[t]
-			s.timers.pop(t)
-			node, k := int(t)/s.perNode, int(t)%s.perNode
-			if ns := &s.nodes[node]; ns.paused {
-				ns.expired |= 1 << k
-				continue
-			}
-			s.events++
-			s.ev = Event{Kind: Timeout, Node: node, Timer: k}
-			return &s.ev
-		} else if s.queue.len() > 0 {
-			e := s.queue.pop()
-			s.now = e.at
-			slot = int32(e.key & slotMask)
+			slot = s.takeReady()
 		} else {
-			return nil
+			first := never() // the queue's first event: a timer due before it fires first
+			if s.queue.len() > 0 {
+				first = *s.queue.first()
+			}
+			if s.timers.mayPrecede(&first) {
+				if t := s.timers.first(first); t >= 0 {
+					if s.fire(t) {
+						return &s.ev
+					}
+					continue
+				}
+			}
+			if s.queue.len() == 0 {
+				return nil
+			}
+			s.queue.drop()
+			s.now = first.at
+			slot = int32(first.key & slotMask)
 		}
 		if s.dispatch(slot) {
 			s.events++
@@ -341,14 +360,29 @@ func (s *Sim[M]) Next() *Event {
 	}
 }
 
-// nextTimer returns the armed timer that is due before the queue's first
-// event, or -1.
-func (s *Sim[M]) nextTimer() int32 {
-	if s.queue.len() == 0 {
-		return s.timers.first(0, 0, false)
+// takeReady returns the next slot of a resumed node's backlog.
+func (s *Sim[M]) takeReady() int32 {
+	slot := s.ready[s.readyAt]
+	s.readyAt++
+	if s.readyAt == len(s.ready) {
+		s.ready, s.readyAt = s.ready[:0], 0
 	}
-	q := s.queue.first()
-	return s.timers.first(q.at, q.key>>slotBits, true)
+	return slot
+}
+
+// fire pops timer t, which is due, and turns it into s.ev, or, when its
+// node is paused, marks it expired and reports false.
+func (s *Sim[M]) fire(t int32) bool {
+	s.now = s.timers.dueAt(t)
+	s.timers.pop(t)
+	node, k := int(t)>>s.timerBits, int(t)&(1<<s.timerBits-1)
+	if ns := &s.nodes[node]; ns.paused {
+		ns.expired |= 1 << k
+		return false
+	}
+	s.events++
+	s.ev = Event{Kind: Timeout, Node: node, Timer: k}
+	return true
 }
 
 // dispatch turns the due record in slot into s.ev and reports true, or

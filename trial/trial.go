@@ -475,7 +475,7 @@ func (r *Runner) afterInput(i int) {
 	// Nothing to discard or trace: straight to the network, which saves a
 	// call per message on the hot path.
 	for k := range msgs {
-		r.s.SendAfter(i, int(msgs[k].To), &msgs[k], wait)
+		r.s.Post(i, int(msgs[k].To), &msgs[k], wait)
 	}
 }
 
