@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"image/color"
 	"math"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,7 @@ func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
 			continue
 		}
 		x, frac := c.agg.TimeToLeader.CDF()
-		share := float64(c.Measured) / float64(c.Trials)
+		share := float64(c.Measured) / float64(c.Started) // of the trials that reached the measured fault
 		pts := make(plotter.XYs, 0, len(x)+1)
 		for j := range x {
 			ms := x[j] / 1e6
@@ -59,8 +60,8 @@ func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
 			return nil, err
 		}
 		l.StepStyle = plotter.PostStep
-		l.Color = plotutil.Color(i)
-		l.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
+		l.Color = lineColors[i%len(lineColors)]
+		l.Dashes = plotutil.Dashes(i / len(lineColors))
 		l.Width = vg.Points(1.2)
 		p.Add(l)
 		p.Legend.Add(legendLabel(c.Label), l)
@@ -98,4 +99,14 @@ func legendLabel(label string) string {
 		return rest
 	}
 	return label
+}
+
+// lineColors are ten colours a reader can tell apart (Tableau 10), so a
+// sweep of ten ranges, like Figure 16's, needs no dashes; gonum's default
+// palette has two near-identical reds among its seven.
+var lineColors = []color.Color{
+	color.RGBA{31, 119, 180, 255}, color.RGBA{255, 127, 14, 255}, color.RGBA{44, 160, 44, 255},
+	color.RGBA{214, 39, 40, 255}, color.RGBA{148, 103, 189, 255}, color.RGBA{140, 86, 75, 255},
+	color.RGBA{227, 119, 194, 255}, color.RGBA{127, 127, 127, 255}, color.RGBA{188, 189, 34, 255},
+	color.RGBA{23, 190, 207, 255},
 }

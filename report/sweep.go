@@ -94,10 +94,10 @@ type Rule struct {
 
 // NewRule returns the default rule with the given needless-election limit.
 func NewRule(maxNeedless float64, steady bool) Rule {
-	text := fmt.Sprintf("the smallest p99 time to leader among ranges where every trial found a leader and none failed, "+
+	text := fmt.Sprintf("the smallest p99 time to leader among ranges where every measured trial found a leader and none failed, "+
 		"with at most %g needless elections per hour", maxNeedless)
 	if !steady {
-		text = "the smallest p99 time to leader among ranges where every trial found a leader and none failed (no steady-state runs: stability not judged)"
+		text = "the smallest p99 time to leader among ranges where every measured trial found a leader and none failed (no steady-state runs: stability not judged)"
 	}
 	return Rule{Text: text, MaxNeedlessPerHour: maxNeedless}
 }
@@ -178,7 +178,7 @@ func groupKey(c *Cell) string {
 }
 
 func (sw *Sweep) eligible(c *Cell) bool {
-	if c.Failed > 0 || c.Measured < c.Trials || c.Measured == 0 {
+	if c.Failed > 0 || c.Measured < c.Started || c.Measured == 0 {
 		return false
 	}
 	if c.Stability != nil {
@@ -243,6 +243,7 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 	header = append(header, "rec")
 	nv := len(sw.Varied)
 	t := newTable(w, header, func(c int) bool { return c >= nv && c < len(header)-1 })
+	noFault := false
 	for _, c := range sw.Cells {
 		row := strings.Split(c.Label, ", ")
 		for i := range row {
@@ -251,8 +252,16 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 		d := c.TimeToLeaderMs
 		f1 := func(n Num) string { return n.Fixed(1, "-") }
 		trials := strconv.Itoa(c.Trials)
-		if c.Measured < c.Trials {
-			trials = fmt.Sprintf("%d (%d no leader)", c.Trials, c.Trials-c.Measured)
+		var unmeasured []string
+		if n := c.Started - c.Measured; n > 0 {
+			unmeasured = append(unmeasured, fmt.Sprintf("%d no leader", n))
+		}
+		if n := c.Trials - c.Started; n > 0 {
+			unmeasured = append(unmeasured, fmt.Sprintf("%d no fault", n))
+			noFault = true
+		}
+		if len(unmeasured) > 0 {
+			trials += " (" + strings.Join(unmeasured, ", ") + ")"
 		}
 		split := "-"
 		if c.Measured > 0 {
@@ -288,6 +297,9 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 	}
 	b.Reset()
 	fmt.Fprintf(&b, "stale ms: mean time a removed leader still believed it led; terms, disrupt: mean terms begun and leaders deposed per trial.\n")
+	if noFault {
+		fmt.Fprintf(&b, "no fault: trials in which no step removed a leader (none led when it came), so nothing was measured.\n")
+	}
 	fmt.Fprintf(&b, "* recommended: %s.\n", sw.Rule.Text)
 	if n := sw.Failed(); n > 0 {
 		fmt.Fprintf(&b, "FAILED: %d trials failed; the first of each cell:\n", n)
