@@ -229,8 +229,11 @@ func (r *Runner) faultNote(text string) {
 	}
 }
 
-// write makes the leader append entries that reach only some followers: the
-// AppendEntries it sends to the others are discarded.
+// write makes the leader append entries. With reach, only that many random
+// followers get them before the leader's next heartbeat: until then, every
+// AppendEntries carrying entries to the others is discarded (the write's own,
+// and the catch-up a heartbeat reply would prompt), so logs differ through a
+// crash within the heartbeat interval.
 func (r *Runner) write(a *scenarios.Action, leader int) {
 	if leader < 0 || r.s.Paused(leader) {
 		r.faultNote("write skipped: no running leader")
@@ -249,13 +252,15 @@ func (r *Runner) write(a *scenarios.Action, leader int) {
 	r.keep = r.keep[:0]
 	r.keep = append(r.keep, reach...)
 	r.faultNote(fmt.Sprintf("write %d entries at leader %v, reaching %s", a.Entries, raft.ID(leader), names(reach)))
-	r.scripted = true
+	if a.Reach >= 0 {
+		r.holdFrom = leader
+	}
 	r.nodes[leader].Propose(r.s.LocalNow(leader), a.Entries)
 	r.afterInput(leader)
-	r.scripted = false
 }
 
-func (r *Runner) discardKeep(to int) bool {
+// reached reports whether a write with reach reaches node to.
+func (r *Runner) reached(to int) bool {
 	for _, k := range r.keep {
 		if k == to {
 			return true

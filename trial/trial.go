@@ -208,7 +208,7 @@ type Runner struct {
 	committed []uint64 // by index: the term of the committed entry
 	commitAt  []uint64 // by index: the lowest term in which some node knew it committed
 	sends     int
-	scripted  bool // a scripted write is being sent: messages to nodes not in keep are discarded
+	holdFrom  int // after a write with reach: the leader whose new entries reach only keep; -1 otherwise
 
 	origin      time.Duration
 	originTerm  uint64
@@ -238,7 +238,7 @@ type Runner struct {
 	failTraced bool // the violation has been traced: nothing more is
 
 	atPending bool  // the current step's call ends its wait for At
-	keep      []int // a scripted write reaches these nodes
+	keep      []int // the followers a write with reach reaches
 	seen      []bool
 	stack     []int
 	groupSize []int
@@ -299,7 +299,7 @@ func (r *Runner) setup(seed uint64) {
 	r.committed = append(r.committed[:0], 0)
 	r.commitAt = append(r.commitAt[:0], 0)
 	r.sends = 0
-	r.stale, r.oldLeader, r.measuring, r.hbLeader, r.endQueued = -1, -1, false, -1, false
+	r.stale, r.oldLeader, r.holdFrom, r.measuring, r.hbLeader, r.endQueued = -1, -1, -1, false, -1, false
 	r.leaderless, r.atPending, r.topoDirty, r.converging = false, false, true, false
 	r.ev.Seq, r.failTraced = 0, false
 	for i, node := range r.nodes {
@@ -362,6 +362,9 @@ func (r *Runner) handle(e *sim.Event) {
 		}
 		node := r.nodes[e.Node]
 		wasLeader := node.Role() == raft.Leader
+		if e.Node == r.holdFrom && t == raft.HeartbeatTimer {
+			r.holdFrom = -1 // the write's hold ends: this heartbeat carries its entries to all
+		}
 		node.Tick(r.s.LocalNow(e.Node), t)
 		r.afterInput(e.Node)
 		if t == raft.HeartbeatTimer && wasLeader && node.Role() == raft.Leader && r.waiting &&
@@ -466,7 +469,7 @@ func (r *Runner) afterInput(i int) {
 	}
 	msgs := node.Messages()
 	r.sends += len(msgs)
-	if r.scripted || r.tr != nil {
+	if r.holdFrom >= 0 || r.tr != nil {
 		for k := range msgs {
 			r.send(i, &msgs[k], wait)
 		}
@@ -479,11 +482,11 @@ func (r *Runner) afterInput(i int) {
 	}
 }
 
-// send puts m on the wire, after wait, unless a scripted write discards
-// it, and traces what became of it.
+// send puts m on the wire, after wait, unless a write's hold discards it,
+// and traces what became of it.
 func (r *Runner) send(from int, m *raft.Message, wait time.Duration) {
 	to := int(m.To)
-	if r.scripted && !r.discardKeep(to) {
+	if from == r.holdFrom && m.Type == raft.MsgApp && m.NEntries > 0 && !r.reached(to) {
 		if r.tr != nil {
 			r.emit(Event{Kind: EvDrop, Node: to, Peer: from, Msg: *m, Reason: sim.Discarded.String()})
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
 )
@@ -204,3 +205,46 @@ func TestOldLeaderSelector(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteHoldsBackEntries: in figure16, the entry a write with reach 2
+// appends reaches only those two followers before the crash; the other two
+// get no AppendEntries carrying it (neither the write's own nor catch-up),
+// and the next leader is one of the two that have it.
+func TestWriteHoldsBackEntries(t *testing.T) {
+	p := load(t, "figure16")
+	r := NewRunner(p)
+	for i := 0; i < 200; i++ {
+		var rec Recorder
+		r.SetTracer(&rec)
+		res := r.Run(Seed(p.Scenario.Seed, i))
+		var reached string
+		crashed, writes, caughtUp := false, 0, 0
+		firstLeader := ""
+		for _, e := range rec.Events {
+			switch {
+			case e.Kind == EvFault && strings.HasPrefix(e.Text, "write "):
+				_, reached, _ = strings.Cut(e.Text, "reaching ")
+				writes++
+			case e.Kind == EvFault && strings.HasPrefix(e.Text, "crash "):
+				crashed = true
+			case e.Kind == EvRecv && writes > 0 && !crashed && e.Msg.NEntries > 0:
+				if !strings.Contains(reached, nodeName(e.Node)) {
+					caughtUp++
+				}
+			case e.Kind == EvState && crashed && e.Role == raft.Leader && firstLeader == "":
+				firstLeader = nodeName(e.Node)
+			}
+		}
+		if writes != 1 || !crashed || res.Failure != nil {
+			t.Fatalf("trial %d: %d writes, crashed %v, failure %v", i, writes, crashed, res.Failure)
+		}
+		if caughtUp > 0 {
+			t.Errorf("trial %d: %d AppendEntries brought the entry to followers outside %s before the crash", i, caughtUp, reached)
+		}
+		if firstLeader != "" && !strings.Contains(reached, firstLeader) {
+			t.Errorf("trial %d: %s, which lacks the entry, became leader (the entry reached %s)", i, firstLeader, reached)
+		}
+	}
+}
+
+func nodeName(i int) string { return raft.ID(i).String() }
