@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/raftsim/raftsim/rng"
 )
 
 // stateOf is what StateVersion promises to cover.
@@ -98,5 +100,36 @@ func TestStateVersionCoversEveryChange(t *testing.T) {
 	}
 	if changes < 1000 {
 		t.Fatalf("only %d state changes seen: the test drives the nodes too little", changes)
+	}
+}
+
+// hiddenRand hides an *rng.Rand behind the interface, so that the node
+// takes its general path.
+type hiddenRand struct{ r *rng.Rand }
+
+func (h hiddenRand) Int63n(n int64) int64 { return h.r.Int63n(n) }
+
+// TestDirectDrawsMatchInterface: a node given an *rng.Rand draws from it
+// directly, and must draw exactly what it draws through the interface.
+func TestDirectDrawsMatchInterface(t *testing.T) {
+	cfg := Config{ID: 0, Size: 3, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb}
+	direct := New(cfg, rng.NewRand(7))
+	general := New(cfg, hiddenRand{rng.NewRand(7)})
+	if direct.fast == nil || general.fast != nil {
+		t.Fatal("the node did not tell an *rng.Rand from another Rand")
+	}
+	now := time.Duration(0)
+	direct.Start(now)
+	general.Start(now)
+	for i := 0; i < 1000; i++ {
+		now += hb
+		m := Message{Type: MsgApp, From: 1, To: 0, Term: 1}
+		direct.Step(now, &m)
+		general.Step(now, &m)
+		a, _ := direct.Timer(ElectionTimer)
+		b, _ := general.Timer(ElectionTimer)
+		if a != b {
+			t.Fatalf("heartbeat %d: election timer due at %v drawn directly, %v through the interface", i, a, b)
+		}
 	}
 }
