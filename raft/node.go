@@ -3,6 +3,8 @@ package raft
 import (
 	"fmt"
 	"time"
+
+	"github.com/raftsim/raftsim/rng"
 )
 
 // Role is what a node currently is.
@@ -35,7 +37,8 @@ var timerNames = [...]string{ElectionTimer: "election", HeartbeatTimer: "heartbe
 func (t Timer) String() string { return timerNames[t] }
 
 // Rand is the source of the node's random election timeouts. The driver
-// injects it, seeded, so that runs are reproducible.
+// injects it, seeded, so that runs are reproducible. A [*rng.Rand] is drawn
+// from directly, without the cost of an interface call.
 type Rand interface {
 	// Int63n returns a uniform value in [0, n).
 	Int63n(n int64) int64
@@ -47,6 +50,7 @@ type Node struct {
 	cfg      Config
 	majority int
 	rand     Rand
+	fast     *rng.Rand     // rand, when it is one: drawn from with a direct call
 	now      time.Duration // the node's clock, as of the last input
 
 	// Persistent state: survives Restart.
@@ -70,6 +74,7 @@ type Node struct {
 	timerDue     [NumTimers]time.Duration
 	timerArmed   [NumTimers]bool
 	timerVersion uint64
+	stateVersion uint64
 	truncations  uint64
 	msgs         []Message
 }
@@ -81,6 +86,7 @@ func New(cfg Config, rand Rand) *Node {
 		panic(fmt.Sprintf("raft: %v", err))
 	}
 	n := &Node{rand: rand}
+	n.fast, _ = rand.(*rng.Rand)
 	n.Reset(cfg)
 	return n
 }
@@ -112,10 +118,12 @@ func (n *Node) Reset(cfg Config) {
 func (n *Node) SetPersistent(term uint64, vote ID, log []uint64) {
 	n.term, n.vote = term, vote
 	n.log = append(n.log[:1], log...)
+	n.stateChanged()
 }
 
 func (n *Node) clearVolatile() {
 	n.role, n.lead, n.commit, n.heard = Follower, None, 0, false
+	n.stateChanged()
 	clear(n.granted)
 	n.votesFor, n.votesAgst = 0, 0
 }
@@ -168,6 +176,14 @@ func (n *Node) Timer(t Timer) (due time.Duration, armed bool) {
 // a driver can tell cheaply whether it must look at [Node.Timer].
 func (n *Node) TimerVersion() uint64 { return n.timerVersion }
 
+// StateVersion changes whenever the node's role, term, vote, commit index
+// or log changes, so that a driver can tell with one comparison whether it
+// must look at them: most inputs (a heartbeat, a reply to one) change none.
+func (n *Node) StateVersion() uint64 { return n.stateVersion }
+
+// stateChanged notes a change that StateVersion promises to show.
+func (n *Node) stateChanged() { n.stateVersion++ }
+
 // Messages returns the messages the node has sent since the last call, and
 // forgets them. The slice is valid until the next input to the node.
 func (n *Node) Messages() []Message {
@@ -186,6 +202,7 @@ func (n *Node) Propose(now time.Duration, count int) bool {
 	for i := 0; i < count; i++ {
 		n.log = append(n.log, n.term)
 	}
+	n.stateChanged()
 	n.match[n.cfg.ID] = n.LastIndex()
 	n.maybeCommit(n.LastIndex())
 	n.broadcastApp()
@@ -406,6 +423,7 @@ func (n *Node) handleVote(m *Message) {
 	grant := (n.vote == None || n.vote == m.From) && n.upToDate(m.LogTerm, m.Index)
 	if grant {
 		n.vote = m.From
+		n.stateChanged()
 		n.resetElectionTimer()
 	} else if n.cfg.Bugs&BugResetOnAnyVote != 0 && n.role == Follower {
 		n.resetElectionTimer()
@@ -459,10 +477,12 @@ func (n *Node) handleApp(m *Message) {
 			n.truncations++
 		}
 		n.log = append(n.log, m.Entries[i])
+		n.stateChanged()
 	}
 	lastNew := m.Index + uint64(m.NEntries)
 	if m.Commit > n.commit {
 		n.commit = max(n.commit, min(m.Commit, lastNew))
+		n.stateChanged()
 	}
 	n.send(MsgAppResp, m.From).Index = lastNew
 }
@@ -473,6 +493,7 @@ func (n *Node) becomeFollower(term uint64, lead ID) {
 		n.term, n.vote = term, None
 	}
 	n.role, n.lead = Follower, lead
+	n.stateChanged()
 	n.stopTimer(HeartbeatTimer)
 	if wasLeader || n.cfg.ResetTimerOnStepDown || !n.timerArmed[ElectionTimer] {
 		n.resetElectionTimer()
@@ -481,6 +502,7 @@ func (n *Node) becomeFollower(term uint64, lead ID) {
 
 func (n *Node) becomePreCandidate() {
 	n.role, n.lead = PreCandidate, None
+	n.stateChanged()
 	n.resetPoll()
 	n.resetElectionTimer()
 	if n.votesFor >= n.majority {
@@ -494,6 +516,7 @@ func (n *Node) becomeCandidate() {
 	n.term++
 	n.vote = n.cfg.ID
 	n.role, n.lead = Candidate, None
+	n.stateChanged()
 	n.resetPoll()
 	n.resetElectionTimer()
 	if n.votesFor >= n.majority {
@@ -514,6 +537,7 @@ func (n *Node) becomeLeader() {
 		n.next[i], n.match[i], n.active[i] = last+1, 0, false
 	}
 	n.log = append(n.log, n.term) // the no-op entry of the new term
+	n.stateChanged()
 	n.match[n.cfg.ID] = n.LastIndex()
 	n.active[n.cfg.ID] = true
 	n.stopTimer(ElectionTimer)
@@ -556,6 +580,7 @@ func (n *Node) maybeCommit(idx uint64) {
 	}
 	if count >= n.majority {
 		n.commit = idx
+		n.stateChanged()
 	}
 }
 
@@ -604,8 +629,14 @@ func (n *Node) send(t MsgType, to ID) *Message {
 }
 
 func (n *Node) resetElectionTimer() {
-	span := int64(n.cfg.ElectionMax - n.cfg.ElectionMin)
-	n.setTimer(ElectionTimer, n.cfg.ElectionMin+time.Duration(n.rand.Int63n(span+1)))
+	span := int64(n.cfg.ElectionMax-n.cfg.ElectionMin) + 1
+	var d int64
+	if n.fast != nil {
+		d = n.fast.Int63n(span) // the simulator's case, once per heartbeat received: inlined
+	} else {
+		d = n.rand.Int63n(span)
+	}
+	n.setTimer(ElectionTimer, n.cfg.ElectionMin+time.Duration(d))
 }
 
 func (n *Node) setTimer(t Timer, after time.Duration) {

@@ -1,95 +1,20 @@
 package sim
 
-import (
-	"math"
-	"math/bits"
-)
+import "github.com/raftsim/raftsim/rng"
 
-// Rand is one seeded random stream: SplitMix64, which passes BigCrush, costs
-// an add and two multiplies a draw, and is defined here in full so that its
-// sequence never changes with the Go release. Every stream of a trial is
-// seeded with [Rand.Seed] from a derived seed, so that draws for one purpose
-// never shift the draws for another.
-type Rand struct {
-	state uint64
-}
+// Rand is one seeded random stream: SplitMix64 (see [rng.Rand]). Every
+// stream of a trial is seeded with [Rand.Seed] from a derived seed, so that
+// draws for one purpose never shift the draws for another.
+type Rand = rng.Rand
 
 // NewRand returns a stream seeded with seed.
-func NewRand(seed uint64) *Rand {
-	r := &Rand{}
-	r.Seed(seed)
-	return r
-}
-
-// Seed resets the stream to the start of the sequence for seed.
-func (r *Rand) Seed(seed uint64) { r.state = mix64(seed) }
-
-// gamma is SplitMix64's increment: each draw advances the state by it.
-const gamma = 0x9e3779b97f4a7c15
-
-// Uint64 returns 64 uniformly random bits.
-func (r *Rand) Uint64() uint64 {
-	r.state += gamma
-	z := r.state
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	return z ^ z>>31
-}
-
-// Float64 returns a uniform value in [0, 1) with 53 random bits.
-func (r *Rand) Float64() float64 {
-	return float64(r.Uint64()>>11) * 0x1p-53
-}
-
-// Int63n returns a uniform value in [0, n). It panics if n <= 0.
-func (r *Rand) Int63n(n int64) int64 {
-	if n <= 0 {
-		panic("sim: Int63n with n <= 0")
-	}
-	// Lemire's multiply-and-reject: unbiased, usually one draw. A draw is
-	// kept when its low half is at least 2^64 mod n; testing against n
-	// first, which that bound is below, skips the division almost always.
-	un := uint64(n)
-	for {
-		hi, lo := bits.Mul64(r.Uint64(), un)
-		if lo >= un || lo >= -un%un {
-			return int64(hi)
-		}
-	}
-}
-
-// Intn returns a uniform value in [0, n). It panics if n <= 0.
-func (r *Rand) Intn(n int) int { return int(r.Int63n(int64(n))) }
-
-// Chance reports true with probability p, always consuming one draw so that
-// the stream stays aligned whatever p is. When p is 0 or 1 (a link without
-// loss, the usual case) the answer does not depend on the draw, so only the
-// state advances and the scrambling is skipped.
-func (r *Rand) Chance(p float64) bool {
-	if p <= 0 || p >= 1 {
-		r.state += gamma
-		return p >= 1
-	}
-	return r.Float64() < p
-}
-
-// Normal returns a standard normal deviate (Box–Muller, two draws).
-func (r *Rand) Normal() float64 {
-	u1 := 1 - r.Float64() // (0, 1]: log is finite
-	u2 := r.Float64()
-	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
-}
-
-// Exp returns an exponential deviate with mean 1 (one draw).
-func (r *Rand) Exp() float64 {
-	return -math.Log(1 - r.Float64())
-}
+func NewRand(seed uint64) *Rand { return rng.NewRand(seed) }
 
 // Derive returns the seed of an independent sub-stream of seed, named by
 // purpose and index. It is a pure function: the same inputs always name the
 // same stream.
 func Derive(seed uint64, purpose Purpose, index int) uint64 {
-	return mix64(seed ^ mix64(uint64(purpose)<<32^uint64(uint32(index))^0x5bd1e9955bd1e995))
+	return rng.Mix(seed ^ rng.Mix(uint64(purpose)<<32^uint64(uint32(index))^0x5bd1e9955bd1e995))
 }
 
 // Purpose names what a random stream is for.
@@ -106,14 +31,6 @@ const (
 	PurposeJitter                     // a node's timer lateness (index: node)
 )
 
-// mix64 is SplitMix64's finaliser: a bijective scramble of 64 bits.
-func mix64(z uint64) uint64 {
-	z += gamma
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	return z ^ z>>31
-}
-
 // Mix returns a well-scrambled 64-bit value of x; it is how trial seeds are
 // derived from a scenario seed and a trial index.
-func Mix(x uint64) uint64 { return mix64(x) }
+func Mix(x uint64) uint64 { return rng.Mix(x) }

@@ -126,6 +126,20 @@ func TestPartitionAndCut(t *testing.T) {
 	if !s.Net.Healed() || s.Net.Blocked(0, 1) {
 		t.Fatal("heal left a block")
 	}
+	// Each change alone must block: Blocked skips its checks when none has
+	// been made.
+	s.Net.Isolate(1)
+	if !s.Net.Blocked(0, 1) {
+		t.Fatal("isolating a node of a healed network blocked nothing")
+	}
+	s.Reset(3, 2, 1)
+	if s.Net.Blocked(0, 1) {
+		t.Fatal("Reset left a block")
+	}
+	s.Net.Partition([][]int{{0, 1}})
+	if !s.Net.Blocked(1, 2) {
+		t.Fatal("a partition of a fresh network blocked nothing")
+	}
 }
 
 // TestPause: a paused node's messages wait and arrive in order when it

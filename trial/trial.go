@@ -175,6 +175,7 @@ type observed struct {
 	commit       uint64
 	truncations  uint64
 	timerVersion uint64
+	stateVersion uint64
 	timerDue     [raft.NumTimers]time.Duration
 	timerArmed   [raft.NumTimers]bool
 	voteTerm     uint64 // the checker's own record: the last term the node voted in
@@ -314,7 +315,7 @@ func (r *Runner) setup(seed uint64) {
 			}
 		}
 		node.SetPersistent(c.Term, raft.None, log)
-		r.obs[i] = observed{term: c.Term, vote: raft.None, voteFor: raft.None, timerVersion: node.TimerVersion(), lastIndex: node.LastIndex()}
+		r.obs[i] = observed{term: c.Term, vote: raft.None, voteFor: raft.None, timerVersion: node.TimerVersion(), stateVersion: node.StateVersion(), lastIndex: node.LastIndex()}
 		r.s.Crash(i) // down until it starts
 	}
 	r.growTerms(c.Term)
@@ -455,16 +456,21 @@ func (r *Runner) afterInput(i int) {
 		}
 	}
 	var wait time.Duration
-	if p := r.plan.Scenario.Cluster.Persist; p != nil &&
-		(node.Term() != o.term || node.Vote() != o.vote || node.LastIndex() != o.lastIndex || node.Truncations() != o.truncations) {
-		wait = p.Sample(&r.disks[i]) // what this input sends waits for the disk
-	}
-	o.lastIndex = node.LastIndex()
-	if node.Role() != o.role || node.Term() != o.term || node.Vote() != o.vote ||
-		node.Commit() != o.commit || node.Truncations() != o.truncations {
-		r.observe(i)
-		if r.stop {
-			return // a violation ends the trial: what the node sent with it never leaves
+	// Most inputs change none of the state compared below: one comparison
+	// of versions skips them all.
+	if v := node.StateVersion(); v != o.stateVersion {
+		o.stateVersion = v
+		if p := r.plan.Scenario.Cluster.Persist; p != nil &&
+			(node.Term() != o.term || node.Vote() != o.vote || node.LastIndex() != o.lastIndex || node.Truncations() != o.truncations) {
+			wait = p.Sample(&r.disks[i]) // what this input sends waits for the disk
+		}
+		o.lastIndex = node.LastIndex()
+		if node.Role() != o.role || node.Term() != o.term || node.Vote() != o.vote ||
+			node.Commit() != o.commit || node.Truncations() != o.truncations {
+			r.observe(i)
+			if r.stop {
+				return // a violation ends the trial: what the node sent with it never leaves
+			}
 		}
 	}
 	msgs := node.Messages()
