@@ -37,6 +37,14 @@ func load(t testing.TB, name string) *Plan {
 	return p
 }
 
+// record runs one trial on r and returns every event it traced.
+func record(r *Runner, seed uint64) ([]Event, Result) {
+	var rec Recorder
+	r.SetTracer(&rec)
+	res := r.Run(seed)
+	return rec.Events, res
+}
+
 // traceOf runs one trial with a text tracer and returns the trace and result.
 func traceOf(t testing.TB, p *Plan, seed uint64) (string, Result) {
 	var b bytes.Buffer
@@ -156,11 +164,8 @@ func TestDiskAndTimerJitter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var rec Recorder
-		r := NewRunner(p)
-		r.SetTracer(&rec)
-		r.Run(seed)
-		for _, e := range rec.Events {
+		events, _ := record(NewRunner(p), seed)
+		for _, e := range events {
 			if e.Kind == kind {
 				return e
 			}
@@ -184,11 +189,9 @@ func TestOldLeaderSelector(t *testing.T) {
 	p := load(t, "stale-leader")
 	r := NewRunner(p)
 	for i := 0; i < 300; i++ {
-		var rec Recorder
-		r.SetTracer(&rec)
-		r.Run(Seed(p.Scenario.Seed, i))
+		events, _ := record(r, Seed(p.Scenario.Seed, i))
 		var isolated, cut string
-		for _, e := range rec.Events {
+		for _, e := range events {
 			if e.Kind != EvFault {
 				continue
 			}
@@ -214,13 +217,11 @@ func TestWriteHoldsBackEntries(t *testing.T) {
 	p := load(t, "figure16")
 	r := NewRunner(p)
 	for i := 0; i < 200; i++ {
-		var rec Recorder
-		r.SetTracer(&rec)
-		res := r.Run(Seed(p.Scenario.Seed, i))
+		events, res := record(r, Seed(p.Scenario.Seed, i))
 		var reached string
 		crashed, writes, caughtUp := false, 0, 0
 		firstLeader := ""
-		for _, e := range rec.Events {
+		for _, e := range events {
 			switch {
 			case e.Kind == EvFault && strings.HasPrefix(e.Text, "write "):
 				_, reached, _ = strings.Cut(e.Text, "reaching ")
@@ -228,11 +229,11 @@ func TestWriteHoldsBackEntries(t *testing.T) {
 			case e.Kind == EvFault && strings.HasPrefix(e.Text, "crash "):
 				crashed = true
 			case e.Kind == EvRecv && writes > 0 && !crashed && e.Msg.NEntries > 0:
-				if !strings.Contains(reached, nodeName(e.Node)) {
+				if !strings.Contains(reached, raft.ID(e.Node).String()) {
 					caughtUp++
 				}
 			case e.Kind == EvState && crashed && e.Role == raft.Leader && firstLeader == "":
-				firstLeader = nodeName(e.Node)
+				firstLeader = raft.ID(e.Node).String()
 			}
 		}
 		if writes != 1 || !crashed || res.Failure != nil {
@@ -246,5 +247,3 @@ func TestWriteHoldsBackEntries(t *testing.T) {
 		}
 	}
 }
-
-func nodeName(i int) string { return raft.ID(i).String() }

@@ -8,6 +8,7 @@ import (
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/trial"
+	"github.com/spf13/pflag"
 )
 
 const runAbout = `Runs the trials of a scenario and prints statistics: time to leader, election
@@ -43,7 +44,12 @@ func (o *outputFlags) register(fs interface {
 	fs.StringVar(&o.out, "out", "", "write the output to this file (whole or not at all) instead of stdout")
 }
 
-func (o *outputFlags) check() (report.Format, error) {
+// parse parses the command line, then checks the output flags and returns
+// the format.
+func (o *outputFlags) parse(fs *pflag.FlagSet, args []string, out io.Writer) (report.Format, error) {
+	if err := parse(fs, args, out); err != nil {
+		return "", err
+	}
 	f, err := report.ParseFormat(o.format)
 	if err != nil {
 		return "", badUsage("--format: %v", err)
@@ -61,10 +67,7 @@ func runCmd(args []string, out, errw io.Writer) error {
 	sf.register(fs, withSeed|withTrials)
 	steadyFlag := fs.String("steady-time", "", "also measure stability (needless elections, leader changes, disruptions and time without a working leader per hour) over this much steady state (default: the scenario's steady.duration, or none)")
 	of.register(fs)
-	if err := parse(fs, args, out); err != nil {
-		return err
-	}
-	format, err := of.check()
+	format, err := of.parse(fs, args, out)
 	if err != nil {
 		return err
 	}

@@ -68,10 +68,7 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	fs.StringArrayVar(&wf.plots, "plot", nil, "also draw the CDF of time to leader, one line per cell, to FILE.svg or FILE.png (repeatable)")
 	fs.StringVar(&wf.title, "title", "", "the plot's title (default: the scenario's name)")
 	of.register(fs)
-	if err := parse(fs, args, out); err != nil {
-		return err
-	}
-	format, err := of.check()
+	format, err := of.parse(fs, args, out)
 	if err != nil {
 		return err
 	}
