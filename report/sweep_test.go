@@ -150,3 +150,28 @@ func TestNumJSON(t *testing.T) {
 		t.Error("empty summary has a mean")
 	}
 }
+
+// TestSweepTableUnmeasured: the trials column tells trials without a leader
+// from trials that never reached the fault they measure from, and the
+// footnote explains "no fault" only when some cell has such trials.
+func TestSweepTableUnmeasured(t *testing.T) {
+	sw := sweepWithData()
+	sw.Cells[0].Started, sw.Cells[0].Measured = 97, 95
+	var b bytes.Buffer
+	if err := sw.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"100 (2 no leader, 3 no fault)", "100 (100 no leader)", "no fault: trials in which no step removed a leader"} {
+		if !bytes.Contains(b.Bytes(), []byte(want)) {
+			t.Errorf("table lacks %q:\n%s", want, b.String())
+		}
+	}
+	sw = sweepWithData()
+	b.Reset()
+	if err := sw.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b.Bytes(), []byte("no fault")) {
+		t.Errorf("every trial reached its fault, yet the table speaks of none:\n%s", b.String())
+	}
+}
