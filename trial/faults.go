@@ -131,6 +131,9 @@ func (r *Runner) apply(a *scenarios.Action, leader int) {
 			r.s.Crash(i)
 			nodeEvents = append(nodeEvents, Event{Kind: EvDown, Node: i})
 			r.hbGone(i)
+			if i == r.holdFrom {
+				r.holdFrom = -1 // a crashed leader sends nothing more: no message to hold back
+			}
 			if i == r.stale {
 				r.staleEnded()
 			}

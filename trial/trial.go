@@ -209,7 +209,7 @@ type Runner struct {
 	committed []uint64 // by index: the term of the committed entry
 	commitAt  []uint64 // by index: the lowest term in which some node knew it committed
 	sends     int
-	holdFrom  int // after a write with reach: the leader whose new entries reach only keep; -1 otherwise
+	holdFrom  int // after a write with reach, until its leader's next heartbeat, crash or step-down: that leader; -1 otherwise
 
 	origin      time.Duration
 	originTerm  uint64
@@ -530,6 +530,9 @@ func (r *Runner) observe(i int) {
 		}
 		if o.role == raft.Leader && i == r.stale {
 			r.staleEnded()
+		}
+		if i == r.holdFrom && role != raft.Leader {
+			r.holdFrom = -1 // a write's hold ends with its leader's leadership
 		}
 		counting := r.res.Started || r.steadyStart >= 0 // after the origin, or the first leader of a steady run
 		if counting && o.role == raft.Leader && role != raft.Leader && term > o.term && o.term == r.newestLeaderTerm {
