@@ -2,20 +2,16 @@ package trial
 
 import (
 	"bytes"
-	"flag"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/raftsim/raftsim/internal/golden"
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden traces in testdata/")
 
 // load returns a plan of a built-in scenario or of a file in testdata/.
 func load(t testing.TB, name string) *Plan {
@@ -71,41 +67,9 @@ func TestGoldenTraces(t *testing.T) {
 				t.Errorf("trial failed: %v", res.Failure)
 			}
 			path := filepath.Join("testdata", "golden", strings.TrimSuffix(name, ".yaml")+".trace")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./trial -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("trace of %s differs from %s:\n%s", name, path, firstDiff(got, string(want)))
-			}
+			golden.Check(t, path, got)
 		})
 	}
-}
-
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return "line " + strconv.Itoa(i+1) + ":\n  got:  " + gl + "\n  want: " + wl
-		}
-	}
-	return "(no line differs)"
 }
 
 // TestTracingChangesNothing: a trial gives the same result with and
@@ -124,7 +88,7 @@ func TestTracingChangesNothing(t *testing.T) {
 			}
 			trace2, _ := traceOf(t, p, seed)
 			if trace1 != trace2 {
-				t.Fatalf("%s seed %d: two runs traced differently:\n%s", name, seed, firstDiff(trace2, trace1))
+				t.Fatalf("%s seed %d: two runs traced differently:\n%s", name, seed, golden.FirstDiff(trace2, trace1))
 			}
 		}
 	}

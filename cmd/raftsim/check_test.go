@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,9 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden replay timelines in testdata/")
+	"github.com/raftsim/raftsim/internal/golden"
+)
 
 var (
 	foundRe   = regexp.MustCompile(`trial (\d+) \(seed (\d+)\) failed`)
@@ -137,20 +136,7 @@ func TestReplayGolden(t *testing.T) {
 			t.Fatalf("%s: stderr %s", tt.name, errw)
 		}
 		path := filepath.Join("testdata", "replay-"+tt.name+".txt")
-		if *update {
-			os.MkdirAll("testdata", 0o755)
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (go test ./cmd/raftsim -update writes it)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s: replay differs from %s", tt.name, path)
-		}
+		golden.Check(t, path, got)
 		if _, again, _ := raftsim(tt.args...); again != got {
 			t.Errorf("%s: two replays differ", tt.name)
 		}
