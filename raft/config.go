@@ -105,6 +105,9 @@ const (
 	BugResetOnAnyVote
 	// BugLeaderNoStepDown makes a leader ignore higher terms.
 	BugLeaderNoStepDown
+	// BugVoteUnrecorded makes a node grant a vote without recording it, so
+	// that it can grant another in the same term.
+	BugVoteUnrecorded
 )
 
 // BugInfo describes one deliberate bug.
@@ -123,6 +126,7 @@ var Bugs = []BugInfo{
 	{BugIgnoreReplyTerm, "ignore-reply-term", "a higher term in a reply is ignored: stale candidates and leaders linger"},
 	{BugResetOnAnyVote, "reset-on-any-vote", "a follower resets its election timer on any RequestVote: elections drag on"},
 	{BugLeaderNoStepDown, "leader-no-step-down", "a leader does not step down on a higher term: two leaders at once"},
+	{BugVoteUnrecorded, "vote-unrecorded", "a vote is granted but never recorded: a node votes for two candidates in one term"},
 }
 
 // ParseBugs turns a comma-separated list of bug names into a [Bug] set.
@@ -179,13 +183,4 @@ func (c *Config) Validate() error {
 		return ErrHeartbeat
 	}
 	return nil
-}
-
-// Majority returns the number of votes that wins an election in c's
-// cluster: ⌊N/2⌋+1 of the whole cluster, or the buggy count over the peers.
-func (c *Config) Majority() int {
-	if c.Bugs&BugPeersMajority != 0 {
-		return (c.Size-1)/2 + 1
-	}
-	return c.Size/2 + 1
 }

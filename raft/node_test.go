@@ -21,7 +21,7 @@ const (
 func newNode(t *testing.T, id ID, size int, term uint64, log []uint64, opts Options, bugs Bug) *Node {
 	t.Helper()
 	n := New(Config{ID: id, Size: size, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb, Options: opts, Bugs: bugs}, fixedRand(0))
-	n.SetPersistent(term, None, log)
+	n.Restore(term, None, log)
 	n.Start(0)
 	return n
 }
@@ -30,17 +30,17 @@ func newNode(t *testing.T, id ID, size int, term uint64, log []uint64, opts Opti
 func elect(t *testing.T, n *Node) {
 	t.Helper()
 	n.Tick(eMin, ElectionTimer)
-	if n.Role() == Candidate {
-		for i := 0; i < n.Config().Size && n.Role() == Candidate; i++ {
+	if n.role == Candidate {
+		for i := 0; i < n.cfg.Size && n.role == Candidate; i++ {
 			if ID(i) != n.ID() {
-				n.Step(eMin, &Message{Type: MsgVoteResp, From: ID(i), To: n.ID(), Term: n.Term()})
+				n.Step(eMin, &Message{Type: MsgVoteResp, From: ID(i), To: n.ID(), Term: n.term})
 			}
 		}
 	}
-	if n.Role() != Leader {
-		t.Fatalf("%v did not become leader: %v term %d", n.ID(), n.Role(), n.Term())
+	if n.role != Leader {
+		t.Fatalf("%v did not become leader: %v term %d", n.ID(), n.role, n.term)
 	}
-	n.Messages()
+	n.Ready()
 }
 
 func TestMajority(t *testing.T) {
@@ -48,12 +48,12 @@ func TestMajority(t *testing.T) {
 		{1, 1, 1}, {2, 2, 1}, {3, 2, 2}, {4, 3, 2}, {5, 3, 3}, {6, 4, 3}, {7, 4, 4}, {9, 5, 5}, {1001, 501, 501},
 	}
 	for _, tt := range tests {
-		c := Config{Size: tt.size}
-		if got := c.Majority(); got != tt.want {
-			t.Errorf("Majority of %d = %d, want %d", tt.size, got, tt.want)
+		cfg := Config{Size: tt.size, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb}
+		if got := New(cfg, fixedRand(0)).majority; got != tt.want {
+			t.Errorf("majority of %d = %d, want %d", tt.size, got, tt.want)
 		}
-		c.Bugs = BugPeersMajority
-		if got := c.Majority(); got != tt.buggy {
+		cfg.Bugs = BugPeersMajority
+		if got := New(cfg, fixedRand(0)).majority; got != tt.buggy {
 			t.Errorf("peers-majority of %d = %d, want %d", tt.size, got, tt.buggy)
 		}
 	}
@@ -67,8 +67,8 @@ func TestElectionNeedsMajority(t *testing.T) {
 		n.Tick(eMin, ElectionTimer)
 		need := size/2 + 1
 		for i := 1; i < need; i++ {
-			if n.Role() != Candidate {
-				t.Fatalf("size %d: %v after %d votes, want candidate", size, n.Role(), i)
+			if n.role != Candidate {
+				t.Fatalf("size %d: %v after %d votes, want candidate", size, n.role, i)
 			}
 			n.Step(eMin, &Message{Type: MsgVoteResp, From: ID(i), To: 0, Term: 1})
 			// A duplicated reply must not count twice.
@@ -76,8 +76,8 @@ func TestElectionNeedsMajority(t *testing.T) {
 				n.Step(eMin, &Message{Type: MsgVoteResp, From: ID(i), To: 0, Term: 1})
 			}
 		}
-		if n.Role() != Leader {
-			t.Fatalf("size %d: %v with %d votes, want leader", size, n.Role(), need)
+		if n.role != Leader {
+			t.Fatalf("size %d: %v with %d votes, want leader", size, n.role, need)
 		}
 	}
 }
@@ -113,11 +113,11 @@ func TestVoteRule(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n := newNode(t, 0, 3, tt.term, tt.log, Options{}, tt.bugs)
 			n.vote = tt.vote
-			due0, _ := n.Timer(ElectionTimer)
+			due0, _ := timerOf(n, ElectionTimer)
 			req := tt.req
 			req.Type, req.From, req.To = MsgVote, 1, 0
 			n.Step(10*time.Millisecond, &req)
-			out := n.Messages()
+			out := n.Ready().Messages
 			if len(out) != 1 || out[0].Type != MsgVoteResp || out[0].To != 1 {
 				t.Fatalf("sent %v, want one RequestVoteResp to n2", out)
 			}
@@ -127,10 +127,10 @@ func TestVoteRule(t *testing.T) {
 			if out[0].Term != tt.wantTerm {
 				t.Errorf("reply term %d, want %d", out[0].Term, tt.wantTerm)
 			}
-			if n.Term() != tt.wantTerm || n.Vote() != tt.wantVote {
-				t.Errorf("term %d vote %v, want term %d vote %v", n.Term(), n.Vote(), tt.wantTerm, tt.wantVote)
+			if n.term != tt.wantTerm || n.vote != tt.wantVote {
+				t.Errorf("term %d vote %v, want term %d vote %v", n.term, n.vote, tt.wantTerm, tt.wantVote)
 			}
-			due, _ := n.Timer(ElectionTimer)
+			due, _ := timerOf(n, ElectionTimer)
 			if got := due != due0; got != tt.resetsTmr {
 				t.Errorf("election timer reset %v, want %v", got, tt.resetsTmr)
 			}
@@ -167,17 +167,17 @@ func TestStepDownOnHigherTerm(t *testing.T) {
 		for _, m := range msgs {
 			n := newNode(t, 0, 3, 1, nil, Options{}, 0)
 			r.setup(n)
-			role, term := n.Role(), n.Term()
+			role, term := n.role, n.term
 			n.Step(eMin, &Message{Type: m.typ, From: 1, To: 0, Term: 9, Reject: m.reject})
 			if m.stepDown {
-				if n.Role() != Follower || n.Term() != 9 {
-					t.Errorf("%s got %v reject=%v term 9: %v term %d, want follower term 9", r.name, m.typ, m.reject, n.Role(), n.Term())
+				if n.role != Follower || n.term != 9 {
+					t.Errorf("%s got %v reject=%v term 9: %v term %d, want follower term 9", r.name, m.typ, m.reject, n.role, n.term)
 				}
-				if m.typ != MsgVote && n.Vote() != None {
-					t.Errorf("%s got %v term 9: vote %v, want none", r.name, m.typ, n.Vote())
+				if m.typ != MsgVote && n.vote != None {
+					t.Errorf("%s got %v term 9: vote %v, want none", r.name, m.typ, n.vote)
 				}
-			} else if n.Role() != role || n.Term() != term {
-				t.Errorf("%s got %v reject=%v term 9: %v term %d, want %v term %d unchanged", r.name, m.typ, m.reject, n.Role(), n.Term(), role, term)
+			} else if n.role != role || n.term != term {
+				t.Errorf("%s got %v reject=%v term 9: %v term %d, want %v term %d unchanged", r.name, m.typ, m.reject, n.role, n.term, role, term)
 			}
 		}
 	}
@@ -188,23 +188,23 @@ func TestStepDownOnHigherTerm(t *testing.T) {
 func TestStepDownTimer(t *testing.T) {
 	for _, reset := range []bool{false, true} {
 		n := newNode(t, 0, 3, 1, []uint64{1, 1}, Options{ResetTimerOnStepDown: reset}, 0)
-		before, _ := n.Timer(ElectionTimer)
+		before, _ := timerOf(n, ElectionTimer)
 		// A vote request the node refuses (its log is more up-to-date).
 		n.Step(20*time.Millisecond, &Message{Type: MsgVote, From: 1, To: 0, Term: 5})
-		after, armed := n.Timer(ElectionTimer)
+		after, armed := timerOf(n, ElectionTimer)
 		if !armed || (after != before) != reset {
 			t.Errorf("ResetTimerOnStepDown=%v: timer moved %v -> %v, want moved=%v", reset, before, after, reset)
 		}
 		l := newNode(t, 0, 3, 1, nil, Options{ResetTimerOnStepDown: reset}, 0)
 		elect(t, l)
-		if _, armed := l.Timer(ElectionTimer); armed {
+		if _, armed := timerOf(l, ElectionTimer); armed {
 			t.Fatal("a leader without CheckQuorum has its election timer armed")
 		}
 		l.Step(400*time.Millisecond, &Message{Type: MsgAppResp, From: 1, To: 0, Term: 5, Reject: true})
-		if due, armed := l.Timer(ElectionTimer); !armed || due != 400*time.Millisecond+eMin {
+		if due, armed := timerOf(l, ElectionTimer); !armed || due != 400*time.Millisecond+eMin {
 			t.Errorf("ResetTimerOnStepDown=%v: deposed leader's timer %v armed=%v, want %v", reset, due, armed, 400*time.Millisecond+eMin)
 		}
-		if _, armed := l.Timer(HeartbeatTimer); armed {
+		if _, armed := timerOf(l, HeartbeatTimer); armed {
 			t.Errorf("deposed leader still has its heartbeat timer armed")
 		}
 	}
@@ -213,15 +213,15 @@ func TestStepDownTimer(t *testing.T) {
 func TestCandidateStepsDownOnAppendEntriesOfItsTerm(t *testing.T) {
 	n := newNode(t, 0, 3, 1, nil, Options{}, 0)
 	n.Tick(eMin, ElectionTimer) // term 2
-	n.Messages()
+	n.Ready()
 	n.Step(eMin+time.Millisecond, &Message{Type: MsgApp, From: 2, To: 0, Term: 2})
-	if n.Role() != Follower || n.Term() != 2 || n.Lead() != 2 {
-		t.Fatalf("got %v term %d lead %v, want follower term 2 lead n3", n.Role(), n.Term(), n.Lead())
+	if n.role != Follower || n.term != 2 || n.lead != 2 {
+		t.Fatalf("got %v term %d lead %v, want follower term 2 lead n3", n.role, n.term, n.lead)
 	}
-	if n.Vote() != 0 {
-		t.Errorf("vote %v, want its own vote kept", n.Vote())
+	if n.vote != 0 {
+		t.Errorf("vote %v, want its own vote kept", n.vote)
 	}
-	out := n.Messages()
+	out := n.Ready().Messages
 	if len(out) != 1 || out[0].Type != MsgAppResp || out[0].Reject {
 		t.Errorf("sent %v, want a successful AppendEntriesResp", out)
 	}
@@ -232,28 +232,28 @@ func TestCandidateStepsDownOnAppendEntriesOfItsTerm(t *testing.T) {
 func TestSplitVoteRetry(t *testing.T) {
 	n := newNode(t, 0, 5, 0, nil, Options{}, 0)
 	n.Tick(eMin, ElectionTimer)
-	if n.Role() != Candidate || n.Term() != 1 || n.Vote() != 0 {
-		t.Fatalf("got %v term %d vote %v, want candidate term 1 voting for itself", n.Role(), n.Term(), n.Vote())
+	if n.role != Candidate || n.term != 1 || n.vote != 0 {
+		t.Fatalf("got %v term %d vote %v, want candidate term 1 voting for itself", n.role, n.term, n.vote)
 	}
-	if out := n.Messages(); len(out) != 4 || out[0].Type != MsgVote {
+	if out := n.Ready().Messages; len(out) != 4 || out[0].Type != MsgVote {
 		t.Fatalf("sent %v, want RequestVote to the 4 others", out)
 	}
-	due, armed := n.Timer(ElectionTimer)
+	due, armed := timerOf(n, ElectionTimer)
 	if !armed || due != 2*eMin {
 		t.Fatalf("election timer %v armed=%v, want %v", due, armed, 2*eMin)
 	}
 	n.Tick(due, ElectionTimer)
-	if n.Role() != Candidate || n.Term() != 2 {
-		t.Fatalf("after a split vote: %v term %d, want candidate term 2", n.Role(), n.Term())
+	if n.role != Candidate || n.term != 2 {
+		t.Fatalf("after a split vote: %v term %d, want candidate term 2", n.role, n.term)
 	}
 
 	b := newNode(t, 0, 5, 0, nil, Options{}, BugNoRetry)
 	b.Tick(eMin, ElectionTimer)
 	b.Tick(2*eMin, ElectionTimer)
-	if b.Term() != 1 {
-		t.Errorf("no-retry: term %d, want 1", b.Term())
+	if b.term != 1 {
+		t.Errorf("no-retry: term %d, want 1", b.term)
 	}
-	if _, armed := b.Timer(ElectionTimer); armed {
+	if _, armed := timerOf(b, ElectionTimer); armed {
 		t.Errorf("no-retry: the candidate re-armed its timer")
 	}
 }
@@ -263,13 +263,13 @@ func TestSplitVoteRetry(t *testing.T) {
 func TestLeaderNoopAndCommit(t *testing.T) {
 	n := newNode(t, 0, 5, 1, []uint64{1}, Options{}, 0)
 	n.Tick(eMin, ElectionTimer)
-	n.Messages()
+	n.Ready()
 	n.Step(eMin, &Message{Type: MsgVoteResp, From: 1, To: 0, Term: 2})
 	n.Step(eMin, &Message{Type: MsgVoteResp, From: 2, To: 0, Term: 2})
-	if n.Role() != Leader || n.LastIndex() != 2 || n.LogTerm(2) != 2 {
-		t.Fatalf("got %v last %d/%d, want leader with a no-op at 2/2", n.Role(), n.LastIndex(), n.LogTerm(2))
+	if n.role != Leader || n.lastIndex() != 2 || n.LogTerm(2) != 2 {
+		t.Fatalf("got %v last %d/%d, want leader with a no-op at 2/2", n.role, n.lastIndex(), n.LogTerm(2))
 	}
-	out := n.Messages()
+	out := n.Ready().Messages
 	if len(out) != 4 {
 		t.Fatalf("leader sent %d messages, want 4 AppendEntries", len(out))
 	}
@@ -278,19 +278,19 @@ func TestLeaderNoopAndCommit(t *testing.T) {
 			t.Fatalf("leader sent %v, want AppendEntries prev=1/1 with the no-op", m.String())
 		}
 	}
-	if due, armed := n.Timer(HeartbeatTimer); !armed || due != eMin+hb {
+	if due, armed := timerOf(n, HeartbeatTimer); !armed || due != eMin+hb {
 		t.Fatalf("heartbeat timer %v armed=%v, want %v", due, armed, eMin+hb)
 	}
 	n.Step(eMin, &Message{Type: MsgAppResp, From: 1, To: 0, Term: 2, Index: 2})
-	if n.Commit() != 0 {
-		t.Fatalf("committed %d with 2 of 5, want 0", n.Commit())
+	if n.commit != 0 {
+		t.Fatalf("committed %d with 2 of 5, want 0", n.commit)
 	}
 	n.Step(eMin, &Message{Type: MsgAppResp, From: 3, To: 0, Term: 2, Index: 2})
-	if n.Commit() != 2 {
-		t.Fatalf("commit %d with 3 of 5, want 2", n.Commit())
+	if n.commit != 2 {
+		t.Fatalf("commit %d with 3 of 5, want 2", n.commit)
 	}
 	n.Tick(eMin+hb, HeartbeatTimer)
-	out = n.Messages()
+	out = n.Ready().Messages
 	if len(out) != 4 || out[0].Commit != 2 {
 		t.Fatalf("heartbeat sent %v, want 4 AppendEntries with commit=2", out)
 	}
@@ -319,15 +319,15 @@ func TestConsistencyCheck(t *testing.T) {
 			m := tt.app
 			m.Type, m.From, m.To, m.Term = MsgApp, 1, 0, 3
 			n.Step(time.Millisecond, &m)
-			out := n.Messages()
+			out := n.Ready().Messages
 			if len(out) != 1 || out[0].Type != MsgAppResp || out[0].Reject != tt.reject {
 				t.Fatalf("sent %v, want one AppendEntriesResp reject=%v", out, tt.reject)
 			}
 			if got := n.log[1:]; !equal(got, tt.wantLog) {
 				t.Errorf("log %v, want %v", got, tt.wantLog)
 			}
-			if n.Commit() != tt.commit {
-				t.Errorf("commit %d, want %d", n.Commit(), tt.commit)
+			if n.commit != tt.commit {
+				t.Errorf("commit %d, want %d", n.commit, tt.commit)
 			}
 		})
 	}
@@ -342,7 +342,7 @@ func TestLeaderBacksUp(t *testing.T) {
 	l.Tick(eMin+hb, HeartbeatTimer)
 	for round := 0; round < 10; round++ {
 		var toF []Message
-		for _, m := range l.Messages() {
+		for _, m := range l.Ready().Messages {
 			if m.To == 1 {
 				toF = append(toF, m)
 			}
@@ -353,15 +353,15 @@ func TestLeaderBacksUp(t *testing.T) {
 		for _, m := range toF {
 			f.Step(eMin, &m)
 		}
-		for _, r := range f.Messages() {
+		for _, r := range f.Ready().Messages {
 			l.Step(eMin, &r)
 		}
 	}
 	if !equal(f.log, l.log) {
 		t.Fatalf("follower log %v, want the leader's %v", f.log, l.log)
 	}
-	if l.Commit() != 4 {
-		t.Errorf("leader commit %d, want 4", l.Commit())
+	if l.commit != 4 {
+		t.Errorf("leader commit %d, want 4", l.commit)
 	}
 }
 
@@ -369,12 +369,12 @@ func TestStaleSenderLearnsTerm(t *testing.T) {
 	for _, typ := range []MsgType{MsgVote, MsgApp, MsgPreVote} {
 		n := newNode(t, 0, 3, 5, nil, Options{}, 0)
 		n.Step(0, &Message{Type: typ, From: 1, To: 0, Term: 3})
-		out := n.Messages()
+		out := n.Ready().Messages
 		if len(out) != 1 || !out[0].Reject || out[0].Term != 5 {
 			t.Errorf("%v of term 3 answered with %v, want a refusal of term 5", typ, out)
 		}
-		if n.Term() != 5 {
-			t.Errorf("%v of term 3 changed the term to %d", typ, n.Term())
+		if n.term != 5 {
+			t.Errorf("%v of term 3 changed the term to %d", typ, n.term)
 		}
 	}
 }
@@ -388,9 +388,9 @@ func TestRestartKeepsPersistentState(t *testing.T) {
 		if bug != 0 {
 			want = None
 		}
-		if n.Term() != 3 || n.Vote() != want || n.LastIndex() != 2 || n.Role() != Follower || n.Commit() != 0 {
+		if n.term != 3 || n.vote != want || n.lastIndex() != 2 || n.role != Follower || n.commit != 0 {
 			t.Errorf("bugs=%v: after restart term %d vote %v last %d %v commit %d; want 3 %v 2 follower 0",
-				bug, n.Term(), n.Vote(), n.LastIndex(), n.Role(), n.Commit(), want)
+				bug, n.term, n.vote, n.lastIndex(), n.role, n.commit, want)
 		}
 	}
 }
@@ -405,23 +405,23 @@ func TestResetIsFresh(t *testing.T) {
 	elect(t, used)
 	used.Propose(eMin, 3)
 	for i := ID(1); i < 5; i++ {
-		used.Step(eMin, &Message{Type: MsgAppResp, From: i, To: 0, Term: used.Term(), Index: used.LastIndex()})
+		used.Step(eMin, &Message{Type: MsgAppResp, From: i, To: 0, Term: used.term, Index: used.lastIndex()})
 	}
-	if used.Commit() == 0 {
+	if used.commit == 0 {
 		t.Fatal("setup: the leader committed nothing")
 	}
 	used.Reset(cfg)
 	fresh := New(cfg, fixedRand(7))
 	for _, n := range []*Node{used, fresh} {
-		n.SetPersistent(1, None, []uint64{1})
+		n.Restore(1, None, []uint64{1})
 		n.Start(0)
 		elect(t, n)
-		n.Step(eMin, &Message{Type: MsgAppResp, From: 2, To: 0, Term: n.Term(), Index: n.LastIndex()})
-		n.Step(eMin, &Message{Type: MsgAppResp, From: 3, To: 0, Term: n.Term(), Index: 0, Reject: true})
+		n.Step(eMin, &Message{Type: MsgAppResp, From: 2, To: 0, Term: n.term, Index: n.lastIndex()})
+		n.Step(eMin, &Message{Type: MsgAppResp, From: 3, To: 0, Term: n.term, Index: 0, Reject: true})
 		n.Tick(eMin+hb, HeartbeatTimer)
 		n.Tick(2*eMin, ElectionTimer) // CheckQuorum: only 2 and 3 answered
 	}
-	got, want := used.Messages(), fresh.Messages()
+	got, want := used.Ready().Messages, fresh.Ready().Messages
 	if len(got) != len(want) {
 		t.Fatalf("reset node sent %d messages, a new one %d", len(got), len(want))
 	}
@@ -430,14 +430,14 @@ func TestResetIsFresh(t *testing.T) {
 			t.Errorf("message %d: reset node sent %v, a new one %v", i, got[i].String(), want[i].String())
 		}
 	}
-	if used.Role() != fresh.Role() || used.Term() != fresh.Term() || used.Commit() != fresh.Commit() ||
-		used.LastIndex() != fresh.LastIndex() {
+	if used.role != fresh.role || used.term != fresh.term || used.commit != fresh.commit ||
+		used.lastIndex() != fresh.lastIndex() {
 		t.Errorf("reset node: %v term %d commit %d last %d; new node: %v term %d commit %d last %d",
-			used.Role(), used.Term(), used.Commit(), used.LastIndex(), fresh.Role(), fresh.Term(), fresh.Commit(), fresh.LastIndex())
+			used.role, used.term, used.commit, used.lastIndex(), fresh.role, fresh.term, fresh.commit, fresh.lastIndex())
 	}
 	for tm := Timer(0); tm < NumTimers; tm++ {
-		ud, ua := used.Timer(tm)
-		fd, fa := fresh.Timer(tm)
+		ud, ua := timerOf(used, tm)
+		fd, fa := timerOf(fresh, tm)
 		if ud != fd || ua != fa {
 			t.Errorf("%v timer: reset node %v armed=%v, new node %v armed=%v", tm, ud, ua, fd, fa)
 		}
@@ -479,6 +479,9 @@ func TestParseBugs(t *testing.T) {
 		t.Error("ParseBugs(nope) succeeded")
 	}
 }
+
+// timerOf returns when timer t of n is due, and whether it is armed.
+func timerOf(n *Node, t Timer) (time.Duration, bool) { return n.timers[t].due, n.timers[t].armed }
 
 func equal(a, b []uint64) bool {
 	if len(a) != len(b) {

@@ -30,21 +30,21 @@ func TestPreVoteRequest(t *testing.T) {
 			n := newNode(t, 0, 3, 3, tt.log, Options{PreVote: true}, 0)
 			n.vote = 2
 			if tt.heardAt >= 0 {
-				n.Step(tt.heardAt, &Message{Type: MsgApp, From: 2, To: 0, Term: 3, Index: uint64(len(tt.log)), LogTerm: n.LastTerm()})
-				n.Messages()
+				n.Step(tt.heardAt, &Message{Type: MsgApp, From: 2, To: 0, Term: 3, Index: uint64(len(tt.log)), LogTerm: n.lastTerm()})
+				n.Ready()
 			}
 			req := tt.req
 			req.Type, req.From, req.To = MsgPreVote, 1, 0
 			n.Step(tt.now, &req)
-			out := n.Messages()
+			out := n.Ready().Messages
 			if len(out) != 1 || out[0].Type != MsgPreVoteResp {
 				t.Fatalf("sent %v, want one PreVoteResp", out)
 			}
 			if !out[0].Reject != tt.grant || out[0].Term != tt.replyTerm {
 				t.Errorf("reply granted=%v term %d, want granted=%v term %d", !out[0].Reject, out[0].Term, tt.grant, tt.replyTerm)
 			}
-			if n.Term() != 3 || n.Vote() != 2 {
-				t.Errorf("the pre-vote changed the receiver: term %d vote %v, want 3 and n3", n.Term(), n.Vote())
+			if n.term != 3 || n.vote != 2 {
+				t.Errorf("the pre-vote changed the receiver: term %d vote %v, want 3 and n3", n.term, n.vote)
 			}
 		})
 	}
@@ -57,18 +57,18 @@ func TestPreVoteRequest(t *testing.T) {
 func TestPreVoteRound(t *testing.T) {
 	n := newNode(t, 0, 5, 2, nil, Options{PreVote: true}, 0)
 	n.Tick(eMin, ElectionTimer)
-	out := n.Messages()
-	if n.Role() != PreCandidate || n.Term() != 2 || len(out) != 4 || out[0].Type != MsgPreVote || out[0].Term != 3 {
-		t.Fatalf("after timeout: %v term %d, sent %v", n.Role(), n.Term(), out)
+	out := n.Ready().Messages
+	if n.role != PreCandidate || n.term != 2 || len(out) != 4 || out[0].Type != MsgPreVote || out[0].Term != 3 {
+		t.Fatalf("after timeout: %v term %d, sent %v", n.role, n.term, out)
 	}
 	n.Step(eMin, &Message{Type: MsgPreVoteResp, From: 1, To: 0, Term: 3})
 	n.Step(eMin, &Message{Type: MsgPreVoteResp, From: 1, To: 0, Term: 3}) // a duplicate counts once
-	if n.Role() != PreCandidate {
-		t.Fatalf("2 of 5 pre-votes made it %v", n.Role())
+	if n.role != PreCandidate {
+		t.Fatalf("2 of 5 pre-votes made it %v", n.role)
 	}
 	n.Step(eMin, &Message{Type: MsgPreVoteResp, From: 2, To: 0, Term: 3})
-	if n.Role() != Candidate || n.Term() != 3 || n.Vote() != 0 {
-		t.Fatalf("3 of 5 pre-votes: %v term %d vote %v, want candidate of term 3", n.Role(), n.Term(), n.Vote())
+	if n.role != Candidate || n.term != 3 || n.vote != 0 {
+		t.Fatalf("3 of 5 pre-votes: %v term %d vote %v, want candidate of term 3", n.role, n.term, n.vote)
 	}
 
 	lost := newNode(t, 0, 5, 2, nil, Options{PreVote: true}, 0)
@@ -76,15 +76,15 @@ func TestPreVoteRound(t *testing.T) {
 	for _, from := range []ID{1, 2, 3} {
 		lost.Step(eMin, &Message{Type: MsgPreVoteResp, From: from, To: 0, Term: 2, Reject: true})
 	}
-	if lost.Role() != Follower || lost.Term() != 2 {
-		t.Fatalf("3 refusals: %v term %d, want follower term 2", lost.Role(), lost.Term())
+	if lost.role != Follower || lost.term != 2 {
+		t.Fatalf("3 refusals: %v term %d, want follower term 2", lost.role, lost.term)
 	}
 
 	later := newNode(t, 0, 5, 2, nil, Options{PreVote: true}, 0)
 	later.Tick(eMin, ElectionTimer)
 	later.Step(eMin, &Message{Type: MsgPreVoteResp, From: 1, To: 0, Term: 7, Reject: true})
-	if later.Role() != Follower || later.Term() != 7 {
-		t.Fatalf("refusal of term 7: %v term %d", later.Role(), later.Term())
+	if later.role != Follower || later.term != 7 {
+		t.Fatalf("refusal of term 7: %v term %d", later.role, later.term)
 	}
 }
 
@@ -94,31 +94,31 @@ func TestPreVoteRound(t *testing.T) {
 func TestCheckQuorumStepDown(t *testing.T) {
 	n := newNode(t, 0, 5, 1, nil, Options{CheckQuorum: true}, 0)
 	elect(t, n) // leader at eMin
-	due, armed := n.Timer(ElectionTimer)
+	due, armed := timerOf(n, ElectionTimer)
 	if !armed || due != 2*eMin {
 		t.Fatalf("CheckQuorum timer %v armed=%v, want %v", due, armed, 2*eMin)
 	}
 	// Two followers answer: with the leader, a majority of 5.
-	n.Step(eMin+10*time.Millisecond, &Message{Type: MsgAppResp, From: 1, To: 0, Term: n.Term(), Index: 1})
-	n.Step(eMin+10*time.Millisecond, &Message{Type: MsgAppResp, From: 2, To: 0, Term: n.Term(), Index: 1})
+	n.Step(eMin+10*time.Millisecond, &Message{Type: MsgAppResp, From: 1, To: 0, Term: n.term, Index: 1})
+	n.Step(eMin+10*time.Millisecond, &Message{Type: MsgAppResp, From: 2, To: 0, Term: n.term, Index: 1})
 	n.Tick(2*eMin, ElectionTimer)
-	if n.Role() != Leader {
+	if n.role != Leader {
 		t.Fatalf("stepped down with a majority answering")
 	}
 	// Only one answers in the next period: step down at its end.
-	n.Step(2*eMin+10*time.Millisecond, &Message{Type: MsgAppResp, From: 3, To: 0, Term: n.Term(), Index: 1})
-	if due, _ := n.Timer(ElectionTimer); due != 3*eMin {
+	n.Step(2*eMin+10*time.Millisecond, &Message{Type: MsgAppResp, From: 3, To: 0, Term: n.term, Index: 1})
+	if due, _ := timerOf(n, ElectionTimer); due != 3*eMin {
 		t.Fatalf("next check at %v, want %v", due, 3*eMin)
 	}
-	term := n.Term()
+	term := n.term
 	n.Tick(3*eMin, ElectionTimer)
-	if n.Role() != Follower || n.Term() != term {
-		t.Fatalf("without a majority: %v term %d, want follower of term %d", n.Role(), n.Term(), term)
+	if n.role != Follower || n.term != term {
+		t.Fatalf("without a majority: %v term %d, want follower of term %d", n.role, n.term, term)
 	}
 	// Without CheckQuorum a leader never steps down on its own.
 	plain := newNode(t, 0, 5, 1, nil, Options{}, 0)
 	elect(t, plain)
-	if _, armed := plain.Timer(ElectionTimer); armed {
+	if _, armed := timerOf(plain, ElectionTimer); armed {
 		t.Fatal("a leader without CheckQuorum has a check timer")
 	}
 }
@@ -129,25 +129,25 @@ func TestCheckQuorumStepDown(t *testing.T) {
 func TestLeaderStickiness(t *testing.T) {
 	n := newNode(t, 0, 3, 3, nil, Options{LeaderStickiness: true}, 0)
 	n.Step(100*time.Millisecond, &Message{Type: MsgApp, From: 2, To: 0, Term: 3})
-	n.Messages()
+	n.Ready()
 	n.Step(100*time.Millisecond+eMin-1, &Message{Type: MsgVote, From: 1, To: 0, Term: 9})
-	if out := n.Messages(); len(out) != 0 || n.Term() != 3 || n.Vote() != None {
-		t.Fatalf("within the lease: sent %v, term %d vote %v", out, n.Term(), n.Vote())
+	if out := n.Ready().Messages; len(out) != 0 || n.term != 3 || n.vote != None {
+		t.Fatalf("within the lease: sent %v, term %d vote %v", out, n.term, n.vote)
 	}
 	n.Step(100*time.Millisecond+eMin, &Message{Type: MsgVote, From: 1, To: 0, Term: 9})
-	if out := n.Messages(); len(out) != 1 || out[0].Reject || n.Term() != 9 || n.Vote() != 1 {
-		t.Fatalf("after the lease: sent %v, term %d vote %v", out, n.Term(), n.Vote())
+	if out := n.Ready().Messages; len(out) != 1 || out[0].Reject || n.term != 9 || n.vote != 1 {
+		t.Fatalf("after the lease: sent %v, term %d vote %v", out, n.term, n.vote)
 	}
 
 	l := newNode(t, 0, 3, 3, nil, Options{LeaderStickiness: true}, 0)
 	elect(t, l)
 	l.Step(10*time.Second, &Message{Type: MsgVote, From: 1, To: 0, Term: 9})
-	if l.Role() != Leader || l.Term() != 4 {
-		t.Fatalf("a sticky leader took a vote request: %v term %d", l.Role(), l.Term())
+	if l.role != Leader || l.term != 4 {
+		t.Fatalf("a sticky leader took a vote request: %v term %d", l.role, l.term)
 	}
 	// AppendEntries replies of a higher term still depose it.
 	l.Step(10*time.Second, &Message{Type: MsgAppResp, From: 1, To: 0, Term: 9, Reject: true})
-	if l.Role() != Follower || l.Term() != 9 {
-		t.Fatalf("a higher-term reply: %v term %d", l.Role(), l.Term())
+	if l.role != Follower || l.term != 9 {
+		t.Fatalf("a higher-term reply: %v term %d", l.role, l.term)
 	}
 }

@@ -73,7 +73,7 @@ func (r *Runner) applyStep() {
 	if leader >= 0 && r.removed(leader) {
 		r.oldLeader = leader
 		if r.plan.Scenario.Measure.From == scenarios.FromFault && !r.res.Started {
-			r.startMeasuring(leader, r.nodes[leader].Term())
+			r.startMeasuring(leader, r.nodes[leader].State().Term)
 		}
 	}
 	r.topoDirty = true
@@ -93,7 +93,7 @@ func (r *Runner) stepName() string {
 func (r *Runner) currentLeader() int {
 	best := -1
 	for i, node := range r.nodes {
-		if node.Role() == raft.Leader && !r.s.Crashed(i) && (best < 0 || node.Term() > r.nodes[best].Term()) {
+		if node.State().Role == raft.Leader && !r.s.Crashed(i) && (best < 0 || node.State().Term > r.nodes[best].State().Term) {
 			best = i
 		}
 	}
@@ -103,8 +103,8 @@ func (r *Runner) currentLeader() int {
 // removed reports whether leader can no longer lead: it is down, paused,
 // or cut off from a majority.
 func (r *Runner) removed(leader int) bool {
-	return r.s.Crashed(leader) || r.s.Paused(leader) || r.nodes[leader].Role() != raft.Leader ||
-		r.reach(leader) < r.nodes[leader].Config().Majority()
+	return r.s.Crashed(leader) || r.s.Paused(leader) || r.nodes[leader].State().Role != raft.Leader ||
+		r.reach(leader) < r.majorityOf(leader)
 }
 
 // reach counts the live, running nodes that i can exchange messages with,
@@ -358,7 +358,7 @@ func (r *Runner) watch() {
 			if l == r.stale {
 				r.staleEnded() // the removed leader leads a majority again: no longer stale
 			}
-			r.measured(r.nodes[l].Term())
+			r.measured(r.nodes[l].State().Term)
 		}
 	}
 	lim := r.plan.Scenario.Expect.LeaderWithin
@@ -386,7 +386,7 @@ func (r *Runner) workingLeader() bool { return r.workingLeaderNode() >= 0 }
 // workingLeaderNode returns the working leader, or -1.
 func (r *Runner) workingLeaderNode() int {
 	for i, node := range r.nodes {
-		if node.Role() != raft.Leader || r.s.Crashed(i) || r.s.Paused(i) {
+		if node.State().Role != raft.Leader || r.s.Crashed(i) || r.s.Paused(i) {
 			continue
 		}
 		n := 0
@@ -394,12 +394,12 @@ func (r *Runner) workingLeaderNode() int {
 		for j, other := range r.nodes {
 			if j == i || !r.s.Crashed(j) && !r.s.Paused(j) && !r.s.Net.Blocked(i, j) && !r.s.Net.Blocked(j, i) {
 				n++
-				if other.Term() > node.Term() {
+				if other.State().Term > node.State().Term {
 					ok = false
 				}
 			}
 		}
-		if ok && n >= node.Config().Majority() {
+		if ok && n >= r.majorityOf(i) {
 			return i
 		}
 	}

@@ -169,19 +169,16 @@ const (
 
 // observed is what the checker last saw of a node.
 type observed struct {
-	role         raft.Role
-	term         uint64
-	vote         raft.ID
-	commit       uint64
-	truncations  uint64
-	timerVersion uint64
-	stateVersion uint64
-	timerDue     [raft.NumTimers]time.Duration
-	timerArmed   [raft.NumTimers]bool
-	voteTerm     uint64 // the checker's own record: the last term the node voted in
-	voteFor      raft.ID
-	lastIndex    uint64
-	started      bool
+	role            raft.Role
+	term            uint64
+	vote            raft.ID
+	commit          uint64
+	truncations     uint64
+	seenTruncations uint64
+	voteTerm        uint64 // the checker's own record: the last term the node voted in
+	voteFor         raft.ID
+	lastIndex       uint64
+	started         bool
 }
 
 // Runner runs trials of one [Plan], one at a time, reusing its storage.
@@ -190,6 +187,7 @@ type Runner struct {
 	plan    *Plan
 	s       *sim.Sim[raft.Message]
 	nodes   []*raft.Node
+	configs []raft.Config
 	rands   []sim.Rand
 	disks   []sim.Rand // per node: disk write times, when the scenario has them
 	jitters []sim.Rand // per node: timer lateness, when the scenario has it
@@ -259,6 +257,7 @@ func NewRunner(plan *Plan) *Runner {
 		cfg := raft.Config{ID: raft.ID(i), Size: n, ElectionMin: c.ElectionTimeout.Min, ElectionMax: c.ElectionTimeout.Max,
 			Heartbeat: c.HeartbeatInterval(), Options: c.Options, Bugs: c.Bugs}
 		r.nodes = append(r.nodes, raft.New(cfg, &r.rands[i]))
+		r.configs = append(r.configs, cfg)
 	}
 	return r
 }
@@ -307,15 +306,15 @@ func (r *Runner) setup(seed uint64) {
 		r.rands[i].Seed(sim.Derive(seed, sim.PurposeNode, i))
 		r.disks[i].Seed(sim.Derive(seed, sim.PurposeDisk, i))
 		r.jitters[i].Seed(sim.Derive(seed, sim.PurposeJitter, i))
-		node.Reset(*node.Config())
+		node.Reset(r.configs[i])
 		var log []uint64
 		for _, l := range c.Logs {
 			if l.Node == i {
 				log = l.Terms
 			}
 		}
-		node.SetPersistent(c.Term, raft.None, log)
-		r.obs[i] = observed{term: c.Term, vote: raft.None, voteFor: raft.None, timerVersion: node.TimerVersion(), stateVersion: node.StateVersion(), lastIndex: node.LastIndex()}
+		node.Restore(c.Term, raft.None, log)
+		r.obs[i] = observed{term: c.Term, vote: raft.None, voteFor: raft.None, lastIndex: node.State().LastIndex}
 		r.s.Crash(i) // down until it starts
 	}
 	r.growTerms(c.Term)
@@ -362,13 +361,13 @@ func (r *Runner) handle(e *sim.Event) {
 			r.emit(Event{Kind: EvTimeout, Node: e.Node, Timer: t})
 		}
 		node := r.nodes[e.Node]
-		wasLeader := node.Role() == raft.Leader
+		wasLeader := node.State().Role == raft.Leader
 		if e.Node == r.holdFrom && t == raft.HeartbeatTimer {
 			r.holdFrom = -1 // the write's hold ends: this heartbeat carries its entries to all
 		}
 		node.Tick(r.s.LocalNow(e.Node), t)
 		r.afterInput(e.Node)
-		if t == raft.HeartbeatTimer && wasLeader && node.Role() == raft.Leader && r.waiting &&
+		if t == raft.HeartbeatTimer && wasLeader && node.State().Role == raft.Leader && r.waiting &&
 			r.plan.steps[r.step].After == scenarios.AfterHeartbeat {
 			r.eventSeen()
 		}
@@ -425,7 +424,7 @@ func (r *Runner) boot(i int, restart bool) {
 	o := &r.obs[i]
 	o.started = true
 	if r.tr != nil {
-		r.emit(Event{Kind: EvStart, Node: i, Role: node.Role(), Term: node.Term()})
+		r.emit(Event{Kind: EvStart, Node: i, Role: node.State().Role, Term: node.State().Term})
 	}
 	r.topoDirty = true
 	r.afterInput(i)
@@ -437,43 +436,37 @@ func (r *Runner) boot(i int, restart bool) {
 func (r *Runner) afterInput(i int) {
 	node := r.nodes[i]
 	o := &r.obs[i]
-	if v := node.TimerVersion(); v != o.timerVersion {
-		o.timerVersion = v
-		for t := raft.Timer(0); t < raft.NumTimers; t++ {
-			due, armed := node.Timer(t)
-			if armed == o.timerArmed[t] && (!armed || due == o.timerDue[t]) {
-				continue
+	rd := node.Ready()
+	for _, ts := range rd.Timers {
+		if ts.Armed {
+			due := ts.Due
+			if j := r.plan.Scenario.Cluster.TimerJitter; j != nil {
+				due += j.Sample(&r.jitters[i]) // the operating system wakes the node a little late
 			}
-			o.timerDue[t], o.timerArmed[t] = due, armed
-			if armed {
-				if j := r.plan.Scenario.Cluster.TimerJitter; j != nil {
-					due += j.Sample(&r.jitters[i]) // the operating system wakes the node a little late
-				}
-				r.s.SetTimer(i, int(t), due)
-			} else {
-				r.s.StopTimer(i, int(t))
-			}
+			r.s.SetTimer(i, int(ts.Timer), due)
+		} else {
+			r.s.StopTimer(i, int(ts.Timer))
 		}
 	}
 	var wait time.Duration
-	// Most inputs change none of the state compared below: one comparison
-	// of versions skips them all.
-	if v := node.StateVersion(); v != o.stateVersion {
-		o.stateVersion = v
-		if p := r.plan.Scenario.Cluster.Persist; p != nil &&
-			(node.Term() != o.term || node.Vote() != o.vote || node.LastIndex() != o.lastIndex || node.Truncations() != o.truncations) {
-			wait = p.Sample(&r.disks[i]) // what this input sends waits for the disk
-		}
-		o.lastIndex = node.LastIndex()
-		if node.Role() != o.role || node.Term() != o.term || node.Vote() != o.vote ||
-			node.Commit() != o.commit || node.Truncations() != o.truncations {
+	if p := r.plan.Scenario.Cluster.Persist; p != nil && rd.MustSync {
+		wait = p.Sample(&r.disks[i]) // what this input sends waits for the disk
+	}
+	truncated := len(rd.Entries) > 0 && rd.FirstIndex <= o.lastIndex
+	if truncated {
+		o.truncations++
+	}
+	if rd.StateChanged || truncated {
+		o.lastIndex = rd.State.LastIndex
+		st := &rd.State
+		if st.Role != o.role || st.Term != o.term || st.Vote != o.vote || st.Commit != o.commit || o.truncations != o.seenTruncations {
 			r.observe(i)
 			if r.stop {
 				return // a violation ends the trial: what the node sent with it never leaves
 			}
 		}
 	}
-	msgs := node.Messages()
+	msgs := rd.Messages
 	r.sends += len(msgs)
 	if r.holdFrom >= 0 || r.tr != nil {
 		for k := range msgs {
@@ -519,7 +512,7 @@ func (r *Runner) send(from int, m *raft.Message, wait time.Duration) {
 func (r *Runner) observe(i int) {
 	node := r.nodes[i]
 	o := &r.obs[i]
-	term, role, vote := node.Term(), node.Role(), node.Vote()
+	term, role, vote := node.State().Term, node.State().Role, node.State().Vote
 	r.growTerms(term)
 	if role != o.role || term != o.term {
 		if r.tr != nil {
@@ -565,20 +558,20 @@ func (r *Runner) observe(i int) {
 		}
 		o.voteTerm, o.voteFor = term, vote
 	}
-	if node.Commit() > o.commit {
+	if node.State().Commit > o.commit {
 		if r.tr != nil {
-			r.emit(Event{Kind: EvCommit, Node: i, Term: node.Commit()})
+			r.emit(Event{Kind: EvCommit, Node: i, Term: node.State().Commit})
 		}
-		r.checkCommits(i, o.commit+1, node.Commit())
+		r.checkCommits(i, o.commit+1, node.State().Commit)
 	}
-	if t := node.Truncations(); t != o.truncations {
-		o.truncations = t
-		if c := min(node.Commit(), node.LastIndex()); c > 0 && node.Commit() > node.LastIndex() ||
+	if o.truncations != o.seenTruncations {
+		o.seenTruncations = o.truncations
+		if c := min(node.State().Commit, node.State().LastIndex); c > 0 && node.State().Commit > node.State().LastIndex ||
 			c < uint64(len(r.committed)) && r.committed[c] != 0 && node.LogTerm(c) != r.committed[c] {
-			r.failCompleteness(fmt.Sprintf("%v overwrote its committed entry %d", raft.ID(i), node.Commit()))
+			r.failCompleteness(fmt.Sprintf("%v overwrote its committed entry %d", raft.ID(i), node.State().Commit))
 		}
 	}
-	o.role, o.term, o.vote, o.commit = role, term, vote, node.Commit()
+	o.role, o.term, o.vote, o.commit = role, term, vote, node.State().Commit
 	r.watch()
 }
 
@@ -622,7 +615,7 @@ func (r *Runner) becameLeader(i int, term uint64) {
 	}
 	if c > 0 && node.LogTerm(c) != r.committed[c] {
 		r.failCompleteness(fmt.Sprintf("%v became leader of term %d without entry %d (term %d), committed in term %d; its log ends at %d/%d",
-			raft.ID(i), term, c, r.committed[c], r.commitAt[c], node.LastTerm(), node.LastIndex()))
+			raft.ID(i), term, c, r.committed[c], r.commitAt[c], node.State().LastTerm, node.State().LastIndex))
 	}
 	if r.waiting && r.plan.steps[r.step].After == scenarios.AfterLeaderElected {
 		r.eventSeen()
@@ -701,7 +694,7 @@ func (r *Runner) startMeasuring(removed int, term uint64) {
 	if r.tr != nil {
 		r.emit(Event{Kind: EvNote, Node: -1, Text: fmt.Sprintf("measure from here: a leader of a term above %d", term)})
 	}
-	if removed >= 0 && r.nodes[removed].Role() == raft.Leader && !r.s.Crashed(removed) {
+	if removed >= 0 && r.nodes[removed].State().Role == raft.Leader && !r.s.Crashed(removed) {
 		r.res.HasStale = true // a live leader was cut off or paused: how long does it believe it leads?
 		r.stale = removed
 	}
@@ -724,11 +717,11 @@ func (r *Runner) checkCommits(i int, lo, hi uint64) {
 					raft.ID(i), idx, t, idx, r.committed[idx]))
 				return
 			}
-			r.commitAt[idx] = min(r.commitAt[idx], node.Term())
+			r.commitAt[idx] = min(r.commitAt[idx], node.State().Term)
 			continue
 		}
 		r.committed = append(r.committed, t)
-		r.commitAt = append(r.commitAt, node.Term())
+		r.commitAt = append(r.commitAt, node.State().Term)
 	}
 }
 
@@ -775,8 +768,8 @@ func (r *Runner) finish() {
 	if ex.OneLeaderAtEnd {
 		var leaders []string
 		for i, node := range r.nodes {
-			if node.Role() == raft.Leader && !r.s.Crashed(i) {
-				leaders = append(leaders, fmt.Sprintf("%v (term %d)", raft.ID(i), node.Term()))
+			if node.State().Role == raft.Leader && !r.s.Crashed(i) {
+				leaders = append(leaders, fmt.Sprintf("%v (term %d)", raft.ID(i), node.State().Term))
 			}
 		}
 		if len(leaders) != 1 {
@@ -796,4 +789,13 @@ func (r *Runner) emit(e Event) {
 	e.Seq = r.ev.Seq
 	r.ev.Seq++
 	r.tr.Event(&e)
+}
+
+// majorityOfBug is the majority the node itself counts (temporary).
+func (r *Runner) majorityOf(i int) int {
+	c := r.configs[i]
+	if c.Bugs&raft.BugPeersMajority != 0 {
+		return (c.Size-1)/2 + 1
+	}
+	return c.Size/2 + 1
 }
