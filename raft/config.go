@@ -172,14 +172,16 @@ var (
 
 // Validate reports the first thing wrong with c.
 func (c *Config) Validate() error {
-	switch {
-	case c.Size < 1:
+	if c.Size < 1 {
 		return ErrSize
-	case c.ID < 0 || int(c.ID) >= c.Size:
+	}
+	if c.ID < 0 || int(c.ID) >= c.Size {
 		return ErrID
-	case c.ElectionMin <= 0 || c.ElectionMin > c.ElectionMax:
+	}
+	if c.ElectionMin <= 0 || c.ElectionMin > c.ElectionMax {
 		return ErrElection
-	case c.Heartbeat <= 0:
+	}
+	if c.Heartbeat <= 0 {
 		return ErrHeartbeat
 	}
 	return nil

@@ -2,6 +2,8 @@ package raft
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"time"
 )
 
@@ -60,7 +62,7 @@ type Node struct {
 	commit       uint64
 	heardAt      time.Duration // when a leader (or, as leader, a majority) was last heard from
 	heard        bool          // whether heardAt means anything
-	granted      []int8        // per node, this round: +1 granted, -1 refused, 0 unknown
+	answered     []bool        // per node: its (pre-)vote of this round is counted
 	votesFor     int
 	votesAgainst int
 	next         []uint64 // leader: next entry to send to each node
@@ -75,7 +77,7 @@ type Node struct {
 	// What the next Ready reports.
 	rd           Ready
 	reported     State  // the State of the previous Ready
-	unstable     uint64 // the lowest log index written since then; 0: none
+	unstable     uint64 // the lowest log index written since then; noEntries: none
 	timerChanged [NumTimers]bool
 	timerBuf     [NumTimers]TimerSetting
 	msgs         []Message
@@ -103,7 +105,7 @@ func (n *Node) Reset(cfg Config) {
 	}
 	n.term, n.vote = 0, None
 	n.log = append(n.log[:0], 0)
-	n.granted = setLen(n.granted, cfg.Size)
+	n.answered = setLen(n.answered, cfg.Size)
 	n.next = setLen(n.next, cfg.Size)
 	n.match = setLen(n.match, cfg.Size)
 	n.active = setLen(n.active, cfg.Size)
@@ -113,7 +115,7 @@ func (n *Node) Reset(cfg Config) {
 	}{}
 	n.timerChanged = [NumTimers]bool{}
 	n.msgs = n.msgs[:0]
-	n.unstable = 0
+	n.unstable = noEntries
 	n.clearVolatile()
 	n.reported = n.State()
 }
@@ -131,7 +133,7 @@ func (n *Node) Restore(term uint64, vote ID, log []uint64) {
 
 func (n *Node) clearVolatile() {
 	n.role, n.lead, n.commit, n.heard = Follower, None, 0, false
-	clear(n.granted)
+	clear(n.answered)
 	n.votesFor, n.votesAgainst = 0, 0
 }
 
@@ -163,10 +165,10 @@ func (n *Node) State() State {
 
 // LogTerm returns the term of entry i, or 0 when the log has no entry i.
 func (n *Node) LogTerm(i uint64) uint64 {
-	if i < uint64(len(n.log)) {
-		return n.log[i]
+	if i > n.lastIndex() {
+		return 0
 	}
-	return 0
+	return n.log[i]
 }
 
 func (n *Node) lastIndex() uint64 { return uint64(len(n.log) - 1) }
@@ -193,22 +195,20 @@ func (n *Node) Tick(now time.Duration, t Timer) {
 	n.now = now
 	n.timers[t].armed = false
 	n.timerChanged[t] = true
-	switch t {
-	case ElectionTimer:
-		switch {
-		case n.role == Leader:
-			n.checkQuorum()
-		case n.role == Candidate && n.cfg.Bugs&BugNoRetry != 0:
-			// The bug: only a follower's timer starts an election, so a
-			// candidate whose election split waits forever.
-		default:
-			n.campaign() // §5.2: no leader heard from within the timeout
-		}
-	case HeartbeatTimer:
+	if t == HeartbeatTimer {
 		if n.role == Leader {
 			n.broadcastApp()
 		}
+		return
 	}
+	if n.role == Leader {
+		n.checkQuorum()
+		return
+	}
+	if n.role == Candidate && n.cfg.Bugs&BugNoRetry != 0 {
+		return // the bug: only a follower's timer starts an election, so a split vote is forever
+	}
+	n.campaign() // §5.2: no leader heard from within the election timeout
 }
 
 // The transitions between roles. Each is legal only from some roles; any
@@ -311,20 +311,19 @@ func (n *Node) checkQuorum() {
 	n.setTimer(ElectionTimer, n.cfg.ElectionMin)
 }
 
+// noEntries is the value of unstable when no entry was written.
+const noEntries = math.MaxUint64
+
 // appendEntry appends an entry of term to the log.
 func (n *Node) appendEntry(term uint64) {
 	n.log = append(n.log, term)
-	if n.unstable == 0 {
-		n.unstable = n.lastIndex()
-	}
+	n.unstable = min(n.unstable, n.lastIndex())
 }
 
 // truncate drops the entries from index i on: a conflicting suffix.
 func (n *Node) truncate(i uint64) {
 	n.log = n.log[:i]
-	if n.unstable == 0 || i < n.unstable {
-		n.unstable = i
-	}
+	n.unstable = min(n.unstable, i)
 }
 
 // send queues a message of type t to node to, from this node in its current
@@ -360,9 +359,4 @@ func (n *Node) stopTimer(t Timer) {
 
 // setLen returns s with length n, reusing its storage when it is big
 // enough; the elements it reuses keep their values.
-func setLen[T any](s []T, n int) []T {
-	if cap(s) < n {
-		return make([]T, n)
-	}
-	return s[:n]
-}
+func setLen[T any](s []T, n int) []T { return slices.Grow(s[:0], n)[:n] }

@@ -494,3 +494,76 @@ func equal(a, b []uint64) bool {
 	}
 	return true
 }
+
+// spanRand records the bound it is asked for and draws its largest value.
+type spanRand struct{ asked int64 }
+
+func (r *spanRand) Int63n(n int64) int64 { r.asked = n; return n - 1 }
+
+// TestElectionTimeoutRange: every reset draws uniformly from [min, max],
+// both included: the draw spans max-min+1 nanoseconds and lands on top of
+// min.
+func TestElectionTimeoutRange(t *testing.T) {
+	var r spanRand
+	n := New(Config{ID: 0, Size: 3, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb}, &r)
+	n.Start(time.Second)
+	if want := int64(eMax-eMin) + 1; r.asked != want {
+		t.Errorf("asked for a draw below %d, want %d", r.asked, want)
+	}
+	if due, armed := timerOf(n, ElectionTimer); !armed || due != time.Second+eMax {
+		t.Errorf("the largest draw put the timer at %v (armed %v), want %v", due, armed, time.Second+eMax)
+	}
+}
+
+func TestLogTerm(t *testing.T) {
+	n := newNode(t, 0, 3, 2, []uint64{1, 2}, Options{}, 0)
+	for i, want := range []uint64{0, 1, 2, 0, 0} {
+		if got := n.LogTerm(uint64(i)); got != want {
+			t.Errorf("LogTerm(%d) = %d, want %d", i, got, want)
+		}
+	}
+}
+
+func TestMsgTypeString(t *testing.T) {
+	for typ, want := range map[MsgType]string{0: "Msg(0)", MsgVote: "RequestVote", MsgAppResp: "AppendEntriesResp", MsgAppResp + 1: "Msg(7)", 200: "Msg(200)"} {
+		if got := typ.String(); got != want {
+			t.Errorf("MsgType(%d).String() = %q, want %q", typ, got, want)
+		}
+	}
+}
+
+// TestReadyAfterSeveralInputs: a driver that drains only after several
+// inputs still learns every entry written, from the lowest index any of
+// them wrote, and the state as it is now.
+func TestReadyAfterSeveralInputs(t *testing.T) {
+	n := newNode(t, 0, 3, 3, []uint64{1}, Options{}, 0)
+	n.Ready()
+	n.Step(eMin, &Message{Type: MsgApp, From: 1, To: 0, Term: 3, Index: 1, LogTerm: 1, NEntries: 2, Entries: [MaxEntries]uint64{2, 2}})
+	n.Step(eMin, &Message{Type: MsgApp, From: 1, To: 0, Term: 3, Index: 3, LogTerm: 2, NEntries: 1, Entries: [MaxEntries]uint64{3}})
+	n.Step(eMin, &Message{Type: MsgApp, From: 1, To: 0, Term: 3, Index: 1, LogTerm: 1, NEntries: 1, Entries: [MaxEntries]uint64{3}})
+	rd := n.Ready()
+	if rd.FirstIndex != 2 || !equal(rd.Entries, []uint64{3}) || !rd.MustSync {
+		t.Errorf("entries from %d: %v (sync %v), want from 2: [3] (sync true)", rd.FirstIndex, rd.Entries, rd.MustSync)
+	}
+	if len(rd.Messages) != 3 || rd.State.LastIndex != 2 || rd.State.Lead != 1 {
+		t.Errorf("%d messages, last index %d, lead %v; want 3, 2, n2", len(rd.Messages), rd.State.LastIndex, rd.State.Lead)
+	}
+	if rd = n.Ready(); len(rd.Entries) != 0 || rd.MustSync || rd.StateChanged {
+		t.Errorf("a second Ready reports entries %v sync %v changed %v", rd.Entries, rd.MustSync, rd.StateChanged)
+	}
+}
+
+// TestValidateBoundaries: the smallest legal values pass.
+func TestValidateBoundaries(t *testing.T) {
+	for _, c := range []Config{
+		{ID: 0, Size: 1, ElectionMin: 1, ElectionMax: 1, Heartbeat: 1},
+		{ID: 4, Size: 5, ElectionMin: eMin, ElectionMax: eMin, Heartbeat: 1},
+	} {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+	if err := (&Config{ID: -1, Size: 3, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb}).Validate(); err != ErrID {
+		t.Errorf("id -1: %v, want %v", err, ErrID)
+	}
+}

@@ -60,11 +60,11 @@ func (n *Node) Ready() *Ready {
 	rd.MustSync = st.Term != n.reported.Term || st.Vote != n.reported.Vote
 	n.reported = st
 	rd.FirstIndex, rd.Entries = 0, nil
-	if n.unstable > 0 {
+	if n.unstable <= n.lastIndex() {
 		rd.FirstIndex, rd.Entries = n.unstable, n.log[n.unstable:]
 		rd.MustSync = true
-		n.unstable = 0
 	}
+	n.unstable = noEntries
 	k := 0
 	for t := range NumTimers {
 		if n.timerChanged[t] {

@@ -11,34 +11,18 @@ import (
 // node's role.
 func (n *Node) Step(now time.Duration, m *Message) {
 	n.now = now
-	switch {
-	case m.Term > n.term:
-		switch {
-		case n.cfg.LeaderStickiness && isVoteRequest(m) && n.inLease():
-			return // §4.2.3: a current leader exists; neither adopt the term nor vote
-		case m.Type == MsgPreVote || m.Type == MsgPreVoteResp && !m.Reject:
-			// A pre-vote asks about a term nobody has started (a granted
-			// reply carries it back): it makes no term current.
-		case m.IsResponse() && n.cfg.Bugs&BugIgnoreReplyTerm != 0:
-			return // the bug: a reply's higher term goes unnoticed
-		case n.role == Leader && n.cfg.Bugs&BugLeaderNoStepDown != 0:
-			if m.Type != MsgVote {
-				return // the bug: the leader keeps its term and role, and answers only votes
-			}
-		default:
-			// Figure 2, all servers: a higher term makes any node adopt it
-			// and become a follower (of the sender, if it leads that term).
-			n.becomeFollower(m.Term, leaderOf(m))
-		}
-	case m.Term < n.term:
+	if m.Term < n.term {
 		n.refuseStale(m)
 		return
 	}
-	switch m.Type {
-	case MsgVote:
+	if m.Term > n.term && !n.stepHigherTerm(m) {
+		return
+	}
+	if m.Type == MsgVote {
 		n.handleVote(m)
 		return
-	case MsgPreVote:
+	}
+	if m.Type == MsgPreVote {
 		n.handlePreVote(m)
 		return
 	}
@@ -55,6 +39,28 @@ func (n *Node) Step(now time.Duration, m *Message) {
 	case Leader:
 		stepLeader(n, m)
 	}
+}
+
+// stepHigherTerm applies Figure 2's rule for all servers to a message of a
+// term above the node's: adopt the term and become a follower. It reports
+// whether the message is to be handled further.
+func (n *Node) stepHigherTerm(m *Message) bool {
+	if n.cfg.LeaderStickiness && isVoteRequest(m) && n.inLease() {
+		return false // §4.2.3: a current leader exists; neither adopt the term nor vote
+	}
+	if m.Type == MsgPreVote || m.Type == MsgPreVoteResp && !m.Reject {
+		// A pre-vote asks about a term nobody has started (a granted reply
+		// carries it back): it makes no term current.
+		return true
+	}
+	if m.IsResponse() && n.cfg.Bugs&BugIgnoreReplyTerm != 0 {
+		return false // the bug: a reply's higher term goes unnoticed
+	}
+	if n.role == Leader && n.cfg.Bugs&BugLeaderNoStepDown != 0 {
+		return m.Type == MsgVote // the bug: the leader keeps its term and role, and answers only votes
+	}
+	n.becomeFollower(m.Term, leaderOf(m)) // the rule: adopt the term, follow its leader if it is the sender
+	return true
 }
 
 func isVoteRequest(m *Message) bool { return m.Type == MsgVote || m.Type == MsgPreVote }
@@ -174,27 +180,27 @@ const (
 
 // poll records a (pre-)vote reply, counting each voter once.
 func (n *Node) poll(from ID, granted bool) pollResult {
-	if n.granted[from] == 0 {
+	if !n.answered[from] {
+		n.answered[from] = true
 		if granted {
-			n.granted[from] = 1
 			n.votesFor++
 		} else {
-			n.granted[from] = -1
 			n.votesAgainst++
 		}
 	}
-	switch {
-	case n.votesFor >= n.majority:
+	if n.votesFor >= n.majority {
 		return won
-	case n.votesAgainst > n.cfg.Size-n.majority:
-		return lost
+	}
+	if n.votesAgainst > n.cfg.Size-n.majority {
+		return lost // a majority can no longer be reached
 	}
 	return pending
 }
 
+// resetPoll starts a new round of (pre-)votes with the node's own.
 func (n *Node) resetPoll() {
-	clear(n.granted)
-	n.granted[n.cfg.ID] = 1
+	clear(n.answered)
+	n.answered[n.cfg.ID] = true
 	n.votesFor, n.votesAgainst = 1, 0
 }
 
@@ -272,9 +278,7 @@ func (n *Node) handleApp(m *Message) {
 		n.appendEntry(m.Entries[i])
 	}
 	lastNew := m.Index + uint64(m.NEntries)
-	if m.Commit > n.commit {
-		n.commit = max(n.commit, min(m.Commit, lastNew))
-	}
+	n.commit = max(n.commit, min(m.Commit, lastNew))
 	n.send(MsgAppResp, m.From).Index = lastNew
 }
 
@@ -287,8 +291,8 @@ func (n *Node) maybeCommit() {
 	slices.Sort(s)
 	n.sorted = s
 	quorum := s[len(s)-n.majority] // held by the majority nodes with the highest matches
-	if quorum > n.commit && n.log[quorum] == n.term {
-		n.commit = quorum
+	if n.log[quorum] == n.term {
+		n.commit = max(n.commit, quorum)
 	}
 }
 
