@@ -160,7 +160,7 @@ func Run(plan *trial.Plan, opt Options) *Aggregate {
 		wg.Add(1)
 		go func(agg *Aggregate) {
 			defer wg.Done()
-			r := trial.NewRunner(plan)
+			r := trial.NewDriver(plan)
 			for {
 				c := int(next.Add(1) - 1)
 				if c >= chunks || opt.Stop != nil && opt.Stop() {
@@ -186,10 +186,6 @@ func Run(plan *trial.Plan, opt Options) *Aggregate {
 	return total
 }
 
-// steadySalt keeps the seeds of steady-state runs apart from the seeds of
-// a scenario's trials.
-const steadySalt = 0x5374656164795374 // "SteadySt"
-
 // SteadyRuns returns how many steady-state runs make up total virtual time,
 // and how long each is: runs of at most scenarios.SteadyRun.
 func SteadyRuns(total time.Duration) (runs int, each time.Duration) {
@@ -211,7 +207,7 @@ func RunSteady(s *scenarios.Scenario, total time.Duration, opt Options) (*Aggreg
 	if err != nil {
 		return nil, err
 	}
-	opt.Trials, opt.Seed = runs, opt.Seed^steadySalt
+	opt.Trials, opt.Seed = runs, trial.SteadySeed(opt.Seed)
 	return Run(plan, opt), nil
 }
 
@@ -254,7 +250,7 @@ func Find(src Source, n, workers int, stop func() bool, progress func(int)) (*Fo
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				runners := map[*trial.Plan]*trial.Runner{} // one runner per plan this worker meets
+				runners := map[*trial.Plan]*trial.Driver{} // one runner per plan this worker meets
 				for {
 					i := int(next.Add(1) - 1)
 					if i >= hi {
@@ -270,7 +266,7 @@ func Find(src Source, n, workers int, stop func() bool, progress func(int)) (*Fo
 						if len(runners) > 16 {
 							clear(runners) // a swarm: plans are not met again
 						}
-						r = trial.NewRunner(plan)
+						r = trial.NewDriver(plan)
 						runners[plan] = r
 					}
 					if res := r.Run(seed); res.Failure != nil {

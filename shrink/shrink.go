@@ -78,7 +78,7 @@ func Shrink(fresh func() *scenarios.Scenario, seed uint64, failed trial.Result) 
 		if err != nil {
 			return false // e.g. a fault names a node that is gone
 		}
-		res := trial.NewRunner(plan).Run(seed)
+		res := trial.NewDriver(plan).Run(seed)
 		if res.Failure == nil || res.Failure.Kind != kind {
 			return false
 		}

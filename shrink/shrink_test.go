@@ -39,7 +39,7 @@ func TestShrinkKeepsTheFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := trial.NewRunner(plan)
+	r := trial.NewDriver(plan)
 	var seed uint64
 	var failed trial.Result
 	for i := 0; ; i++ {
@@ -58,7 +58,7 @@ func TestShrinkKeepsTheFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again := trial.NewRunner(p).Run(seed)
+	again := trial.NewDriver(p).Run(seed)
 	if again.Failure == nil || *again.Failure != *res.Failure {
 		t.Fatalf("the shrunk trial does not reproduce: %v vs %v", again.Failure, res.Failure)
 	}

@@ -20,7 +20,7 @@ func benchScenario(b *testing.B, name string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := trial.NewRunner(plan)
+	r := trial.NewDriver(plan)
 	for i := 0; i < 100; i++ { // grow the runner's storage to its steady state
 		r.Run(trial.Seed(s.Seed, i))
 	}

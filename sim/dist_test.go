@@ -180,19 +180,3 @@ func TestChanceOneDraw(t *testing.T) {
 		}
 	}
 }
-
-func TestDeriveIndependent(t *testing.T) {
-	seen := map[uint64]bool{}
-	for p := PurposeNode; p <= PurposeSwarm; p++ {
-		for i := 0; i < 100; i++ {
-			s := Derive(42, p, i)
-			if seen[s] {
-				t.Fatalf("Derive(42, %d, %d) repeats an earlier seed", p, i)
-			}
-			seen[s] = true
-		}
-	}
-	if Derive(42, PurposeNode, 1) != Derive(42, PurposeNode, 1) {
-		t.Fatal("Derive is not a pure function")
-	}
-}

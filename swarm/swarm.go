@@ -14,6 +14,7 @@ import (
 
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
+	"github.com/raftsim/raftsim/trial"
 )
 
 // Name is what swarm scenarios are called in reports.
@@ -26,7 +27,7 @@ var faultKinds = []scenarios.ActionKind{scenarios.Crash, scenarios.Partition, sc
 // Scenario returns the scenario that trial seed seed runs under --swarm.
 // It is a pure function of the seed.
 func Scenario(seed uint64) *scenarios.Scenario {
-	r := sim.NewRand(sim.Derive(seed, sim.PurposeSwarm, 0))
+	r := sim.NewRand(trial.Seeds(seed).Swarm())
 	uniform := func(lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }
 	coin := func(p float64) bool { return r.Chance(p) }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/trace"
 	"github.com/raftsim/raftsim/trial"
 )
 
@@ -40,7 +41,7 @@ func TestScenarioIsValidAndStable(t *testing.T) {
 		}
 		if i%10 == 0 {
 			// The file has line numbers, which traces show; nothing else may differ.
-			a, b := trace(t, s, seed), lineRef.ReplaceAllString(trace(t, back, seed), "")
+			a, b := traceText(t, s, seed), lineRef.ReplaceAllString(traceText(t, back, seed), "")
 			if a != b {
 				t.Fatalf("seed %d: the scenario read back from YAML runs differently", seed)
 			}
@@ -53,14 +54,14 @@ func TestScenarioIsValidAndStable(t *testing.T) {
 
 var lineRef = regexp.MustCompile(` \(line \d+\)`)
 
-func trace(t *testing.T, s *scenarios.Scenario, seed uint64) string {
+func traceText(t *testing.T, s *scenarios.Scenario, seed uint64) string {
 	p, err := trial.NewPlan(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	r := trial.NewRunner(p)
-	tw := trial.NewTextWriter(&b)
+	r := trial.NewDriver(p)
+	tw := trace.NewTextWriter(&b)
 	r.SetTracer(tw)
 	r.Run(seed)
 	tw.Flush()

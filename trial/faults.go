@@ -2,6 +2,7 @@ package trial
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/raftsim/raftsim/raft"
@@ -9,155 +10,188 @@ import (
 	"github.com/raftsim/raftsim/sim"
 )
 
-// beginStep starts the current fault step: it waits for the step's time,
-// then its event, then its delay.
-func (r *Runner) beginStep() {
-	if r.step >= len(r.plan.steps) {
-		r.stepDone = true
-		if d := r.plan.Scenario.Expect.ConvergeWithin; d > 0 && r.plan.steady == 0 {
-			r.converging = true
-			r.s.At(r.s.Now()+d, callConverge)
-			r.watch()
-		}
-		r.maybeEnd()
+// faultSchedule runs a trial's fault timeline. Steps run in order: a step
+// starts when the previous one is done, waits until its time (if it has
+// one), then for its trigger (a leader elected, the leader's heartbeat),
+// then for its delay, then applies its actions in the order written.
+type faultSchedule struct {
+	noObserver
+	d     *Driver
+	steps []scenarios.Step
+	rand  sim.Rand // random delays and node choices
+
+	step      int  // the current step
+	atPending bool // the step's call ends its wait for its time, not its delay
+	waiting   bool // the step waits for its trigger
+	done      bool // every step has been applied
+	oldLeader int  // the leader the latest leader-removing step removed; -1 before one
+
+	// After a write with reach, until its leader's next heartbeat, crash or
+	// step-down: that leader, and the followers the write reaches. -1 when
+	// no write holds entries back.
+	holdFrom int
+	keep     []int
+}
+
+func (f *faultSchedule) reset(d *Driver, seed uint64) {
+	f.d, f.steps = d, d.plan.steps
+	f.rand.Seed(seed)
+	f.step, f.atPending, f.waiting, f.done = 0, false, false, false
+	f.oldLeader, f.holdFrom = -1, -1
+}
+
+// StateChanged implements [Observer]: a leader elected may be what the
+// step waits for; a write's hold ends with its leader's leadership.
+func (f *faultSchedule) StateChanged(i int, ch *Change) {
+	cur := &f.d.view.state[i]
+	if !ch.roleOrTerm(cur) {
 		return
 	}
-	st := &r.plan.steps[r.step]
-	if st.HasAt && r.s.Now() < st.At {
-		r.waiting = false
-		r.s.At(st.At, callStep) // the step's own call resumes it below
-		r.atPending = true
+	if i == f.holdFrom && cur.Role != raft.Leader {
+		f.holdFrom = -1
+	}
+	if cur.Role == raft.Leader && f.waitsFor(scenarios.AfterLeaderElected) {
+		f.triggered()
+	}
+}
+
+// TimerFired implements [Observer]: the leader's heartbeat may be what the
+// step waits for, and ends a write's hold (the broadcast it starts carries
+// the entries to every follower).
+func (f *faultSchedule) TimerFired(i int, t raft.Timer) {
+	if t != raft.HeartbeatTimer {
 		return
 	}
-	r.atPending = false
+	if i == f.holdFrom {
+		f.holdFrom = -1
+	}
+	if f.d.view.state[i].Role == raft.Leader && f.waitsFor(scenarios.AfterHeartbeat) {
+		f.triggered()
+	}
+}
+
+func (f *faultSchedule) waitsFor(t scenarios.Trigger) bool {
+	return f.waiting && f.steps[f.step].After == t
+}
+
+// holds reports whether a write's hold discards m, which node from sends:
+// an AppendEntries carrying entries to a follower the write does not reach.
+func (f *faultSchedule) holds(from int, m *raft.Message) bool {
+	return from == f.holdFrom && m.Type == raft.MsgApp && m.NEntries > 0 && !slices.Contains(f.keep, int(m.To))
+}
+
+// begin starts the current step: it waits for the step's time, then its
+// trigger, then its delay.
+func (f *faultSchedule) begin() {
+	d := f.d
+	if f.step >= len(f.steps) {
+		f.done = true
+		d.live.timelineOver()
+		d.maybeEnd()
+		return
+	}
+	st := &f.steps[f.step]
+	if st.HasAt && d.s.Now() < st.At {
+		f.waiting = false
+		d.s.At(st.At, callStep) // the step's own call resumes it below
+		f.atPending = true
+		return
+	}
+	f.atPending = false
 	if st.After != scenarios.AfterPrevious {
-		r.waiting = true
-		if r.tr != nil {
-			r.emit(Event{Kind: EvNote, Node: -1, Text: "step " + r.stepName() + " waits for " + st.After.String()})
+		f.waiting = true
+		if d.tracing() {
+			d.note("step " + f.stepName() + " waits for " + st.After.String())
 		}
 		return
 	}
-	r.eventSeen()
+	f.triggered()
 }
 
-// eventSeen moves the current step on from its event to its delay.
-func (r *Runner) eventSeen() {
-	r.waiting = false
-	st := &r.plan.steps[r.step]
-	r.s.At(r.s.Now()+st.Delay.Sample(&r.faults), callStep)
+// triggered moves the current step on from its trigger to its delay.
+func (f *faultSchedule) triggered() {
+	f.waiting = false
+	st := &f.steps[f.step]
+	f.d.s.At(f.d.s.Now()+st.Delay.Sample(&f.rand), callStep)
 }
 
-// applyStep is the current step's call coming due: either the end of its
-// wait for At, or the end of its delay.
-func (r *Runner) applyStep() {
-	if r.atPending {
-		r.atPending = false
-		r.beginStep()
+// due is the current step's call coming due: either the end of its wait
+// for its time, or the end of its delay.
+func (f *faultSchedule) due() {
+	if f.atPending {
+		f.atPending = false
+		f.begin()
 		return
 	}
-	st := &r.plan.steps[r.step]
-	leader := r.currentLeader()
+	d, v := f.d, &f.d.view
+	st := &f.steps[f.step]
+	leader := v.currentLeader()
 	for i := range st.Actions {
-		r.apply(&st.Actions[i], leader)
-		if r.stop {
+		f.apply(&st.Actions[i], leader)
+		if d.stop {
 			return
 		}
 	}
-	if len(st.Actions) == 0 && r.tr != nil {
-		text := "step " + r.stepName() + " done"
+	if len(st.Actions) == 0 && d.tracing() {
+		text := "step " + f.stepName() + " done"
 		if st.Note != "" {
 			text += ": " + st.Note
 		}
-		r.emit(Event{Kind: EvNote, Node: -1, Text: text})
+		d.note(text)
 	}
-	if leader >= 0 && r.removed(leader) {
-		r.oldLeader = leader
-		if r.plan.Scenario.Measure.From == scenarios.FromFault && !r.res.Started {
-			r.startMeasuring(leader, r.nodes[leader].State().Term)
+	if leader >= 0 && v.removed(leader) {
+		f.oldLeader = leader
+		if d.plan.Scenario.Measure.From == scenarios.FromFault && !d.res.Started {
+			d.meter.start(leader, v.state[leader].Term)
 		}
 	}
-	r.topoDirty = true
-	r.watch()
-	r.step++
-	r.beginStep()
+	v.topoDirty = true
+	d.watch()
+	f.step++
+	f.begin()
 }
 
-func (r *Runner) stepName() string {
-	if line := r.plan.steps[r.step].Line; line > 0 {
-		return fmt.Sprintf("%d (line %d)", r.step+1, line)
+func (f *faultSchedule) stepName() string {
+	if line := f.steps[f.step].Line; line > 0 {
+		return fmt.Sprintf("%d (line %d)", f.step+1, line)
 	}
-	return fmt.Sprint(r.step + 1) // a scenario made by a program
-}
-
-// currentLeader returns the live leader of the highest term, or -1.
-func (r *Runner) currentLeader() int {
-	best := -1
-	for i, node := range r.nodes {
-		if node.State().Role == raft.Leader && !r.s.Crashed(i) && (best < 0 || node.State().Term > r.nodes[best].State().Term) {
-			best = i
-		}
-	}
-	return best
-}
-
-// removed reports whether leader can no longer lead: it is down, paused,
-// or cut off from a majority.
-func (r *Runner) removed(leader int) bool {
-	return r.s.Crashed(leader) || r.s.Paused(leader) || r.nodes[leader].State().Role != raft.Leader ||
-		r.reach(leader) < r.majorityOf(leader)
-}
-
-// reach counts the live, running nodes that i can exchange messages with,
-// itself included.
-func (r *Runner) reach(i int) int {
-	n := 0
-	for j := range r.nodes {
-		if j == i || !r.s.Crashed(j) && !r.s.Paused(j) && !r.s.Net.Blocked(i, j) && !r.s.Net.Blocked(j, i) {
-			n++
-		}
-	}
-	return n
+	return fmt.Sprint(f.step + 1) // a scenario made by a program
 }
 
 // apply applies one fault action.
-func (r *Runner) apply(a *scenarios.Action, leader int) {
-	nw := &r.s.Net
-	var text string
-	var nodeEvents []Event // per-node events, traced after the fault's own line
+func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
+	d := f.d
+	s, nw := d.s, &d.s.Net
 	switch a.Kind {
 	case scenarios.Crash:
-		ids := r.pick(a.Nodes, leader, func(i int) bool { return !r.s.Crashed(i) })
-		for _, i := range ids {
-			r.s.Crash(i)
-			nodeEvents = append(nodeEvents, Event{Kind: EvDown, Node: i})
-			r.hbGone(i)
-			if i == r.holdFrom {
-				r.holdFrom = -1 // a crashed leader sends nothing more: no message to hold back
-			}
-			if i == r.stale {
-				r.staleEnded()
-			}
-			if a.RestartAfter != nil {
-				r.s.At(r.s.Now()+a.RestartAfter.Sample(&r.faults), callRestart+i*callKinds)
-			}
-		}
-		text = "crash " + names(ids)
+		ids := f.pick(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) })
+		text := "crash " + names(ids)
 		if a.RestartAfter != nil {
 			text += " restart_after=" + a.RestartAfter.String()
 		}
-	case scenarios.Restart:
-		ids := r.pick(a.Nodes, leader, func(i int) bool { return r.s.Crashed(i) && r.obs[i].started })
-		r.faultNote("restart " + names(ids))
+		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: text})
 		for _, i := range ids {
-			r.boot(i, true)
+			s.Crash(i)
+			if i == f.holdFrom {
+				f.holdFrom = -1 // a crashed leader sends nothing more: no message to hold back
+			}
+			d.faulted(&Fault{Kind: FaultCrash, Node: i})
+			if a.RestartAfter != nil {
+				s.At(s.Now()+a.RestartAfter.Sample(&f.rand), callRestart+i*callKinds)
+			}
 		}
-		return
+	case scenarios.Restart:
+		ids := f.pick(a.Nodes, leader, func(i int) bool { return s.Crashed(i) && d.view.booted[i] })
+		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "restart " + names(ids)})
+		for _, i := range ids {
+			d.boot(i, true)
+		}
 	case scenarios.Partition:
-		taken := make([]bool, len(r.nodes))
+		taken := make([]bool, d.view.n())
 		var groups [][]int
 		var parts []string
 		for _, g := range a.Groups {
-			ids := r.pick(g, leader, func(i int) bool { return !taken[i] })
+			ids := f.pick(g, leader, func(i int) bool { return !taken[i] })
 			for _, i := range ids {
 				taken[i] = true
 			}
@@ -174,61 +208,52 @@ func (r *Runner) apply(a *scenarios.Action, leader int) {
 			parts = append(parts, names(rest))
 		}
 		nw.Partition(groups)
-		text = "partition " + strings.Join(parts, " ")
+		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "partition " + strings.Join(parts, " ")})
 	case scenarios.Isolate:
-		ids := r.pick(a.Nodes, leader, func(i int) bool { return !r.s.Crashed(i) })
+		ids := f.pick(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) })
 		for _, i := range ids {
 			nw.Isolate(i)
 		}
-		text = "isolate " + names(ids)
+		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "isolate " + names(ids)})
 	case scenarios.Heal:
 		nw.Heal()
-		text = "heal"
+		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "heal"})
 	case scenarios.Cut:
-		from := r.pick(a.From, leader, func(int) bool { return true })
-		to := r.pick(a.To, leader, func(int) bool { return true })
-		for _, f := range from {
-			for _, t := range to {
-				if f != t {
-					nw.Cut(f, t)
+		from := f.pick(a.From, leader, func(int) bool { return true })
+		to := f.pick(a.To, leader, func(int) bool { return true })
+		for _, x := range from {
+			for _, y := range to {
+				if x != y {
+					nw.Cut(x, y)
 				}
 			}
 		}
-		text = "cut " + names(from) + "->" + names(to)
+		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "cut " + names(from) + "->" + names(to)})
 	case scenarios.Pause:
-		ids := r.pick(a.Nodes, leader, func(i int) bool { return !r.s.Crashed(i) && !r.s.Paused(i) })
-		var spans []string
-		for _, i := range ids {
-			d := a.For.Sample(&r.faults)
-			r.s.Pause(i, d)
-			nodeEvents = append(nodeEvents, Event{Kind: EvPause, Node: i, Arrive: r.s.Now() + d})
-			spans = append(spans, raft.ID(i).String()+" for "+sim.FormatDuration(d))
+		ids := f.pick(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) && !s.Paused(i) })
+		spans := make([]string, len(ids))
+		until := make([]sim.Time, len(ids))
+		for k, i := range ids {
+			dur := a.For.Sample(&f.rand)
+			until[k] = s.Now() + dur
+			spans[k] = raft.ID(i).String() + " for " + sim.FormatDuration(dur)
 		}
-		text = "pause " + strings.Join(spans, ", ")
+		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "pause " + strings.Join(spans, ", ")})
+		for k, i := range ids {
+			s.Pause(i, until[k]-s.Now())
+			d.faulted(&Fault{Kind: FaultPause, Node: i, Until: until[k]})
+		}
 	case scenarios.Drift:
-		ids := r.pick(a.Nodes, leader, func(int) bool { return true })
+		ids := f.pick(a.Nodes, leader, func(int) bool { return true })
 		for _, i := range ids {
-			r.s.SetRate(i, a.Factor)
+			s.SetRate(i, a.Factor)
 		}
-		text = fmt.Sprintf("drift %s factor=%g", names(ids), a.Factor)
+		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("drift %s factor=%g", names(ids), a.Factor)})
 	case scenarios.SetLoss:
 		nw.SetLoss(a.Loss)
-		text = fmt.Sprintf("loss %g", a.Loss)
+		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("loss %g", a.Loss)})
 	case scenarios.Write:
-		r.write(a, leader)
-		return
-	}
-	r.faultNote(text)
-	if r.tr != nil {
-		for _, e := range nodeEvents {
-			r.emit(e)
-		}
-	}
-}
-
-func (r *Runner) faultNote(text string) {
-	if r.tr != nil {
-		r.emit(Event{Kind: EvFault, Node: -1, Text: text})
+		f.write(a, leader)
 	}
 }
 
@@ -237,44 +262,34 @@ func (r *Runner) faultNote(text string) {
 // AppendEntries carrying entries to the others is discarded (the write's own,
 // and the catch-up a heartbeat reply would prompt), so logs differ through a
 // crash within the heartbeat interval.
-func (r *Runner) write(a *scenarios.Action, leader int) {
-	if leader < 0 || r.s.Paused(leader) {
-		r.faultNote("write skipped: no running leader")
+func (f *faultSchedule) write(a *scenarios.Action, leader int) {
+	d := f.d
+	if leader < 0 || d.s.Paused(leader) {
+		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "write skipped: no running leader"})
 		return
 	}
 	var others []int
-	for i := range r.nodes {
+	for i := range d.view.n() {
 		if i != leader {
 			others = append(others, i)
 		}
 	}
 	reach := others
 	if a.Reach >= 0 {
-		reach = r.choose(others, a.Reach)
+		reach = f.choose(others, a.Reach)
 	}
-	r.keep = r.keep[:0]
-	r.keep = append(r.keep, reach...)
-	r.faultNote(fmt.Sprintf("write %d entries at leader %v, reaching %s", a.Entries, raft.ID(leader), names(reach)))
+	f.keep = append(f.keep[:0], reach...)
+	d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("write %d entries at leader %v, reaching %s", a.Entries, raft.ID(leader), names(reach))})
 	if a.Reach >= 0 {
-		r.holdFrom = leader
+		f.holdFrom = leader
 	}
-	r.nodes[leader].Propose(r.s.LocalNow(leader), a.Entries)
-	r.afterInput(leader)
-}
-
-// reached reports whether a write with reach reaches node to.
-func (r *Runner) reached(to int) bool {
-	for _, k := range r.keep {
-		if k == to {
-			return true
-		}
-	}
-	return false
+	d.nodes[leader].Propose(d.s.LocalNow(leader), a.Entries)
+	d.carryOut(leader, d.nodes[leader].Ready())
 }
 
 // pick resolves a selector to node indexes, in increasing order. Random
 // choices come from the fault stream and only consider nodes where ok.
-func (r *Runner) pick(sel scenarios.Selector, leader int, ok func(int) bool) []int {
+func (f *faultSchedule) pick(sel scenarios.Selector, leader int, ok func(int) bool) []int {
 	var ids []int
 	switch sel.Kind {
 	case scenarios.Named:
@@ -284,47 +299,37 @@ func (r *Runner) pick(sel scenarios.Selector, leader int, ok func(int) bool) []i
 			ids = []int{leader}
 		}
 	case scenarios.OldLeader:
-		if r.oldLeader >= 0 {
-			ids = []int{r.oldLeader}
+		if f.oldLeader >= 0 {
+			ids = []int{f.oldLeader}
 		}
 	case scenarios.All:
-		for i := range r.nodes {
+		for i := range f.d.view.n() {
 			ids = append(ids, i)
 		}
 	case scenarios.Random, scenarios.RandomFollower:
 		var pool []int
-		for i := range r.nodes {
+		for i := range f.d.view.n() {
 			if ok(i) && (sel.Kind == scenarios.Random || i != leader) {
 				pool = append(pool, i)
 			}
 		}
-		ids = r.choose(pool, sel.Count)
+		ids = f.choose(pool, sel.Count)
 	}
 	return ids
 }
 
 // choose returns k distinct members of pool (all of it if smaller), drawn
 // from the fault stream, in increasing order.
-func (r *Runner) choose(pool []int, k int) []int {
-	pool = append([]int(nil), pool...)
-	if k > len(pool) {
-		k = len(pool)
-	}
-	for i := 0; i < k; i++ { // a partial Fisher–Yates shuffle
-		j := i + r.faults.Intn(len(pool)-i)
+func (f *faultSchedule) choose(pool []int, k int) []int {
+	pool = slices.Clone(pool)
+	k = min(k, len(pool))
+	for i := range k { // a partial Fisher–Yates shuffle
+		j := i + f.rand.Intn(len(pool)-i)
 		pool[i], pool[j] = pool[j], pool[i]
 	}
 	out := pool[:k]
-	sortInts(out)
+	slices.Sort(out)
 	return out
-}
-
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 func names(ids []int) string {
@@ -333,138 +338,4 @@ func names(ids []int) string {
 		parts[i] = raft.ID(id).String()
 	}
 	return "{" + strings.Join(parts, ",") + "}"
-}
-
-// hbGone stops waiting for node i to hear the new leader's first heartbeat.
-func (r *Runner) hbGone(i int) {
-	if r.hbLeader >= 0 && r.hbWaiting[i] {
-		r.heartbeatReached(i)
-	}
-}
-
-// watch runs the liveness watchdog: while a majority of nodes is up and
-// connected, the cluster may be without a working leader for at most
-// leader_within.
-func (r *Runner) watch() {
-	if r.steadyStart >= 0 {
-		r.watchSteady()
-	}
-	if r.converging && r.workingLeader() {
-		r.converging = false
-		r.maybeEnd()
-	}
-	if r.measuring && r.plan.Scenario.Measure.Until == scenarios.UntilWorkingLeader {
-		if l := r.workingLeaderNode(); l >= 0 {
-			if l == r.stale {
-				r.staleEnded() // the removed leader leads a majority again: no longer stale
-			}
-			r.measured(r.nodes[l].State().Term)
-		}
-	}
-	lim := r.plan.Scenario.Expect.LeaderWithin
-	if lim <= 0 || r.stop || r.plan.steady > 0 {
-		return
-	}
-	if r.topoDirty {
-		r.topoDirty = false
-		r.majority = r.majorityConnected()
-	}
-	if !r.majority || r.workingLeader() {
-		r.leaderless = false
-		return
-	}
-	if !r.leaderless {
-		r.leaderless, r.leaderlessSince = true, r.s.Now()
-		r.s.At(r.s.Now()+lim, callWatchdog)
-	}
-}
-
-// workingLeader reports whether some running leader reaches a majority of
-// running nodes, none of which has a higher term.
-func (r *Runner) workingLeader() bool { return r.workingLeaderNode() >= 0 }
-
-// workingLeaderNode returns the working leader, or -1.
-func (r *Runner) workingLeaderNode() int {
-	for i, node := range r.nodes {
-		if node.State().Role != raft.Leader || r.s.Crashed(i) || r.s.Paused(i) {
-			continue
-		}
-		n := 0
-		ok := true
-		for j, other := range r.nodes {
-			if j == i || !r.s.Crashed(j) && !r.s.Paused(j) && !r.s.Net.Blocked(i, j) && !r.s.Net.Blocked(j, i) {
-				n++
-				if other.State().Term > node.State().Term {
-					ok = false
-				}
-			}
-		}
-		if ok && n >= r.majorityOf(i) {
-			return i
-		}
-	}
-	return -1
-}
-
-// majorityConnected reports whether some majority of started, running nodes
-// can all exchange messages, judged by their connected component.
-func (r *Runner) majorityConnected() bool {
-	n := len(r.nodes)
-	majority := n/2 + 1
-	if !r.s.Net.HasCuts() {
-		// Partitions alone: a group is a component.
-		r.groupSize = r.groupSize[:0]
-		for i := range r.nodes {
-			if !r.up(i) {
-				continue
-			}
-			g := int(r.s.Net.Group(i))
-			for len(r.groupSize) <= g {
-				r.groupSize = append(r.groupSize, 0)
-			}
-			r.groupSize[g]++
-			if r.groupSize[g] >= majority {
-				return true
-			}
-		}
-		return false
-	}
-	seen := r.scratchSeen()
-	for start := range r.nodes {
-		if seen[start] || !r.up(start) {
-			continue
-		}
-		size := 0
-		stack := append(r.stack[:0], start)
-		seen[start] = true
-		for len(stack) > 0 {
-			i := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			size++
-			for j := range r.nodes {
-				if !seen[j] && r.up(j) && !r.s.Net.Blocked(i, j) && !r.s.Net.Blocked(j, i) {
-					seen[j] = true
-					stack = append(stack, j)
-				}
-			}
-		}
-		r.stack = stack
-		if size >= majority {
-			return true
-		}
-	}
-	return false
-}
-
-func (r *Runner) up(i int) bool {
-	return r.obs[i].started && !r.s.Crashed(i) && !r.s.Paused(i)
-}
-
-func (r *Runner) scratchSeen() []bool {
-	if cap(r.seen) < len(r.nodes) {
-		r.seen = make([]bool, len(r.nodes))
-	}
-	r.seen = r.seen[:len(r.nodes)]
-	clear(r.seen)
-	return r.seen
 }

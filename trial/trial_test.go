@@ -11,6 +11,7 @@ import (
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
+	"github.com/raftsim/raftsim/trace"
 )
 
 // load returns a plan of a built-in scenario or of a file in testdata/.
@@ -34,8 +35,8 @@ func load(t testing.TB, name string) *Plan {
 }
 
 // record runs one trial on r and returns every event it traced.
-func record(r *Runner, seed uint64) ([]Event, Result) {
-	var rec Recorder
+func record(r *Driver, seed uint64) ([]trace.Event, Result) {
+	var rec trace.Recorder
 	r.SetTracer(&rec)
 	res := r.Run(seed)
 	return rec.Events, res
@@ -44,8 +45,8 @@ func record(r *Runner, seed uint64) ([]Event, Result) {
 // traceOf runs one trial with a text tracer and returns the trace and result.
 func traceOf(t testing.TB, p *Plan, seed uint64) (string, Result) {
 	var b bytes.Buffer
-	r := NewRunner(p)
-	tw := NewTextWriter(&b)
+	r := NewDriver(p)
+	tw := trace.NewTextWriter(&b)
 	r.SetTracer(tw)
 	res := r.Run(seed)
 	if err := tw.Flush(); err != nil {
@@ -80,7 +81,7 @@ func TestTracingChangesNothing(t *testing.T) {
 		for i := 0; i < 20; i++ {
 			seed := Seed(p.Scenario.Seed, i)
 			trace1, withTrace := traceOf(t, p, seed)
-			plain := NewRunner(p)
+			plain := NewDriver(p)
 			plain.Run(Seed(p.Scenario.Seed, i+1)) // a different trial first: state must not leak
 			without := plain.Run(seed)
 			if !sameResult(withTrace, without) {
@@ -123,25 +124,25 @@ func TestDiskAndTimerJitter(t *testing.T) {
 	jitter := sim.ConstDist(2 * time.Millisecond)
 	late.Cluster.TimerJitter = &jitter
 	seed := Seed(1, 3)
-	first := func(s *scenarios.Scenario, kind EventKind) Event {
+	first := func(s *scenarios.Scenario, kind trace.EventKind) trace.Event {
 		p, err := NewPlan(s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		events, _ := record(NewRunner(p), seed)
+		events, _ := record(NewDriver(p), seed)
 		for _, e := range events {
 			if e.Kind == kind {
 				return e
 			}
 		}
 		t.Fatalf("no %v event", kind)
-		return Event{}
+		return trace.Event{}
 	}
-	p0, p1 := first(&plain, EvSend), first(&slow, EvSend)
+	p0, p1 := first(&plain, trace.EvSend), first(&slow, trace.EvSend)
 	if p1.At != p0.At || p1.Arrive != p0.Arrive+5*time.Millisecond {
 		t.Errorf("first RequestVote: sent %v arriving %v with a 5ms disk, want sent %v arriving %v", p1.At, p1.Arrive, p0.At, p0.Arrive+5*time.Millisecond)
 	}
-	t0, t1 := first(&plain, EvTimeout), first(&late, EvTimeout)
+	t0, t1 := first(&plain, trace.EvTimeout), first(&late, trace.EvTimeout)
 	if t1.At != t0.At+2*time.Millisecond || t1.Node != t0.Node {
 		t.Errorf("first timeout at %v (%v) with 2ms jitter, want %v (%v)", t1.At, t1.Node, t0.At+2*time.Millisecond, t0.Node)
 	}
@@ -151,12 +152,12 @@ func TestDiskAndTimerJitter(t *testing.T) {
 // isolate step cut off (whichever node led), and leader the new one.
 func TestOldLeaderSelector(t *testing.T) {
 	p := load(t, "stale-leader")
-	r := NewRunner(p)
+	r := NewDriver(p)
 	for i := 0; i < 300; i++ {
 		events, _ := record(r, Seed(p.Scenario.Seed, i))
 		var isolated, cut string
 		for _, e := range events {
-			if e.Kind != EvFault {
+			if e.Kind != trace.EvFault {
 				continue
 			}
 			if s, ok := strings.CutPrefix(e.Text, "isolate "); ok {
@@ -179,7 +180,7 @@ func TestOldLeaderSelector(t *testing.T) {
 // and the next leader is one of the two that have it.
 func TestWriteHoldsBackEntries(t *testing.T) {
 	p := load(t, "figure16")
-	r := NewRunner(p)
+	r := NewDriver(p)
 	for i := 0; i < 200; i++ {
 		events, res := record(r, Seed(p.Scenario.Seed, i))
 		var reached string
@@ -187,16 +188,16 @@ func TestWriteHoldsBackEntries(t *testing.T) {
 		firstLeader := ""
 		for _, e := range events {
 			switch {
-			case e.Kind == EvFault && strings.HasPrefix(e.Text, "write "):
+			case e.Kind == trace.EvFault && strings.HasPrefix(e.Text, "write "):
 				_, reached, _ = strings.Cut(e.Text, "reaching ")
 				writes++
-			case e.Kind == EvFault && strings.HasPrefix(e.Text, "crash "):
+			case e.Kind == trace.EvFault && strings.HasPrefix(e.Text, "crash "):
 				crashed = true
-			case e.Kind == EvRecv && writes > 0 && !crashed && e.Msg.NEntries > 0:
+			case e.Kind == trace.EvRecv && writes > 0 && !crashed && e.Msg.NEntries > 0:
 				if !strings.Contains(reached, raft.ID(e.Node).String()) {
 					caughtUp++
 				}
-			case e.Kind == EvState && crashed && e.Role == raft.Leader && firstLeader == "":
+			case e.Kind == trace.EvState && crashed && e.Role == raft.Leader && firstLeader == "":
 				firstLeader = raft.ID(e.Node).String()
 			}
 		}
@@ -208,6 +209,79 @@ func TestWriteHoldsBackEntries(t *testing.T) {
 		}
 		if firstLeader != "" && !strings.Contains(reached, firstLeader) {
 			t.Errorf("trial %d: %s, which lacks the entry, became leader (the entry reached %s)", i, firstLeader, reached)
+		}
+	}
+}
+
+// TestVoteOnceFromReplies: with vote-unrecorded, a node's reported vote
+// never shows the votes it grants, yet the checker, which judges from the
+// replies sent, finds the second vote in a term.
+func TestVoteOnceFromReplies(t *testing.T) {
+	s, err := scenarios.Builtin("cold-start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Cluster.Bugs = raft.BugVoteUnrecorded
+	p, err := NewPlan(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDriver(p)
+	found := 0
+	for i := 0; i < 50; i++ {
+		events, res := record(d, Seed(s.Seed, i))
+		for _, e := range events {
+			if e.Kind == trace.EvVote && e.Vote != e.Node {
+				t.Fatalf("trial %d: a vote for another node was reported: %s", i, e.Line())
+			}
+		}
+		if res.Failure == nil {
+			continue
+		}
+		if res.Failure.Kind != scenarios.VoteOnce.String() {
+			t.Fatalf("trial %d failed with %v, want vote-once", i, res.Failure)
+		}
+		last := events[len(events)-2] // the granted reply that is the second vote, then the violation
+		if last.Kind != trace.EvSend || last.Msg.Type != raft.MsgVoteResp || last.Msg.Reject {
+			t.Errorf("trial %d: the violation follows %s, want the second granted vote", i, last.Line())
+		}
+		found++
+	}
+	if found < 5 {
+		t.Errorf("vote-once caught the bug in only %d of 50 trials", found)
+	}
+}
+
+// TestQuorumFromClusterSize: the checker counts a majority of the whole
+// cluster even when the nodes' bug counts one over the peers: a leader of
+// four that reaches only one follower has been removed, so the measurement
+// starts, and it is not a working leader (a new one, later, is).
+func TestQuorumFromClusterSize(t *testing.T) {
+	s, err := scenarios.Parse("quorum.yaml", []byte(`
+cluster: {nodes: 4}
+faults:
+  - after: leader-elected
+    delay: 500ms
+    cut: {from: leader, to: "follower:2"}
+measure: {from: fault, until: working-leader}
+expect: {invariants: none}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Cluster.Bugs = raft.BugPeersMajority
+	p, err := NewPlan(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDriver(p)
+	for i := 0; i < 20; i++ {
+		res := d.Run(Seed(s.Seed, i))
+		if !res.Started {
+			t.Fatalf("trial %d: the leader with 2 of 4 counted as not removed", i)
+		}
+		if res.Measured && res.TimeToLeader == 0 {
+			t.Fatalf("trial %d: the leader reaching 2 of 4 counted as a working leader", i)
 		}
 	}
 }

@@ -24,6 +24,7 @@ var bugDemos = []bugDemo{
 	{"ignore-reply-term", []string{"stale-leader"}, 100},
 	{"reset-on-any-vote", []string{"fast-laggard"}, 1000},
 	{"leader-no-step-down", []string{"partition-leader"}, 100},
+	{"vote-unrecorded", []string{"cold-start"}, 100},
 }
 
 func (d bugDemo) command() string {

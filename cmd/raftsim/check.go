@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +14,7 @@ import (
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/shrink"
 	"github.com/raftsim/raftsim/swarm"
+	"github.com/raftsim/raftsim/trace"
 	"github.com/raftsim/raftsim/trial"
 )
 
@@ -209,7 +208,7 @@ func describe(r shrink.Reduction, s *scenarios.Scenario) string {
 		parts = append(parts, fmt.Sprintf("%d nodes instead of %d", r.Nodes, s.Cluster.Nodes))
 	}
 	if r.Limit > 0 {
-		parts = append(parts, "run cut at "+trial.FormatTime(r.Limit))
+		parts = append(parts, "run cut at "+trace.FormatTime(r.Limit))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -221,12 +220,10 @@ const tailLines = 12
 // text trace (the same hash means the same trial, event for event) and its
 // last lines, which end with the violation.
 func traceOf(plan *trial.Plan, seed uint64) (hash string, last []string) {
-	h := sha256.New()
-	tw := trial.NewTextWriter(h)
-	tail := &trial.Tail{N: tailLines}
-	r := trial.NewRunner(plan)
-	r.SetTracer(trial.Tee{tw, tail})
+	h := trace.NewHash()
+	tail := &trace.Tail{N: tailLines}
+	r := trial.NewDriver(plan)
+	r.SetTracer(trace.Tee{h, tail})
 	r.Run(seed)
-	tw.Flush()
-	return hex.EncodeToString(h.Sum(nil)), tail.Lines()
+	return h.Sum(), tail.Lines()
 }

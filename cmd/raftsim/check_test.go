@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/raftsim/raftsim/internal/golden"
+	"github.com/raftsim/raftsim/raft"
 )
 
 var (
@@ -66,6 +68,20 @@ func TestEveryBugIsFound(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEveryBugHasADemo: raftsim bugs names, for every deliberate bug, the
+// check that finds it.
+func TestEveryBugHasADemo(t *testing.T) {
+	_, out, _ := raftsim("bugs")
+	for _, info := range raft.Bugs {
+		if !slices.ContainsFunc(bugDemos, func(d bugDemo) bool { return d.bug == info.Name }) {
+			t.Errorf("bug %s has no demo", info.Name)
+		}
+		if !strings.Contains(out, "--bug "+info.Name) {
+			t.Errorf("raftsim bugs does not show the check that finds %s:\n%s", info.Name, out)
+		}
 	}
 }
 

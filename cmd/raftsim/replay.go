@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"strconv"
@@ -15,7 +13,7 @@ import (
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
 	"github.com/raftsim/raftsim/swarm"
-	"github.com/raftsim/raftsim/timeline"
+	"github.com/raftsim/raftsim/trace"
 	"github.com/raftsim/raftsim/trial"
 )
 
@@ -62,7 +60,7 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	fs.StringVar(&rf.nodes, "node", "", "only events at these nodes, e.g. n1,n3 (messages: at either end)")
 	fs.StringVar(&rf.from, "from", "", "only events at or after this virtual time, e.g. 500ms")
 	fs.StringVar(&rf.to, "to", "", "only events at or before this virtual time")
-	fs.StringVar(&rf.kinds, "kind", "", "only these kinds of event: "+strings.Join(trial.EventKindNames(), ","))
+	fs.StringVar(&rf.kinds, "kind", "", "only these kinds of event: "+strings.Join(trace.EventKindNames(), ","))
 	fs.StringVar(&rf.trace, "trace", "", "also write the events as JSON lines to FILE.jsonl")
 	fs.StringVar(&rf.chrome, "chrome-trace", "", "also write a Chrome / Perfetto trace to FILE.json (chrome://tracing, ui.perfetto.dev)")
 	fs.StringVar(&rf.svg, "svg", "", "also draw the trial as swimlanes to FILE.svg")
@@ -98,8 +96,8 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r := trial.NewRunner(plan)
-	var rec trial.Recorder
+	r := trial.NewDriver(plan)
+	var rec trace.Recorder
 	r.SetTracer(&rec)
 	res := r.Run(seed)
 	events := filter.Select(rec.Events)
@@ -110,19 +108,19 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	words := append([]string{"raftsim", "replay", arg, "--seed", strconv.FormatUint(seed, 10)}, sf.replayArgs(s)...)
 	fmt.Fprintf(&b, "# %s: %s\n", commandLine(append(words, rf.trialArgs()...)...), params.Describe())
 	if !rf.quiet {
-		if err := timeline.WriteText(&b, events); err != nil {
+		if err := trace.WriteText(&b, events); err != nil {
 			return err
 		}
 	}
 	writeVerdict(&b, &res, plan)
-	fmt.Fprintf(&b, "# trace sha256 %s\n", hashEvents(rec.Events))
+	fmt.Fprintf(&b, "# trace sha256 %s\n", trace.HashOf(rec.Events))
 	for _, o := range []struct {
 		path  string
 		write func(io.Writer) error
 	}{
-		{rf.trace, func(w io.Writer) error { return timeline.WriteJSONL(w, events) }},
-		{rf.chrome, func(w io.Writer) error { return timeline.WriteChrome(w, events, s.Cluster.Nodes, title) }},
-		{rf.svg, func(w io.Writer) error { return timeline.WriteSVG(w, events, s.Cluster.Nodes, title) }},
+		{rf.trace, func(w io.Writer) error { return trace.WriteJSONL(w, events) }},
+		{rf.chrome, func(w io.Writer) error { return trace.WriteChrome(w, events, s.Cluster.Nodes, title) }},
+		{rf.svg, func(w io.Writer) error { return trace.WriteSVG(w, events, s.Cluster.Nodes, title) }},
 	} {
 		if o.path != "" {
 			if err := writeOutput(o.path, nil, o.write); err != nil {
@@ -203,8 +201,8 @@ func (rf *replayFlags) trialArgs() []string {
 	return out
 }
 
-func (rf *replayFlags) filter() (*timeline.Filter, error) {
-	f := &timeline.Filter{}
+func (rf *replayFlags) filter() (*trace.Filter, error) {
+	f := &trace.Filter{}
 	if rf.nodes != "" {
 		for _, t := range splitList(rf.nodes) {
 			sel, err := scenarios.ParseSelector(t)
@@ -228,9 +226,9 @@ func (rf *replayFlags) filter() (*timeline.Filter, error) {
 	}
 	if rf.kinds != "" {
 		for _, t := range splitList(rf.kinds) {
-			k, ok := trial.ParseEventKind(t)
+			k, ok := trace.ParseEventKind(t)
 			if !ok {
-				return nil, badUsage("--kind: unknown kind %q (want %s)", t, strings.Join(trial.EventKindNames(), ", "))
+				return nil, badUsage("--kind: unknown kind %q (want %s)", t, strings.Join(trace.EventKindNames(), ", "))
 			}
 			f.Kinds = append(f.Kinds, k)
 		}
@@ -254,7 +252,7 @@ func writeVerdict(b *strings.Builder, res *trial.Result, plan *trial.Plan) {
 	}
 	if plan.Steady() > 0 {
 		fmt.Fprintf(b, "# measured: steady state for %s: %d needless elections, %d leader changes, %s without a working leader\n",
-			sim.FormatDuration(res.SteadyTime), res.Elections, res.LeaderChanges, trial.FormatTime(res.Leaderless))
+			sim.FormatDuration(res.SteadyTime), res.Elections, res.LeaderChanges, trace.FormatTime(res.Leaderless))
 	} else {
 		switch {
 		case !res.Started:
@@ -263,21 +261,11 @@ func writeVerdict(b *strings.Builder, res *trial.Result, plan *trial.Plan) {
 			b.WriteString("# measured: no leader after the origin\n")
 		default:
 			fmt.Fprintf(b, "# measured: time to leader %s, %d rounds, %d split votes, %d other lost elections, %d messages\n",
-				trial.FormatTime(res.TimeToLeader), res.Rounds, res.SplitVotes, res.OtherLosses, res.Messages)
+				trace.FormatTime(res.TimeToLeader), res.Rounds, res.SplitVotes, res.OtherLosses, res.Messages)
 		}
 		if res.HasStale {
-			fmt.Fprintf(b, "# measured: the removed leader believed it led for %s more\n", trial.FormatTime(res.StaleLeader))
+			fmt.Fprintf(b, "# measured: the removed leader believed it led for %s more\n", trace.FormatTime(res.StaleLeader))
 		}
 	}
-	fmt.Fprintf(b, "# %d simulated events, ended at t=%s\n", res.Events, trial.FormatTime(res.End))
-}
-
-// hashEvents returns the SHA-256 of the text trace of events, as
-// raftsim check prints it for the trial it found.
-func hashEvents(events []trial.Event) string {
-	h := sha256.New()
-	for i := range events {
-		io.WriteString(h, events[i].Line()+"\n")
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	fmt.Fprintf(b, "# %d simulated events, ended at t=%s\n", res.Events, trace.FormatTime(res.End))
 }

@@ -1,4 +1,4 @@
-package timeline
+package trace
 
 import (
 	"bufio"
@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/raft"
-	"github.com/raftsim/raftsim/trial"
 )
 
 // Swimlane geometry, in SVG user units (pixels).
@@ -33,7 +32,7 @@ var msgColors = map[raft.MsgType]string{ // looked up, never ranged over
 // coloured bars labelled with their terms, messages as arrows from sender to
 // receiver (dashed red when dropped), pauses hatched, faults as red lines
 // across every lane, and violations in bold.
-func WriteSVG(w io.Writer, events []trial.Event, nodes int, title string) error {
+func WriteSVG(w io.Writer, events []Event, nodes int, title string) error {
 	p := Analyse(events, nodes)
 	span := p.End - p.Start
 	if span <= 0 {
@@ -70,7 +69,7 @@ func WriteSVG(w io.Writer, events []trial.Event, nodes int, title string) error 
 		x0, x1 := x(s.Start), x(s.End)
 		f(`<rect x="%.2f" y="%.1f" width="%.2f" height="%d" fill="%s"><title>%s %s term %d: %s-%s</title></rect>`+"\n",
 			x0, laneY(s.Node), math.Max(x1-x0, 0.5), laneHeight, stateColors[s.State], raft.ID(s.Node), s.State, s.Term,
-			trial.FormatTime(s.Start), trial.FormatTime(s.End))
+			FormatTime(s.Start), FormatTime(s.End))
 		if s.State != Down && x1-x0 > 26 {
 			f(`<text x="%.1f" y="%.1f" fill="#222">t%d</text>`+"\n", x0+3, laneY(s.Node)+13, s.Term)
 		}
@@ -85,7 +84,7 @@ func WriteSVG(w io.Writer, events []trial.Event, nodes int, title string) error 
 			color, dash = "#d62728", ` stroke-dasharray="4 3"`
 		}
 		f(`<line x1="%.2f" y1="%.1f" x2="%.2f" y2="%.1f" stroke="%s" stroke-width="1"%s marker-end="url(#arrow)"><title>%s %s&#8594;%s %s</title></line>`+"\n",
-			x(fl.Sent), mid(fl.From), x(fl.Arrive), mid(fl.To), color, dash, trial.FormatTime(fl.Sent),
+			x(fl.Sent), mid(fl.From), x(fl.Arrive), mid(fl.To), color, dash, FormatTime(fl.Sent),
 			raft.ID(fl.From), raft.ID(fl.To), html.EscapeString(fl.Msg.String()))
 	}
 	for _, e := range p.SendDrops {
@@ -97,7 +96,7 @@ func WriteSVG(w io.Writer, events []trial.Event, nodes int, title string) error 
 	for _, e := range p.Faults {
 		fx := x(e.At)
 		stroke, width := "#d62728", "1.2"
-		if e.Kind == trial.EvViolation {
+		if e.Kind == EvViolation {
 			stroke, width = "#b00000", "3"
 		}
 		f(`<line x1="%.2f" y1="%d" x2="%.2f" y2="%.1f" stroke="%s" stroke-width="%s" stroke-dasharray="6 3"><title>%s</title></line>`+"\n",

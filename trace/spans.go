@@ -1,10 +1,9 @@
-package timeline
+package trace
 
 import (
 	"time"
 
 	"github.com/raftsim/raftsim/raft"
-	"github.com/raftsim/raftsim/trial"
 )
 
 // State is what a node is during a span of time.
@@ -65,12 +64,12 @@ type Picture struct {
 	Spans      []Span
 	Pauses     []Pause
 	Flows      []Flow
-	SendDrops  []trial.Event // messages dropped as they were sent
-	Faults     []trial.Event // cluster-wide faults and violations
+	SendDrops  []Event // messages dropped as they were sent
+	Faults     []Event // cluster-wide faults and violations
 }
 
 // Analyse derives the spans, pauses and message flows of nodes from events.
-func Analyse(events []trial.Event, nodes int) *Picture {
+func Analyse(events []Event, nodes int) *Picture {
 	p := &Picture{Nodes: nodes}
 	if len(events) == 0 {
 		return p
@@ -99,37 +98,37 @@ func Analyse(events []trial.Event, nodes int) *Picture {
 	for i := range events {
 		e := &events[i]
 		switch e.Kind {
-		case trial.EvStart, trial.EvState:
+		case EvStart, EvState:
 			begin(e.Node, e.At, stateOf(e.Role), e.Term)
-		case trial.EvDown:
+		case EvDown:
 			term := uint64(0)
 			if s := open[e.Node]; s != nil {
 				term = s.Term
 			}
 			begin(e.Node, e.At, Down, term)
-		case trial.EvPause:
+		case EvPause:
 			pausedAt[e.Node] = e.At
-		case trial.EvResume:
+		case EvResume:
 			if pausedAt[e.Node] >= 0 {
 				p.Pauses = append(p.Pauses, Pause{Node: e.Node, Start: pausedAt[e.Node], End: e.At})
 				pausedAt[e.Node] = -1
 			}
-		case trial.EvSend, trial.EvDup:
+		case EvSend, EvDup:
 			if e.Arrive == 0 {
 				continue // dropped at once; its drop event follows
 			}
 			k := key{e.Node, e.Peer, e.Arrive}
 			inFlight[k] = append(inFlight[k], len(p.Flows))
 			p.Flows = append(p.Flows, Flow{ID: len(p.Flows) + 1, From: e.Node, To: e.Peer, Sent: e.At, Arrive: e.Arrive, Msg: e.Msg})
-		case trial.EvRecv, trial.EvDrop:
+		case EvRecv, EvDrop:
 			k := key{e.Peer, e.Node, e.At}
 			if ids := inFlight[k]; len(ids) > 0 {
-				p.Flows[ids[0]].Delivered = e.Kind == trial.EvRecv
+				p.Flows[ids[0]].Delivered = e.Kind == EvRecv
 				inFlight[k] = ids[1:]
-			} else if e.Kind == trial.EvDrop {
+			} else if e.Kind == EvDrop {
 				p.SendDrops = append(p.SendDrops, *e)
 			}
-		case trial.EvFault, trial.EvViolation:
+		case EvFault, EvViolation:
 			p.Faults = append(p.Faults, *e)
 		}
 	}

@@ -1,8 +1,6 @@
-package trial
+package trace
 
 import (
-	"bufio"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -69,19 +67,6 @@ type Event struct {
 	Text   string        // EvFault, EvViolation, EvNote: what
 }
 
-// Tracer receives every event of a trial, in order.
-type Tracer interface {
-	Event(e *Event)
-}
-
-// Recorder is a [Tracer] that keeps every event.
-type Recorder struct {
-	Events []Event
-}
-
-// Event implements [Tracer].
-func (r *Recorder) Event(e *Event) { r.Events = append(r.Events, *e) }
-
 // FormatTime prints virtual time as trace lines show it: t=152.301ms.
 func FormatTime(t time.Duration) string {
 	return strconv.FormatFloat(float64(t)/1e6, 'f', 3, 64) + "ms"
@@ -136,60 +121,4 @@ func (e *Event) Line() string {
 		}
 	}
 	return b.String()
-}
-
-// TextWriter is a [Tracer] that writes one line per event.
-type TextWriter struct {
-	w   *bufio.Writer
-	err error
-}
-
-// NewTextWriter returns a tracer writing lines to w; call Flush at the end.
-func NewTextWriter(w io.Writer) *TextWriter { return &TextWriter{w: bufio.NewWriter(w)} }
-
-// Event implements [Tracer].
-func (t *TextWriter) Event(e *Event) {
-	if t.err == nil {
-		_, t.err = t.w.WriteString(e.Line() + "\n")
-	}
-}
-
-// Flush writes what is buffered and returns the first write error.
-func (t *TextWriter) Flush() error {
-	if t.err != nil {
-		return t.err
-	}
-	return t.w.Flush()
-}
-
-// Tee is a [Tracer] that hands every event to each of its tracers.
-type Tee []Tracer
-
-// Event implements [Tracer].
-func (t Tee) Event(e *Event) {
-	for _, x := range t {
-		x.Event(e)
-	}
-}
-
-// Tail is a [Tracer] that keeps only the last N lines.
-type Tail struct {
-	N     int
-	lines []string
-	next  int
-}
-
-// Event implements [Tracer].
-func (t *Tail) Event(e *Event) {
-	if len(t.lines) < t.N {
-		t.lines = append(t.lines, e.Line())
-		return
-	}
-	t.lines[t.next] = e.Line()
-	t.next = (t.next + 1) % t.N
-}
-
-// Lines returns the kept lines, oldest first.
-func (t *Tail) Lines() []string {
-	return append(append([]string(nil), t.lines[t.next:]...), t.lines[:t.next]...)
 }

@@ -1,11 +1,9 @@
-package timeline
+package trace
 
 import (
 	"encoding/json"
 	"io"
 	"time"
-
-	"github.com/raftsim/raftsim/trial"
 )
 
 // chromeEvent is one record of the Chrome / Perfetto trace-event format
@@ -30,7 +28,7 @@ func us(t time.Duration) float64 { return float64(t) / 1e3 }
 // and ui.perfetto.dev open: one track per node, follower, candidate and
 // leader periods (and crashes) as slices, each delivered message as a flow
 // arrow from sender to receiver, faults and violations as instant events.
-func WriteChrome(w io.Writer, events []trial.Event, nodes int, title string) error {
+func WriteChrome(w io.Writer, events []Event, nodes int, title string) error {
 	p := Analyse(events, nodes)
 	out := []chromeEvent{{Name: "process_name", Ph: "M", Pid: 1, Args: map[string]any{"name": title}}}
 	out = append(out, chromeEvent{Name: "thread_name", Ph: "M", Pid: 1, Tid: 0, Args: map[string]any{"name": "cluster"}})
@@ -64,7 +62,7 @@ func WriteChrome(w io.Writer, events []trial.Event, nodes int, title string) err
 	}
 	for _, e := range events {
 		switch e.Kind {
-		case trial.EvFault, trial.EvViolation, trial.EvDown, trial.EvDrop, trial.EvTimeout:
+		case EvFault, EvViolation, EvDown, EvDrop, EvTimeout:
 		default:
 			continue
 		}
@@ -73,10 +71,10 @@ func WriteChrome(w io.Writer, events []trial.Event, nodes int, title string) err
 		switch {
 		case e.Node < 0:
 			ev.Name, ev.S = e.Text, "g"
-		case e.Kind == trial.EvTimeout:
+		case e.Kind == EvTimeout:
 			ev.Name = e.Timer.String() + " timeout"
 			ev.Tid = e.Node + 1
-		case e.Kind == trial.EvDrop:
+		case e.Kind == EvDrop:
 			ev.Name = "drop " + e.Msg.Type.String() + " (" + e.Reason + ")"
 			ev.Tid = e.Node + 1
 		default:

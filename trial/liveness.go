@@ -1,0 +1,100 @@
+package trial
+
+import (
+	"fmt"
+
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/sim"
+)
+
+// watchdog checks liveness: while a majority of the cluster is up and
+// connected, the cluster may be without a working leader for at most
+// leader_within; once the fault timeline is over, a working leader must
+// appear within converge_within. At the end of a trial it checks the
+// scenario's end expectations: a leader after the origin, and exactly one
+// node that believes it leads.
+type watchdog struct {
+	noObserver
+	d               *Driver
+	leaderless      bool // no working leader while a majority is up and connected ...
+	leaderlessSince sim.Time
+	converging      bool // the timeline is over and no working leader has appeared since
+}
+
+func (w *watchdog) reset(d *Driver) {
+	w.d = d
+	w.leaderless, w.converging = false, false
+}
+
+// timelineOver starts the wait for convergence, if the scenario asks for one.
+func (w *watchdog) timelineOver() {
+	d := w.d
+	if lim := d.plan.Scenario.Expect.ConvergeWithin; lim > 0 && d.plan.steady == 0 {
+		w.converging = true
+		d.s.At(d.s.Now()+lim, callConverge)
+		d.watch()
+	}
+}
+
+// watch looks again after anything that may have given or taken the
+// cluster's working leader.
+func (w *watchdog) watch() {
+	d, v := w.d, &w.d.view
+	if w.converging && v.workingLeader() >= 0 {
+		w.converging = false
+		d.maybeEnd()
+	}
+	lim := d.plan.Scenario.Expect.LeaderWithin
+	if lim <= 0 || d.stop || d.plan.steady > 0 {
+		return
+	}
+	if !v.majorityConnected() || v.workingLeader() >= 0 {
+		w.leaderless = false
+		return
+	}
+	if !w.leaderless {
+		w.leaderless, w.leaderlessSince = true, d.s.Now()
+		d.s.At(d.s.Now()+lim, callWatchdog)
+	}
+}
+
+// watchdogDue is a leaderless stretch's deadline coming due.
+func (w *watchdog) watchdogDue() {
+	d := w.d
+	lim := d.plan.Scenario.Expect.LeaderWithin
+	if w.leaderless && d.s.Now()-w.leaderlessSince >= lim {
+		d.fail(KindLiveness, fmt.Sprintf("no working leader for %s while a majority was up and connected (leader_within %s)",
+			sim.FormatDuration(d.s.Now()-w.leaderlessSince), sim.FormatDuration(lim)))
+	}
+}
+
+// convergeDue is converge_within coming due.
+func (w *watchdog) convergeDue() {
+	if w.converging {
+		w.d.fail(KindLiveness, fmt.Sprintf("no working leader within %s of the last fault (converge_within)",
+			sim.FormatDuration(w.d.plan.Scenario.Expect.ConvergeWithin)))
+	}
+}
+
+// finish checks the expectations about the end of a trial.
+func (w *watchdog) finish() {
+	d := w.d
+	ex := &d.plan.Scenario.Expect
+	res := &d.res
+	if ex.LeaderWithin > 0 && res.Started && !res.Measured {
+		d.fail(KindLiveness, fmt.Sprintf("no leader within the trial's %s after the origin", sim.FormatDuration(res.End-d.meter.origin)))
+		return
+	}
+	if ex.OneLeaderAtEnd {
+		var leaders []string
+		v := &d.view
+		for i := range v.n() {
+			if v.leads(i) {
+				leaders = append(leaders, fmt.Sprintf("%v (term %d)", raft.ID(i), v.state[i].Term))
+			}
+		}
+		if len(leaders) != 1 {
+			d.fail(KindLeadersAtEnd, fmt.Sprintf("%d nodes believe they lead at the end: %v", len(leaders), leaders))
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package trial
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
+)
+
+// Plan is a scenario made ready for running many trials. It is read-only
+// once made, and may be shared by many [Runner]s.
+type Plan struct {
+	Scenario *scenarios.Scenario
+	steps    []scenarios.Step
+	links    []linkRule
+	// steady, when above 0, makes every trial a steady-state run: it
+	// measures stability for this long from the first leader on.
+	steady time.Duration
+}
+
+type linkRule struct {
+	from, to int
+	link     sim.Link
+}
+
+// NewPlan validates s and prepares it for running.
+func NewPlan(s *scenarios.Scenario) (*Plan, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Plan{Scenario: s, steps: s.Timeline()}
+	p.links = linkRules(s)
+	return p, nil
+}
+
+// NewSteadyPlan prepares steady-state runs of s, each measuring run of
+// virtual time from its first leader on, under the scenario's network and
+// background faults ([scenarios.Scenario.SteadyTimeline]). Invariants are
+// checked; the scenario's other expectations are about its failure, not
+// its weather, and are not.
+func NewSteadyPlan(s *scenarios.Scenario, run time.Duration) (*Plan, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if run <= 0 {
+		return nil, fmt.Errorf("steady-state run of %v: want above 0", run)
+	}
+	return &Plan{Scenario: s, steps: s.SteadyTimeline(), links: linkRules(s), steady: run}, nil
+}
+
+// Steady returns the length of each steady-state run, or 0 for a plan of
+// ordinary trials.
+func (p *Plan) Steady() time.Duration { return p.steady }
+
+func linkRules(s *scenarios.Scenario) []linkRule {
+	var rules []linkRule
+	def := sim.Link{Latency: s.Network.Latency, Loss: s.Network.Loss, Dup: s.Network.Dup}
+	n := s.Cluster.Nodes
+	expand := func(sel scenarios.Selector) []int {
+		if sel.Kind == scenarios.All {
+			all := make([]int, n)
+			for i := range all {
+				all[i] = i
+			}
+			return all
+		}
+		return sel.IDs
+	}
+	for _, o := range s.Network.Links {
+		l := def
+		if o.Latency != nil {
+			l.Latency = *o.Latency
+		}
+		if o.Loss != nil {
+			l.Loss = *o.Loss
+		}
+		if o.Dup != nil {
+			l.Dup = *o.Dup
+		}
+		for _, from := range expand(o.From) {
+			for _, to := range expand(o.To) {
+				if from == to {
+					continue
+				}
+				rules = append(rules, linkRule{from, to, l})
+				if o.Both {
+					rules = append(rules, linkRule{to, from, l})
+				}
+			}
+		}
+	}
+	return rules
+}
