@@ -137,17 +137,11 @@ func checkDist(d Dist) (Dist, error) {
 
 // Sample draws one duration from d using r.
 func (d *Dist) Sample(r *Rand) time.Duration {
-	if d.Kind == Uniform { // the usual latency: no switch on the way
-		return d.A + time.Duration(r.Int63n(int64(d.B-d.A)+1))
-	}
-	return d.sampleOther(r)
-}
-
-// sampleOther is Sample for every kind but Uniform.
-func (d *Dist) sampleOther(r *Rand) time.Duration {
 	switch d.Kind {
 	case Const:
 		return d.A
+	case Uniform:
+		return d.A + time.Duration(r.Int63n(int64(d.B-d.A)+1))
 	case Normal:
 		if d.B == 0 {
 			return d.A

@@ -2,7 +2,6 @@ package sim
 
 import (
 	"math"
-	"slices"
 	"time"
 )
 
@@ -45,104 +44,9 @@ func (e *entry) before(f *entry) bool {
 	return e.at < f.at || e.at == f.at && e.key < f.key
 }
 
-// eventQueue holds the pending events and gives them back earliest first.
-//
-// A trial usually has only a handful pending (about 6 in leader-crash), and
-// for so few a slice kept sorted latest-first beats a heap: pop takes the
-// last entry without comparing anything, and push shifts the later entries
-// up in one short loop, where a heap pays several unpredictable comparisons
-// on every pop. A sorted slice costs linear time per push, though, and a
-// large cluster can have thousands of messages in flight, so past sortedMax
-// entries the queue becomes a 4-ary heap, and it is sorted again once it has
-// drained to sortedMin. Both limits come from measuring the two side by side.
-type eventQueue struct {
-	e    []entry
-	heap bool // e is a quadHeap; otherwise it is sorted latest-first
-}
-
-const (
-	sortedMax = 64
-	sortedMin = 32
-)
-
-func (q *eventQueue) reset() { q.e, q.heap = q.e[:0], false }
-
-// len returns the number of pending entries.
-func (q *eventQueue) len() int { return len(q.e) }
-
-// first returns the earliest entry. The queue must not be empty.
-func (q *eventQueue) first() *entry {
-	if q.heap {
-		return &q.e[0]
-	}
-	return &q.e[len(q.e)-1]
-}
-
-func (q *eventQueue) push(e entry) {
-	if !q.heap && len(q.e) == sortedMax {
-		// Reversed, the sorted slice runs earliest-first, which is a heap.
-		slices.Reverse(q.e)
-		q.heap = true
-	}
-	if q.heap {
-		(*quadHeap)(&q.e).push(e)
-		return
-	}
-	s := append(q.e, e)
-	i := len(s) - 1
-	for i > 0 && s[i-1].before(&e) {
-		s[i] = s[i-1]
-		i--
-	}
-	s[i] = e
-	q.e = s
-}
-
-// pop removes and returns the earliest entry. The queue must not be empty.
-func (q *eventQueue) pop() entry {
-	if q.heap {
-		return q.popHeap()
-	}
-	n := len(q.e) - 1
-	e := q.e[n]
-	q.e = q.e[:n]
-	return e
-}
-
-// drop removes the earliest entry. The queue must not be empty.
-func (q *eventQueue) drop() {
-	if q.heap {
-		q.popHeap()
-		return
-	}
-	q.e = q.e[:len(q.e)-1]
-}
-
-// popHeap is pop while the queue is a heap; it sorts the queue again once
-// it is short.
-func (q *eventQueue) popHeap() entry {
-	e := (*quadHeap)(&q.e).pop()
-	if len(q.e) == sortedMin {
-		slices.SortFunc(q.e, laterFirst)
-		q.heap = false
-	}
-	return e
-}
-
-// laterFirst orders entries latest first.
-func laterFirst(a, b entry) int {
-	switch {
-	case b.before(&a):
-		return -1
-	case a.before(&b):
-		return 1
-	}
-	return 0
-}
-
-// quadHeap is a 4-ary min-heap of entries. Four children per node make the
-// heap half as deep as a binary one, and the sift loops move a hole instead
-// of swapping, so each level costs one copy.
+// quadHeap is the event queue: a 4-ary min-heap of entries. Four children
+// per node make the heap half as deep as a binary one, and the sift loops
+// move a hole instead of swapping, so each level costs one copy.
 type quadHeap []entry
 
 func (q *quadHeap) push(e entry) {
@@ -284,13 +188,6 @@ func (t *timerHeap) first(bound entry) int32 {
 		}
 	}
 	return -1
-}
-
-// mayPrecede reports whether a timer might come before the event bound,
-// so that first need not be asked about the usual event: the root's key is
-// a lower bound of every due time.
-func (t *timerHeap) mayPrecede(bound *entry) bool {
-	return len(t.heap) > 0 && t.heap[0].before(bound)
 }
 
 // pop removes the timer first returned last and disarms it.

@@ -10,7 +10,7 @@ import (
 // come out sorted by (time, sequence), ties in scheduling order.
 func TestEventQueueOrder(t *testing.T) {
 	r := NewRand(1)
-	var q eventQueue
+	var q quadHeap
 	var want []entry
 	for i := 0; i < 5000; i++ {
 		e := entry{at: time.Duration(r.Intn(50)), key: uint64(i)<<slotBits | uint64(i%7)}
@@ -31,48 +31,8 @@ func TestEventQueueOrder(t *testing.T) {
 			t.Fatalf("drain %d: got %+v, want %+v", i, got, w)
 		}
 	}
-	if q.len() != 0 {
-		t.Fatalf("queue has %d left, want 0", q.len())
-	}
-}
-
-// TestEventQueueShapes drives the queue back and forth across sortedMax and
-// sortedMin, so that it turns from a sorted slice into a heap and back many
-// times, and checks every pop against a sorted copy.
-func TestEventQueueShapes(t *testing.T) {
-	r := NewRand(3)
-	var q eventQueue
-	var want []entry
-	earliest := func(a, b entry) int { return laterFirst(b, a) }
-	grow, shapes, wasHeap := true, 0, false
-	for i := 0; i < 50000; i++ {
-		switch {
-		case len(want) > sortedMax+10:
-			grow = false
-		case len(want) < sortedMin-10:
-			grow = true
-		}
-		if len(want) == 0 || grow == (r.Intn(3) > 0) {
-			e := entry{at: time.Duration(r.Intn(100)), key: uint64(i)<<slotBits | uint64(i%5)}
-			q.push(e)
-			want = append(want, e)
-		} else {
-			slices.SortFunc(want, earliest)
-			if f := q.first(); *f != want[0] {
-				t.Fatalf("step %d: first %+v, want %+v", i, *f, want[0])
-			}
-			if got := q.pop(); got != want[0] {
-				t.Fatalf("step %d: pop %+v, want %+v", i, got, want[0])
-			}
-			want = want[1:]
-		}
-		if q.heap != wasHeap {
-			shapes++
-			wasHeap = q.heap
-		}
-	}
-	if shapes < 20 {
-		t.Errorf("the queue changed shape %d times, want at least 20", shapes)
+	if len(q) != 0 {
+		t.Fatalf("queue has %d left, want 0", len(q))
 	}
 }
 

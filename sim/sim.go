@@ -50,7 +50,7 @@ type Time = time.Duration
 type Sim[M any] struct {
 	now       Time
 	seq       uint64
-	queue     eventQueue
+	queue     quadHeap
 	timers    timerHeap
 	perNode   int  // timers per node
 	timerBits uint // a timer's id is node<<timerBits | k
@@ -60,9 +60,8 @@ type Sim[M any] struct {
 
 	recs   []record[M] // the slab of queued records, by slot
 	free   []int32     // free slots
-	held   int32       // slot of the message returned last, released on the next call to Next
-	arrive [2]Time     // arrival times of the copies of the message sent last
-	ev     Event       // what Next returned last
+	held int32 // slot of the message returned last, released on the next call to Next
+	ev   Event // what Next returned last
 
 	nodes   []nodeState
 	ready   []int32 // slots due now, ahead of the queue: a resumed node's backlog
@@ -99,7 +98,7 @@ func (s *Sim[M]) Reset(nodes, timersPerNode int, seed uint64) {
 		panic(fmt.Sprintf("sim: %d timers per node, want 1..64", timersPerNode))
 	}
 	s.now, s.seq, s.events = 0, 0, 0
-	s.queue.reset()
+	s.queue = s.queue[:0]
 	s.perNode = timersPerNode
 	s.timerBits = uint(bits.Len(uint(timersPerNode - 1)))
 	s.timers.reset(nodes << s.timerBits)
@@ -131,38 +130,24 @@ func (s *Sim[M]) Send(from, to int, m *M) Sent { return s.SendAfter(from, to, m,
 // sender must first write to its disk. The network's draws are the same as
 // for Send.
 func (s *Sim[M]) SendAfter(from, to int, m *M, wait Time) Sent {
-	copies, reason := s.post(from, to, m, wait)
-	r := Sent{Copies: copies, Reason: reason}
-	copy(r.Arrive[:copies], s.arrive[:copies])
-	return r
-}
-
-// Post is SendAfter for a caller that does not ask what became of the
-// message, such as a driver that is not tracing: it makes the same draws
-// and schedules the same deliveries, without building a [Sent].
-func (s *Sim[M]) Post(from, to int, m *M, wait Time) { s.post(from, to, m, wait) }
-
-// post does the work of SendAfter: it returns the number of copies on the
-// wire, or 0 and why, and leaves their arrival times at the start of
-// s.arrive.
-func (s *Sim[M]) post(from, to int, m *M, wait Time) (copies int, reason DropReason) {
 	nw := &s.Net
 	if nw.Blocked(from, to) {
-		return 0, Partitioned
+		return Sent{Reason: Partitioned}
 	}
 	l := nw.Link(from, to)
 	lost := nw.rng.Chance(l.Loss)
 	dup := l.Dup > 0 && nw.rng.Chance(l.Dup)
 	lat := l.Latency.Sample(&nw.rng)
 	if lost {
-		return 0, Lost
+		return Sent{Reason: Lost}
 	}
-	s.arrive[0] = s.enqueue(from, to, m, wait+lat)
-	if !dup {
-		return 1, NotDropped
+	r := Sent{Copies: 1}
+	r.Arrive[0] = s.enqueue(from, to, m, wait+lat)
+	if dup {
+		r.Copies = 2
+		r.Arrive[1] = s.enqueue(from, to, m, wait+l.Latency.Sample(&nw.rng))
 	}
-	s.arrive[1] = s.enqueue(from, to, m, wait+l.Latency.Sample(&nw.rng))
-	return 2, NotDropped
+	return r
 }
 
 func (s *Sim[M]) enqueue(from, to int, m *M, lat Time) Time {
@@ -335,21 +320,19 @@ func (s *Sim[M]) Next() *Event {
 			slot = s.takeReady()
 		} else {
 			first := never() // the queue's first event: a timer due before it fires first
-			if s.queue.len() > 0 {
-				first = *s.queue.first()
+			if len(s.queue) > 0 {
+				first = s.queue[0]
 			}
-			if s.timers.mayPrecede(&first) {
-				if t := s.timers.first(first); t >= 0 {
-					if s.fire(t) {
-						return &s.ev
-					}
-					continue
+			if t := s.timers.first(first); t >= 0 {
+				if s.fire(t) {
+					return &s.ev
 				}
+				continue
 			}
-			if s.queue.len() == 0 {
+			if len(s.queue) == 0 {
 				return nil
 			}
-			s.queue.drop()
+			s.queue.pop()
 			s.now = first.at
 			slot = int32(first.key & slotMask)
 		}
