@@ -240,11 +240,11 @@ func parsePositive(s string) (float64, error) {
 }
 
 func (d *decoder) duration(n *yaml.Node, field string) time.Duration {
-	return parsed(d, n, field, "a duration such as 150ms", sim.ParseDuration)
+	return parsed(d, n, field, "a duration such as 150ms", ParseDuration)
 }
 
 func (d *decoder) dist(n *yaml.Node, field string) sim.Dist {
-	return parsed(d, n, field, "a duration or a distribution such as uniform:5ms-10ms", sim.ParseDist)
+	return parsed(d, n, field, "a duration or a distribution such as uniform:5ms-10ms", ParseDist)
 }
 
 // optionalDist reads a distribution for a field that may be left out.
@@ -253,8 +253,8 @@ func (d *decoder) optionalDist(n *yaml.Node, field string) *sim.Dist {
 	return &x
 }
 
-func (d *decoder) rangeOf(n *yaml.Node, field string) sim.Range {
-	return parsed(d, n, field, "a range such as 150ms-300ms", sim.ParseRange)
+func (d *decoder) rangeOf(n *yaml.Node, field string) Range {
+	return parsed(d, n, field, "a range such as 150ms-300ms", ParseRange)
 }
 
 func (d *decoder) list(n *yaml.Node, field string) []*yaml.Node {
@@ -590,7 +590,7 @@ func (d *decoder) action(kind string, n *yaml.Node, path string) Action {
 			}
 		})
 		d.need(n, path, "nodes", a.Nodes.Text)
-		d.need(n, path, "for", a.For.String())
+		d.need(n, path, "for", FormatDist(a.For))
 	case "drift":
 		a.Kind = Drift
 		d.fields(n, path, []string{"nodes", "factor"}, func(key string, v *yaml.Node, field string) {

@@ -19,7 +19,7 @@ func (s *Scenario) YAML() []byte {
 		b.WriteByte('\n')
 	}
 	q := strconv.Quote
-	dur := sim.FormatDuration
+	dur := FormatDuration
 	if s.Name != "" {
 		w(0, "name: %s", q(s.Name))
 	}
@@ -40,15 +40,15 @@ func (s *Scenario) YAML() []byte {
 	if len(c.Start) > 0 {
 		w(1, "start:")
 		for _, d := range c.Start {
-			w(2, "- %s", q(d.String()))
+			w(2, "- %s", q(FormatDist(d)))
 		}
 	}
 	w(1, "term: %d", c.Term)
 	if c.Persist != nil {
-		w(1, "persist: %s", q(c.Persist.String()))
+		w(1, "persist: %s", q(FormatDist(*c.Persist)))
 	}
 	if c.TimerJitter != nil {
-		w(1, "timer_jitter: %s", q(c.TimerJitter.String()))
+		w(1, "timer_jitter: %s", q(FormatDist(*c.TimerJitter)))
 	}
 	if len(c.Logs) > 0 {
 		w(1, "logs:")
@@ -58,7 +58,7 @@ func (s *Scenario) YAML() []byte {
 	}
 	nw := &s.Network
 	w(0, "network:")
-	w(1, "latency: %s", q(nw.Latency.String()))
+	w(1, "latency: %s", q(FormatDist(nw.Latency)))
 	w(1, "loss: %s", float(nw.Loss))
 	w(1, "duplicate: %s", float(nw.Dup))
 	w(1, "fifo: %t", nw.FIFO)
@@ -69,7 +69,7 @@ func (s *Scenario) YAML() []byte {
 			w(3, "to: %s", selector(l.To))
 			w(3, "both: %t", l.Both)
 			if l.Latency != nil {
-				w(3, "latency: %s", q(l.Latency.String()))
+				w(3, "latency: %s", q(FormatDist(*l.Latency)))
 			}
 			if l.Loss != nil {
 				w(3, "loss: %s", float(*l.Loss))
@@ -132,7 +132,7 @@ func writeSteps(b *strings.Builder, steps []Step, indent int) {
 			lead = pad + "  "
 		}
 		if st.HasAt {
-			line("at: %s", sim.FormatDuration(st.At))
+			line("at: %s", FormatDuration(st.At))
 		}
 		if st.After != AfterPrevious {
 			line("after: %s", st.After)
@@ -141,7 +141,7 @@ func writeSteps(b *strings.Builder, steps []Step, indent int) {
 		case st.DelayInHeartbeat:
 			line("delay: within-heartbeat")
 		case st.Delay != (sim.Dist{}):
-			line("delay: %s", strconv.Quote(st.Delay.String()))
+			line("delay: %s", strconv.Quote(FormatDist(st.Delay)))
 		}
 		if st.Note != "" {
 			line("note: %s", strconv.Quote(st.Note))
@@ -166,7 +166,7 @@ func actionYAML(a *Action, pad string) string {
 		if a.RestartAfter == nil {
 			return "crash: " + selector(a.Nodes)
 		}
-		return "crash:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "restart_after: " + strconv.Quote(a.RestartAfter.String())
+		return "crash:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "restart_after: " + strconv.Quote(FormatDist(*a.RestartAfter))
 	case Restart:
 		return "restart: " + selector(a.Nodes)
 	case Isolate:
@@ -182,7 +182,7 @@ func actionYAML(a *Action, pad string) string {
 	case Cut:
 		return "cut:\n" + pad + "from: " + selector(a.From) + "\n" + pad + "to: " + selector(a.To)
 	case Pause:
-		return "pause:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "for: " + strconv.Quote(a.For.String())
+		return "pause:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "for: " + strconv.Quote(FormatDist(a.For))
 	case Drift:
 		return "drift:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "factor: " + float(a.Factor)
 	case SetLoss:

@@ -37,7 +37,7 @@ func (s *Scenario) line(field string) int { return s.lines[field] }
 // Cluster is the Raft cluster under test.
 type Cluster struct {
 	Nodes           int
-	ElectionTimeout sim.Range
+	ElectionTimeout Range
 	// Heartbeat is the leader's heartbeat interval, or, when
 	// HeartbeatPercent is above 0, that percentage of the minimum election
 	// timeout; [Cluster.HeartbeatInterval] resolves the two.
@@ -82,7 +82,7 @@ func (c *Cluster) HeartbeatText() string {
 	if c.HeartbeatPercent > 0 {
 		return strconv.FormatFloat(c.HeartbeatPercent, 'g', -1, 64) + "%"
 	}
-	return sim.FormatDuration(c.Heartbeat)
+	return FormatDuration(c.Heartbeat)
 }
 
 // ParseHeartbeat reads a heartbeat interval: a duration (50ms), or a
@@ -96,7 +96,7 @@ func ParseHeartbeat(s string) (d time.Duration, percent float64, err error) {
 		}
 		return 0, x, nil
 	}
-	d, err = sim.ParseDuration(s)
+	d, err = ParseDuration(s)
 	if err != nil {
 		return 0, 0, fmt.Errorf("%v, or a percentage of the minimum election timeout such as 50%%", err)
 	}
@@ -280,7 +280,7 @@ type Steady struct {
 // Sweep holds the values raftsim sweep varies when its flags do not say:
 // each list, if not empty, replaces the scenario's own value.
 type Sweep struct {
-	ElectionTimeout []sim.Range
+	ElectionTimeout []Range
 	Nodes           []int
 	Latency         []sim.Dist
 	Loss            []float64

@@ -11,7 +11,7 @@ import (
 // cluster and network.
 var (
 	DefaultNodes           = 5
-	DefaultElectionTimeout = sim.Range{Min: 150 * time.Millisecond, Max: 300 * time.Millisecond}
+	DefaultElectionTimeout = Range{Min: 150 * time.Millisecond, Max: 300 * time.Millisecond}
 	DefaultHeartbeat       = 50 * time.Millisecond
 	DefaultLatency         = sim.UniformDist(5*time.Millisecond, 10*time.Millisecond)
 )
@@ -24,7 +24,7 @@ func (s *Scenario) applyDefaults() {
 	if c.Nodes == 0 {
 		c.Nodes = DefaultNodes
 	}
-	if c.ElectionTimeout == (sim.Range{}) {
+	if c.ElectionTimeout == (Range{}) {
 		c.ElectionTimeout = DefaultElectionTimeout
 	}
 	if c.Heartbeat == 0 && c.HeartbeatPercent == 0 {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/sim"
 )
 
 // beginStep starts the current fault step: it waits for the step's time,
@@ -143,7 +142,7 @@ func (r *Runner) apply(a *scenarios.Action, leader int) {
 		}
 		text = "crash " + names(ids)
 		if a.RestartAfter != nil {
-			text += " restart_after=" + a.RestartAfter.String()
+			text += " restart_after=" + scenarios.FormatDist(*a.RestartAfter)
 		}
 	case scenarios.Restart:
 		ids := r.pick(a.Nodes, leader, func(i int) bool { return r.s.Crashed(i) && r.obs[i].started })
@@ -202,7 +201,7 @@ func (r *Runner) apply(a *scenarios.Action, leader int) {
 			d := a.For.Sample(&r.faults)
 			r.s.Pause(i, d)
 			nodeEvents = append(nodeEvents, Event{Kind: EvPause, Node: i, Arrive: r.s.Now() + d})
-			spans = append(spans, raft.ID(i).String()+" for "+sim.FormatDuration(d))
+			spans = append(spans, raft.ID(i).String()+" for "+scenarios.FormatDuration(d))
 		}
 		text = "pause " + strings.Join(spans, ", ")
 	case scenarios.Drift:

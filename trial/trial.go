@@ -402,13 +402,13 @@ func (r *Runner) call(kind, arg int) {
 	case callConverge:
 		if r.converging {
 			r.fail(KindLiveness, fmt.Sprintf("no working leader within %s of the last fault (converge_within)",
-				sim.FormatDuration(r.plan.Scenario.Expect.ConvergeWithin)))
+				scenarios.FormatDuration(r.plan.Scenario.Expect.ConvergeWithin)))
 		}
 	case callWatchdog:
 		lim := r.plan.Scenario.Expect.LeaderWithin
 		if r.leaderless && r.s.Now()-r.leaderlessSince >= lim {
 			r.fail(KindLiveness, fmt.Sprintf("no working leader for %s while a majority was up and connected (leader_within %s)",
-				sim.FormatDuration(r.s.Now()-r.leaderlessSince), sim.FormatDuration(lim)))
+				scenarios.FormatDuration(r.s.Now()-r.leaderlessSince), scenarios.FormatDuration(lim)))
 		}
 	}
 }
@@ -689,7 +689,7 @@ func (r *Runner) measured(term uint64) {
 	}
 	r.measuring, r.hbLeader = false, -1
 	if w := r.plan.Scenario.Expect.LeaderWithin; w > 0 && res.TimeToLeader > w {
-		r.fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", sim.FormatDuration(res.TimeToLeader), sim.FormatDuration(w)))
+		r.fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", scenarios.FormatDuration(res.TimeToLeader), scenarios.FormatDuration(w)))
 	}
 	r.maybeEnd()
 }
@@ -769,7 +769,7 @@ func (r *Runner) finish() {
 	}
 	ex := &r.plan.Scenario.Expect
 	if ex.LeaderWithin > 0 && res.Started && !res.Measured {
-		r.fail(KindLiveness, fmt.Sprintf("no leader within the trial's %s after the origin", sim.FormatDuration(res.End-r.origin)))
+		r.fail(KindLiveness, fmt.Sprintf("no leader within the trial's %s after the origin", scenarios.FormatDuration(res.End-r.origin)))
 		return
 	}
 	if ex.OneLeaderAtEnd {

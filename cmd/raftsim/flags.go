@@ -13,7 +13,6 @@ import (
 
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/sim"
 )
 
 // newFlags returns a flag set whose --help prints usage, a description of
@@ -134,7 +133,7 @@ func (f *scenarioFlags) apply(s *scenarios.Scenario) error {
 		s.Cluster.Nodes = f.nodes
 	}
 	if fs.Changed("election-timeout") {
-		r, err := sim.ParseRange(f.election)
+		r, err := scenarios.ParseRange(f.election)
 		if err != nil {
 			return badUsage("--election-timeout: %v", err)
 		}
@@ -148,7 +147,7 @@ func (f *scenarioFlags) apply(s *scenarios.Scenario) error {
 		s.Cluster.Heartbeat, s.Cluster.HeartbeatPercent = d, pct
 	}
 	if fs.Changed("latency") {
-		d, err := sim.ParseDist(f.latency)
+		d, err := scenarios.ParseDist(f.latency)
 		if err != nil {
 			return badUsage("--latency: %v", err)
 		}
@@ -175,14 +174,14 @@ func (f *scenarioFlags) applyRest(s *scenarios.Scenario) error {
 		s.Network.Dup = p
 	}
 	if fs.Changed("timer-jitter") {
-		d, err := sim.ParseDist(f.jitter)
+		d, err := scenarios.ParseDist(f.jitter)
 		if err != nil {
 			return badUsage("--timer-jitter: %v", err)
 		}
 		s.Cluster.TimerJitter = &d
 	}
 	if fs.Changed("persist") {
-		d, err := sim.ParseDist(f.persist)
+		d, err := scenarios.ParseDist(f.persist)
 		if err != nil {
 			return badUsage("--persist: %v", err)
 		}
@@ -224,14 +223,14 @@ func (f *scenarioFlags) replayArgs(s *scenarios.Scenario) []string {
 	add("nodes", strconv.Itoa(c.Nodes))
 	add("election-timeout", c.ElectionTimeout.String())
 	add("heartbeat", c.HeartbeatText())
-	add("latency", s.Network.Latency.String())
+	add("latency", scenarios.FormatDist(s.Network.Latency))
 	add("loss", strconv.FormatFloat(s.Network.Loss, 'g', -1, 64))
 	add("duplicate", strconv.FormatFloat(s.Network.Dup, 'g', -1, 64))
 	if c.Persist != nil {
-		add("persist", c.Persist.String())
+		add("persist", scenarios.FormatDist(*c.Persist))
 	}
 	if c.TimerJitter != nil {
-		add("timer-jitter", c.TimerJitter.String())
+		add("timer-jitter", scenarios.FormatDist(*c.TimerJitter))
 	}
 	for _, b := range []struct {
 		name string

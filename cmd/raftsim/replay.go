@@ -13,7 +13,6 @@ import (
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/sim"
 	"github.com/raftsim/raftsim/swarm"
 	"github.com/raftsim/raftsim/timeline"
 	"github.com/raftsim/raftsim/trial"
@@ -168,7 +167,7 @@ func replayScenario(fs *pflag.FlagSet, sf *scenarioFlags, rf *replayFlags, seed 
 		}
 	}
 	if rf.limit != "" {
-		d, err := sim.ParseDuration(rf.limit)
+		d, err := scenarios.ParseDuration(rf.limit)
 		if err != nil || d <= 0 {
 			return nil, "", badUsage("--limit: want a duration above 0, got %q", rf.limit)
 		}
@@ -183,7 +182,7 @@ func planFor(s *scenarios.Scenario, steady string) (*trial.Plan, error) {
 	if steady == "" {
 		return trial.NewPlan(s)
 	}
-	d, err := sim.ParseDuration(steady)
+	d, err := scenarios.ParseDuration(steady)
 	if err != nil || d <= 0 {
 		return nil, badUsage("--steady-time: want a duration above 0, got %q", steady)
 	}
@@ -216,12 +215,12 @@ func (rf *replayFlags) filter() (*timeline.Filter, error) {
 	}
 	var err error
 	if rf.from != "" {
-		if f.From, err = sim.ParseDuration(rf.from); err != nil {
+		if f.From, err = scenarios.ParseDuration(rf.from); err != nil {
 			return nil, badUsage("--from: %v", err)
 		}
 	}
 	if rf.to != "" {
-		if f.To, err = sim.ParseDuration(rf.to); err != nil {
+		if f.To, err = scenarios.ParseDuration(rf.to); err != nil {
 			return nil, badUsage("--to: %v", err)
 		}
 		f.HasTo = true
@@ -254,7 +253,7 @@ func writeVerdict(b *strings.Builder, res *trial.Result, plan *trial.Plan) {
 	}
 	if plan.Steady() > 0 {
 		fmt.Fprintf(b, "# measured: steady state for %s: %d needless elections, %d leader changes, %s without a working leader\n",
-			sim.FormatDuration(res.SteadyTime), res.Elections, res.LeaderChanges, trial.FormatTime(res.Leaderless))
+			scenarios.FormatDuration(res.SteadyTime), res.Elections, res.LeaderChanges, trial.FormatTime(res.Leaderless))
 	} else {
 		switch {
 		case !res.Started:

@@ -173,7 +173,7 @@ func steadyTime(flag string, s *scenarios.Scenario, def time.Duration) (time.Dur
 		}
 		return def, nil
 	}
-	d, err := sim.ParseDuration(flag)
+	d, err := scenarios.ParseDuration(flag)
 	if err != nil {
 		return 0, badUsage("--steady-time: %v", err)
 	}
@@ -233,7 +233,7 @@ func (wf *sweepFlags) axes(fs interface{ Changed(string) bool }, s *scenarios.Sc
 				func(c *scenarios.Scenario, n int) { c.Cluster.Nodes = n })
 		},
 		func() (*axis, error) {
-			return listAxis("latency", fs.Changed("latency"), lats, sw.Latency, sim.ParseDist,
+			return listAxis("latency", fs.Changed("latency"), lats, sw.Latency, scenarios.ParseDist,
 				func(c *scenarios.Scenario, d sim.Dist) { c.Network.Latency = d })
 		},
 		func() (*axis, error) {
@@ -255,8 +255,8 @@ func (wf *sweepFlags) axes(fs interface{ Changed(string) bool }, s *scenarios.Sc
 				})
 		},
 		func() (*axis, error) {
-			return listAxis("election-timeout", fs.Changed("election-timeout"), splitList(wf.election), sw.ElectionTimeout, sim.ParseRange,
-				func(c *scenarios.Scenario, r sim.Range) { c.Cluster.ElectionTimeout = r })
+			return listAxis("election-timeout", fs.Changed("election-timeout"), splitList(wf.election), sw.ElectionTimeout, scenarios.ParseRange,
+				func(c *scenarios.Scenario, r scenarios.Range) { c.Cluster.ElectionTimeout = r })
 		},
 	}
 	var axes []axis
@@ -336,7 +336,7 @@ func cellReplay(arg string, c *scenarios.Scenario, varied []string, sf *scenario
 		case "nodes":
 			val = strconv.Itoa(c.Cluster.Nodes)
 		case "latency":
-			val = c.Network.Latency.String()
+			val = scenarios.FormatDist(c.Network.Latency)
 		case "loss":
 			val = strconv.FormatFloat(c.Network.Loss, 'g', -1, 64)
 		case "heartbeat":
@@ -392,13 +392,13 @@ func splitDistsText(s string) []string {
 }
 
 func isDuration(s string) bool {
-	_, err := sim.ParseDuration(s)
+	_, err := scenarios.ParseDuration(s)
 	return err == nil
 }
 
 // steadyReplay spells the replay command of a steady-state run.
 func steadyReplay(replay func(uint64) string, steady time.Duration) func(uint64) string {
-	return func(seed uint64) string { return replay(seed) + " --steady-time " + sim.FormatDuration(steady) }
+	return func(seed uint64) string { return replay(seed) + " --steady-time " + scenarios.FormatDuration(steady) }
 }
 
 // parseOptionSet reads a set of protocol options: none, or names joined by

@@ -1,0 +1,195 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/raftsim/raftsim/sim"
+)
+
+// The text forms of durations, ranges and distributions, shared by scenario
+// files and command-line flags so that both are read and printed alike.
+
+// ParseDuration is [time.ParseDuration] that also accepts a bare 0 and
+// refuses negative durations.
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if s == "0" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (examples: 150ms, 1.5s, 500us)", s)
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("duration %q is negative", s)
+	}
+	return d, nil
+}
+
+// FormatDuration prints d in the largest of s, ms, us and ns that shows it
+// exactly, so that the text parses back to the same value: 1s, 1500ms, 7ms.
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "0s"
+	case d%time.Second == 0:
+		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+	case d%time.Millisecond == 0:
+		return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
+	case d%time.Microsecond == 0:
+		return strconv.FormatInt(int64(d/time.Microsecond), 10) + "us"
+	}
+	return strconv.FormatInt(int64(d), 10) + "ns"
+}
+
+// Range is a closed interval of durations, such as an election timeout range.
+// Its text form is MIN-MAX, for example 150ms-300ms; a unit on the maximum
+// alone applies to both (150-300ms).
+type Range struct {
+	Min, Max time.Duration
+}
+
+// ParseRange parses MIN-MAX. A single duration D means D-D.
+func ParseRange(s string) (Range, error) {
+	s = strings.TrimSpace(s)
+	lo, hi, found := strings.Cut(s, "-")
+	if !found {
+		d, err := ParseDuration(s)
+		if err != nil {
+			return Range{}, err
+		}
+		return Range{d, d}, nil
+	}
+	max, err := ParseDuration(hi)
+	if err != nil {
+		return Range{}, err
+	}
+	min, err := ParseDuration(lo)
+	if err != nil {
+		// "150-300ms": the minimum borrows the maximum's unit.
+		unit := strings.TrimLeft(strings.TrimSpace(hi), "0123456789.")
+		if _, perr := strconv.ParseFloat(strings.TrimSpace(lo), 64); perr != nil || unit == "" {
+			return Range{}, err
+		}
+		if min, err = ParseDuration(strings.TrimSpace(lo) + unit); err != nil {
+			return Range{}, err
+		}
+	}
+	if min > max {
+		return Range{}, fmt.Errorf("range %q: minimum is above maximum", s)
+	}
+	return Range{min, max}, nil
+}
+
+// String returns MIN-MAX in the form [ParseRange] accepts.
+func (r Range) String() string { return FormatDuration(r.Min) + "-" + FormatDuration(r.Max) }
+
+// distNames are the text names of the kinds of [sim.Dist].
+var distNames = [...]string{sim.Const: "const", sim.Uniform: "uniform", sim.Normal: "normal", sim.Exp: "exp", sim.LogNormal: "lognormal"}
+
+// ParseDist parses the text form of a distribution of durations, one of
+//
+//	const:7ms             always 7ms (a bare duration such as 7ms means the same)
+//	uniform:5ms-10ms      uniform between 5ms and 10ms, both included
+//	normal:7ms,2ms        normal with mean 7ms and standard deviation 2ms, truncated at 0
+//	exp:7ms               exponential with mean 7ms
+//	exp:5ms,7ms           5ms plus an exponential: minimum 5ms, mean 7ms
+//	lognormal:7ms,2ms     log-normal with mean 7ms and standard deviation 2ms
+//
+// Durations take Go's units (ns, us, ms, s, m, h); a bare 0 needs none.
+// [FormatDist] prints the canonical form.
+func ParseDist(s string) (sim.Dist, error) {
+	kind, args, found := strings.Cut(strings.TrimSpace(s), ":")
+	if !found {
+		d, err := ParseDuration(kind)
+		if err != nil {
+			return sim.Dist{}, fmt.Errorf("%q is neither a duration nor a distribution (const:, uniform:, normal:, exp:, lognormal:)", s)
+		}
+		return newDist(sim.Const, d, 0)
+	}
+	switch kind {
+	case "const":
+		d, err := ParseDuration(args)
+		if err != nil {
+			return sim.Dist{}, err
+		}
+		return newDist(sim.Const, d, 0)
+	case "uniform":
+		r, err := ParseRange(args)
+		if err != nil {
+			return sim.Dist{}, err
+		}
+		return newDist(sim.Uniform, r.Min, r.Max)
+	case "normal", "lognormal":
+		a, b, err := parsePair(args)
+		if err != nil {
+			return sim.Dist{}, fmt.Errorf("%s: want MEAN,STDDEV: %v", kind, err)
+		}
+		k := sim.Normal
+		if kind == "lognormal" {
+			k = sim.LogNormal
+		}
+		return newDist(k, a, b)
+	case "exp":
+		if !strings.Contains(args, ",") {
+			mean, err := ParseDuration(args)
+			if err != nil {
+				return sim.Dist{}, err
+			}
+			return newDist(sim.Exp, 0, mean)
+		}
+		a, b, err := parsePair(args)
+		if err != nil {
+			return sim.Dist{}, fmt.Errorf("exp: want MEAN or MIN,MEAN: %v", err)
+		}
+		return newDist(sim.Exp, a, b)
+	}
+	return sim.Dist{}, fmt.Errorf("unknown distribution %q (want const, uniform, normal, exp or lognormal)", kind)
+}
+
+func parsePair(s string) (a, b time.Duration, err error) {
+	x, y, ok := strings.Cut(s, ",")
+	if !ok {
+		return 0, 0, fmt.Errorf("%q has no comma", s)
+	}
+	if a, err = ParseDuration(x); err != nil {
+		return 0, 0, err
+	}
+	if b, err = ParseDuration(y); err != nil {
+		return 0, 0, err
+	}
+	return a, b, nil
+}
+
+// newDist is [sim.NewDist] whose errors show the durations in text form.
+func newDist(kind sim.DistKind, a, b time.Duration) (sim.Dist, error) {
+	d, err := sim.NewDist(kind, a, b)
+	switch {
+	case errors.Is(err, sim.ErrUniformOrder):
+		err = fmt.Errorf("uniform: minimum %s is above maximum %s", FormatDuration(a), FormatDuration(b))
+	case errors.Is(err, sim.ErrExpMean):
+		err = fmt.Errorf("exp: mean %s must be above the minimum %s", FormatDuration(b), FormatDuration(a))
+	}
+	return d, err
+}
+
+// FormatDist returns the canonical text form of d, which [ParseDist]
+// accepts.
+func FormatDist(d sim.Dist) string {
+	name := distNames[d.Kind]
+	switch d.Kind {
+	case sim.Const:
+		return name + ":" + FormatDuration(d.A)
+	case sim.Uniform:
+		return name + ":" + Range{d.A, d.B}.String()
+	case sim.Exp:
+		if d.A == 0 {
+			return name + ":" + FormatDuration(d.B)
+		}
+	}
+	return name + ":" + FormatDuration(d.A) + "," + FormatDuration(d.B)
+}
