@@ -210,11 +210,7 @@ type Measure struct {
 
 // MeasureOf describes what s measures.
 func MeasureOf(s *scenarios.Scenario) Measure {
-	m := Measure{From: "start", Until: s.Measure.Until.String()}
-	if s.Measure.From == scenarios.FromFault {
-		m.From = "fault"
-	}
-	return m
+	return Measure{From: s.Measure.From.String(), Until: s.Measure.Until.String()}
 }
 
 // ExpectOf lists what every trial of s must satisfy, one phrase each.

@@ -124,7 +124,7 @@ func (p *Params) value(name string, s *scenarios.Scenario) string {
 	case "loss":
 		return strconv.FormatFloat(p.Loss, 'g', -1, 64)
 	case "heartbeat":
-		return s.Cluster.HeartbeatText()
+		return s.Cluster.Heartbeat.String()
 	case "election-timeout":
 		return s.Cluster.ElectionTimeout.String()
 	case "options":

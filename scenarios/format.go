@@ -30,13 +30,11 @@ func (s *Scenario) YAML() []byte {
 	w(0, "cluster:")
 	w(1, "nodes: %d", c.Nodes)
 	w(1, "election_timeout: %s", c.ElectionTimeout)
-	w(1, "heartbeat: %s", q(c.HeartbeatText()))
+	w(1, "heartbeat: %s", q(c.Heartbeat.String()))
 	w(1, "options:")
-	o := &c.Options
-	w(2, "prevote: %t", o.PreVote)
-	w(2, "check_quorum: %t", o.CheckQuorum)
-	w(2, "leader_stickiness: %t", o.LeaderStickiness)
-	w(2, "reset_timer_on_step_down: %t", o.ResetTimerOnStepDown)
+	for _, o := range ProtocolOptions {
+		w(2, "%s: %t", o.Key, *o.Field(&c.Options))
+	}
 	if len(c.Start) > 0 {
 		w(1, "start:")
 		for _, d := range c.Start {
@@ -85,7 +83,7 @@ func (s *Scenario) YAML() []byte {
 	}
 	m := &s.Measure
 	w(0, "measure:")
-	w(1, "from: %s", map[From]string{FromStart: "start", FromFault: "fault"}[m.From])
+	w(1, "from: %s", m.From)
 	w(1, "until: %s", m.Until)
 	if m.SettleSet {
 		w(1, "settle: %s", dur(m.Settle))

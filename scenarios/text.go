@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -10,8 +11,9 @@ import (
 	"github.com/raftsim/raftsim/sim"
 )
 
-// The text forms of durations, ranges and distributions, shared by scenario
-// files and command-line flags so that both are read and printed alike.
+// The text forms of the values scenario files share with command-line
+// flags (durations, ranges, distributions, heartbeats, seeds,
+// probabilities, node selectors), so that both are read and printed alike.
 
 // ParseDuration is [time.ParseDuration] that also accepts a bare 0 and
 // refuses negative durations.
@@ -192,4 +194,104 @@ func FormatDist(d sim.Dist) string {
 		}
 	}
 	return name + ":" + FormatDuration(d.A) + "," + FormatDuration(d.B)
+}
+
+// String returns the heartbeat as written: 50ms or 50%.
+func (h Heartbeat) String() string {
+	if h.Percent > 0 {
+		return strconv.FormatFloat(h.Percent, 'g', -1, 64) + "%"
+	}
+	return FormatDuration(h.D)
+}
+
+// ParseHeartbeat reads a heartbeat interval: a duration (50ms), or a
+// percentage of the minimum election timeout (50%).
+func ParseHeartbeat(s string) (Heartbeat, error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		x, err := strconv.ParseFloat(p, 64)
+		if err != nil || !(x > 0) || x > 1000 {
+			return Heartbeat{}, fmt.Errorf("heartbeat %q: want a percentage of the minimum election timeout above 0, such as 50%%", s)
+		}
+		return Heartbeat{Percent: x}, nil
+	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		return Heartbeat{}, fmt.Errorf("%v, or a percentage of the minimum election timeout such as 50%%", err)
+	}
+	return Heartbeat{D: d}, nil
+}
+
+// ParseSeed reads a seed: a non-negative decimal or 0x-hex integer.
+func ParseSeed(s string) (uint64, error) {
+	x, err := strconv.ParseUint(strings.TrimSpace(s), 0, 64)
+	if err != nil {
+		return 0, errors.New("want a seed: a whole number from 0 to 18446744073709551615, decimal or 0x-hex, got " + strconv.Quote(s))
+	}
+	return x, nil
+}
+
+// ParseProbability reads a number in [0, 1].
+func ParseProbability(s string) (float64, error) {
+	x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(x) {
+		return 0, errors.New("want a probability between 0 and 1, got " + strconv.Quote(s))
+	}
+	if x < 0 || x > 1 {
+		return 0, errors.New("probability " + s + " is outside [0, 1]")
+	}
+	return x, nil
+}
+
+func parsePositive(s string) (float64, error) {
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(x > 0) || math.IsInf(x, 0) {
+		return 0, errors.New("want a positive number, got " + strconv.Quote(s))
+	}
+	return x, nil
+}
+
+func parseNodeName(s string) (int, bool) {
+	rest, ok := strings.CutPrefix(s, "n")
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(rest)
+	if err != nil || i < 1 || rest[0] == '0' || rest[0] == '+' {
+		return 0, false
+	}
+	return i - 1, true
+}
+
+// ParseSelector reads the text form of a node selector.
+func ParseSelector(v string) (Selector, error) {
+	s := Selector{Text: v}
+	name, count, hasCount := strings.Cut(v, ":")
+	switch name {
+	case "leader":
+		s.Kind = Leader
+	case "follower":
+		s.Kind, s.Count = RandomFollower, 1
+	case "random":
+		s.Kind, s.Count = Random, 1
+	case "all":
+		s.Kind = All
+	case "old-leader":
+		s.Kind = OldLeader
+	default:
+		id, ok := parseNodeName(v)
+		if !ok {
+			return s, errors.New("want a node: n1, leader, old-leader, follower, random, random:K, follower:K, all, or a list [n1, n2]; got " + strconv.Quote(v))
+		}
+		s.Kind, s.IDs = Named, []int{id}
+		return s, nil
+	}
+	if hasCount {
+		k, err := strconv.Atoi(count)
+		if err != nil || k < 1 || (s.Kind != Random && s.Kind != RandomFollower) {
+			return s, errors.New("only random:K and follower:K take a count (K at least 1); got " + strconv.Quote(v))
+		}
+		s.Count = k
+	}
+	return s, nil
 }

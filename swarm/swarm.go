@@ -35,7 +35,7 @@ func Scenario(seed uint64) *scenarios.Scenario {
 	c.Nodes = []int{1, 2, 3, 3, 3, 4, 5, 5, 5, 5, 6, 7, 7, 9}[r.Intn(14)]
 	min := ms(20 * math.Pow(25, r.Float64())) // 20ms to 500ms, log-uniform
 	c.ElectionTimeout = scenarios.Range{Min: min, Max: ms(float64(min) / 1e6 * uniform(1.2, 3))}
-	c.Heartbeat = ms(float64(min) / 1e6 * uniform(0.1, 0.5))
+	c.Heartbeat.D = ms(float64(min) / 1e6 * uniform(0.1, 0.5))
 	c.Options.PreVote = coin(0.5)
 	c.Options.CheckQuorum = coin(0.5)
 	c.Options.LeaderStickiness = coin(0.3)

@@ -140,11 +140,11 @@ func (f *scenarioFlags) apply(s *scenarios.Scenario) error {
 		s.Cluster.ElectionTimeout = r
 	}
 	if fs.Changed("heartbeat") {
-		d, pct, err := scenarios.ParseHeartbeat(f.heartbeat)
+		hb, err := scenarios.ParseHeartbeat(f.heartbeat)
 		if err != nil {
 			return badUsage("--heartbeat: %v", err)
 		}
-		s.Cluster.Heartbeat, s.Cluster.HeartbeatPercent = d, pct
+		s.Cluster.Heartbeat = hb
 	}
 	if fs.Changed("latency") {
 		d, err := scenarios.ParseDist(f.latency)
@@ -222,7 +222,7 @@ func (f *scenarioFlags) replayArgs(s *scenarios.Scenario) []string {
 	}
 	add("nodes", strconv.Itoa(c.Nodes))
 	add("election-timeout", c.ElectionTimeout.String())
-	add("heartbeat", c.HeartbeatText())
+	add("heartbeat", c.Heartbeat.String())
 	add("latency", scenarios.FormatDist(s.Network.Latency))
 	add("loss", strconv.FormatFloat(s.Network.Loss, 'g', -1, 64))
 	add("duplicate", strconv.FormatFloat(s.Network.Dup, 'g', -1, 64))

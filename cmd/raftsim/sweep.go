@@ -219,14 +219,6 @@ func (wf *sweepFlags) axes(fs interface{ Changed(string) bool }, s *scenarios.Sc
 	for _, l := range wf.latency {
 		lats = append(lats, splitDistsText(l)...)
 	}
-	var hbs []scenarios.Heartbeat
-	for _, t := range sw.Heartbeat {
-		hb, err := parseHeartbeat(t)
-		if err != nil {
-			return nil, err
-		}
-		hbs = append(hbs, hb)
-	}
 	build := []func() (*axis, error){
 		func() (*axis, error) {
 			return listAxis("nodes", fs.Changed("nodes"), splitList(wf.nodes), sw.Nodes, parseNodes,
@@ -241,9 +233,9 @@ func (wf *sweepFlags) axes(fs interface{ Changed(string) bool }, s *scenarios.Sc
 				func(c *scenarios.Scenario, p float64) { c.Network.Loss = p })
 		},
 		func() (*axis, error) {
-			return listAxis("heartbeat", fs.Changed("heartbeat"), splitList(wf.heartbeat), hbs, parseHeartbeat,
+			return listAxis("heartbeat", fs.Changed("heartbeat"), splitList(wf.heartbeat), sw.Heartbeat, scenarios.ParseHeartbeat,
 				func(c *scenarios.Scenario, h scenarios.Heartbeat) {
-					c.Cluster.Heartbeat, c.Cluster.HeartbeatPercent = h.D, h.Percent
+					c.Cluster.Heartbeat = h
 				})
 		},
 		func() (*axis, error) {
@@ -281,11 +273,6 @@ func parseNodes(t string) (int, error) {
 		return 0, fmt.Errorf("%q is not a cluster size from 1 to %d", t, scenarios.MaxNodes)
 	}
 	return n, nil
-}
-
-func parseHeartbeat(t string) (scenarios.Heartbeat, error) {
-	d, pct, err := scenarios.ParseHeartbeat(t)
-	return scenarios.Heartbeat{D: d, Percent: pct}, err
 }
 
 // expand returns one scenario per combination of the axes' values, the
@@ -340,7 +327,7 @@ func cellReplay(arg string, c *scenarios.Scenario, varied []string, sf *scenario
 		case "loss":
 			val = strconv.FormatFloat(c.Network.Loss, 'g', -1, 64)
 		case "heartbeat":
-			val = c.Cluster.HeartbeatText()
+			val = c.Cluster.Heartbeat.String()
 		case "election-timeout":
 			val = c.Cluster.ElectionTimeout.String()
 		case "options":
