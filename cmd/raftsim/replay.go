@@ -55,9 +55,8 @@ type replayFlags struct {
 func replayCmd(args []string, out, errw io.Writer) error {
 	fs := newFlags("replay", "replay [SCENARIO] --seed S [FLAGS]", replayAbout, replayExamples, errw)
 	var rf replayFlags
-	var sf scenarioFlags
 	fs.StringVar(&rf.seed, "seed", "", "the trial's seed, as a failure's replay command gives it (required)")
-	sf.register(fs, 0)
+	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Picks })
 	fs.StringVar(&rf.nodes, "node", "", "only events at these nodes, e.g. n1,n3 (messages: at either end)")
 	fs.StringVar(&rf.from, "from", "", "only events at or after this virtual time, e.g. 500ms")
 	fs.StringVar(&rf.to, "to", "", "only events at or before this virtual time")
@@ -89,7 +88,11 @@ func replayCmd(args []string, out, errw io.Writer) error {
 			return badUsage("%s: %v", p.flag, err)
 		}
 	}
-	s, arg, err := replayScenario(fs, &sf, &rf, seed)
+	o, err := overrides()
+	if err != nil {
+		return err
+	}
+	s, arg, err := replayScenario(fs, o, &rf, seed)
 	if err != nil {
 		return err
 	}
@@ -106,8 +109,7 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	title := fmt.Sprintf("%s, trial seed %d", s.Name, seed)
 	var b strings.Builder
 	params := report.ParamsOf(s)
-	words := append([]string{"raftsim", "replay", arg, "--seed", strconv.FormatUint(seed, 10)}, sf.replayArgs(s)...)
-	fmt.Fprintf(&b, "# %s: %s\n", commandLine(append(words, rf.trialArgs()...)...), params.Describe())
+	fmt.Fprintf(&b, "# %s: %s\n", replayCommand(arg, seed, o, rf.trialArgs()...), params.Describe())
 	if !rf.quiet {
 		if err := timeline.WriteText(&b, events); err != nil {
 			return err
@@ -140,22 +142,20 @@ func replayCmd(args []string, out, errw io.Writer) error {
 
 // replayScenario builds the scenario of the trial: the named one with the
 // overrides, or, with --swarm, the one drawn from the seed.
-func replayScenario(fs *pflag.FlagSet, sf *scenarioFlags, rf *replayFlags, seed uint64) (*scenarios.Scenario, string, error) {
+func replayScenario(fs *pflag.FlagSet, o scenarios.Overrides, rf *replayFlags, seed uint64) (*scenarios.Scenario, string, error) {
 	var s *scenarios.Scenario
 	var arg string
+	var err error
 	if rf.swarm {
 		if fs.NArg() > 0 {
 			return nil, "", badUsage("--swarm draws the scenario from the seed: give no scenario")
 		}
-		s, arg = swarm.Scenario(seed), "--swarm"
-		if err := sf.apply(s); err != nil {
+		if s, err = o.Apply(swarm.Scenario(seed)); err != nil {
 			return nil, "", err
 		}
-	} else {
-		var err error
-		if s, arg, err = loadScenario(fs.Args(), sf); err != nil {
-			return nil, "", err
-		}
+		arg = "--swarm"
+	} else if s, arg, err = loadScenario(fs.Args(), o); err != nil {
+		return nil, "", err
 	}
 	if rf.skip != "" {
 		for _, t := range splitList(rf.skip) {

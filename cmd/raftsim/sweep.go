@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -11,11 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/sim"
 	"github.com/raftsim/raftsim/trial"
 )
 
@@ -53,7 +50,6 @@ type sweepFlags struct {
 
 func sweepCmd(args []string, out, errw io.Writer) error {
 	fs := newFlags("sweep", "sweep [SCENARIO] [LISTS] [FLAGS]", sweepAbout, sweepExamples, errw)
-	var sf scenarioFlags
 	var of outputFlags
 	var wf sweepFlags
 	fs.StringVar(&wf.election, "election-timeout", "", "election timeout ranges, e.g. 50ms-100ms,150ms-300ms,500ms-1s")
@@ -62,7 +58,7 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	fs.StringVar(&wf.loss, "loss", "", "loss probabilities, e.g. 0,0.01")
 	fs.StringVar(&wf.heartbeat, "heartbeat", "", "heartbeat intervals, e.g. 25ms,50ms or 50% (of the minimum election timeout)")
 	fs.StringVar(&wf.options, "options", "", "protocol option sets, '+' within a set: e.g. none,prevote,check-quorum,prevote+check-quorum (also leader-stickiness)")
-	sf.register(fs, withSeed|withTrials|swept)
+	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Swept })
 	fs.StringVar(&wf.steady, "steady-time", "", "virtual time of steady state per cell for the stability columns; 0 turns them off (default: the scenario's steady.duration, or 1h)")
 	fs.Float64Var(&wf.maxNeedless, "max-needless", 1, "recommendation rule: the most needless elections per hour a recommended range may have")
 	fs.StringArrayVar(&wf.plots, "plot", nil, "also draw the CDF of time to leader, one line per cell, to FILE.svg or FILE.png (repeatable)")
@@ -83,28 +79,39 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	if wf.maxNeedless < 0 {
 		return badUsage("--max-needless: want 0 or more, got %g", wf.maxNeedless)
 	}
-	base, arg, err := loadScenario(fs.Args(), &sf)
+	o, err := overrides()
 	if err != nil {
 		return err
 	}
-	steady, err := steadyTime(wf.steady, base, time.Hour)
+	// The cells are validated, not the scenario: a sweep over --nodes may
+	// name nodes that only its larger clusters have.
+	raw, arg, err := loadRaw(fs.Args())
 	if err != nil {
 		return err
 	}
-	axes, err := wf.axes(fs, base)
+	steady, err := steadyTime(wf.steady, raw, time.Hour)
 	if err != nil {
 		return err
 	}
-	cells, varied, err := expand(base, axes)
+	axes, err := wf.axes(fs, raw)
 	if err != nil {
 		return err
+	}
+	cells, err := expand(raw, o, axes)
+	if err != nil {
+		return err
+	}
+	var varied []string
+	for _, a := range axes {
+		varied = append(varied, a.name)
 	}
 	plans := make([]*trial.Plan, len(cells))
 	for i, c := range cells {
-		if plans[i], err = trial.NewPlan(c); err != nil {
+		if plans[i], err = trial.NewPlan(c.scenario); err != nil {
 			return err
 		}
 	}
+	base := cells[0].scenario // what every cell shares: name, seed, trials, measure
 
 	runs, _ := runner.SteadyRuns(steady)
 	bar := newProgress(errw, len(cells)*(base.Trials+runs), "cells")
@@ -116,7 +123,8 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 		Varied: varied, Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(steady) / float64(time.Hour)),
 		Rule: report.NewRule(wf.maxNeedless, steady > 0)}
 	done := 0
-	for i, c := range cells {
+	for i, cell := range cells {
+		c := cell.scenario
 		agg := runner.Run(plans[i], runner.Options{Trials: c.Trials, Seed: c.Seed, Workers: of.workers,
 			Progress: func(n int) { bar.set(done + n) }, Stop: interrupted})
 		done += c.Trials
@@ -132,8 +140,7 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 			bar.finish()
 			return errInterrupted
 		}
-		replay := cellReplay(arg, c, varied, &sf)
-		sw.AddCell(c, agg, st, replay, steadyReplay(replay, steady))
+		sw.AddCell(c, agg, st, replayFunc(arg, cell.overrides), replayFunc(arg, cell.overrides, steadyArgs(steady)...))
 	}
 	bar.finish()
 	sw.Recommend()
@@ -180,85 +187,56 @@ func steadyTime(flag string, s *scenarios.Scenario, def time.Duration) (time.Dur
 	return d, nil
 }
 
-// axis is one swept parameter: its name and a setter per value.
+// axis is one swept parameter: the flag it overrides and its values, as
+// that flag takes them.
 type axis struct {
 	name   string
-	values []func(*scenarios.Scenario)
-}
-
-// listAxis builds the axis name from the flag's list when it was given,
-// else from the scenario's sweep list; nil when neither has values.
-func listAxis[T any](name string, given bool, list []string, fromScenario []T,
-	parse func(string) (T, error), set func(*scenarios.Scenario, T)) (*axis, error) {
-	values := fromScenario
-	if given {
-		values = nil
-		for _, t := range list {
-			v, err := parse(t)
-			if err != nil {
-				return nil, badUsage("--%s: %v", name, err)
-			}
-			values = append(values, v)
-		}
-	}
-	if len(values) == 0 {
-		return nil, nil
-	}
-	a := &axis{name: name}
-	for _, v := range values {
-		a.values = append(a.values, func(c *scenarios.Scenario) { set(c, v) })
-	}
-	return a, nil
+	values []string
 }
 
 // axes returns the swept parameters in the order cells nest them: nodes,
-// latency, loss, heartbeat, options, election timeout (innermost).
+// latency, loss, heartbeat, options, election timeout (innermost). Each
+// takes its flag's list when the flag was given, else the scenario's
+// sweep: list; a parameter with no values is not swept.
 func (wf *sweepFlags) axes(fs interface{ Changed(string) bool }, s *scenarios.Scenario) ([]axis, error) {
 	sw := &s.Sweep
 	var lats []string
 	for _, l := range wf.latency {
 		lats = append(lats, splitDistsText(l)...)
 	}
-	build := []func() (*axis, error){
-		func() (*axis, error) {
-			return listAxis("nodes", fs.Changed("nodes"), splitList(wf.nodes), sw.Nodes, parseNodes,
-				func(c *scenarios.Scenario, n int) { c.Cluster.Nodes = n })
-		},
-		func() (*axis, error) {
-			return listAxis("latency", fs.Changed("latency"), lats, sw.Latency, scenarios.ParseDist,
-				func(c *scenarios.Scenario, d sim.Dist) { c.Network.Latency = d })
-		},
-		func() (*axis, error) {
-			return listAxis("loss", fs.Changed("loss"), splitList(wf.loss), sw.Loss, scenarios.ParseProbability,
-				func(c *scenarios.Scenario, p float64) { c.Network.Loss = p })
-		},
-		func() (*axis, error) {
-			return listAxis("heartbeat", fs.Changed("heartbeat"), splitList(wf.heartbeat), sw.Heartbeat, scenarios.ParseHeartbeat,
-				func(c *scenarios.Scenario, h scenarios.Heartbeat) {
-					c.Cluster.Heartbeat = h
-				})
-		},
-		func() (*axis, error) {
-			return listAxis("options", fs.Changed("options"), splitList(wf.options), nil, parseOptionSet,
-				func(c *scenarios.Scenario, o raft.Options) {
-					reset := c.Cluster.Options.ResetTimerOnStepDown // not one of the sets unless named
-					c.Cluster.Options = o
-					c.Cluster.Options.ResetTimerOnStepDown = o.ResetTimerOnStepDown || reset
-				})
-		},
-		func() (*axis, error) {
-			return listAxis("election-timeout", fs.Changed("election-timeout"), splitList(wf.election), sw.ElectionTimeout, scenarios.ParseRange,
-				func(c *scenarios.Scenario, r scenarios.Range) { c.Cluster.ElectionTimeout = r })
-		},
+	all := []struct {
+		name      string
+		given     []string
+		scenarios []string
+		check     func(string) error
+	}{
+		{"nodes", splitList(wf.nodes), texts(sw.Nodes, strconv.Itoa), nil},
+		{"latency", lats, texts(sw.Latency, scenarios.FormatDist), nil},
+		{"loss", splitList(wf.loss), texts(sw.Loss, func(p float64) string { return strconv.FormatFloat(p, 'g', -1, 64) }), nil},
+		{"heartbeat", splitList(wf.heartbeat), texts(sw.Heartbeat, scenarios.Heartbeat.String), nil},
+		{"options", splitList(wf.options), nil, func(t string) error { _, err := scenarios.ParseOptionSet(t); return err }},
+		{"election-timeout", splitList(wf.election), texts(sw.ElectionTimeout, scenarios.Range.String), nil},
 	}
 	var axes []axis
-	for _, b := range build {
-		a, err := b()
-		if err != nil {
-			return nil, err
+	for _, p := range all {
+		values := p.scenarios
+		if fs.Changed(p.name) {
+			values = p.given
 		}
-		if a != nil {
-			axes = append(axes, *a)
+		for _, v := range values {
+			err := func() error {
+				if p.check != nil {
+					return p.check(v)
+				}
+				var o scenarios.Overrides
+				return o.Set(p.name, v)
+			}()
+			if err != nil {
+				return nil, badUsage("--%s: %v", p.name, err)
+			}
+		}
+		if len(values) > 0 {
+			axes = append(axes, axis{p.name, values})
 		}
 	}
 	if len(axes) == 0 {
@@ -267,38 +245,65 @@ func (wf *sweepFlags) axes(fs interface{ Changed(string) bool }, s *scenarios.Sc
 	return axes, nil
 }
 
-func parseNodes(t string) (int, error) {
-	n, err := strconv.Atoi(t)
-	if err != nil || n < 1 || n > scenarios.MaxNodes {
-		return 0, fmt.Errorf("%q is not a cluster size from 1 to %d", t, scenarios.MaxNodes)
+func texts[T any](xs []T, format func(T) string) []string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, format(x))
 	}
-	return n, nil
+	return out
 }
 
-// expand returns one scenario per combination of the axes' values, the
-// last axis varying fastest, each validated, and the names of the axes.
-func expand(base *scenarios.Scenario, axes []axis) ([]*scenarios.Scenario, []string, error) {
-	const maxCells = 10000
-	n := 1
-	var names []string
-	for _, a := range axes {
-		n *= len(a.values)
-		names = append(names, a.name)
-		if n > maxCells {
-			return nil, nil, badUsage("the sweep has more than %d cells", maxCells)
+// cell is one combination of the axes' values: the sweep's overrides with
+// the cell's values added, and the validated scenario they make.
+type cell struct {
+	overrides scenarios.Overrides
+	scenario  *scenarios.Scenario
+}
+
+// set adds value of axis a to the overrides o.
+func (a *axis) set(o *scenarios.Overrides, value string) error {
+	if a.name != "options" {
+		return o.Set(a.name, value)
+	}
+	set, err := scenarios.ParseOptionSet(value)
+	if err != nil {
+		return err
+	}
+	for _, opt := range scenarios.ProtocolOptions {
+		if on, ok := set[opt.Flag]; ok {
+			if err := o.Set(opt.Flag, strconv.FormatBool(on)); err != nil {
+				return err
+			}
 		}
 	}
-	cells := make([]*scenarios.Scenario, 0, n)
+	return nil
+}
+
+// expand returns one cell per combination of the axes' values, the last
+// axis varying fastest.
+func expand(s *scenarios.Scenario, o scenarios.Overrides, axes []axis) ([]cell, error) {
+	const maxCells = 10000
+	n := 1
+	for _, a := range axes {
+		n *= len(a.values)
+		if n > maxCells {
+			return nil, badUsage("the sweep has more than %d cells", maxCells)
+		}
+	}
+	cells := make([]cell, 0, n)
 	idx := make([]int, len(axes))
 	for {
-		c := *base
-		for i, a := range axes {
-			a.values[idx[i]](&c)
+		c := cell{overrides: o}
+		for i := range axes {
+			if err := axes[i].set(&c.overrides, axes[i].values[idx[i]]); err != nil {
+				return nil, err
+			}
 		}
-		if err := c.Validate(); err != nil {
-			return nil, nil, err
+		var err error
+		if c.scenario, err = c.overrides.Apply(s); err != nil {
+			return nil, err
 		}
-		cells = append(cells, &c)
+		cells = append(cells, c)
 		i := len(axes) - 1
 		for ; i >= 0; i-- {
 			idx[i]++
@@ -308,40 +313,8 @@ func expand(base *scenarios.Scenario, axes []axis) ([]*scenarios.Scenario, []str
 			idx[i] = 0
 		}
 		if i < 0 {
-			return cells, names, nil
+			return cells, nil
 		}
-	}
-}
-
-// cellReplay spells the replay command of a trial of cell c: the sweep's
-// fixed overrides plus the cell's own values of the swept parameters.
-func cellReplay(arg string, c *scenarios.Scenario, varied []string, sf *scenarioFlags) func(uint64) string {
-	var extra []string
-	for _, v := range varied {
-		var val string
-		switch v {
-		case "nodes":
-			val = strconv.Itoa(c.Cluster.Nodes)
-		case "latency":
-			val = scenarios.FormatDist(c.Network.Latency)
-		case "loss":
-			val = strconv.FormatFloat(c.Network.Loss, 'g', -1, 64)
-		case "heartbeat":
-			val = c.Cluster.Heartbeat.String()
-		case "election-timeout":
-			val = c.Cluster.ElectionTimeout.String()
-		case "options":
-			for _, name := range raft.OptionNames {
-				extra = append(extra, "--"+name+"="+strconv.FormatBool(*c.Cluster.Options.Flag(name)))
-			}
-			continue
-		}
-		extra = append(extra, "--"+v, val)
-	}
-	extra = append(extra, sf.replayArgs(c)...)
-	return func(seed uint64) string {
-		words := append([]string{"raftsim", "replay", arg, "--seed", strconv.FormatUint(seed, 10)}, extra...)
-		return commandLine(words...)
 	}
 }
 
@@ -383,24 +356,7 @@ func isDuration(s string) bool {
 	return err == nil
 }
 
-// steadyReplay spells the replay command of a steady-state run.
-func steadyReplay(replay func(uint64) string, steady time.Duration) func(uint64) string {
-	return func(seed uint64) string { return replay(seed) + " --steady-time " + scenarios.FormatDuration(steady) }
-}
-
-// parseOptionSet reads a set of protocol options: none, or names joined by
-// '+' (prevote+check-quorum).
-func parseOptionSet(s string) (raft.Options, error) {
-	var o raft.Options
-	if s == "none" {
-		return o, nil
-	}
-	for _, name := range strings.Split(s, "+") {
-		flag := o.Flag(name)
-		if flag == nil {
-			return o, fmt.Errorf("unknown option %q (want none, or %s joined by +)", name, strings.Join(raft.OptionNames, ", "))
-		}
-		*flag = true
-	}
-	return o, nil
+// steadyArgs are the replay flags of a steady-state run of steady time.
+func steadyArgs(steady time.Duration) []string {
+	return []string{"--steady-time", scenarios.FormatDuration(steady)}
 }
