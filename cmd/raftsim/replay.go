@@ -186,8 +186,8 @@ func planFor(s *scenarios.Scenario, steady string) (*trial.Plan, error) {
 	if err != nil || d <= 0 {
 		return nil, badUsage("--steady-time: want a duration above 0, got %q", steady)
 	}
-	_, each := runner.SteadyRuns(d)
-	return trial.NewSteadyPlan(s, each)
+	plan, _, err := runner.SteadyPlan(s, d)
+	return plan, err
 }
 
 // trialArgs returns the flags, beyond the scenario's overrides, that say

@@ -6,13 +6,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sweep"
 	"github.com/raftsim/raftsim/trial"
 )
 
@@ -93,38 +93,36 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	axes, err := wf.axes(fs, raw)
+	axes, err := sweep.Axes(raw, wf.lists(fs))
+	if err != nil {
+		return badUsage("%v", err)
+	}
+	cells, err := sweep.New(raw, o, axes)
 	if err != nil {
 		return err
 	}
-	cells, err := expand(raw, o, axes)
-	if err != nil {
-		return err
-	}
-	var varied []string
-	for _, a := range axes {
-		varied = append(varied, a.name)
-	}
-	plans := make([]*trial.Plan, len(cells))
-	for i, c := range cells {
-		if plans[i], err = trial.NewPlan(c.scenario); err != nil {
+	plans := make([]*trial.Plan, len(cells.Cells))
+	for i, c := range cells.Cells {
+		if plans[i], err = trial.NewPlan(c.Scenario); err != nil {
 			return err
 		}
 	}
-	base := cells[0].scenario // what every cell shares: name, seed, trials, measure
+	base := cells.Cells[0].Scenario // what every cell shares: name, seed, trials, measure
 
 	runs, _ := runner.SteadyRuns(steady)
-	bar := newProgress(errw, len(cells)*(base.Trials+runs), "cells")
+	bar := newProgress(errw, len(cells.Cells)*(base.Trials+runs), "cells")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	interrupted := func() bool { return ctx.Err() != nil }
 
+	rule := sweep.Rule{MaxNeedlessPerHour: wf.maxNeedless, Steady: steady > 0}
 	sw := &report.Sweep{Scenario: base.Name, Description: base.Description, Seed: base.Seed, Trials: base.Trials,
-		Varied: varied, Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(steady) / float64(time.Hour)),
-		Rule: report.NewRule(wf.maxNeedless, steady > 0)}
+		Varied: cells.Varied(), Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(steady) / float64(time.Hour)),
+		Rule: report.Rule{Text: rule.Text(cells), MaxNeedlessPerHour: wf.maxNeedless}}
+	outcomes := make([]sweep.Outcome, len(cells.Cells))
 	done := 0
-	for i, cell := range cells {
-		c := cell.scenario
+	for i, cell := range cells.Cells {
+		c := cell.Scenario
 		agg := runner.Run(plans[i], runner.Options{Trials: c.Trials, Seed: c.Seed, Workers: of.workers,
 			Progress: func(n int) { bar.set(done + n) }, Stop: interrupted})
 		done += c.Trials
@@ -140,10 +138,11 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 			bar.finish()
 			return errInterrupted
 		}
-		sw.AddCell(c, agg, st, replayFunc(arg, cell.overrides), replayFunc(arg, cell.overrides, steadyArgs(steady)...))
+		sw.AddCell(cell.Values, c, agg, st, replayFunc(arg, cell.Overrides), replayFunc(arg, cell.Overrides, steadyArgs(steady)...))
+		outcomes[i] = sweep.OutcomeOf(agg, st)
 	}
 	bar.finish()
-	sw.Recommend()
+	sw.Mark(rule.Recommend(cells, outcomes))
 
 	for _, p := range wf.plots {
 		pf, _ := report.PlotFormat(p)
@@ -187,135 +186,21 @@ func steadyTime(flag string, s *scenarios.Scenario, def time.Duration) (time.Dur
 	return d, nil
 }
 
-// axis is one swept parameter: the flag it overrides and its values, as
-// that flag takes them.
-type axis struct {
-	name   string
-	values []string
-}
-
-// axes returns the swept parameters in the order cells nest them: nodes,
-// latency, loss, heartbeat, options, election timeout (innermost). Each
-// takes its flag's list when the flag was given, else the scenario's
-// sweep: list; a parameter with no values is not swept.
-func (wf *sweepFlags) axes(fs interface{ Changed(string) bool }, s *scenarios.Scenario) ([]axis, error) {
-	sw := &s.Sweep
+// lists returns the lists the sweep's flags gave, by flag name: only the
+// flags given, each even when its list is empty.
+func (wf *sweepFlags) lists(fs interface{ Changed(string) bool }) map[string][]string {
 	var lats []string
 	for _, l := range wf.latency {
 		lats = append(lats, splitDistsText(l)...)
 	}
-	all := []struct {
-		name      string
-		given     []string
-		scenarios []string
-		check     func(string) error
-	}{
-		{"nodes", splitList(wf.nodes), texts(sw.Nodes, strconv.Itoa), nil},
-		{"latency", lats, texts(sw.Latency, scenarios.FormatDist), nil},
-		{"loss", splitList(wf.loss), texts(sw.Loss, func(p float64) string { return strconv.FormatFloat(p, 'g', -1, 64) }), nil},
-		{"heartbeat", splitList(wf.heartbeat), texts(sw.Heartbeat, scenarios.Heartbeat.String), nil},
-		{"options", splitList(wf.options), nil, func(t string) error { _, err := scenarios.ParseOptionSet(t); return err }},
-		{"election-timeout", splitList(wf.election), texts(sw.ElectionTimeout, scenarios.Range.String), nil},
-	}
-	var axes []axis
-	for _, p := range all {
-		values := p.scenarios
-		if fs.Changed(p.name) {
-			values = p.given
-		}
-		for _, v := range values {
-			err := func() error {
-				if p.check != nil {
-					return p.check(v)
-				}
-				var o scenarios.Overrides
-				return o.Set(p.name, v)
-			}()
-			if err != nil {
-				return nil, badUsage("--%s: %v", p.name, err)
-			}
-		}
-		if len(values) > 0 {
-			axes = append(axes, axis{p.name, values})
+	lists := map[string][]string{}
+	for name, list := range map[string][]string{"nodes": splitList(wf.nodes), "latency": lats, "loss": splitList(wf.loss),
+		"heartbeat": splitList(wf.heartbeat), "options": splitList(wf.options), "election-timeout": splitList(wf.election)} {
+		if fs.Changed(name) {
+			lists[name] = list
 		}
 	}
-	if len(axes) == 0 {
-		return nil, badUsage("nothing to sweep: give lists such as --election-timeout 50ms-100ms,150ms-300ms (or a sweep: section in the scenario)")
-	}
-	return axes, nil
-}
-
-func texts[T any](xs []T, format func(T) string) []string {
-	var out []string
-	for _, x := range xs {
-		out = append(out, format(x))
-	}
-	return out
-}
-
-// cell is one combination of the axes' values: the sweep's overrides with
-// the cell's values added, and the validated scenario they make.
-type cell struct {
-	overrides scenarios.Overrides
-	scenario  *scenarios.Scenario
-}
-
-// set adds value of axis a to the overrides o.
-func (a *axis) set(o *scenarios.Overrides, value string) error {
-	if a.name != "options" {
-		return o.Set(a.name, value)
-	}
-	set, err := scenarios.ParseOptionSet(value)
-	if err != nil {
-		return err
-	}
-	for _, opt := range scenarios.ProtocolOptions {
-		if on, ok := set[opt.Flag]; ok {
-			if err := o.Set(opt.Flag, strconv.FormatBool(on)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// expand returns one cell per combination of the axes' values, the last
-// axis varying fastest.
-func expand(s *scenarios.Scenario, o scenarios.Overrides, axes []axis) ([]cell, error) {
-	const maxCells = 10000
-	n := 1
-	for _, a := range axes {
-		n *= len(a.values)
-		if n > maxCells {
-			return nil, badUsage("the sweep has more than %d cells", maxCells)
-		}
-	}
-	cells := make([]cell, 0, n)
-	idx := make([]int, len(axes))
-	for {
-		c := cell{overrides: o}
-		for i := range axes {
-			if err := axes[i].set(&c.overrides, axes[i].values[idx[i]]); err != nil {
-				return nil, err
-			}
-		}
-		var err error
-		if c.scenario, err = c.overrides.Apply(s); err != nil {
-			return nil, err
-		}
-		cells = append(cells, c)
-		i := len(axes) - 1
-		for ; i >= 0; i-- {
-			idx[i]++
-			if idx[i] < len(axes[i].values) {
-				break
-			}
-			idx[i] = 0
-		}
-		if i < 0 {
-			return cells, nil
-		}
-	}
+	return lists
 }
 
 func splitList(s string) []string {
