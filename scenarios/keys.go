@@ -55,25 +55,25 @@ func (ks keys[T]) decode(d *decoder, n *yaml.Node, path string, x *T) map[string
 	return seen
 }
 
+// mapping is the key name of a T whose value is a mapping that ks read
+// into the part of the T at returns.
+func mapping[T, U any](name, def, meaning string, ks keys[U], at func(*T) *U) key[T] {
+	return key[T]{name, def, meaning, func(d *decoder, v *yaml.Node, f string, x *T) { ks.decode(d, v, f, at(x)) }}
+}
+
 var scenarioKeys = keys[Scenario]{
 	{"name", "—", "shown in reports",
 		func(d *decoder, v *yaml.Node, f string, s *Scenario) { s.Name = d.str(v, f) }},
 	{"description", "—", "one or two sentences, shown by raftsim list",
 		func(d *decoder, v *yaml.Node, f string, s *Scenario) { s.Description = d.str(v, f) }},
-	{"cluster", "see below", "the Raft cluster",
-		func(d *decoder, v *yaml.Node, f string, s *Scenario) { clusterKeys.decode(d, v, f, &s.Cluster) }},
-	{"network", "see below", "the simulated network",
-		func(d *decoder, v *yaml.Node, f string, s *Scenario) { networkKeys.decode(d, v, f, &s.Network) }},
+	mapping("cluster", "see below", "the Raft cluster", clusterKeys, func(s *Scenario) *Cluster { return &s.Cluster }),
+	mapping("network", "see below", "the simulated network", networkKeys, func(s *Scenario) *Network { return &s.Network }),
 	{"faults", "none", "the fault timeline",
 		func(d *decoder, v *yaml.Node, f string, s *Scenario) { s.Faults = d.steps(v, f) }},
-	{"measure", "see below", "what to measure, how long to run",
-		func(d *decoder, v *yaml.Node, f string, s *Scenario) { measureKeys.decode(d, v, f, &s.Measure) }},
-	{"expect", "see below", "what must hold in every trial",
-		func(d *decoder, v *yaml.Node, f string, s *Scenario) { expectKeys.decode(d, v, f, &s.Expect) }},
-	{"steady", "none", "steady-state runs for stability",
-		func(d *decoder, v *yaml.Node, f string, s *Scenario) { steadyKeys.decode(d, v, f, &s.Steady) }},
-	{"sweep", "none", "default lists for raftsim sweep",
-		func(d *decoder, v *yaml.Node, f string, s *Scenario) { sweepKeys.decode(d, v, f, &s.Sweep) }},
+	mapping("measure", "see below", "what to measure, how long to run", measureKeys, func(s *Scenario) *Measure { return &s.Measure }),
+	mapping("expect", "see below", "what must hold in every trial", expectKeys, func(s *Scenario) *Expect { return &s.Expect }),
+	mapping("steady", "none", "steady-state runs for stability", steadyKeys, func(s *Scenario) *Steady { return &s.Steady }),
+	mapping("sweep", "none", "default lists for raftsim sweep", sweepKeys, func(s *Scenario) *Sweep { return &s.Sweep }),
 	{"trials", strconv.Itoa(DefaultTrials), "number of trials",
 		func(d *decoder, v *yaml.Node, f string, s *Scenario) { s.Trials = int(d.integer(v, f, 1, MaxTrials)) }},
 	{"seed", strconv.FormatUint(DefaultSeed, 10), "scenario seed; trial i runs with a seed derived from it and i",
@@ -87,8 +87,7 @@ var clusterKeys = keys[Cluster]{
 		func(d *decoder, v *yaml.Node, f string, c *Cluster) { c.ElectionTimeout = d.rangeOf(v, f) }},
 	{"heartbeat", DefaultHeartbeat.String(), "the leader's AppendEntries interval, or a percentage of the minimum election timeout",
 		func(d *decoder, v *yaml.Node, f string, c *Cluster) { c.Heartbeat = d.heartbeat(v, f) }},
-	{"options", "all false", "the protocol options",
-		func(d *decoder, v *yaml.Node, f string, c *Cluster) { optionKeys.decode(d, v, f, &c.Options) }},
+	mapping("options", "all false", "the protocol options", optionKeys, func(c *Cluster) *raft.Options { return &c.Options }),
 	{"start", "0s", "boot times: one distribution for every node, or one per node",
 		func(d *decoder, v *yaml.Node, f string, c *Cluster) {
 			if v.Kind == yaml.SequenceNode {
