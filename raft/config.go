@@ -51,37 +51,6 @@ type Options struct {
 	LeaderStickiness bool
 }
 
-// OptionNames lists the protocol options by the names the command line
-// gives them (scenario files write them with underscores).
-var OptionNames = []string{"prevote", "check-quorum", "leader-stickiness", "reset-timer-on-step-down"}
-
-// Flag returns the option named name (one of [OptionNames]), or nil.
-func (o *Options) Flag(name string) *bool {
-	switch name {
-	case "prevote":
-		return &o.PreVote
-	case "check-quorum":
-		return &o.CheckQuorum
-	case "leader-stickiness":
-		return &o.LeaderStickiness
-	case "reset-timer-on-step-down":
-		return &o.ResetTimerOnStepDown
-	}
-	return nil
-}
-
-// Names returns the names of the options o switches on, in [OptionNames]
-// order.
-func (o Options) Names() []string {
-	var names []string
-	for _, name := range OptionNames {
-		if *o.Flag(name) {
-			names = append(names, name)
-		}
-	}
-	return names
-}
-
 // Bug is a set of deliberate mistakes in the node, for teaching and for
 // proving that raftsim's checkers catch them.
 type Bug uint32

@@ -100,7 +100,7 @@ func ParamsOf(s *scenarios.Scenario) Params {
 		Nodes:             c.Nodes,
 		ElectionTimeoutMs: [2]Num{ms(c.ElectionTimeout.Min), ms(c.ElectionTimeout.Max)},
 		HeartbeatMs:       ms(c.HeartbeatInterval()),
-		Latency:           s.Network.Latency.String(),
+		Latency:           scenarios.FormatDist(s.Network.Latency),
 		Loss:              s.Network.Loss,
 		Duplicate:         s.Network.Dup,
 		FIFO:              s.Network.FIFO,
@@ -118,7 +118,7 @@ func distText(d *sim.Dist) string {
 	if d == nil {
 		return ""
 	}
-	return d.String()
+	return scenarios.FormatDist(*d)
 }
 
 func ms(d time.Duration) Num { return Num(float64(d) / 1e6) }
@@ -210,11 +210,7 @@ type Measure struct {
 
 // MeasureOf describes what s measures.
 func MeasureOf(s *scenarios.Scenario) Measure {
-	m := Measure{From: "start", Until: s.Measure.Until.String()}
-	if s.Measure.From == scenarios.FromFault {
-		m.From = "fault"
-	}
-	return m
+	return Measure{From: s.Measure.From.String(), Until: s.Measure.Until.String()}
 }
 
 // ExpectOf lists what every trial of s must satisfy, one phrase each.
@@ -225,7 +221,7 @@ func ExpectOf(s *scenarios.Scenario) []string {
 	}
 	e := &s.Expect
 	if e.LeaderWithin > 0 {
-		out = append(out, "leader within "+sim.FormatDuration(e.LeaderWithin))
+		out = append(out, "leader within "+scenarios.FormatDuration(e.LeaderWithin))
 	}
 	if e.NoLeader {
 		out = append(out, "no leader")
@@ -234,7 +230,7 @@ func ExpectOf(s *scenarios.Scenario) []string {
 		out = append(out, "one leader at the end")
 	}
 	if e.ConvergeWithin > 0 {
-		out = append(out, "a working leader within "+sim.FormatDuration(e.ConvergeWithin)+" of the last fault")
+		out = append(out, "a working leader within "+scenarios.FormatDuration(e.ConvergeWithin)+" of the last fault")
 	}
 	return out
 }

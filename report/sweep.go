@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +69,8 @@ type Cell struct {
 	Recommended bool       `json:"recommended"`
 	Stability   *Stability `json:"stability,omitempty"`
 	Stats
-	agg *runner.Aggregate
+	agg    *runner.Aggregate
+	values []string // of the varied parameters, in the order of Sweep.Varied
 }
 
 // Sweep is the report of raftsim sweep.
@@ -92,114 +92,23 @@ type Rule struct {
 	MaxNeedlessPerHour float64 `json:"max_needless_elections_per_hour"`
 }
 
-// NewRule returns the default rule with the given needless-election limit.
-func NewRule(maxNeedless float64, steady bool) Rule {
-	text := fmt.Sprintf("the smallest p99 time to leader among ranges where every measured trial found a leader and none failed, "+
-		"with at most %g needless elections per hour", maxNeedless)
-	if !steady {
-		text = "the smallest p99 time to leader among ranges where every measured trial found a leader and none failed (no steady-state runs: stability not judged)"
-	}
-	return Rule{Text: text, MaxNeedlessPerHour: maxNeedless}
-}
-
 // AddCell adds a cell of scenario s with its trials' aggregate, its
-// steady-state aggregate (or nil), and the parameters the sweep varies.
-func (sw *Sweep) AddCell(s *scenarios.Scenario, agg, steady *runner.Aggregate, replay, steadyReplay func(uint64) string) {
-	c := Cell{Params: ParamsOf(s), Stats: StatsOf(agg, replay), Stability: StabilityOf(steady, steadyReplay), agg: agg}
+// steady-state aggregate (or nil), and its value of each varied parameter.
+func (sw *Sweep) AddCell(values []string, s *scenarios.Scenario, agg, steady *runner.Aggregate, replay, steadyReplay func(uint64) string) {
+	c := Cell{Params: ParamsOf(s), Stats: StatsOf(agg, replay), Stability: StabilityOf(steady, steadyReplay), agg: agg, values: values}
 	var label []string
-	for _, v := range sw.Varied {
-		label = append(label, v+" "+c.Params.value(v, s))
+	for i, v := range sw.Varied {
+		label = append(label, v+" "+values[i])
 	}
 	c.Label = strings.Join(label, ", ")
 	sw.Cells = append(sw.Cells, c)
 }
 
-// value returns the text of one varied parameter.
-func (p *Params) value(name string, s *scenarios.Scenario) string {
-	switch name {
-	case "nodes":
-		return strconv.Itoa(p.Nodes)
-	case "latency":
-		return p.Latency
-	case "loss":
-		return strconv.FormatFloat(p.Loss, 'g', -1, 64)
-	case "heartbeat":
-		return s.Cluster.HeartbeatText()
-	case "election-timeout":
-		return s.Cluster.ElectionTimeout.String()
-	case "options":
-		if names := p.Options().Names(); len(names) > 0 {
-			return strings.Join(names, "+")
-		}
-		return "none"
-	}
-	return "?"
-}
-
-// Recommend groups the cells by everything but the election timeout and
-// marks, in each group, the cell the rule picks.
-func (sw *Sweep) Recommend() {
-	if !slices.Contains(sw.Varied, "election-timeout") {
-		sw.Rule.Text = "none: the sweep does not vary the election timeout"
-		return
-	}
-	groups := map[string]int{}
-	best := map[int]int{}
+// Mark sets each cell's group and whether the sweep's rule recommends it.
+func (sw *Sweep) Mark(groups []int, recommended []bool) {
 	for i := range sw.Cells {
-		c := &sw.Cells[i]
-		key := groupKey(c)
-		g, ok := groups[key]
-		if !ok {
-			g = len(groups)
-			groups[key] = g
-		}
-		c.Group = g
-		if !sw.eligible(c) {
-			continue
-		}
-		if b, ok := best[g]; !ok || better(c, &sw.Cells[b]) {
-			best[g] = i
-		}
+		sw.Cells[i].Group, sw.Cells[i].Recommended = groups[i], recommended[i]
 	}
-	for _, i := range best {
-		sw.Cells[i].Recommended = true // setting flags: the order of this loop does not matter
-	}
-}
-
-// groupKey is a cell's label without its election timeout.
-func groupKey(c *Cell) string {
-	var parts []string
-	for _, kv := range strings.Split(c.Label, ", ") {
-		if !strings.HasPrefix(kv, "election-timeout ") {
-			parts = append(parts, kv)
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-func (sw *Sweep) eligible(c *Cell) bool {
-	if c.Failed > 0 || c.Measured < c.Started || c.Measured == 0 {
-		return false
-	}
-	if c.Stability != nil {
-		if c.Stability.Failed > 0 || float64(c.Stability.NeedlessElectionsPerHour) > sw.Rule.MaxNeedlessPerHour {
-			return false
-		}
-	}
-	return true
-}
-
-// better orders eligible cells: smaller p99, then smaller max, then
-// smaller mean, then the earlier cell.
-func better(a, b *Cell) bool {
-	x, y := a.TimeToLeaderMs, b.TimeToLeaderMs
-	if x.P99 != y.P99 {
-		return x.P99 < y.P99
-	}
-	if x.Max != y.Max {
-		return x.Max < y.Max
-	}
-	return x.Mean < y.Mean
 }
 
 // Failed counts the failed trials of every cell, steady-state runs included.
@@ -245,10 +154,7 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 	t := newTable(w, header, func(c int) bool { return c >= nv && c < len(header)-1 })
 	noFault := false
 	for _, c := range sw.Cells {
-		row := strings.Split(c.Label, ", ")
-		for i := range row {
-			row[i] = row[i][strings.Index(row[i], " ")+1:]
-		}
+		row := append([]string{}, c.values...)
 		d := c.TimeToLeaderMs
 		f1 := func(n Num) string { return n.Fixed(1, "-") }
 		trials := strconv.Itoa(c.Trials)

@@ -12,55 +12,6 @@ import (
 	"github.com/raftsim/raftsim/stats"
 )
 
-// cell builds a cell with the given label, p99 (ms), counts and stability
-// (needless < 0: none measured). Every trial reached the measured fault.
-func cell(label string, p99 float64, trials, measured, failed int, needless float64) Cell {
-	c := Cell{Label: label}
-	c.Trials, c.Started, c.Measured, c.Failed = trials, trials, measured, failed
-	c.TimeToLeaderMs = Dist{P99: Num(p99), Max: Num(p99 * 2), Mean: Num(p99 / 2)}
-	if needless >= 0 {
-		c.Stability = &Stability{NeedlessElectionsPerHour: Num(needless)}
-	}
-	return c
-}
-
-func TestRecommend(t *testing.T) {
-	sw := &Sweep{Varied: []string{"nodes", "election-timeout"}, Rule: NewRule(1, true)}
-	sw.Cells = []Cell{
-		cell("nodes 3, election-timeout 50ms-100ms", 80, 100, 100, 0, 40),    // fast but unstable
-		cell("nodes 3, election-timeout 100ms-200ms", 150, 100, 100, 0, 0.5), // the pick
-		cell("nodes 3, election-timeout 150ms-300ms", 250, 100, 100, 0, 0),
-		cell("nodes 5, election-timeout 50ms-100ms", 90, 100, 100, 2, 0),   // failed trials
-		cell("nodes 5, election-timeout 100ms-200ms", 160, 100, 99, 0, 0),  // one trial without leader
-		cell("nodes 5, election-timeout 150ms-300ms", 260, 100, 100, 0, 0), // the pick
-		cell("nodes 5, election-timeout 500ms-1s", 900, 100, 100, 0, 0),
-		cell("nodes 7, election-timeout 100ms-200ms", 170, 100, 97, 0, 0), // 3 trials never reached the fault: still eligible
-		cell("nodes 7, election-timeout 150ms-300ms", 270, 100, 100, 0, 0),
-	}
-	sw.Cells[7].Started = 97
-	sw.Recommend()
-	want := []bool{false, true, false, false, false, true, false, true, false}
-	groups := []int{0, 0, 0, 1, 1, 1, 1, 2, 2}
-	for i, c := range sw.Cells {
-		if c.Recommended != want[i] || c.Group != groups[i] {
-			t.Errorf("%s: recommended %v group %d, want %v %d", c.Label, c.Recommended, c.Group, want[i], groups[i])
-		}
-	}
-	// Without stability, the fastest clean range wins.
-	sw = &Sweep{Varied: []string{"election-timeout"}, Rule: NewRule(1, false)}
-	sw.Cells = []Cell{cell("election-timeout 50ms-100ms", 80, 10, 10, 0, -1), cell("election-timeout 150ms-300ms", 250, 10, 10, 0, -1)}
-	sw.Recommend()
-	if !sw.Cells[0].Recommended || sw.Cells[1].Recommended {
-		t.Errorf("without stability: %v %v", sw.Cells[0].Recommended, sw.Cells[1].Recommended)
-	}
-	// Nothing eligible: nothing recommended.
-	sw.Cells = []Cell{cell("election-timeout 150ms-150ms", 0, 10, 0, 0, -1)}
-	sw.Recommend()
-	if sw.Cells[0].Recommended {
-		t.Error("a range with no leader was recommended")
-	}
-}
-
 func sweepWithData() *Sweep {
 	sw := &Sweep{Varied: []string{"election-timeout"}}
 	for i, scale := range []float64{1, 200} {
@@ -68,11 +19,13 @@ func sweepWithData() *Sweep {
 		for k := 0; k < 100; k++ {
 			agg.TimeToLeader.Add(int64(scale * float64(150+k) * 1e6))
 		}
-		c := Cell{Label: []string{"election-timeout 150ms-300ms", "election-timeout 30s-60s"}[i], agg: agg}
+		v := []string{"150ms-300ms", "30s-60s"}[i]
+		c := Cell{Label: "election-timeout " + v, agg: agg, values: []string{v}}
 		c.Trials, c.Started, c.Measured = 100, 100, 100
 		sw.Cells = append(sw.Cells, c)
 	}
-	sw.Cells = append(sw.Cells, Cell{Label: "election-timeout 150ms-150ms", agg: &runner.Aggregate{Trials: 100, Started: 100}})
+	sw.Cells = append(sw.Cells, Cell{Label: "election-timeout 150ms-150ms", agg: &runner.Aggregate{Trials: 100, Started: 100},
+		values: []string{"150ms-150ms"}})
 	sw.Cells[2].Trials, sw.Cells[2].Started = 100, 100
 	return sw
 }

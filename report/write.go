@@ -11,6 +11,8 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/raftsim/raftsim/scenarios"
 )
 
 // Format is an output format.
@@ -126,7 +128,7 @@ func (p *Params) Describe() string {
 	if p.TimerJitter != "" {
 		s += ", timers late by " + p.TimerJitter
 	}
-	if opts := p.Options().Names(); len(opts) > 0 {
+	if opts := scenarios.OptionFlags(p.Options()); len(opts) > 0 {
 		s += ", options " + strings.Join(opts, ",")
 	}
 	if p.Bugs != "" {

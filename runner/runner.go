@@ -6,6 +6,7 @@
 package runner
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -196,14 +197,25 @@ func SteadyRuns(total time.Duration) (runs int, each time.Duration) {
 	return runs, total / time.Duration(runs)
 }
 
+// SteadyPlan returns the plan of the steady-state runs that measure total
+// virtual time of s, and how many runs it takes: the plan run, sweep and
+// replay all use. s must be valid.
+func SteadyPlan(s *scenarios.Scenario, total time.Duration) (*trial.Plan, int, error) {
+	runs, each := SteadyRuns(total)
+	if runs == 0 {
+		return nil, 0, fmt.Errorf("steady-state time %v: want above 0", total)
+	}
+	plan, err := trial.NewSteadyPlan(s, each)
+	return plan, runs, err
+}
+
 // RunSteady runs steady-state runs of s that measure total virtual time in
 // all, with seeds derived from opt.Seed; opt.Trials is ignored.
 func RunSteady(s *scenarios.Scenario, total time.Duration, opt Options) (*Aggregate, error) {
-	runs, each := SteadyRuns(total)
-	if runs == 0 {
+	if total <= 0 {
 		return &Aggregate{}, nil
 	}
-	plan, err := trial.NewSteadyPlan(s, each)
+	plan, runs, err := SteadyPlan(s, total)
 	if err != nil {
 		return nil, err
 	}

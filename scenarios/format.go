@@ -19,7 +19,7 @@ func (s *Scenario) YAML() []byte {
 		b.WriteByte('\n')
 	}
 	q := strconv.Quote
-	dur := sim.FormatDuration
+	dur := FormatDuration
 	if s.Name != "" {
 		w(0, "name: %s", q(s.Name))
 	}
@@ -30,25 +30,23 @@ func (s *Scenario) YAML() []byte {
 	w(0, "cluster:")
 	w(1, "nodes: %d", c.Nodes)
 	w(1, "election_timeout: %s", c.ElectionTimeout)
-	w(1, "heartbeat: %s", q(c.HeartbeatText()))
+	w(1, "heartbeat: %s", q(c.Heartbeat.String()))
 	w(1, "options:")
-	o := &c.Options
-	w(2, "prevote: %t", o.PreVote)
-	w(2, "check_quorum: %t", o.CheckQuorum)
-	w(2, "leader_stickiness: %t", o.LeaderStickiness)
-	w(2, "reset_timer_on_step_down: %t", o.ResetTimerOnStepDown)
+	for _, o := range ProtocolOptions {
+		w(2, "%s: %t", o.Key, *o.Field(&c.Options))
+	}
 	if len(c.Start) > 0 {
 		w(1, "start:")
 		for _, d := range c.Start {
-			w(2, "- %s", q(d.String()))
+			w(2, "- %s", q(FormatDist(d)))
 		}
 	}
 	w(1, "term: %d", c.Term)
 	if c.Persist != nil {
-		w(1, "persist: %s", q(c.Persist.String()))
+		w(1, "persist: %s", q(FormatDist(*c.Persist)))
 	}
 	if c.TimerJitter != nil {
-		w(1, "timer_jitter: %s", q(c.TimerJitter.String()))
+		w(1, "timer_jitter: %s", q(FormatDist(*c.TimerJitter)))
 	}
 	if len(c.Logs) > 0 {
 		w(1, "logs:")
@@ -58,7 +56,7 @@ func (s *Scenario) YAML() []byte {
 	}
 	nw := &s.Network
 	w(0, "network:")
-	w(1, "latency: %s", q(nw.Latency.String()))
+	w(1, "latency: %s", q(FormatDist(nw.Latency)))
 	w(1, "loss: %s", float(nw.Loss))
 	w(1, "duplicate: %s", float(nw.Dup))
 	w(1, "fifo: %t", nw.FIFO)
@@ -69,7 +67,7 @@ func (s *Scenario) YAML() []byte {
 			w(3, "to: %s", selector(l.To))
 			w(3, "both: %t", l.Both)
 			if l.Latency != nil {
-				w(3, "latency: %s", q(l.Latency.String()))
+				w(3, "latency: %s", q(FormatDist(*l.Latency)))
 			}
 			if l.Loss != nil {
 				w(3, "loss: %s", float(*l.Loss))
@@ -85,7 +83,7 @@ func (s *Scenario) YAML() []byte {
 	}
 	m := &s.Measure
 	w(0, "measure:")
-	w(1, "from: %s", map[From]string{FromStart: "start", FromFault: "fault"}[m.From])
+	w(1, "from: %s", m.From)
 	w(1, "until: %s", m.Until)
 	if m.SettleSet {
 		w(1, "settle: %s", dur(m.Settle))
@@ -132,7 +130,7 @@ func writeSteps(b *strings.Builder, steps []Step, indent int) {
 			lead = pad + "  "
 		}
 		if st.HasAt {
-			line("at: %s", sim.FormatDuration(st.At))
+			line("at: %s", FormatDuration(st.At))
 		}
 		if st.After != AfterPrevious {
 			line("after: %s", st.After)
@@ -141,7 +139,7 @@ func writeSteps(b *strings.Builder, steps []Step, indent int) {
 		case st.DelayInHeartbeat:
 			line("delay: within-heartbeat")
 		case st.Delay != (sim.Dist{}):
-			line("delay: %s", strconv.Quote(st.Delay.String()))
+			line("delay: %s", strconv.Quote(FormatDist(st.Delay)))
 		}
 		if st.Note != "" {
 			line("note: %s", strconv.Quote(st.Note))
@@ -166,7 +164,7 @@ func actionYAML(a *Action, pad string) string {
 		if a.RestartAfter == nil {
 			return "crash: " + selector(a.Nodes)
 		}
-		return "crash:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "restart_after: " + strconv.Quote(a.RestartAfter.String())
+		return "crash:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "restart_after: " + strconv.Quote(FormatDist(*a.RestartAfter))
 	case Restart:
 		return "restart: " + selector(a.Nodes)
 	case Isolate:
@@ -182,7 +180,7 @@ func actionYAML(a *Action, pad string) string {
 	case Cut:
 		return "cut:\n" + pad + "from: " + selector(a.From) + "\n" + pad + "to: " + selector(a.To)
 	case Pause:
-		return "pause:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "for: " + strconv.Quote(a.For.String())
+		return "pause:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "for: " + strconv.Quote(FormatDist(a.For))
 	case Drift:
 		return "drift:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "factor: " + float(a.Factor)
 	case SetLoss:

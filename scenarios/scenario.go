@@ -37,14 +37,13 @@ func (s *Scenario) line(field string) int { return s.lines[field] }
 // Cluster is the Raft cluster under test.
 type Cluster struct {
 	Nodes           int
-	ElectionTimeout sim.Range
-	// Heartbeat is the leader's heartbeat interval, or, when
-	// HeartbeatPercent is above 0, that percentage of the minimum election
-	// timeout; [Cluster.HeartbeatInterval] resolves the two.
-	Heartbeat        time.Duration
-	HeartbeatPercent float64
-	Options          raft.Options
-	Bugs             raft.Bug
+	ElectionTimeout Range
+	// Heartbeat is the leader's heartbeat interval, as written: a duration
+	// or a percentage of the minimum election timeout;
+	// [Cluster.HeartbeatInterval] resolves it.
+	Heartbeat Heartbeat
+	Options   raft.Options
+	Bugs      raft.Bug
 	// Persist, when set, is how long a node takes to write its term, vote
 	// or log to stable storage: the messages that depend on a write leave
 	// only once it is done.
@@ -62,8 +61,9 @@ type Cluster struct {
 	Logs []NodeLog
 }
 
-// Heartbeat is a heartbeat interval as ParseHeartbeat reads it: a duration,
-// or a percentage of the minimum election timeout.
+// Heartbeat is a heartbeat interval as written: a duration (50ms), or,
+// when Percent is above 0, that percentage of the minimum election timeout
+// (50%).
 type Heartbeat struct {
 	D       time.Duration
 	Percent float64
@@ -71,36 +71,10 @@ type Heartbeat struct {
 
 // HeartbeatInterval returns the heartbeat interval in force.
 func (c *Cluster) HeartbeatInterval() time.Duration {
-	if c.HeartbeatPercent > 0 {
-		return time.Duration(float64(c.ElectionTimeout.Min) * c.HeartbeatPercent / 100)
+	if c.Heartbeat.Percent > 0 {
+		return time.Duration(float64(c.ElectionTimeout.Min) * c.Heartbeat.Percent / 100)
 	}
-	return c.Heartbeat
-}
-
-// HeartbeatText returns the heartbeat as written: 50ms or 50%.
-func (c *Cluster) HeartbeatText() string {
-	if c.HeartbeatPercent > 0 {
-		return strconv.FormatFloat(c.HeartbeatPercent, 'g', -1, 64) + "%"
-	}
-	return sim.FormatDuration(c.Heartbeat)
-}
-
-// ParseHeartbeat reads a heartbeat interval: a duration (50ms), or a
-// percentage of the minimum election timeout (50%).
-func ParseHeartbeat(s string) (d time.Duration, percent float64, err error) {
-	s = strings.TrimSpace(s)
-	if p, ok := strings.CutSuffix(s, "%"); ok {
-		x, err := strconv.ParseFloat(p, 64)
-		if err != nil || !(x > 0) || x > 1000 {
-			return 0, 0, fmt.Errorf("heartbeat %q: want a percentage of the minimum election timeout above 0, such as 50%%", s)
-		}
-		return 0, x, nil
-	}
-	d, err = sim.ParseDuration(s)
-	if err != nil {
-		return 0, 0, fmt.Errorf("%v, or a percentage of the minimum election timeout such as 50%%", err)
-	}
-	return d, 0, nil
+	return c.Heartbeat.D
 }
 
 // NodeLog is the log a node starts with.
@@ -139,10 +113,6 @@ const (
 	AfterLeaderElected                // the next time a node becomes leader
 	AfterHeartbeat                    // the leader's next heartbeat broadcast
 )
-
-var untilNames = [...]string{UntilLeader: "leader", UntilFirstHeartbeat: "first-heartbeat", UntilWorkingLeader: "working-leader"}
-
-func (u Until) String() string { return untilNames[u] }
 
 var triggerNames = [...]string{AfterPrevious: "previous", AfterLeaderElected: "leader-elected", AfterHeartbeat: "heartbeat"}
 
@@ -238,6 +208,10 @@ const (
 	FromFault             // the first fault that removes the leader
 )
 
+var fromNames = [...]string{FromStart: "start", FromFault: "fault"}
+
+func (f From) String() string { return fromNames[f] }
+
 // Until is where time to leader is measured to.
 type Until uint8
 
@@ -247,6 +221,10 @@ const (
 	UntilFirstHeartbeat              // the other live nodes have the new leader's first heartbeat
 	UntilWorkingLeader               // some leader, old or new, is followed by a majority again
 )
+
+var untilNames = [...]string{UntilLeader: "leader", UntilFirstHeartbeat: "first-heartbeat", UntilWorkingLeader: "working-leader"}
+
+func (u Until) String() string { return untilNames[u] }
 
 // Measure says what a trial measures and how long it runs.
 type Measure struct {
@@ -280,11 +258,11 @@ type Steady struct {
 // Sweep holds the values raftsim sweep varies when its flags do not say:
 // each list, if not empty, replaces the scenario's own value.
 type Sweep struct {
-	ElectionTimeout []sim.Range
+	ElectionTimeout []Range
 	Nodes           []int
 	Latency         []sim.Dist
 	Loss            []float64
-	Heartbeat       []string // as ParseHeartbeat reads them
+	Heartbeat       []Heartbeat
 }
 
 // SteadyRun is the longest single steady-state run.

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/raftsim/raftsim/sim"
 )
 
 func TestBuiltinsParseAndValidate(t *testing.T) {
@@ -97,7 +95,7 @@ seed: 0x10
 		t.Fatal(err)
 	}
 	c := s.Cluster
-	if c.Nodes != 3 || c.ElectionTimeout != (sim.Range{Min: 100 * time.Millisecond, Max: 200 * time.Millisecond}) ||
+	if c.Nodes != 3 || c.ElectionTimeout != (Range{Min: 100 * time.Millisecond, Max: 200 * time.Millisecond}) ||
 		!c.Options.PreVote || !c.Options.CheckQuorum || !c.Options.LeaderStickiness || !c.Options.ResetTimerOnStepDown ||
 		len(c.Start) != 3 || c.Term != 3 || len(c.Logs) != 2 || c.Logs[1].Node != 2 {
 		t.Errorf("cluster: %+v", c)

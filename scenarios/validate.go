@@ -11,23 +11,34 @@ import (
 // cluster and network.
 var (
 	DefaultNodes           = 5
-	DefaultElectionTimeout = sim.Range{Min: 150 * time.Millisecond, Max: 300 * time.Millisecond}
-	DefaultHeartbeat       = 50 * time.Millisecond
+	DefaultElectionTimeout = Range{Min: 150 * time.Millisecond, Max: 300 * time.Millisecond}
+	DefaultHeartbeat       = Heartbeat{D: 50 * time.Millisecond}
 	DefaultLatency         = sim.UniformDist(5*time.Millisecond, 10*time.Millisecond)
 )
 
-// MaxSteps bounds a fault timeline once repeat groups are unrolled.
-const MaxSteps = 100000
+// Defaults of a run of trials.
+var (
+	DefaultTrials        = 1000
+	DefaultSeed   uint64 = 1
+	DefaultLimit         = 60 * time.Second
+)
+
+// Limits on what a scenario may ask for.
+const (
+	MaxNodes  = 10000         // cluster size
+	MaxTrials = 1_000_000_000 // trials of one run
+	MaxSteps  = 100000        // fault steps once repeat groups are unrolled
+)
 
 func (s *Scenario) applyDefaults() {
 	c := &s.Cluster
 	if c.Nodes == 0 {
 		c.Nodes = DefaultNodes
 	}
-	if c.ElectionTimeout == (sim.Range{}) {
+	if c.ElectionTimeout == (Range{}) {
 		c.ElectionTimeout = DefaultElectionTimeout
 	}
-	if c.Heartbeat == 0 && c.HeartbeatPercent == 0 {
+	if c.Heartbeat == (Heartbeat{}) {
 		c.Heartbeat = DefaultHeartbeat
 	}
 	if s.Network.Latency == (sim.Dist{}) {

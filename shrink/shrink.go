@@ -22,8 +22,9 @@ type Reduction struct {
 	Limit time.Duration // the trial's virtual time cap, or 0 for unchanged
 }
 
-// Apply makes s smaller as r says.
-func (r Reduction) Apply(s *scenarios.Scenario) {
+// Apply makes s smaller as r says, and validates the result: fewer nodes
+// may leave a fault naming a node that is gone.
+func (r Reduction) Apply(s *scenarios.Scenario) error {
 	s.Skip = append([]int(nil), r.Skip...)
 	if r.Nodes > 0 {
 		s.Cluster.Nodes = r.Nodes
@@ -31,6 +32,7 @@ func (r Reduction) Apply(s *scenarios.Scenario) {
 	if r.Limit > 0 {
 		s.Measure.Limit = r.Limit
 	}
+	return s.Validate()
 }
 
 // Args returns the replay flags that apply r.
@@ -73,10 +75,12 @@ func Shrink(fresh func() *scenarios.Scenario, seed uint64, failed trial.Result) 
 		}
 		attempts++
 		s := fresh()
-		r.Apply(s)
+		if err := r.Apply(s); err != nil {
+			return false // e.g. a fault names a node that is gone
+		}
 		plan, err := trial.NewPlan(s)
 		if err != nil {
-			return false // e.g. a fault names a node that is gone
+			return false
 		}
 		res := trial.NewDriver(plan).Run(seed)
 		if res.Failure == nil || res.Failure.Kind != kind {

@@ -53,7 +53,9 @@ func TestShrinkKeepsTheFailure(t *testing.T) {
 		t.Fatalf("shrink gave %+v with %v", red, res.Failure)
 	}
 	s := fresh()
-	red.Apply(s)
+	if err := red.Apply(s); err != nil {
+		t.Fatal(err)
+	}
 	p, err := trial.NewPlan(s)
 	if err != nil {
 		t.Fatal(err)

@@ -7,66 +7,20 @@ import (
 	"time"
 )
 
-func TestParseDist(t *testing.T) {
+func TestNewDistErrors(t *testing.T) {
 	tests := []struct {
-		in, want string
+		kind DistKind
+		a, b time.Duration
+		want error
 	}{
-		{"7ms", "const:7ms"},
-		{"const:7ms", "const:7ms"},
-		{"uniform:5ms-10ms", "uniform:5ms-10ms"},
-		{"uniform:5-10ms", "uniform:5ms-10ms"},
-		{"uniform:0-50ms", "uniform:0s-50ms"},
-		{"normal:7ms,2ms", "normal:7ms,2ms"},
-		{"exp:7ms", "exp:7ms"},
-		{"exp:5ms,7ms", "exp:5ms,7ms"},
-		{"lognormal:7ms,2ms", "lognormal:7ms,2ms"},
-		{"uniform:1.5ms-2s", "uniform:1500us-2s"},
+		{Const, -ms, 0, ErrNegative},
+		{Uniform, 10 * ms, 5 * ms, ErrUniformOrder},
+		{Exp, 7 * ms, 5 * ms, ErrExpMean},
+		{LogNormal, 0, ms, ErrLogNormalMean},
 	}
 	for _, tt := range tests {
-		d, err := ParseDist(tt.in)
-		if err != nil {
-			t.Errorf("ParseDist(%q): %v", tt.in, err)
-			continue
-		}
-		if got := d.String(); got != tt.want {
-			t.Errorf("ParseDist(%q).String() = %q, want %q", tt.in, got, tt.want)
-		}
-		again, err := ParseDist(d.String())
-		if err != nil || again != d {
-			t.Errorf("ParseDist(%q) does not round-trip: %v, %v", d.String(), again, err)
-		}
-	}
-}
-
-func TestParseDistErrors(t *testing.T) {
-	for _, in := range []string{"", "7", "fast", "uniform:10ms-5ms", "normal:7ms", "exp:7ms,5ms",
-		"lognormal:0,1ms", "gamma:1ms", "const:-1ms", "uniform:-5ms-1ms", "normal:1ms,x"} {
-		if d, err := ParseDist(in); err == nil {
-			t.Errorf("ParseDist(%q) = %v, want an error", in, d)
-		}
-	}
-}
-
-func TestParseRange(t *testing.T) {
-	tests := []struct {
-		in       string
-		min, max time.Duration
-	}{
-		{"150ms-300ms", 150 * time.Millisecond, 300 * time.Millisecond},
-		{"150-300ms", 150 * time.Millisecond, 300 * time.Millisecond},
-		{"500ms-1s", 500 * time.Millisecond, time.Second},
-		{"150ms", 150 * time.Millisecond, 150 * time.Millisecond},
-		{"0-50ms", 0, 50 * time.Millisecond},
-	}
-	for _, tt := range tests {
-		r, err := ParseRange(tt.in)
-		if err != nil || r.Min != tt.min || r.Max != tt.max {
-			t.Errorf("ParseRange(%q) = %v, %v; want %v-%v", tt.in, r, err, tt.min, tt.max)
-		}
-	}
-	for _, in := range []string{"300ms-150ms", "a-b", "-", "150ms-", "1.5-2"} {
-		if r, err := ParseRange(in); err == nil {
-			t.Errorf("ParseRange(%q) = %v, want an error", in, r)
+		if _, err := NewDist(tt.kind, tt.a, tt.b); err != tt.want {
+			t.Errorf("NewDist(%d, %v, %v): got %v, want %v", tt.kind, tt.a, tt.b, err, tt.want)
 		}
 	}
 }
@@ -75,18 +29,20 @@ func TestParseRange(t *testing.T) {
 func TestDistMoments(t *testing.T) {
 	tests := []struct {
 		spec         string
+		kind         DistKind
+		a, b         time.Duration
 		mean, stddev float64 // in ms
 		min, max     float64
 	}{
-		{"const:7ms", 7, 0, 7, 7},
-		{"uniform:5ms-10ms", 7.5, 5 / math.Sqrt(12), 5, 10},
-		{"normal:7ms,2ms", 7, 2, 0, math.Inf(1)},
-		{"exp:7ms", 7, 7, 0, math.Inf(1)},
-		{"exp:5ms,7ms", 7, 2, 5, math.Inf(1)},
-		{"lognormal:7ms,2ms", 7, 2, 0, math.Inf(1)},
+		{"const:7ms", Const, 7 * ms, 0, 7, 0, 7, 7},
+		{"uniform:5ms-10ms", Uniform, 5 * ms, 10 * ms, 7.5, 5 / math.Sqrt(12), 5, 10},
+		{"normal:7ms,2ms", Normal, 7 * ms, 2 * ms, 7, 2, 0, math.Inf(1)},
+		{"exp:7ms", Exp, 0, 7 * ms, 7, 7, 0, math.Inf(1)},
+		{"exp:5ms,7ms", Exp, 5 * ms, 7 * ms, 7, 2, 5, math.Inf(1)},
+		{"lognormal:7ms,2ms", LogNormal, 7 * ms, 2 * ms, 7, 2, 0, math.Inf(1)},
 	}
 	for _, tt := range tests {
-		d, err := ParseDist(tt.spec)
+		d, err := NewDist(tt.kind, tt.a, tt.b)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,17 +63,6 @@ func TestDistMoments(t *testing.T) {
 		}
 		if lo < tt.min || hi > tt.max {
 			t.Errorf("%s: samples span [%.3f, %.3f], want within [%v, %v]", tt.spec, lo, hi, tt.min, tt.max)
-		}
-	}
-}
-
-func TestFormatDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		0: "0s", time.Second: "1s", 1500 * time.Millisecond: "1500ms", 7 * time.Millisecond: "7ms",
-		1500 * time.Microsecond: "1500us", 12: "12ns", 90 * time.Second: "90s",
-	} {
-		if got := FormatDuration(d); got != want {
-			t.Errorf("FormatDuration(%d) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -259,8 +259,8 @@ func TestLossAndDuplication(t *testing.T) {
 // seed produce the same events at the same times.
 func TestSameSeedSameEvents(t *testing.T) {
 	run := func() []seen {
-		s := newSim(4, mustDist("lognormal:7ms,3ms"))
-		s.Net.SetDefault(Link{Latency: mustDist("lognormal:7ms,3ms"), Loss: 0.1, Dup: 0.1})
+		s := newSim(4, mustDist(LogNormal, 7*ms, 3*ms))
+		s.Net.SetDefault(Link{Latency: mustDist(LogNormal, 7*ms, 3*ms), Loss: 0.1, Dup: 0.1})
 		for i := 0; i < 500; i++ {
 			s.Send(i%4, (i+1)%4, &msg{i})
 		}
@@ -324,8 +324,8 @@ func TestResetIsFresh(t *testing.T) {
 	}
 }
 
-func mustDist(s string) Dist {
-	d, err := ParseDist(s)
+func mustDist(kind DistKind, a, b time.Duration) Dist {
+	d, err := NewDist(kind, a, b)
 	if err != nil {
 		panic(err)
 	}

@@ -35,8 +35,8 @@ func Scenario(seed uint64) *scenarios.Scenario {
 	c := &s.Cluster
 	c.Nodes = []int{1, 2, 3, 3, 3, 4, 5, 5, 5, 5, 6, 7, 7, 9}[r.Intn(14)]
 	min := ms(20 * math.Pow(25, r.Float64())) // 20ms to 500ms, log-uniform
-	c.ElectionTimeout = sim.Range{Min: min, Max: ms(float64(min) / 1e6 * uniform(1.2, 3))}
-	c.Heartbeat = ms(float64(min) / 1e6 * uniform(0.1, 0.5))
+	c.ElectionTimeout = scenarios.Range{Min: min, Max: ms(float64(min) / 1e6 * uniform(1.2, 3))}
+	c.Heartbeat.D = ms(float64(min) / 1e6 * uniform(0.1, 0.5))
 	c.Options.PreVote = coin(0.5)
 	c.Options.CheckQuorum = coin(0.5)
 	c.Options.LeaderStickiness = coin(0.3)
@@ -52,11 +52,11 @@ func Scenario(seed uint64) *scenarios.Scenario {
 	case 1:
 		nw.Latency = sim.UniformDist(ms(mean/2), ms(mean*1.5))
 	case 2:
-		nw.Latency = mustDist(fmt.Sprintf("normal:%dus,%dus", us(mean), us(mean/3)))
+		nw.Latency = mustDist(sim.Normal, us(mean), us(mean/3))
 	case 3:
-		nw.Latency = mustDist(fmt.Sprintf("exp:%dus,%dus", us(mean/2), us(mean)))
+		nw.Latency = mustDist(sim.Exp, us(mean/2), us(mean))
 	default:
-		nw.Latency = mustDist(fmt.Sprintf("lognormal:%dus,%dus", us(mean), us(mean/2)))
+		nw.Latency = mustDist(sim.LogNormal, us(mean), us(mean/2))
 	}
 	if coin(0.5) {
 		nw.Loss = uniform(0, 0.1)
@@ -149,10 +149,12 @@ func action(r *sim.Rand, k scenarios.ActionKind, nodes int, maxT float64) scenar
 // a last-bit difference in floating point never shows.
 func ms(x float64) time.Duration { return time.Duration(math.Round(x*1000)) * time.Microsecond }
 
-func us(ms float64) int64 { return int64(math.Round(ms*1000)) + 1 }
+// us turns milliseconds into a whole number of microseconds, one above the
+// rounded value so that it is never 0.
+func us(ms float64) time.Duration { return (time.Duration(math.Round(ms*1000)) + 1) * time.Microsecond }
 
-func mustDist(s string) sim.Dist {
-	d, err := sim.ParseDist(s)
+func mustDist(kind sim.DistKind, a, b time.Duration) sim.Dist {
+	d, err := sim.NewDist(kind, a, b)
 	if err != nil {
 		panic(err)
 	}

@@ -167,7 +167,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 		ids := f.pick(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) })
 		text := "crash " + names(ids)
 		if a.RestartAfter != nil {
-			text += " restart_after=" + a.RestartAfter.String()
+			text += " restart_after=" + scenarios.FormatDist(*a.RestartAfter)
 		}
 		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: text})
 		for _, i := range ids {
@@ -236,7 +236,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 		for k, i := range ids {
 			dur := a.For.Sample(&f.rand)
 			until[k] = s.Now() + dur
-			spans[k] = raft.ID(i).String() + " for " + sim.FormatDuration(dur)
+			spans[k] = raft.ID(i).String() + " for " + scenarios.FormatDuration(dur)
 		}
 		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "pause " + strings.Join(spans, ", ")})
 		for k, i := range ids {

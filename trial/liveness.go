@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
 )
 
@@ -64,7 +65,7 @@ func (w *watchdog) watchdogDue() {
 	lim := d.plan.Scenario.Expect.LeaderWithin
 	if w.leaderless && d.s.Now()-w.leaderlessSince >= lim {
 		d.fail(KindLiveness, fmt.Sprintf("no working leader for %s while a majority was up and connected (leader_within %s)",
-			sim.FormatDuration(d.s.Now()-w.leaderlessSince), sim.FormatDuration(lim)))
+			scenarios.FormatDuration(d.s.Now()-w.leaderlessSince), scenarios.FormatDuration(lim)))
 	}
 }
 
@@ -72,7 +73,7 @@ func (w *watchdog) watchdogDue() {
 func (w *watchdog) convergeDue() {
 	if w.converging {
 		w.d.fail(KindLiveness, fmt.Sprintf("no working leader within %s of the last fault (converge_within)",
-			sim.FormatDuration(w.d.plan.Scenario.Expect.ConvergeWithin)))
+			scenarios.FormatDuration(w.d.plan.Scenario.Expect.ConvergeWithin)))
 	}
 }
 
@@ -82,7 +83,7 @@ func (w *watchdog) finish() {
 	ex := &d.plan.Scenario.Expect
 	res := &d.res
 	if ex.LeaderWithin > 0 && res.Started && !res.Measured {
-		d.fail(KindLiveness, fmt.Sprintf("no leader within the trial's %s after the origin", sim.FormatDuration(res.End-d.meter.origin)))
+		d.fail(KindLiveness, fmt.Sprintf("no leader within the trial's %s after the origin", scenarios.FormatDuration(res.End-d.meter.origin)))
 		return
 	}
 	if ex.OneLeaderAtEnd {

@@ -201,7 +201,7 @@ func (m *meter) measured(term uint64) {
 	}
 	m.measuring, m.hbLeader = false, -1
 	if w := d.plan.Scenario.Expect.LeaderWithin; w > 0 && res.TimeToLeader > w {
-		d.fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", sim.FormatDuration(res.TimeToLeader), sim.FormatDuration(w)))
+		d.fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", scenarios.FormatDuration(res.TimeToLeader), scenarios.FormatDuration(w)))
 	}
 	d.maybeEnd()
 }

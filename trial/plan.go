@@ -24,11 +24,9 @@ type linkRule struct {
 	link     sim.Link
 }
 
-// NewPlan validates s and prepares it for running.
+// NewPlan prepares s for running. s must be valid, as
+// [scenarios.Overrides.Apply] returns scenarios: plans trust it.
 func NewPlan(s *scenarios.Scenario) (*Plan, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
 	p := &Plan{Scenario: s, steps: s.Timeline()}
 	p.links = linkRules(s)
 	return p, nil
@@ -40,9 +38,6 @@ func NewPlan(s *scenarios.Scenario) (*Plan, error) {
 // checked; the scenario's other expectations are about its failure, not
 // its weather, and are not.
 func NewSteadyPlan(s *scenarios.Scenario, run time.Duration) (*Plan, error) {
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
 	if run <= 0 {
 		return nil, fmt.Errorf("steady-state run of %v: want above 0", run)
 	}

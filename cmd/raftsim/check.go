@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"time"
 
@@ -45,8 +44,8 @@ const checkExamples = `  raftsim check leader-crash --trials 100000
 
 func checkCmd(args []string, out, errw io.Writer) error {
 	fs := newFlags("check", "check [SCENARIO] [--trials N | --for DURATION] [--swarm] [FLAGS]", checkAbout, checkExamples, errw)
-	var sf scenarioFlags
-	sf.register(fs, withSeed)
+	// check's own --trials says how many trials to hunt through.
+	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Flag == "trials" })
 	trials := fs.Int("trials", 10000, "stop after this many trials")
 	budget := fs.Duration("for", 0, "stop after this much wall-clock time instead (e.g. 30s, 5m)")
 	swarmOn := fs.Bool("swarm", false, "draw each trial's whole configuration from its seed")
@@ -71,6 +70,10 @@ func checkCmd(args []string, out, errw io.Writer) error {
 		return badUsage("--trials: want at least 1")
 	}
 
+	o, err := overrides()
+	if err != nil {
+		return err
+	}
 	// fresh builds the scenario of trial seed seed, overrides applied.
 	var fresh func(seed uint64) (*scenarios.Scenario, error)
 	var arg string
@@ -80,24 +83,17 @@ func checkCmd(args []string, out, errw io.Writer) error {
 			return badUsage("--swarm draws each trial's scenario from its seed: give no scenario")
 		}
 		arg = "--swarm"
-		base = &scenarios.Scenario{Name: swarm.Name, Seed: 1}
-		if err := sf.apply(base); err != nil {
+		fresh = func(seed uint64) (*scenarios.Scenario, error) { return o.Apply(swarm.Scenario(seed)) }
+		// The hunt's seed and bugs: the flags', else the swarm's seed 1.
+		if base, err = fresh(1); err != nil {
 			return err
-		}
-		fresh = func(seed uint64) (*scenarios.Scenario, error) {
-			s := swarm.Scenario(seed)
-			return s, sf.apply(s)
 		}
 	} else {
-		var err error
-		if base, arg, err = loadScenario(fs.Args(), &sf); err != nil {
-			return err
-		}
-		if _, err := trial.NewPlan(base); err != nil {
+		if base, arg, err = loadScenario(fs.Args(), o); err != nil {
 			return err
 		}
 		fresh = func(uint64) (*scenarios.Scenario, error) {
-			s, _, err := loadScenario(fs.Args(), &sf)
+			s, _, err := loadScenario(fs.Args(), o)
 			return s, err
 		}
 	}
@@ -159,10 +155,6 @@ func checkCmd(args []string, out, errw io.Writer) error {
 
 	var b strings.Builder
 	s := found.Plan.Scenario
-	replay := func(extra ...string) string {
-		words := append([]string{"raftsim", "replay", arg, "--seed", strconv.FormatUint(found.Seed, 10)}, sf.replayArgs(s)...)
-		return commandLine(append(words, extra...)...)
-	}
 	fmt.Fprintf(&b, "check of %s: trial %d (seed %d) failed, after %d trials:\n", what, found.Index, found.Seed, ran)
 	fmt.Fprintf(&b, "  %s\n", found.Result.Failure)
 	hash, last := traceOf(found.Plan, found.Seed)
@@ -171,7 +163,7 @@ func checkCmd(args []string, out, errw io.Writer) error {
 	for _, line := range last {
 		fmt.Fprintf(&b, "    %s\n", line)
 	}
-	fmt.Fprintf(&b, "  replay: %s\n", replay())
+	fmt.Fprintf(&b, "  replay: %s\n", replayCommand(arg, found.Seed, o))
 	if *swarmOn {
 		fmt.Fprintf(&b, "  the drawn configuration:\n")
 		for _, line := range strings.Split(strings.TrimRight(string(s.YAML()), "\n"), "\n") {
@@ -189,7 +181,7 @@ func checkCmd(args []string, out, errw io.Writer) error {
 		if red.Empty() {
 			b.WriteString("shrunk: no smaller trial fails the same way\n")
 		} else {
-			fmt.Fprintf(&b, "shrunk: %s\n  %s\n  replay: %s\n", describe(red, s), res.Failure, replay(red.Args()...))
+			fmt.Fprintf(&b, "shrunk: %s\n  %s\n  replay: %s\n", describe(red, s), res.Failure, replayCommand(arg, found.Seed, o, red.Args()...))
 		}
 	}
 	if _, err := io.WriteString(out, b.String()); err != nil {

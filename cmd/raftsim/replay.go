@@ -11,7 +11,6 @@ import (
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/sim"
 	"github.com/raftsim/raftsim/swarm"
 	"github.com/raftsim/raftsim/trace"
 	"github.com/raftsim/raftsim/trial"
@@ -54,9 +53,8 @@ type replayFlags struct {
 func replayCmd(args []string, out, errw io.Writer) error {
 	fs := newFlags("replay", "replay [SCENARIO] --seed S [FLAGS]", replayAbout, replayExamples, errw)
 	var rf replayFlags
-	var sf scenarioFlags
 	fs.StringVar(&rf.seed, "seed", "", "the trial's seed, as a failure's replay command gives it (required)")
-	sf.register(fs, 0)
+	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Picks })
 	fs.StringVar(&rf.nodes, "node", "", "only events at these nodes, e.g. n1,n3 (messages: at either end)")
 	fs.StringVar(&rf.from, "from", "", "only events at or after this virtual time, e.g. 500ms")
 	fs.StringVar(&rf.to, "to", "", "only events at or before this virtual time")
@@ -88,7 +86,11 @@ func replayCmd(args []string, out, errw io.Writer) error {
 			return badUsage("%s: %v", p.flag, err)
 		}
 	}
-	s, arg, err := replayScenario(fs, &sf, &rf, seed)
+	o, err := overrides()
+	if err != nil {
+		return err
+	}
+	s, arg, err := replayScenario(fs, o, &rf, seed)
 	if err != nil {
 		return err
 	}
@@ -105,8 +107,7 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	title := fmt.Sprintf("%s, trial seed %d", s.Name, seed)
 	var b strings.Builder
 	params := report.ParamsOf(s)
-	words := append([]string{"raftsim", "replay", arg, "--seed", strconv.FormatUint(seed, 10)}, sf.replayArgs(s)...)
-	fmt.Fprintf(&b, "# %s: %s\n", commandLine(append(words, rf.trialArgs()...)...), params.Describe())
+	fmt.Fprintf(&b, "# %s: %s\n", replayCommand(arg, seed, o, rf.trialArgs()...), params.Describe())
 	if !rf.quiet {
 		if err := trace.WriteText(&b, events); err != nil {
 			return err
@@ -139,22 +140,20 @@ func replayCmd(args []string, out, errw io.Writer) error {
 
 // replayScenario builds the scenario of the trial: the named one with the
 // overrides, or, with --swarm, the one drawn from the seed.
-func replayScenario(fs *pflag.FlagSet, sf *scenarioFlags, rf *replayFlags, seed uint64) (*scenarios.Scenario, string, error) {
+func replayScenario(fs *pflag.FlagSet, o scenarios.Overrides, rf *replayFlags, seed uint64) (*scenarios.Scenario, string, error) {
 	var s *scenarios.Scenario
 	var arg string
+	var err error
 	if rf.swarm {
 		if fs.NArg() > 0 {
 			return nil, "", badUsage("--swarm draws the scenario from the seed: give no scenario")
 		}
-		s, arg = swarm.Scenario(seed), "--swarm"
-		if err := sf.apply(s); err != nil {
+		if s, err = o.Apply(swarm.Scenario(seed)); err != nil {
 			return nil, "", err
 		}
-	} else {
-		var err error
-		if s, arg, err = loadScenario(fs.Args(), sf); err != nil {
-			return nil, "", err
-		}
+		arg = "--swarm"
+	} else if s, arg, err = loadScenario(fs.Args(), o); err != nil {
+		return nil, "", err
 	}
 	if rf.skip != "" {
 		for _, t := range splitList(rf.skip) {
@@ -166,7 +165,7 @@ func replayScenario(fs *pflag.FlagSet, sf *scenarioFlags, rf *replayFlags, seed 
 		}
 	}
 	if rf.limit != "" {
-		d, err := sim.ParseDuration(rf.limit)
+		d, err := scenarios.ParseDuration(rf.limit)
 		if err != nil || d <= 0 {
 			return nil, "", badUsage("--limit: want a duration above 0, got %q", rf.limit)
 		}
@@ -181,12 +180,12 @@ func planFor(s *scenarios.Scenario, steady string) (*trial.Plan, error) {
 	if steady == "" {
 		return trial.NewPlan(s)
 	}
-	d, err := sim.ParseDuration(steady)
+	d, err := scenarios.ParseDuration(steady)
 	if err != nil || d <= 0 {
 		return nil, badUsage("--steady-time: want a duration above 0, got %q", steady)
 	}
-	_, each := runner.SteadyRuns(d)
-	return trial.NewSteadyPlan(s, each)
+	plan, _, err := runner.SteadyPlan(s, d)
+	return plan, err
 }
 
 // trialArgs returns the flags, beyond the scenario's overrides, that say
@@ -214,12 +213,12 @@ func (rf *replayFlags) filter() (*trace.Filter, error) {
 	}
 	var err error
 	if rf.from != "" {
-		if f.From, err = sim.ParseDuration(rf.from); err != nil {
+		if f.From, err = scenarios.ParseDuration(rf.from); err != nil {
 			return nil, badUsage("--from: %v", err)
 		}
 	}
 	if rf.to != "" {
-		if f.To, err = sim.ParseDuration(rf.to); err != nil {
+		if f.To, err = scenarios.ParseDuration(rf.to); err != nil {
 			return nil, badUsage("--to: %v", err)
 		}
 		f.HasTo = true
@@ -252,7 +251,7 @@ func writeVerdict(b *strings.Builder, res *trial.Result, plan *trial.Plan) {
 	}
 	if plan.Steady() > 0 {
 		fmt.Fprintf(b, "# measured: steady state for %s: %d needless elections, %d leader changes, %s without a working leader\n",
-			sim.FormatDuration(res.SteadyTime), res.Elections, res.LeaderChanges, trace.FormatTime(res.Leaderless))
+			scenarios.FormatDuration(res.SteadyTime), res.Elections, res.LeaderChanges, trace.FormatTime(res.Leaderless))
 	} else {
 		switch {
 		case !res.Started:

@@ -2,11 +2,9 @@ package main
 
 import (
 	"io"
-	"strconv"
 
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
-	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/trial"
 	"github.com/spf13/pflag"
 )
@@ -62,16 +60,19 @@ func (o *outputFlags) parse(fs *pflag.FlagSet, args []string, out io.Writer) (re
 
 func runCmd(args []string, out, errw io.Writer) error {
 	fs := newFlags("run", "run [SCENARIO] [FLAGS]", runAbout, runExamples, errw)
-	var sf scenarioFlags
 	var of outputFlags
-	sf.register(fs, withSeed|withTrials)
+	overrides := overrideFlags(fs, nil)
 	steadyFlag := fs.String("steady-time", "", "also measure stability (needless elections, leader changes, disruptions and time without a working leader per hour) over this much steady state (default: the scenario's steady.duration, or none)")
 	of.register(fs)
 	format, err := of.parse(fs, args, out)
 	if err != nil {
 		return err
 	}
-	s, arg, err := loadScenario(fs.Args(), &sf)
+	o, err := overrides()
+	if err != nil {
+		return err
+	}
+	s, arg, err := loadScenario(fs.Args(), o)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func runCmd(args []string, out, errw io.Writer) error {
 	runs, _ := runner.SteadyRuns(steady)
 	bar := newProgress(errw, s.Trials+runs, "trials")
 	agg := runner.Run(plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set})
-	replay := replayFunc(arg, s, &sf)
+	replay := replayFunc(arg, o)
 	rep := report.NewRun(s, agg, replay)
 	if steady > 0 {
 		st, err := runner.RunSteady(s, steady, runner.Options{Seed: s.Seed, Workers: of.workers,
@@ -94,7 +95,7 @@ func runCmd(args []string, out, errw io.Writer) error {
 		if err != nil {
 			return err
 		}
-		rep.Stability = report.StabilityOf(st, steadyReplay(replay, steady))
+		rep.Stability = report.StabilityOf(st, replayFunc(arg, o, steadyArgs(steady)...))
 		if st.Failed > 0 {
 			agg.Failed += st.Failed
 		}
@@ -107,14 +108,4 @@ func runCmd(args []string, out, errw io.Writer) error {
 		return errFailed
 	}
 	return nil
-}
-
-// replayFunc returns the function that spells the command replaying the
-// trial with a given seed of scenario arg, with the overrides in force.
-func replayFunc(arg string, s *scenarios.Scenario, sf *scenarioFlags) func(uint64) string {
-	extra := sf.replayArgs(s)
-	return func(seed uint64) string {
-		words := append([]string{"raftsim", "replay", arg, "--seed", strconv.FormatUint(seed, 10)}, extra...)
-		return commandLine(words...)
-	}
 }

@@ -3,19 +3,16 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/sim"
+	"github.com/raftsim/raftsim/sweep"
 	"github.com/raftsim/raftsim/trial"
 )
 
@@ -53,7 +50,6 @@ type sweepFlags struct {
 
 func sweepCmd(args []string, out, errw io.Writer) error {
 	fs := newFlags("sweep", "sweep [SCENARIO] [LISTS] [FLAGS]", sweepAbout, sweepExamples, errw)
-	var sf scenarioFlags
 	var of outputFlags
 	var wf sweepFlags
 	fs.StringVar(&wf.election, "election-timeout", "", "election timeout ranges, e.g. 50ms-100ms,150ms-300ms,500ms-1s")
@@ -62,7 +58,7 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	fs.StringVar(&wf.loss, "loss", "", "loss probabilities, e.g. 0,0.01")
 	fs.StringVar(&wf.heartbeat, "heartbeat", "", "heartbeat intervals, e.g. 25ms,50ms or 50% (of the minimum election timeout)")
 	fs.StringVar(&wf.options, "options", "", "protocol option sets, '+' within a set: e.g. none,prevote,check-quorum,prevote+check-quorum (also leader-stickiness)")
-	sf.register(fs, withSeed|withTrials|swept)
+	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Swept })
 	fs.StringVar(&wf.steady, "steady-time", "", "virtual time of steady state per cell for the stability columns; 0 turns them off (default: the scenario's steady.duration, or 1h)")
 	fs.Float64Var(&wf.maxNeedless, "max-needless", 1, "recommendation rule: the most needless elections per hour a recommended range may have")
 	fs.StringArrayVar(&wf.plots, "plot", nil, "also draw the CDF of time to leader, one line per cell, to FILE.svg or FILE.png (repeatable)")
@@ -83,40 +79,50 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	if wf.maxNeedless < 0 {
 		return badUsage("--max-needless: want 0 or more, got %g", wf.maxNeedless)
 	}
-	base, arg, err := loadScenario(fs.Args(), &sf)
+	o, err := overrides()
 	if err != nil {
 		return err
 	}
-	steady, err := steadyTime(wf.steady, base, time.Hour)
+	// The cells are validated, not the scenario: a sweep over --nodes may
+	// name nodes that only its larger clusters have.
+	raw, arg, err := loadRaw(fs.Args())
 	if err != nil {
 		return err
 	}
-	axes, err := wf.axes(fs, base)
+	steady, err := steadyTime(wf.steady, raw, time.Hour)
 	if err != nil {
 		return err
 	}
-	cells, varied, err := expand(base, axes)
+	axes, err := sweep.Axes(raw, wf.lists(fs))
+	if err != nil {
+		return badUsage("%v", err)
+	}
+	cells, err := sweep.New(raw, o, axes)
 	if err != nil {
 		return err
 	}
-	plans := make([]*trial.Plan, len(cells))
-	for i, c := range cells {
-		if plans[i], err = trial.NewPlan(c); err != nil {
+	plans := make([]*trial.Plan, len(cells.Cells))
+	for i, c := range cells.Cells {
+		if plans[i], err = trial.NewPlan(c.Scenario); err != nil {
 			return err
 		}
 	}
+	base := cells.Cells[0].Scenario // what every cell shares: name, seed, trials, measure
 
 	runs, _ := runner.SteadyRuns(steady)
-	bar := newProgress(errw, len(cells)*(base.Trials+runs), "cells")
+	bar := newProgress(errw, len(cells.Cells)*(base.Trials+runs), "cells")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	interrupted := func() bool { return ctx.Err() != nil }
 
+	rule := sweep.Rule{MaxNeedlessPerHour: wf.maxNeedless, Steady: steady > 0}
 	sw := &report.Sweep{Scenario: base.Name, Description: base.Description, Seed: base.Seed, Trials: base.Trials,
-		Varied: varied, Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(steady) / float64(time.Hour)),
-		Rule: report.NewRule(wf.maxNeedless, steady > 0)}
+		Varied: cells.Varied(), Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(steady) / float64(time.Hour)),
+		Rule: report.Rule{Text: rule.Text(cells), MaxNeedlessPerHour: wf.maxNeedless}}
+	outcomes := make([]sweep.Outcome, len(cells.Cells))
 	done := 0
-	for i, c := range cells {
+	for i, cell := range cells.Cells {
+		c := cell.Scenario
 		agg := runner.Run(plans[i], runner.Options{Trials: c.Trials, Seed: c.Seed, Workers: of.workers,
 			Progress: func(n int) { bar.set(done + n) }, Stop: interrupted})
 		done += c.Trials
@@ -132,11 +138,11 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 			bar.finish()
 			return errInterrupted
 		}
-		replay := cellReplay(arg, c, varied, &sf)
-		sw.AddCell(c, agg, st, replay, steadyReplay(replay, steady))
+		sw.AddCell(cell.Values, c, agg, st, replayFunc(arg, cell.Overrides), replayFunc(arg, cell.Overrides, steadyArgs(steady)...))
+		outcomes[i] = sweep.OutcomeOf(agg, st)
 	}
 	bar.finish()
-	sw.Recommend()
+	sw.Mark(rule.Recommend(cells, outcomes))
 
 	for _, p := range wf.plots {
 		pf, _ := report.PlotFormat(p)
@@ -173,189 +179,28 @@ func steadyTime(flag string, s *scenarios.Scenario, def time.Duration) (time.Dur
 		}
 		return def, nil
 	}
-	d, err := sim.ParseDuration(flag)
+	d, err := scenarios.ParseDuration(flag)
 	if err != nil {
 		return 0, badUsage("--steady-time: %v", err)
 	}
 	return d, nil
 }
 
-// axis is one swept parameter: its name and a setter per value.
-type axis struct {
-	name   string
-	values []func(*scenarios.Scenario)
-}
-
-// listAxis builds the axis name from the flag's list when it was given,
-// else from the scenario's sweep list; nil when neither has values.
-func listAxis[T any](name string, given bool, list []string, fromScenario []T,
-	parse func(string) (T, error), set func(*scenarios.Scenario, T)) (*axis, error) {
-	values := fromScenario
-	if given {
-		values = nil
-		for _, t := range list {
-			v, err := parse(t)
-			if err != nil {
-				return nil, badUsage("--%s: %v", name, err)
-			}
-			values = append(values, v)
-		}
-	}
-	if len(values) == 0 {
-		return nil, nil
-	}
-	a := &axis{name: name}
-	for _, v := range values {
-		a.values = append(a.values, func(c *scenarios.Scenario) { set(c, v) })
-	}
-	return a, nil
-}
-
-// axes returns the swept parameters in the order cells nest them: nodes,
-// latency, loss, heartbeat, options, election timeout (innermost).
-func (wf *sweepFlags) axes(fs interface{ Changed(string) bool }, s *scenarios.Scenario) ([]axis, error) {
-	sw := &s.Sweep
+// lists returns the lists the sweep's flags gave, by flag name: only the
+// flags given, each even when its list is empty.
+func (wf *sweepFlags) lists(fs interface{ Changed(string) bool }) map[string][]string {
 	var lats []string
 	for _, l := range wf.latency {
 		lats = append(lats, splitDistsText(l)...)
 	}
-	var hbs []scenarios.Heartbeat
-	for _, t := range sw.Heartbeat {
-		hb, err := parseHeartbeat(t)
-		if err != nil {
-			return nil, err
-		}
-		hbs = append(hbs, hb)
-	}
-	build := []func() (*axis, error){
-		func() (*axis, error) {
-			return listAxis("nodes", fs.Changed("nodes"), splitList(wf.nodes), sw.Nodes, parseNodes,
-				func(c *scenarios.Scenario, n int) { c.Cluster.Nodes = n })
-		},
-		func() (*axis, error) {
-			return listAxis("latency", fs.Changed("latency"), lats, sw.Latency, sim.ParseDist,
-				func(c *scenarios.Scenario, d sim.Dist) { c.Network.Latency = d })
-		},
-		func() (*axis, error) {
-			return listAxis("loss", fs.Changed("loss"), splitList(wf.loss), sw.Loss, scenarios.ParseProbability,
-				func(c *scenarios.Scenario, p float64) { c.Network.Loss = p })
-		},
-		func() (*axis, error) {
-			return listAxis("heartbeat", fs.Changed("heartbeat"), splitList(wf.heartbeat), hbs, parseHeartbeat,
-				func(c *scenarios.Scenario, h scenarios.Heartbeat) {
-					c.Cluster.Heartbeat, c.Cluster.HeartbeatPercent = h.D, h.Percent
-				})
-		},
-		func() (*axis, error) {
-			return listAxis("options", fs.Changed("options"), splitList(wf.options), nil, parseOptionSet,
-				func(c *scenarios.Scenario, o raft.Options) {
-					reset := c.Cluster.Options.ResetTimerOnStepDown // not one of the sets unless named
-					c.Cluster.Options = o
-					c.Cluster.Options.ResetTimerOnStepDown = o.ResetTimerOnStepDown || reset
-				})
-		},
-		func() (*axis, error) {
-			return listAxis("election-timeout", fs.Changed("election-timeout"), splitList(wf.election), sw.ElectionTimeout, sim.ParseRange,
-				func(c *scenarios.Scenario, r sim.Range) { c.Cluster.ElectionTimeout = r })
-		},
-	}
-	var axes []axis
-	for _, b := range build {
-		a, err := b()
-		if err != nil {
-			return nil, err
-		}
-		if a != nil {
-			axes = append(axes, *a)
+	lists := map[string][]string{}
+	for name, list := range map[string][]string{"nodes": splitList(wf.nodes), "latency": lats, "loss": splitList(wf.loss),
+		"heartbeat": splitList(wf.heartbeat), "options": splitList(wf.options), "election-timeout": splitList(wf.election)} {
+		if fs.Changed(name) {
+			lists[name] = list
 		}
 	}
-	if len(axes) == 0 {
-		return nil, badUsage("nothing to sweep: give lists such as --election-timeout 50ms-100ms,150ms-300ms (or a sweep: section in the scenario)")
-	}
-	return axes, nil
-}
-
-func parseNodes(t string) (int, error) {
-	n, err := strconv.Atoi(t)
-	if err != nil || n < 1 || n > scenarios.MaxNodes {
-		return 0, fmt.Errorf("%q is not a cluster size from 1 to %d", t, scenarios.MaxNodes)
-	}
-	return n, nil
-}
-
-func parseHeartbeat(t string) (scenarios.Heartbeat, error) {
-	d, pct, err := scenarios.ParseHeartbeat(t)
-	return scenarios.Heartbeat{D: d, Percent: pct}, err
-}
-
-// expand returns one scenario per combination of the axes' values, the
-// last axis varying fastest, each validated, and the names of the axes.
-func expand(base *scenarios.Scenario, axes []axis) ([]*scenarios.Scenario, []string, error) {
-	const maxCells = 10000
-	n := 1
-	var names []string
-	for _, a := range axes {
-		n *= len(a.values)
-		names = append(names, a.name)
-		if n > maxCells {
-			return nil, nil, badUsage("the sweep has more than %d cells", maxCells)
-		}
-	}
-	cells := make([]*scenarios.Scenario, 0, n)
-	idx := make([]int, len(axes))
-	for {
-		c := *base
-		for i, a := range axes {
-			a.values[idx[i]](&c)
-		}
-		if err := c.Validate(); err != nil {
-			return nil, nil, err
-		}
-		cells = append(cells, &c)
-		i := len(axes) - 1
-		for ; i >= 0; i-- {
-			idx[i]++
-			if idx[i] < len(axes[i].values) {
-				break
-			}
-			idx[i] = 0
-		}
-		if i < 0 {
-			return cells, names, nil
-		}
-	}
-}
-
-// cellReplay spells the replay command of a trial of cell c: the sweep's
-// fixed overrides plus the cell's own values of the swept parameters.
-func cellReplay(arg string, c *scenarios.Scenario, varied []string, sf *scenarioFlags) func(uint64) string {
-	var extra []string
-	for _, v := range varied {
-		var val string
-		switch v {
-		case "nodes":
-			val = strconv.Itoa(c.Cluster.Nodes)
-		case "latency":
-			val = c.Network.Latency.String()
-		case "loss":
-			val = strconv.FormatFloat(c.Network.Loss, 'g', -1, 64)
-		case "heartbeat":
-			val = c.Cluster.HeartbeatText()
-		case "election-timeout":
-			val = c.Cluster.ElectionTimeout.String()
-		case "options":
-			for _, name := range raft.OptionNames {
-				extra = append(extra, "--"+name+"="+strconv.FormatBool(*c.Cluster.Options.Flag(name)))
-			}
-			continue
-		}
-		extra = append(extra, "--"+v, val)
-	}
-	extra = append(extra, sf.replayArgs(c)...)
-	return func(seed uint64) string {
-		words := append([]string{"raftsim", "replay", arg, "--seed", strconv.FormatUint(seed, 10)}, extra...)
-		return commandLine(words...)
-	}
+	return lists
 }
 
 func splitList(s string) []string {
@@ -392,28 +237,11 @@ func splitDistsText(s string) []string {
 }
 
 func isDuration(s string) bool {
-	_, err := sim.ParseDuration(s)
+	_, err := scenarios.ParseDuration(s)
 	return err == nil
 }
 
-// steadyReplay spells the replay command of a steady-state run.
-func steadyReplay(replay func(uint64) string, steady time.Duration) func(uint64) string {
-	return func(seed uint64) string { return replay(seed) + " --steady-time " + sim.FormatDuration(steady) }
-}
-
-// parseOptionSet reads a set of protocol options: none, or names joined by
-// '+' (prevote+check-quorum).
-func parseOptionSet(s string) (raft.Options, error) {
-	var o raft.Options
-	if s == "none" {
-		return o, nil
-	}
-	for _, name := range strings.Split(s, "+") {
-		flag := o.Flag(name)
-		if flag == nil {
-			return o, fmt.Errorf("unknown option %q (want none, or %s joined by +)", name, strings.Join(raft.OptionNames, ", "))
-		}
-		*flag = true
-	}
-	return o, nil
+// steadyArgs are the replay flags of a steady-state run of steady time.
+func steadyArgs(steady time.Duration) []string {
+	return []string{"--steady-time", scenarios.FormatDuration(steady)}
 }

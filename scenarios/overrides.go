@@ -1,0 +1,181 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/sim"
+)
+
+// Override is one value of a scenario that the command line may change,
+// as the flag --Flag. [OverrideFlags] lists them all.
+type Override struct {
+	Flag string // the flag's name, without --
+	Kind string // how the flag is written: "string", "int" or "bool"
+	Help string
+	// Swept says raftsim sweep takes a list of values for it instead.
+	Swept bool
+	// Picks says the flag picks which trials run (--seed, --trials) rather
+	// than what a trial is, so a replay command leaves it out.
+	Picks bool
+	// parse reads the flag's text; it returns the change it makes and the
+	// flag's text in canonical form.
+	parse func(text string) (func(*Scenario), string, error)
+}
+
+const latencyHelp = `one-way latency of every link: const:7ms (or 7ms), uniform:5ms-10ms,
+normal:MEAN,STDDEV (truncated at 0), exp:MEAN, exp:MIN,MEAN, lognormal:MEAN,STDDEV`
+
+// OverrideFlags lists every override, in the order --help shows them and
+// [Overrides.Args] prints them.
+var OverrideFlags = append([]Override{
+	{"seed", "string", "scenario seed (decimal or 0x-hex); default: the scenario's", false, true,
+		textOverride(ParseSeed, func(x uint64) string { return strconv.FormatUint(x, 10) }, func(s *Scenario, x uint64) { s.Seed = x })},
+	{"trials", "int", "number of trials; default: the scenario's", false, true,
+		textOverride(intIn("a number of trials", 1, MaxTrials), strconv.Itoa, func(s *Scenario, n int) { s.Trials = n })},
+	{"nodes", "int", "cluster size", true, false,
+		textOverride(intIn("a cluster size", 1, MaxNodes), strconv.Itoa, func(s *Scenario, n int) { s.Cluster.Nodes = n })},
+	{"election-timeout", "string", "election timeout range, e.g. 150ms-300ms", true, false,
+		textOverride(ParseRange, Range.String, func(s *Scenario, r Range) { s.Cluster.ElectionTimeout = r })},
+	{"heartbeat", "string", "heartbeat interval, e.g. 50ms, or a percentage of the minimum election timeout, e.g. 50%", true, false,
+		textOverride(ParseHeartbeat, Heartbeat.String, func(s *Scenario, h Heartbeat) { s.Cluster.Heartbeat = h })},
+	{"latency", "string", latencyHelp, true, false,
+		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Network.Latency = d })},
+	{"loss", "string", "message loss probability of every link, 0 to 1", true, false,
+		textOverride(ParseProbability, formatFloat, func(s *Scenario, p float64) { s.Network.Loss = p })},
+	{"duplicate", "string", "message duplication probability of every link, 0 to 1", false, false,
+		textOverride(ParseProbability, formatFloat, func(s *Scenario, p float64) { s.Network.Dup = p })},
+	{"timer-jitter", "string", "every timer fires late by a random amount, e.g. uniform:0-1ms (operating system timer slack)", false, false,
+		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Cluster.TimerJitter = &d })},
+	{"persist", "string", "disk write time: messages that depend on a new term, vote or log entry wait for it (a distribution, e.g. uniform:2ms-8ms)", false, false,
+		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Cluster.Persist = &d })},
+	{"fifo", "bool", "deliver messages on each link in the order sent (TCP-like)", false, false,
+		boolOverride(func(s *Scenario) *bool { return &s.Network.FIFO })},
+}, append(optionOverrides(), Override{
+	"bug", "string", "switch on deliberate bugs, comma-separated (raftsim bugs lists them)", false, false,
+	textOverride(raft.ParseBugs, raft.Bug.String, func(s *Scenario, b raft.Bug) { s.Cluster.Bugs = b }),
+})...)
+
+// optionOverrides are the flags of the [ProtocolOptions].
+func optionOverrides() []Override {
+	var out []Override
+	for _, o := range ProtocolOptions {
+		out = append(out, Override{Flag: o.Flag, Kind: "bool", Help: o.Help,
+			parse: boolOverride(func(s *Scenario) *bool { return o.Field(&s.Cluster.Options) })})
+	}
+	return out
+}
+
+// textOverride makes the parse function of an override whose value parse
+// reads, format prints in canonical form and set puts in a scenario.
+func textOverride[T any](parse func(string) (T, error), format func(T) string, set func(*Scenario, T)) func(string) (func(*Scenario), string, error) {
+	return func(text string) (func(*Scenario), string, error) {
+		x, err := parse(text)
+		if err != nil {
+			return nil, "", err
+		}
+		return func(s *Scenario) { set(s, x) }, format(x), nil
+	}
+}
+
+func boolOverride(field func(*Scenario) *bool) func(string) (func(*Scenario), string, error) {
+	return textOverride(strconv.ParseBool, strconv.FormatBool, func(s *Scenario, b bool) { *field(s) = b })
+}
+
+// intIn reads what, a whole number in [lo, hi].
+func intIn(what string, lo, hi int) func(string) (int, error) {
+	return func(text string) (int, error) {
+		n, err := strconv.Atoi(text)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not %s from %d to %d", text, what, lo, hi)
+		}
+		if n < lo || n > hi {
+			return 0, fmt.Errorf("%d is outside [%d, %d]", n, lo, hi)
+		}
+		return n, nil
+	}
+}
+
+func formatFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// Overrides are the changes the command line makes to a scenario, each
+// kept with its flag's text in canonical form. The zero value changes
+// nothing; an Overrides is a value: Set on a copy leaves the original as
+// it was.
+type Overrides struct {
+	set []setting // in OverrideFlags order, one per flag
+}
+
+type setting struct {
+	at    int // in OverrideFlags
+	text  string
+	apply func(*Scenario)
+}
+
+// Set records --flag text, replacing an earlier value of the same flag.
+// The error says what is wrong with text; the caller names the flag.
+func (o *Overrides) Set(flag, text string) error {
+	at := slices.IndexFunc(OverrideFlags, func(ov Override) bool { return ov.Flag == flag })
+	if at < 0 {
+		return errors.New("not a flag that overrides a scenario")
+	}
+	apply, canonical, err := OverrideFlags[at].parse(text)
+	if err != nil {
+		return err
+	}
+	next := make([]setting, 0, len(o.set)+1)
+	for _, st := range o.set {
+		if st.at != at {
+			next = append(next, st)
+		}
+	}
+	next = append(next, setting{at, canonical, apply})
+	slices.SortFunc(next, func(a, b setting) int { return a.at - b.at })
+	o.set = next
+	return nil
+}
+
+// Apply returns a copy of s with the overrides applied, validated: the one
+// place a scenario is checked before its trials are planned. s itself is
+// not changed.
+func (o Overrides) Apply(s *Scenario) (*Scenario, error) {
+	c := *s
+	for _, st := range o.set {
+		st.apply(&c)
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Args returns the overrides as command-line flags in canonical form,
+// leaving out those that pick trials (--seed, --trials): what a replay
+// command needs to rebuild a trial's scenario.
+func (o Overrides) Args() []string {
+	var out []string
+	for _, st := range o.set {
+		ov := &OverrideFlags[st.at]
+		switch {
+		case ov.Picks:
+		case ov.Kind == "bool":
+			out = append(out, "--"+ov.Flag+"="+st.text)
+		default:
+			out = append(out, "--"+ov.Flag, st.text)
+		}
+	}
+	return out
+}
+
+// Text returns the canonical text of --flag, or "" when it is not set.
+func (o Overrides) Text(flag string) string {
+	for _, st := range o.set {
+		if OverrideFlags[st.at].Flag == flag {
+			return st.text
+		}
+	}
+	return ""
+}
