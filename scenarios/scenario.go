@@ -135,6 +135,10 @@ type Step struct {
 	Steps            []Step
 	Note             string
 	Line             int
+	// Index is the step's 1-based position in the unrolled timeline, which
+	// leaving other steps out (Skip) does not change: its name, and the
+	// seed of its random draws.
+	Index int
 }
 
 // ActionKind is what a fault action does.

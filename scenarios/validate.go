@@ -199,6 +199,7 @@ func (s *Scenario) unroll(steps []Step) []Step {
 				if st.DelayInHeartbeat {
 					st.Delay = sim.UniformDist(0, s.Cluster.HeartbeatInterval())
 				}
+				st.Index = len(out) + 1
 				out = append(out, st)
 				continue
 			}

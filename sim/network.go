@@ -1,6 +1,10 @@
 package sim
 
-import "time"
+import (
+	"time"
+
+	"github.com/raftsim/raftsim/rng"
+)
 
 // Link is how one direction of a link between two nodes behaves.
 type Link struct {
@@ -39,7 +43,8 @@ type Network struct {
 	cut     []uint64        // n*n bits: one-way cut from→to
 	hasCut  bool            // whether any bit of cut is set
 	split   bool            // whether a partition or cut may be in place; if not, nothing is blocked
-	rng     Rand
+	rng     Rand            // loss, duplication and latency: the same three draws for every message sent
+	dupRng  Rand            // the second copy's latency, so that duplicates never shift rng
 }
 
 func (nw *Network) reset(n int, seed uint64) {
@@ -53,6 +58,7 @@ func (nw *Network) reset(n int, seed uint64) {
 	nw.cut = resize(nw.cut, (n*n+63)/64)
 	nw.hasCut, nw.split = false, false
 	nw.rng.Seed(seed)
+	nw.dupRng.Seed(rng.Mix(seed ^ 0x6475706c69636174)) // "duplicat"
 }
 
 // SetDefault sets the behaviour of every link without an override.

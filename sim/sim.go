@@ -58,10 +58,10 @@ type Sim[M any] struct {
 	// Net is the network; configure it after [Sim.Reset].
 	Net Network
 
-	recs   []record[M] // the slab of queued records, by slot
-	free   []int32     // free slots
-	held int32 // slot of the message returned last, released on the next call to Next
-	ev   Event // what Next returned last
+	recs []record[M] // the slab of queued records, by slot
+	free []int32     // free slots
+	held int32       // slot of the message returned last, released on the next call to Next
+	ev   Event       // what Next returned last
 
 	nodes   []nodeState
 	ready   []int32 // slots due now, ahead of the queue: a resumed node's backlog
@@ -135,8 +135,10 @@ func (s *Sim[M]) SendAfter(from, to int, m *M, wait Time) Sent {
 		return Sent{Reason: Partitioned}
 	}
 	l := nw.Link(from, to)
+	// Three draws for every message, whatever the link's probabilities, so
+	// that --loss or --duplicate shifts no later latency.
 	lost := nw.rng.Chance(l.Loss)
-	dup := l.Dup > 0 && nw.rng.Chance(l.Dup)
+	dup := nw.rng.Chance(l.Dup)
 	lat := l.Latency.Sample(&nw.rng)
 	if lost {
 		return Sent{Reason: Lost}
@@ -145,7 +147,7 @@ func (s *Sim[M]) SendAfter(from, to int, m *M, wait Time) Sent {
 	r.Arrive[0] = s.enqueue(from, to, m, wait+lat)
 	if dup {
 		r.Copies = 2
-		r.Arrive[1] = s.enqueue(from, to, m, wait+l.Latency.Sample(&nw.rng))
+		r.Arrive[1] = s.enqueue(from, to, m, wait+l.Latency.Sample(&nw.dupRng))
 	}
 	return r
 }

@@ -331,3 +331,37 @@ func mustDist(kind DistKind, a, b time.Duration) Dist {
 	}
 	return d
 }
+
+// TestNetworkDrawsAligned: every message sent costs the network's stream
+// the same draws, whatever the loss and duplication probabilities, so a
+// message that gets through arrives when it would have with neither; a
+// duplicate's second copy draws from a stream of its own.
+func TestNetworkDrawsAligned(t *testing.T) {
+	arrivals := func(loss, dup float64) []Sent {
+		s := newSim(2, UniformDist(ms, 9*ms))
+		s.Net.SetDefault(Link{Latency: UniformDist(ms, 9*ms), Loss: loss, Dup: dup})
+		out := make([]Sent, 2000)
+		for i := range out {
+			out[i] = s.Send(0, 1, &msg{i})
+		}
+		return out
+	}
+	plain := arrivals(0, 0)
+	for _, p := range [][2]float64{{0.3, 0}, {0, 0.3}, {0.2, 0.2}, {1, 0}, {0, 1}} {
+		got := arrivals(p[0], p[1])
+		lost, dups := 0, 0
+		for i, r := range got {
+			switch {
+			case r.Copies == 0:
+				lost++
+			case r.Arrive[0] != plain[i].Arrive[0]:
+				t.Fatalf("loss %g dup %g: message %d arrives at %v, without them at %v", p[0], p[1], i, r.Arrive[0], plain[i].Arrive[0])
+			case r.Copies == 2:
+				dups++
+			}
+		}
+		if p[0] > 0 && lost == 0 || p[1] > 0 && p[0] < 1 && dups == 0 {
+			t.Errorf("loss %g dup %g: %d lost, %d duplicated", p[0], p[1], lost, dups)
+		}
+	}
+}

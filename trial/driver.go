@@ -139,7 +139,7 @@ func (d *Driver) setup(seed uint64) {
 	d.check.reset(d)
 	d.meter.reset(d, c.Term)
 	d.live.reset(d)
-	d.faults.reset(d, seeds.Faults())
+	d.faults.reset(d, seeds)
 	for i := range n {
 		var at time.Duration
 		if len(c.Start) > 0 {

@@ -18,7 +18,8 @@ type faultSchedule struct {
 	noObserver
 	d     *Driver
 	steps []scenarios.Step
-	rand  sim.Rand // random delays and node choices
+	seeds Seeds
+	rand  sim.Rand // the current step's random delay and node choices
 
 	step      int  // the current step
 	atPending bool // the step's call ends its wait for its time, not its delay
@@ -33,9 +34,8 @@ type faultSchedule struct {
 	keep     []int
 }
 
-func (f *faultSchedule) reset(d *Driver, seed uint64) {
-	f.d, f.steps = d, d.plan.steps
-	f.rand.Seed(seed)
+func (f *faultSchedule) reset(d *Driver, seeds Seeds) {
+	f.d, f.steps, f.seeds = d, d.plan.steps, seeds
 	f.step, f.atPending, f.waiting, f.done = 0, false, false, false
 	f.oldLeader, f.holdFrom = -1, -1
 }
@@ -91,6 +91,7 @@ func (f *faultSchedule) begin() {
 		return
 	}
 	st := &f.steps[f.step]
+	f.rand.Seed(f.seeds.Step(st.Index))
 	if st.HasAt && d.s.Now() < st.At {
 		f.waiting = false
 		d.s.At(st.At, callStep) // the step's own call resumes it below
@@ -152,10 +153,11 @@ func (f *faultSchedule) due() {
 }
 
 func (f *faultSchedule) stepName() string {
-	if line := f.steps[f.step].Line; line > 0 {
-		return fmt.Sprintf("%d (line %d)", f.step+1, line)
+	st := &f.steps[f.step]
+	if st.Line > 0 {
+		return fmt.Sprintf("%d (line %d)", st.Index, st.Line)
 	}
-	return fmt.Sprint(f.step + 1) // a scenario made by a program
+	return fmt.Sprint(st.Index) // a scenario made by a program
 }
 
 // apply applies one fault action.

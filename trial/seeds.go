@@ -55,8 +55,14 @@ func (s Seeds) Node(i int) uint64 { return s.derive(purposeNode, i) }
 // Network is the seed of the network's latency, loss and duplication.
 func (s Seeds) Network() uint64 { return s.derive(purposeNetwork, 0) }
 
-// Faults is the seed of random fault delays and node choices.
+// Faults is the seed the fault steps' seeds derive from.
 func (s Seeds) Faults() uint64 { return s.derive(purposeFaults, 0) }
+
+// Step is the seed of fault step k's random delay and node choices (k is
+// its 1-based position in the unrolled timeline): each step draws from its
+// own stream, so that leaving one step out, as shrinking does, leaves the
+// draws of every other as they were.
+func (s Seeds) Step(k int) uint64 { return rng.Mix(s.Faults() ^ rng.Mix(uint64(k))) }
 
 // Start is the seed of node i's start time.
 func (s Seeds) Start(i int) uint64 { return s.derive(purposeStart, i) }
@@ -81,7 +87,7 @@ func (s Seeds) Describe(n int) []string {
 		return name + ": " + strings.Join(parts, " ")
 	}
 	return []string{
-		fmt.Sprintf("trial %d: network %#x, faults %#x, swarm %#x", uint64(s), s.Network(), s.Faults(), s.Swarm()),
+		fmt.Sprintf("trial %d: network %#x, faults %#x (step k: mixed with k), swarm %#x", uint64(s), s.Network(), s.Faults(), s.Swarm()),
 		perNode("election timeouts", s.Node),
 		perNode("start times", s.Start),
 		perNode("disk writes", s.Disk),

@@ -285,3 +285,41 @@ expect: {invariants: none}
 		}
 	}
 }
+
+// TestStepDrawsIndependent: each fault step draws from its own stream, so
+// leaving a step out (as shrinking does) leaves the random choices and
+// delays of every other step as they were.
+func TestStepDrawsIndependent(t *testing.T) {
+	faults := func(skip []int) map[string]bool {
+		s, err := scenarios.Builtin("churn")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Skip = skip
+		p, err := NewPlan(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, _ := record(NewDriver(p), Seed(s.Seed, 3))
+		out := map[string]bool{}
+		for _, e := range events {
+			if e.Kind == trace.EvFault && strings.HasPrefix(e.Text, "isolate ") {
+				out[e.Text] = true
+			}
+		}
+		return out
+	}
+	all, fewer := faults(nil), faults([]int{4, 5}) // the second isolate and its heal
+	if len(all) < 8 || len(fewer) != len(all)-1 && len(fewer) != len(all) {
+		t.Fatalf("%d isolations in all, %d with two steps left out", len(all), len(fewer))
+	}
+	missing := 0
+	for text := range all {
+		if !fewer[text] {
+			missing++
+		}
+	}
+	if missing != 1 {
+		t.Errorf("leaving one isolation out changed %d of the others' choices: %v vs %v", missing-1, all, fewer)
+	}
+}
