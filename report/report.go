@@ -1,6 +1,10 @@
 // Package report turns aggregates of trials into what raftsim prints: a
 // table for people, and JSON and CSV for other tools. The JSON keys are a
 // contract; add keys freely, never rename one.
+//
+// report must never run trials or decide anything about them: it only
+// formats what it is given, and the same aggregate always prints the same
+// bytes.
 package report
 
 import (

@@ -1,6 +1,10 @@
-// Package rng is the simulator's seeded random stream. It sits below both
-// sim and raft, so that a raft node can draw its election timeouts from it
-// with a direct, inlined call instead of through an interface.
+// Package rng is raftsim's seeded random stream, SplitMix64, defined here
+// in full so that its sequence never changes with the Go release. The
+// simulator and the trial driver draw from it; a Raft node gets it only
+// through raft.Rand.
+//
+// rng must never read the clock, the global random source or anything else
+// outside its state: a stream is a pure function of its seed.
 package rng
 
 import (

@@ -2,7 +2,11 @@
 // folds their results into an [Aggregate]. The aggregate is the same
 // whatever the number of workers: every trial's seed depends only on the
 // scenario seed and the trial's index, and every statistic merges in any
-// order.
+// order. It also owns the steady-state plan: how a stretch of steady state
+// is split into runs.
+//
+// runner must never let the number of workers, the order in which they
+// finish or the wall clock change a result; it never prints.
 package runner
 
 import (

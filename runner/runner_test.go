@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/raftsim/raftsim/internal/long"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/stats"
 	"github.com/raftsim/raftsim/trial"
@@ -48,13 +49,11 @@ func TestWorkersDoNotMatter(t *testing.T) {
 	}
 }
 
-// TestBuiltinScenariosHold runs 10,000 seeded trials of every built-in
+// TestBuiltinScenariosHold runs 10,000 seeded trials (1,000 without
+// RAFTSIM_LONG) of every built-in
 // scenario: no invariant may fail and every expectation must hold.
 func TestBuiltinScenariosHold(t *testing.T) {
-	trials := 10000
-	if testing.Short() {
-		trials = 1000
-	}
+	trials := long.Pick(1000, 10000)
 	for _, name := range scenarios.BuiltinNames {
 		t.Run(name, func(t *testing.T) {
 			p := plan(t, name, nil)

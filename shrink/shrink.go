@@ -4,6 +4,9 @@
 // failing trial's own seed; since each node, the network and the faults
 // draw from their own random streams, removing a step or a node leaves the
 // rest of the trial as it was as far as possible.
+//
+// shrink must never report a reduction that does not fail the same way
+// when replayed, and it is bounded: at most MaxAttempts trials.
 package shrink
 
 import (

@@ -3,6 +3,9 @@
 // quantiles from a mergeable log-linear histogram, computed with
 // gonum/stat. Summaries merge in any order with the same result, so the
 // numbers never depend on how trials were spread over workers.
+//
+// stats must never keep samples (memory is bounded whatever the number of
+// trials) or depend on the order of Add and Merge calls.
 package stats
 
 import (

@@ -5,6 +5,9 @@
 // fault switched off entirely. Swarm testing reaches corners that fixed
 // scenarios never do. After the fault phase everything is healed and the
 // cluster must converge on a working leader within a bound.
+//
+// A swarm configuration must be a pure function of the trial seed: swarm
+// never reads the clock or a global random source.
 package swarm
 
 import (

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/raftsim/raftsim/internal/golden"
+	"github.com/raftsim/raftsim/internal/long"
 	"github.com/raftsim/raftsim/raft"
 )
 
@@ -110,12 +111,9 @@ func TestShrink(t *testing.T) {
 }
 
 // TestSwarmFindsNothingWithoutBugs: 100,000 swarm trials of the correct
-// node break no invariant and always converge (10,000 under -short).
+// node break no invariant and always converge (10,000 without RAFTSIM_LONG).
 func TestSwarmFindsNothingWithoutBugs(t *testing.T) {
-	trials := "100000"
-	if testing.Short() {
-		trials = "10000"
-	}
+	trials := long.Pick("10000", "100000")
 	code, out, errw := raftsim("check", "--swarm", "--trials", trials)
 	if code != 0 || !strings.Contains(out, "no failure in "+trials+" trials") {
 		t.Fatalf("exit %d:\n%s%s", code, out, errw)

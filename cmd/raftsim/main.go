@@ -3,6 +3,10 @@
 // in every trial, and replays any trial from its seed.
 //
 // Run raftsim --help for the commands.
+//
+// This package only wires flags to the packages below and prints: it must
+// never hold simulation logic of its own, and bad input must end in a
+// clear message and exit status 2, never a panic or a partial file.
 package main
 
 import (

@@ -108,6 +108,9 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	var b strings.Builder
 	params := report.ParamsOf(s)
 	fmt.Fprintf(&b, "# %s: %s\n", replayCommand(arg, seed, o, rf.trialArgs()...), params.Describe())
+	for _, line := range trial.Seeds(seed).Describe(s.Cluster.Nodes) {
+		fmt.Fprintf(&b, "# seeds: %s\n", line)
+	}
 	if !rf.quiet {
 		if err := trace.WriteText(&b, events); err != nil {
 			return err

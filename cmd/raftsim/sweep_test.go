@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/raftsim/raftsim/internal/long"
 	"github.com/raftsim/raftsim/trial"
 )
 
@@ -96,10 +97,7 @@ func TestSweepSharesSeeds(t *testing.T) {
 // from, in every range: a range whose first election never ends measures
 // nothing.
 func TestFigure16Shape(t *testing.T) {
-	trials := "300"
-	if testing.Short() {
-		trials = "100"
-	}
+	trials := long.Pick("100", "300")
 	code, out, errw := raftsim("sweep", "figure16", "--election-timeout", "150-150ms,150-151ms,150-155ms,150-200ms,150-300ms",
 		"--trials", trials, "--steady-time", "0", "--format", "json")
 	if code != 0 {

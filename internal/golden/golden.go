@@ -1,6 +1,8 @@
 // Package golden compares what a test produced with a file under testdata/,
 // and rewrites the file instead when the test runs with -update. A diff in
 // a golden file is reviewed like code.
+//
+// golden is for tests only: it must never be imported by code that ships.
 package golden
 
 import (

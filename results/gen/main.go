@@ -6,7 +6,8 @@
 //	go run ./results/gen              every report
 //	go run ./results/gen figure16     the reports named
 //
-// Run it from the repository's root.
+// Run it from the repository's root. gen must never write a number of its
+// own: every figure comes from raftsim's output.
 package main
 
 import (
