@@ -49,7 +49,7 @@ func (c *checker) fail(inv scenarios.Invariant, format string, args ...any) {
 }
 
 // StateChanged implements [Observer].
-func (c *checker) StateChanged(i int, ch *Change) {
+func (c *checker) StateChanged(i int, ch Change) {
 	cur := &c.d.view.state[i]
 	if ch.roleOrTerm(cur) {
 		if cur.Term < ch.Prev.Term {
@@ -75,7 +75,7 @@ func (c *checker) StateChanged(i int, ch *Change) {
 }
 
 // Sent implements [Observer]: a granted vote reply is a vote.
-func (c *checker) Sent(i int, m *raft.Message, _ *sim.Sent) {
+func (c *checker) Sent(i int, m *raft.Message, _ sim.Sent) {
 	if m.Type == raft.MsgVoteResp && !m.Reject {
 		c.voted(i, m.Term, int(m.To))
 	}

@@ -185,7 +185,7 @@ func (d *Driver) handle(e *sim.Event) {
 			o.Delivered(e.Node, d.s.Message(), e.Reason)
 		}
 	case sim.Resume:
-		d.faulted(&Fault{Kind: FaultResume, Node: e.Node})
+		d.faulted(Fault{Kind: FaultResume, Node: e.Node})
 		d.watch()
 	case sim.Call:
 		d.call(e.Call%callKinds, e.Call/callKinds)
@@ -222,13 +222,13 @@ func (d *Driver) boot(i int, restart bool) {
 	}
 	d.view.booted[i] = true
 	rd := node.Ready()
-	d.faulted(&Fault{Kind: FaultBoot, Node: i, State: rd.State})
+	d.faulted(Fault{Kind: FaultBoot, Node: i, State: rd.State})
 	d.carryOut(i, rd)
 	d.watch()
 }
 
 // faulted tells every concern of a fault; the topology may have changed.
-func (d *Driver) faulted(f *Fault) {
+func (d *Driver) faulted(f Fault) {
 	d.view.topoDirty = true
 	for _, o := range d.observers {
 		o.Faulted(f)
@@ -263,7 +263,7 @@ func (d *Driver) carryOut(i int, rd *raft.Ready) {
 			d.view.write(i, rd.FirstIndex, rd.Entries)
 		}
 		for _, o := range d.observers {
-			o.StateChanged(i, &ch)
+			o.StateChanged(i, ch)
 		}
 		d.watch()
 		if d.stop {
@@ -277,7 +277,7 @@ func (d *Driver) carryOut(i int, rd *raft.Ready) {
 			fate = d.s.SendAfter(i, int(m.To), m, wait)
 		}
 		for _, o := range d.observers {
-			o.Sent(i, m, &fate)
+			o.Sent(i, m, fate)
 		}
 		if d.stop {
 			return

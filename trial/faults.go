@@ -42,7 +42,7 @@ func (f *faultSchedule) reset(d *Driver, seeds Seeds) {
 
 // StateChanged implements [Observer]: a leader elected may be what the
 // step waits for; a write's hold ends with its leader's leadership.
-func (f *faultSchedule) StateChanged(i int, ch *Change) {
+func (f *faultSchedule) StateChanged(i int, ch Change) {
 	cur := &f.d.view.state[i]
 	if !ch.roleOrTerm(cur) {
 		return
@@ -171,20 +171,20 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 		if a.RestartAfter != nil {
 			text += " restart_after=" + scenarios.FormatDist(*a.RestartAfter)
 		}
-		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: text})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: text})
 		for _, i := range ids {
 			s.Crash(i)
 			if i == f.holdFrom {
 				f.holdFrom = -1 // a crashed leader sends nothing more: no message to hold back
 			}
-			d.faulted(&Fault{Kind: FaultCrash, Node: i})
+			d.faulted(Fault{Kind: FaultCrash, Node: i})
 			if a.RestartAfter != nil {
 				s.At(s.Now()+a.RestartAfter.Sample(&f.rand), callRestart+i*callKinds)
 			}
 		}
 	case scenarios.Restart:
 		ids := f.pick(a.Nodes, leader, func(i int) bool { return s.Crashed(i) && d.view.booted[i] })
-		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "restart " + names(ids)})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "restart " + names(ids)})
 		for _, i := range ids {
 			d.boot(i, true)
 		}
@@ -210,16 +210,16 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 			parts = append(parts, names(rest))
 		}
 		nw.Partition(groups)
-		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "partition " + strings.Join(parts, " ")})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "partition " + strings.Join(parts, " ")})
 	case scenarios.Isolate:
 		ids := f.pick(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) })
 		for _, i := range ids {
 			nw.Isolate(i)
 		}
-		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "isolate " + names(ids)})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "isolate " + names(ids)})
 	case scenarios.Heal:
 		nw.Heal()
-		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "heal"})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "heal"})
 	case scenarios.Cut:
 		from := f.pick(a.From, leader, func(int) bool { return true })
 		to := f.pick(a.To, leader, func(int) bool { return true })
@@ -230,7 +230,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 				}
 			}
 		}
-		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "cut " + names(from) + "->" + names(to)})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "cut " + names(from) + "->" + names(to)})
 	case scenarios.Pause:
 		ids := f.pick(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) && !s.Paused(i) })
 		spans := make([]string, len(ids))
@@ -240,20 +240,20 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 			until[k] = s.Now() + dur
 			spans[k] = raft.ID(i).String() + " for " + scenarios.FormatDuration(dur)
 		}
-		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "pause " + strings.Join(spans, ", ")})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "pause " + strings.Join(spans, ", ")})
 		for k, i := range ids {
 			s.Pause(i, until[k]-s.Now())
-			d.faulted(&Fault{Kind: FaultPause, Node: i, Until: until[k]})
+			d.faulted(Fault{Kind: FaultPause, Node: i, Until: until[k]})
 		}
 	case scenarios.Drift:
 		ids := f.pick(a.Nodes, leader, func(int) bool { return true })
 		for _, i := range ids {
 			s.SetRate(i, a.Factor)
 		}
-		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("drift %s factor=%g", names(ids), a.Factor)})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("drift %s factor=%g", names(ids), a.Factor)})
 	case scenarios.SetLoss:
 		nw.SetLoss(a.Loss)
-		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("loss %g", a.Loss)})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("loss %g", a.Loss)})
 	case scenarios.Write:
 		f.write(a, leader)
 	}
@@ -267,7 +267,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 func (f *faultSchedule) write(a *scenarios.Action, leader int) {
 	d := f.d
 	if leader < 0 || d.s.Paused(leader) {
-		d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: "write skipped: no running leader"})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "write skipped: no running leader"})
 		return
 	}
 	var others []int
@@ -281,7 +281,7 @@ func (f *faultSchedule) write(a *scenarios.Action, leader int) {
 		reach = f.choose(others, a.Reach)
 	}
 	f.keep = append(f.keep[:0], reach...)
-	d.faulted(&Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("write %d entries at leader %v, reaching %s", a.Entries, raft.ID(leader), names(reach))})
+	d.faulted(Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("write %d entries at leader %v, reaching %s", a.Entries, raft.ID(leader), names(reach))})
 	if a.Reach >= 0 {
 		f.holdFrom = leader
 	}

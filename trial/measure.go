@@ -58,7 +58,7 @@ func (m *meter) growTerms(term uint64) {
 }
 
 // StateChanged implements [Observer].
-func (m *meter) StateChanged(i int, ch *Change) {
+func (m *meter) StateChanged(i int, ch Change) {
 	cur := &m.d.view.state[i]
 	if !ch.roleOrTerm(cur) {
 		return
@@ -94,7 +94,7 @@ func (m *meter) StateChanged(i int, ch *Change) {
 }
 
 // Sent implements [Observer].
-func (m *meter) Sent(int, *raft.Message, *sim.Sent) { m.sends++ }
+func (m *meter) Sent(int, *raft.Message, sim.Sent) { m.sends++ }
 
 // Delivered implements [Observer]: with until: first-heartbeat, the new
 // leader's AppendEntries reaching a node counts.
@@ -106,7 +106,7 @@ func (m *meter) Delivered(i int, msg *raft.Message, reason sim.DropReason) {
 
 // Faulted implements [Observer]: a node that crashes no longer waits for a
 // heartbeat, and a removed leader that crashes no longer believes it leads.
-func (m *meter) Faulted(f *Fault) {
+func (m *meter) Faulted(f Fault) {
 	if f.Kind != FaultCrash {
 		return
 	}

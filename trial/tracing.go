@@ -31,7 +31,7 @@ func (t *tracing) emit(e trace.Event) {
 }
 
 // StateChanged implements [Observer]: role and term, vote, commit index.
-func (t *tracing) StateChanged(i int, ch *Change) {
+func (t *tracing) StateChanged(i int, ch Change) {
 	cur := &t.d.view.state[i]
 	if ch.roleOrTerm(cur) {
 		t.emit(trace.Event{Kind: trace.EvState, Node: i, Role: cur.Role, Term: cur.Term})
@@ -51,7 +51,7 @@ func (t *tracing) TimerFired(i int, tm raft.Timer) {
 
 // Sent implements [Observer]: a message sent, and its fate when sending
 // decided it (lost, cut off, held back by a write, duplicated).
-func (t *tracing) Sent(i int, m *raft.Message, fate *sim.Sent) {
+func (t *tracing) Sent(i int, m *raft.Message, fate sim.Sent) {
 	to := int(m.To)
 	switch {
 	case fate.Copies == 0 && fate.Reason == sim.Discarded:
@@ -77,7 +77,7 @@ func (t *tracing) Delivered(i int, m *raft.Message, reason sim.DropReason) {
 }
 
 // Faulted implements [Observer].
-func (t *tracing) Faulted(f *Fault) {
+func (t *tracing) Faulted(f Fault) {
 	switch f.Kind {
 	case FaultAction:
 		t.emit(trace.Event{Kind: trace.EvFault, Node: -1, Text: f.Text})

@@ -7,24 +7,26 @@ import (
 	"github.com/raftsim/raftsim/sim"
 )
 
-// Observer is one concern of a trial, told in order what happens in it.
-// The driver feeds the same observations to each concern — the tracer, the
-// safety checker, the fault timeline, the meter and the watchdog — and
-// none of them reads a node.
+// Observer is what happens in a trial, in order, as a concern of the trial
+// hears it: the tracer, the safety checker, the fault timeline and the
+// meter are each one (the watchdog only looks at the view when the driver
+// asks it to). None of them reads a node. A concern implements the
+// observations it listens to and embeds noObserver for the rest; the
+// driver's dispatch methods (driver.go) list who hears what.
 type Observer interface {
 	// StateChanged: node i reported a new state in a Ready, or wrote log
 	// entries. The view holds the new state and log; c says what changed.
-	StateChanged(i int, c *Change)
+	StateChanged(i int, c Change)
 	// TimerFired: node i's timer t fired; the node has not handled it yet.
 	TimerFired(i int, t raft.Timer)
 	// Sent: node i sent m; fate is what the network did with it.
-	Sent(i int, m *raft.Message, fate *sim.Sent)
+	Sent(i int, m *raft.Message, fate sim.Sent)
 	// Delivered: m reached node i, or was dropped on arrival when reason
 	// says why.
 	Delivered(i int, m *raft.Message, reason sim.DropReason)
 	// Faulted: a fault happened: a step's action, or a node booting,
 	// crashing, pausing or waking up.
-	Faulted(f *Fault)
+	Faulted(f Fault)
 }
 
 // Change is what one Ready changed.
@@ -69,11 +71,11 @@ type Fault struct {
 // implement what they need.
 type noObserver struct{}
 
-func (noObserver) StateChanged(int, *Change)                    {}
+func (noObserver) StateChanged(int, Change)                     {}
 func (noObserver) TimerFired(int, raft.Timer)                   {}
-func (noObserver) Sent(int, *raft.Message, *sim.Sent)           {}
+func (noObserver) Sent(int, *raft.Message, sim.Sent)            {}
 func (noObserver) Delivered(int, *raft.Message, sim.DropReason) {}
-func (noObserver) Faulted(*Fault)                               {}
+func (noObserver) Faulted(Fault)                                {}
 
 // view is what a trial's concerns may know of the cluster: what each node
 // reported in its Readys (its state, and the log its Readys wrote), whether
