@@ -77,6 +77,7 @@ type Node struct {
 	// What the next Ready reports.
 	rd           Ready
 	reported     State  // the State of the previous Ready
+	dirty        bool   // the state may differ from reported: most inputs change none of it
 	unstable     uint64 // the lowest log index written since then; noEntries: none
 	timerChanged [NumTimers]bool
 	timerBuf     [NumTimers]TimerSetting
@@ -117,7 +118,7 @@ func (n *Node) Reset(cfg Config) {
 	n.msgs = n.msgs[:0]
 	n.unstable = noEntries
 	n.clearVolatile()
-	n.reported = n.State()
+	n.reported, n.dirty = n.State(), false
 }
 
 // Restore gives a node that has not started the state it keeps on stable
@@ -128,11 +129,12 @@ func (n *Node) Reset(cfg Config) {
 func (n *Node) Restore(term uint64, vote ID, log []uint64) {
 	n.term, n.vote = term, vote
 	n.log = append(n.log[:1], log...)
-	n.reported = n.State()
+	n.reported, n.dirty = n.State(), false
 }
 
 func (n *Node) clearVolatile() {
 	n.role, n.lead, n.commit, n.heard = Follower, None, 0, false
+	n.dirty = true
 	clear(n.answered)
 	n.votesFor, n.votesAgainst = 0, 0
 }
@@ -150,6 +152,7 @@ func (n *Node) Start(now time.Duration) {
 func (n *Node) Restart(now time.Duration) {
 	if n.cfg.Bugs&BugVoteNotPersisted != 0 {
 		n.vote = None // the bug: votedFor was never written to stable storage
+		n.dirty = true
 	}
 	n.Start(now)
 }
@@ -220,6 +223,7 @@ func (n *Node) becomeFollower(term uint64, lead ID) {
 		n.term, n.vote = term, None
 	}
 	n.role, n.lead = Follower, lead
+	n.dirty = true
 	n.stopTimer(HeartbeatTimer)
 	// Figure 2 resets the election timer only on a valid AppendEntries, a
 	// granted vote or a new election; a deposed leader has none running.
@@ -231,6 +235,7 @@ func (n *Node) becomeFollower(term uint64, lead ID) {
 func (n *Node) becomePreCandidate() {
 	n.mustBe(PreCandidate, Follower, PreCandidate, Candidate)
 	n.role, n.lead = PreCandidate, None
+	n.dirty = true
 	n.resetPoll()
 	n.resetElectionTimer()
 	if n.votesFor >= n.majority {
@@ -245,6 +250,7 @@ func (n *Node) becomeCandidate() {
 	n.term++
 	n.vote = n.cfg.ID
 	n.role, n.lead = Candidate, None
+	n.dirty = true
 	n.resetPoll()
 	n.resetElectionTimer()
 	if n.votesFor >= n.majority {
@@ -257,6 +263,7 @@ func (n *Node) becomeCandidate() {
 func (n *Node) becomeLeader() {
 	n.mustBe(Leader, Candidate)
 	n.role, n.lead = Leader, n.cfg.ID
+	n.dirty = true
 	n.heard, n.heardAt = true, n.now
 	last := n.lastIndex()
 	for i := range n.next {
@@ -318,12 +325,14 @@ const noEntries = math.MaxUint64
 func (n *Node) appendEntry(term uint64) {
 	n.log = append(n.log, term)
 	n.unstable = min(n.unstable, n.lastIndex())
+	n.dirty = true
 }
 
 // truncate drops the entries from index i on: a conflicting suffix.
 func (n *Node) truncate(i uint64) {
 	n.log = n.log[:i]
 	n.unstable = min(n.unstable, i)
+	n.dirty = true
 }
 
 // send queues a message of type t to node to, from this node in its current

@@ -55,10 +55,14 @@ type Ready struct {
 // every input. The result is valid until the node's next input.
 func (n *Node) Ready() *Ready {
 	rd := &n.rd
-	st := n.State()
-	rd.State, rd.StateChanged = st, st != n.reported
-	rd.MustSync = st.Term != n.reported.Term || st.Vote != n.reported.Vote
-	n.reported = st
+	rd.StateChanged, rd.MustSync = false, false
+	if n.dirty { // rd.State is still the state otherwise
+		n.dirty = false
+		st := n.State()
+		rd.State, rd.StateChanged = st, st != n.reported
+		rd.MustSync = st.Term != n.reported.Term || st.Vote != n.reported.Vote
+		n.reported = st
+	}
 	rd.FirstIndex, rd.Entries = 0, nil
 	if n.unstable <= n.lastIndex() {
 		rd.FirstIndex, rd.Entries = n.unstable, n.log[n.unstable:]

@@ -225,6 +225,7 @@ func (n *Node) recordVote(candidate ID) {
 		return // the bug: the vote is granted but never recorded
 	}
 	n.vote = candidate
+	n.dirty = true
 }
 
 // handlePreVote grants a pre-vote for a later term to an up-to-date
@@ -252,6 +253,7 @@ func (n *Node) upToDate(lastTerm, lastIndex uint64) bool {
 // acceptLeader notes a valid AppendEntries from the leader of this term:
 // Figure 2 resets the election timer on it.
 func (n *Node) acceptLeader(from ID) {
+	n.dirty = n.dirty || n.lead != from
 	n.lead = from
 	n.heard, n.heardAt = true, n.now
 	n.resetElectionTimer()
@@ -278,7 +280,7 @@ func (n *Node) handleApp(m *Message) {
 		n.appendEntry(m.Entries[i])
 	}
 	lastNew := m.Index + uint64(m.NEntries)
-	n.commit = max(n.commit, min(m.Commit, lastNew))
+	n.setCommit(max(n.commit, min(m.Commit, lastNew)))
 	n.send(MsgAppResp, m.From).Index = lastNew
 }
 
@@ -292,8 +294,13 @@ func (n *Node) maybeCommit() {
 	n.sorted = s
 	quorum := s[len(s)-n.majority] // held by the majority nodes with the highest matches
 	if n.log[quorum] == n.term {
-		n.commit = max(n.commit, quorum)
+		n.setCommit(max(n.commit, quorum))
 	}
+}
+
+func (n *Node) setCommit(c uint64) {
+	n.dirty = n.dirty || c != n.commit
+	n.commit = c
 }
 
 func (n *Node) broadcastApp() {
