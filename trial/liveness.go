@@ -15,7 +15,6 @@ import (
 // scenario's end expectations: a leader after the origin, and exactly one
 // node that believes it leads.
 type watchdog struct {
-	noObserver
 	d               *Driver
 	leaderless      bool // no working leader while a majority is up and connected ...
 	leaderlessSince sim.Time
