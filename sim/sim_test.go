@@ -365,3 +365,42 @@ func TestNetworkDrawsAligned(t *testing.T) {
 		}
 	}
 }
+
+// TestHealOneNodeOrLink: healing a node brings it back into the main
+// network and opens its cut links; healing a link opens one direction of
+// one link, across groups too; a new partition or isolation forgets the
+// links healed across the old one.
+func TestHealOneNodeOrLink(t *testing.T) {
+	s := newSim(4, ConstDist(ms))
+	nw := &s.Net
+	nw.Isolate(0)
+	nw.Isolate(1)
+	nw.Cut(2, 3)
+	if nw.Main(0) || nw.Main(1) || !nw.Main(2) || nw.GroupsOnly() {
+		t.Fatal("isolated nodes counted in the main network, or the cut not noticed")
+	}
+	nw.HealNode(0)
+	if !nw.Main(0) || nw.Blocked(0, 2) || nw.Blocked(3, 0) || !nw.Blocked(0, 1) {
+		t.Fatal("n1 healed: want it back with n3 and n4, still cut off from n2")
+	}
+	nw.HealLink(1, 0)
+	if nw.Blocked(1, 0) || !nw.Blocked(0, 1) || !nw.Blocked(1, 2) {
+		t.Fatal("the healed link n2->n1 is not the only one open from the isolated n2")
+	}
+	nw.HealLink(2, 3)
+	if nw.Blocked(2, 3) {
+		t.Fatal("healing the cut n3->n4 left it blocked")
+	}
+	nw.Isolate(1)
+	if !nw.Blocked(1, 0) {
+		t.Fatal("isolating n2 again kept the link healed across the old isolation")
+	}
+	nw.Partition([][]int{{0, 1}, {2, 3}})
+	if !nw.Main(0) || nw.Main(2) {
+		t.Fatal("when every node is in a group, the first of the largest groups is the main network")
+	}
+	nw.Partition([][]int{{0}, {1, 2, 3}})
+	if nw.Main(0) || !nw.Main(3) {
+		t.Fatal("the largest group is the main network")
+	}
+}
