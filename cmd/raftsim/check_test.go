@@ -142,7 +142,7 @@ func TestReplayGolden(t *testing.T) {
 		args []string
 	}{
 		{"leader-crash", []string{"replay", "leader-crash", "--seed", "8268644569772574"}},
-		{"partition-filtered", []string{"replay", "partition-leader", "--seed", "5", "--node", "n1", "--from", "600ms", "--to", "2900ms", "--kind", "state,fault,timeout,recv"}},
+		{"partition-filtered", []string{"replay", "partition-leader", "--seed", "5", "--node", "n1", "--from", "1000ms", "--to", "3300ms", "--kind", "state,fault,timeout,recv"}},
 		{"peers-majority", []string{"replay", "cold-start", "--seed", "4395249872773641", "--nodes", "4", "--bug", "peers-majority"}},
 	} {
 		_, got, errw := raftsim(tt.args...)
