@@ -151,6 +151,14 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 			s.SplitVoteProbability.Fixed(4, "-"), s.SplitVoteCI95[0].Fixed(4, "-"), s.SplitVoteCI95[1].Fixed(4, "-"),
 			s.SplitVotes, s.OtherLostElections)
 	}
+	if s.Unfinished > 0 {
+		fmt.Fprintf(b, "%d of %d trials ended before their fault timeline did", s.Unfinished, s.Trials)
+		if len(s.UnfinishedTrials) > 0 {
+			u := s.UnfinishedTrials[0]
+			fmt.Fprintf(b, "; the first, trial %d seed %d: %s\n    replay: %s", u.Trial, u.Seed, u.Detail, u.Replay)
+		}
+		b.WriteString("\n")
+	}
 	if s.Failed == 0 {
 		fmt.Fprintf(b, "held in every trial: %s\n", strings.Join(expect, ", "))
 		return

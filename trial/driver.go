@@ -45,6 +45,7 @@ const (
 	callEnd
 	callWatchdog
 	callConverge
+	callCheck // arg: the pending check's number
 	callKinds
 )
 
@@ -192,6 +193,8 @@ func (d *Driver) call(kind, arg int) {
 		d.live.convergeDue()
 	case callWatchdog:
 		d.live.watchdogDue()
+	case callCheck:
+		d.faults.deadline(arg)
 	}
 }
 
@@ -318,6 +321,7 @@ var (
 func (d *Driver) watch() {
 	d.meter.watch()
 	d.live.watch()
+	d.faults.watch()
 }
 
 // fail ends the trial with its first failure.
@@ -348,6 +352,10 @@ func (d *Driver) finish() {
 	d.meter.finish()
 	if d.plan.steady > 0 || d.res.Failure != nil {
 		return
+	}
+	if why := d.faults.unfinished(); why != "" {
+		d.res.Unfinished = why
+		d.faults.failUnreached(why)
 	}
 	d.live.finish()
 }
