@@ -2,7 +2,9 @@
 // exact counts, means and standard deviations from integer sums, and
 // quantiles from a mergeable log-linear histogram, computed with
 // gonum/stat. Summaries merge in any order with the same result, so the
-// numbers never depend on how trials were spread over workers.
+// numbers never depend on how trials were spread over workers, and a
+// summary's JSON form is its exact state, so summaries written by separate
+// processes merge as if one process had made them all.
 //
 // stats must never keep samples (memory is bounded whatever the number of
 // trials) or depend on the order of Add and Merge calls.
