@@ -47,6 +47,7 @@ func commands() []command {
 		{"sweep", "run a scenario over lists of parameters: failover and stability side by side", sweepCmd},
 		{"replay", "re-run one trial from its seed and print its timeline", replayCmd},
 		{"check", "hunt for a failing trial, then shrink it", checkCmd},
+		{"merge", "join the partial results of shards (--shard K/N) into what the unsharded command prints", mergeCmd},
 		{"list", "list the built-in scenarios", listCmd},
 		{"bugs", "list the deliberate bugs --bug switches on", bugsCmd},
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/shard"
 	"github.com/raftsim/raftsim/trial"
 	"github.com/spf13/pflag"
 )
@@ -58,13 +59,22 @@ func (o *outputFlags) parse(fs *pflag.FlagSet, args []string, out io.Writer) (re
 	return f, checkOutPath(o.out)
 }
 
-func runCmd(args []string, out, errw io.Writer) error {
+func runCmd(args []string, out, errw io.Writer) error { return runWith(args, out, errw, nil) }
+
+// runWith runs raftsim run, taking the aggregates from merge m when m is
+// set.
+func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	fs := newFlags("run", "run [SCENARIO] [FLAGS]", runAbout, runExamples, errw)
 	var of outputFlags
 	overrides := overrideFlags(fs, nil)
 	steadyFlag := fs.String("steady-time", "", "also measure stability (needless elections, leader changes, disruptions and time without a working leader per hour) over this much steady state (default: the scenario's steady.duration, or none)")
 	of.register(fs)
+	shardText := shardFlag(fs)
 	format, err := of.parse(fs, args, out)
+	if err != nil {
+		return err
+	}
+	sh, err := newSharding(fs, *shardText, m)
 	if err != nil {
 		return err
 	}
@@ -72,7 +82,7 @@ func runCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, arg, err := loadScenario(fs.Args(), o)
+	s, arg, err := loadScenario(sh.load, fs.Args(), o)
 	if err != nil {
 		return err
 	}
@@ -85,12 +95,12 @@ func runCmd(args []string, out, errw io.Writer) error {
 		return err
 	}
 	runs, _ := runner.SteadyRuns(steady)
-	bar := newProgress(errw, s.Trials+runs, "trials")
-	agg := runner.Run(plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set})
+	bar := newProgress(sh.progress(errw), s.Trials+runs, "trials")
+	agg := sh.run(0, plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set})
 	replay := replayFunc(arg, o)
 	rep := report.NewRun(s, agg, replay)
 	if steady > 0 {
-		st, err := runner.RunSteady(s, steady, runner.Options{Seed: s.Seed, Workers: of.workers,
+		st, err := sh.runSteady(0, s, steady, runner.Options{Seed: s.Seed, Workers: of.workers,
 			Progress: func(n int) { bar.set(s.Trials + n) }})
 		if err != nil {
 			return err
@@ -101,6 +111,9 @@ func runCmd(args []string, out, errw io.Writer) error {
 		}
 	}
 	bar.finish()
+	if done, err := sh.finish(of.out, out, false); done || err != nil {
+		return err
+	}
 	if err := writeOutput(of.out, out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
 		return err
 	}
