@@ -9,16 +9,24 @@ import (
 	"github.com/raftsim/raftsim/runner"
 )
 
-// Merged is the N shards of one command, joined: its command line, and
-// what its shards ran, to take out cell by cell.
+// Merged is the N shards of one command, joined one partial result at a
+// time: its command line, and the running totals of what its shards ran,
+// to take out cell by cell once every shard is in. It keeps no partial
+// result, so a merge needs the memory of one command's aggregates,
+// whatever N is.
 type Merged struct {
 	Command  string
 	Flags    []string
 	Args     []string
 	Scenario *string
 	N        int
-	parts    map[cellKind][]Part
-	hunts    []Hunt
+
+	version string
+	first   *Partial // what identifies the command, and its file
+	names   []string // the file of each shard, by K-1; "" when not in yet
+	totals  map[cellKind]*runner.Aggregate
+	ranges  map[cellKind][]Part // the parts merged into totals, without their aggregates
+	hunts   []Hunt
 }
 
 type cellKind struct {
@@ -26,57 +34,65 @@ type cellKind struct {
 	cell int
 }
 
-// Join checks that parts, read from the files names, are the shards 1 to N
-// of one command, each once, and were written by raftsim version, and
-// joins them. Errors name the files.
-func Join(names []string, parts []*Partial, version string) (*Merged, error) {
-	if len(parts) == 0 {
-		return nil, fmt.Errorf("no partial results to merge")
+// NewMerged returns an empty merge of partial results that raftsim
+// version wrote.
+func NewMerged(version string) *Merged {
+	return &Merged{version: version, totals: map[cellKind]*runner.Aggregate{}, ranges: map[cellKind][]Part{}}
+}
+
+// Add joins p, read from the file name: it must have been written by the
+// merge's raftsim version, be a shard of the same command as the partials
+// added before, and not a shard already added. Errors name the files.
+func (m *Merged) Add(name string, p *Partial) error {
+	if p.Version != m.version {
+		return fmt.Errorf("%s was written by raftsim %s, and this is raftsim %s: merge with the raftsim that ran the shards", name, p.Version, m.version)
 	}
-	for i, p := range parts {
-		if p.Version != version {
-			return nil, fmt.Errorf("%s was written by raftsim %s, and this is raftsim %s: merge with the raftsim that ran the shards",
-				names[i], p.Version, version)
-		}
+	if m.first == nil {
+		m.first = p
+		m.Command, m.Flags, m.Args, m.Scenario, m.N = p.Command, p.Flags, p.Args, p.Scenario, p.Shard.N
+		m.names = make([]string, m.N)
 	}
-	first := parts[0]
-	for i, p := range parts[1:] {
-		if d := differ(first, p); d != "" {
-			return nil, fmt.Errorf("%s and %s are shards of different runs: %s", names[0], names[i+1], d)
-		}
+	if d := differ(m.first, p); d != "" {
+		return fmt.Errorf("%s and %s are shards of different runs: %s", m.names[m.first.Shard.K-1], name, d)
 	}
-	n := first.Shard.N
-	from := make([]int, n+1) // the file of each shard, +1; 0 for none
-	for i, p := range parts {
-		k := p.Shard.K
-		if j := from[k] - 1; j >= 0 {
-			return nil, fmt.Errorf("%s and %s are both shard %s", names[j], names[i], p.Shard)
+	k := p.Shard.K
+	if had := m.names[k-1]; had != "" {
+		return fmt.Errorf("%s and %s are both shard %s", had, name, p.Shard)
+	}
+	m.names[k-1] = name
+	for _, pt := range p.Parts {
+		key := cellKind{pt.Kind, pt.Cell}
+		if m.totals[key] == nil {
+			m.totals[key] = &runner.Aggregate{}
 		}
-		from[k] = i + 1
+		m.totals[key].Merge(pt.Aggregate)
+		pt.Aggregate = nil
+		m.ranges[key] = append(m.ranges[key], pt)
+	}
+	if p.Hunt != nil {
+		m.hunts = append(m.hunts, *p.Hunt)
+	}
+	return nil
+}
+
+// Complete checks that every shard, 1 to N, was added.
+func (m *Merged) Complete() error {
+	if m.first == nil {
+		return fmt.Errorf("no partial results to merge")
 	}
 	var missing, have []int
-	for k := 1; k <= n; k++ {
-		if from[k] == 0 {
-			missing = append(missing, k)
+	for k, name := range m.names {
+		if name == "" {
+			missing = append(missing, k+1)
 		} else {
-			have = append(have, k)
+			have = append(have, k+1)
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("%s of %d missing: the partial results given (%s and %d more) are %s",
-			shards(missing), n, names[0], len(parts)-1, shards(have))
+		return fmt.Errorf("%s of %d missing: the partial results given (%s and %d more) are %s",
+			shards(missing), m.N, m.names[m.first.Shard.K-1], len(have)-1, shards(have))
 	}
-	m := &Merged{Command: first.Command, Flags: first.Flags, Args: first.Args, Scenario: first.Scenario, N: n, parts: map[cellKind][]Part{}}
-	for _, p := range parts {
-		for _, pt := range p.Parts {
-			k := cellKind{pt.Kind, pt.Cell}
-			m.parts[k] = append(m.parts[k], pt)
-		}
-		if p.Hunt != nil {
-			m.hunts = append(m.hunts, *p.Hunt)
-		}
-	}
-	return m, nil
+	return nil
 }
 
 // differ says how two partials' commands differ, or "" when they are
@@ -123,23 +139,27 @@ func shards(ks []int) string {
 }
 
 // Aggregate returns the aggregate of the of units of kind of cell, merged
-// from the shards' parts, which must cover them each once.
+// from the shards' parts, which must have covered them each once.
 func (m *Merged) Aggregate(kind Kind, cell, of int) (*runner.Aggregate, error) {
-	parts := slices.Clone(m.parts[cellKind{kind, cell}])
+	key := cellKind{kind, cell}
+	parts := slices.Clone(m.ranges[key])
 	slices.SortFunc(parts, func(a, b Part) int { return a.First - b.First })
-	total := &runner.Aggregate{}
 	next := 0
 	for _, pt := range parts {
 		if pt.First != next || pt.Of != of {
+			next = -1
 			break
 		}
-		total.Merge(pt.Aggregate)
 		next += pt.Count
 	}
 	if next != of {
 		return nil, fmt.Errorf("the shards' %s of cell %d are not its %d, each once: the partial results do not match the command", kind, cell, of)
 	}
-	return total, nil
+	if m.totals[key] == nil {
+		return &runner.Aggregate{}, nil
+	}
+	agg := *m.totals[key] // the command may add to the counts of what it gets
+	return &agg, nil
 }
 
 // Hunt returns what the shards of check found: the index of the first

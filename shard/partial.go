@@ -81,23 +81,25 @@ func Read(r io.Reader) (*Partial, error) {
 	if err != nil {
 		return nil, err
 	}
-	var head struct {
-		Format *int `json:"raftsim_partial"`
-	}
-	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&head); err != nil || head.Format == nil {
-		return nil, errors.New("not a partial result of raftsim (a JSON object with the key raftsim_partial, as run, sweep and check write with --shard)")
-	}
-	if *head.Format != FormatVersion {
-		return nil, fmt.Errorf("a partial result in format %d; this raftsim reads format %d: merge with the raftsim that wrote it", *head.Format, FormatVersion)
-	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var p Partial
-	if err := dec.Decode(&p); err != nil {
-		return nil, err
+	err = dec.Decode(&p)
+	if err == nil && dec.Decode(&json.RawMessage{}) != io.EOF {
+		err = errors.New("more than one JSON value")
 	}
-	if dec.Decode(&json.RawMessage{}) != io.EOF {
-		return nil, errors.New("more than one JSON value")
+	if err != nil || p.Format != FormatVersion {
+		// Another format's keys may be unknown here: say what it is.
+		var head struct {
+			Format *int `json:"raftsim_partial"`
+		}
+		switch json.NewDecoder(bytes.NewReader(data)).Decode(&head); {
+		case head.Format == nil:
+			return nil, errors.New("not a partial result of raftsim (a JSON object with the key raftsim_partial, as run, sweep and check write with --shard)")
+		case *head.Format != FormatVersion:
+			return nil, fmt.Errorf("a partial result in format %d; this raftsim reads format %d: merge with the raftsim that wrote it", *head.Format, FormatVersion)
+		}
+		return nil, err
 	}
 	if err := p.check(); err != nil {
 		return nil, err

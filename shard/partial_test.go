@@ -67,12 +67,15 @@ func write(t *testing.T, p *Partial) []byte {
 	return b.Bytes()
 }
 
-func names(n int) []string {
-	var out []string
-	for k := 1; k <= n; k++ {
-		out = append(out, fmt.Sprintf("part-%d.json", k))
+// join merges parts as if read from the files part-1.json, part-2.json, ...
+func join(parts []*Partial, version string) (*Merged, error) {
+	m := NewMerged(version)
+	for i, p := range parts {
+		if err := m.Add(fmt.Sprintf("part-%d.json", i+1), p); err != nil {
+			return nil, err
+		}
 	}
-	return out
+	return m, m.Complete()
 }
 
 // TestShardsMergeToWhole: partials written, read back and joined give each
@@ -88,7 +91,7 @@ func TestShardsMergeToWhole(t *testing.T) {
 		}
 		read = append(read, p)
 	}
-	m, err := Join(names(4), read, "v1")
+	m, err := join(read, "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +111,14 @@ func TestShardsMergeToWhole(t *testing.T) {
 	}
 	if _, err := m.Aggregate(Steady, 0, 6); err == nil {
 		t.Error("steady-state runs no shard ran: no error")
+	}
+	overlap := partials(2, 30)
+	overlap[1].Parts[0].First, overlap[1].Parts[0].Count = 10, 20 // trials 10-29, where shard 1 ran 0-14
+	overlap[1].Parts[0].Aggregate = aggregate(10, 20)
+	if m, err := join(overlap, "v1"); err != nil {
+		t.Fatal(err)
+	} else if _, err := m.Aggregate(Trials, overlap[1].Parts[0].Cell, 30); err == nil {
+		t.Error("parts that overlap: no error")
 	}
 }
 
@@ -132,12 +143,12 @@ func TestJoinRefuses(t *testing.T) {
 		{"scenario", other(func(p *Partial) { p.Scenario = nil }), "the scenario file's text differs"},
 		{"n", other(func(p *Partial) { p.Shard = Spec{3, 4} }), "3 and 4 shards"},
 	} {
-		_, err := Join(names(len(tt.parts)), tt.parts, "v1")
+		_, err := join(tt.parts, "v1")
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: got %v, want an error saying %q", tt.name, err, tt.want)
 		}
 	}
-	if _, err := Join(nil, nil, "v1"); err == nil {
+	if _, err := join(nil, "v1"); err == nil {
 		t.Error("nothing to join: no error")
 	}
 }
@@ -164,7 +175,7 @@ func TestHunt(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		m, err := Join(names(len(tt.parts)), tt.parts, "v1")
+		m, err := join(tt.parts, "v1")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 
@@ -36,6 +38,7 @@ var merges = map[string]func(args []string, out, errw io.Writer, m *shard.Merged
 func mergeCmd(args []string, out, errw io.Writer) error {
 	fs := newFlags("merge", "merge PART... [--out FILE]", mergeAbout, mergeExamples, errw)
 	outPath := fs.String("out", "", "write the output to this file (whole or not at all) instead of stdout")
+	workers := fs.Int("workers", defaultWorkers(), "partial results read at once (the output does not depend on it)")
 	if err := parse(fs, args, out); err != nil {
 		return err
 	}
@@ -43,20 +46,19 @@ func mergeCmd(args []string, out, errw io.Writer) error {
 	if len(names) == 0 {
 		return badUsage("merge: give the partial results of every shard, e.g. raftsim merge part-*.json")
 	}
-	parts := make([]*shard.Partial, len(names))
-	for i, name := range names {
-		f, err := os.Open(name)
-		if err != nil {
+	if *workers < 1 {
+		return badUsage("--workers: want at least 1, got %d", *workers)
+	}
+	m := shard.NewMerged(shard.Version())
+	if err := readPartials(names, *workers, func(name string, p *shard.Partial) error {
+		if err := m.Add(name, p); err != nil {
 			return badUsage("merge: %v", err)
 		}
-		parts[i], err = shard.Read(f)
-		f.Close()
-		if err != nil {
-			return badUsage("merge: %s: %v", name, err)
-		}
+		return nil
+	}); err != nil {
+		return err
 	}
-	m, err := shard.Join(names, parts, shard.Version())
-	if err != nil {
+	if err := m.Complete(); err != nil {
 		return badUsage("merge: %v", err)
 	}
 	command, ok := merges[m.Command]
@@ -68,4 +70,56 @@ func mergeCmd(args []string, out, errw io.Writer) error {
 		flags = append(flags, "--out="+*outPath)
 	}
 	return command(slices.Concat(flags, []string{"--"}, m.Args), out, errw, m)
+}
+
+// readPartials reads the files names, workers at a time, and gives each
+// to take in the order given, holding at most workers read but not yet
+// taken: reading (decoding JSON) is most of a merge's work, and partial
+// results are large. It stops at the first error.
+func readPartials(names []string, workers int, take func(name string, p *shard.Partial) error) error {
+	type read struct {
+		p   *shard.Partial
+		err error
+	}
+	reads := make([]chan read, len(names))
+	for i := range reads {
+		reads[i] = make(chan read, 1) // a reader never waits
+	}
+	slots := make(chan struct{}, workers)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i, name := range names {
+			select {
+			case slots <- struct{}{}:
+			case <-stop:
+				return
+			}
+			go func() {
+				f, err := os.Open(name)
+				var pathErr *fs.PathError
+				if errors.As(err, &pathErr) {
+					err = pathErr.Err // the name is said once, with the error
+				}
+				if err != nil {
+					reads[i] <- read{err: err}
+					return
+				}
+				defer f.Close()
+				p, err := shard.Read(f)
+				reads[i] <- read{p, err}
+			}()
+		}
+	}()
+	for i, name := range names {
+		r := <-reads[i]
+		<-slots
+		if r.err != nil {
+			return badUsage("merge: %s: %v", name, r.err)
+		}
+		if err := take(name, r.p); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -108,7 +108,7 @@ func (sh *sharding) run(cell int, plan *trial.Plan, opt runner.Options) *runner.
 		agg, err := sh.merged.Aggregate(shard.Trials, cell, opt.Trials)
 		if err != nil {
 			if sh.err == nil {
-				sh.err = err
+				sh.err = fmt.Errorf("merge: %v", err)
 			}
 			return &runner.Aggregate{}
 		}
@@ -128,7 +128,11 @@ func (sh *sharding) runSteady(cell int, s *scenarios.Scenario, total time.Durati
 	switch {
 	case runs == 0:
 	case sh.merged != nil:
-		return sh.merged.Aggregate(shard.Steady, cell, runs)
+		agg, err := sh.merged.Aggregate(shard.Steady, cell, runs)
+		if err != nil {
+			return nil, fmt.Errorf("merge: %v", err)
+		}
+		return agg, nil
 	case sh.partial != nil:
 		return sh.runPart(shard.Steady, cell, runs, opt, func(opt runner.Options) (*runner.Aggregate, error) {
 			return runner.RunSteady(s, total, opt)
@@ -159,8 +163,11 @@ func (sh *sharding) runPart(kind shard.Kind, cell, of int, opt runner.Options, d
 func (sh *sharding) find(src runner.Source, n, workers int, stop func() bool, progress func(int)) (*runner.Found, int, error) {
 	if sh.merged != nil {
 		first, ran, err := sh.merged.Hunt()
-		if err != nil || first < 0 {
-			return nil, ran, err
+		if err != nil {
+			return nil, 0, fmt.Errorf("merge: %v", err)
+		}
+		if first < 0 {
+			return nil, ran, nil
 		}
 		plan, seed, err := src(first)
 		if err != nil {
