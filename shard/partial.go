@@ -160,27 +160,33 @@ func checkAggregate(a *runner.Aggregate, first, count int) error {
 	if a.Started < 0 || a.Measured < 0 || a.Failed < 0 || a.Unfinished < 0 {
 		return errors.New("a negative count")
 	}
-	inPart := func(trial int) bool { return trial >= first && trial < first+count }
-	sorted := func(a, b int) int { return a - b }
-	var trials []int
-	for _, f := range a.Failures {
-		if !inPart(f.Trial) {
-			return fmt.Errorf("a failure of trial %d, outside the part", f.Trial)
+	failed := trialsOf(a.Failures, func(f runner.TrialFailure) int { return f.Trial })
+	unfinished := trialsOf(a.UnfinishedTrials, func(u runner.TrialNote) int { return u.Trial })
+	if err := checkListed("failures", failed, a.Failed, first, count); err != nil {
+		return err
+	}
+	return checkListed("unfinished trials", unfinished, a.Unfinished, first, count)
+}
+
+// trialsOf returns the trial of each of xs.
+func trialsOf[T any](xs []T, trial func(T) int) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = trial(x)
+	}
+	return out
+}
+
+// checkListed refuses trials listed as what (of counted in all) that are
+// out of order, more than an aggregate lists, or outside the part.
+func checkListed(what string, trials []int, counted, first, count int) error {
+	if len(trials) > min(counted, runner.MaxListedFailures) || !slices.IsSorted(trials) {
+		return fmt.Errorf("%d %s listed of %d, or out of order", len(trials), what, counted)
+	}
+	for _, t := range trials {
+		if t < first || t >= first+count {
+			return fmt.Errorf("%s: trial %d, outside the part", what, t)
 		}
-		trials = append(trials, f.Trial)
-	}
-	if len(trials) > min(a.Failed, runner.MaxListedFailures) || !slices.IsSortedFunc(trials, sorted) {
-		return fmt.Errorf("%d failures listed of %d, or out of order", len(trials), a.Failed)
-	}
-	trials = trials[:0]
-	for _, u := range a.UnfinishedTrials {
-		if !inPart(u.Trial) {
-			return fmt.Errorf("an unfinished trial %d, outside the part", u.Trial)
-		}
-		trials = append(trials, u.Trial)
-	}
-	if len(trials) > min(a.Unfinished, runner.MaxListedFailures) || !slices.IsSortedFunc(trials, sorted) {
-		return fmt.Errorf("%d unfinished trials listed of %d, or out of order", len(trials), a.Unfinished)
 	}
 	return nil
 }

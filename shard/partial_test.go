@@ -200,7 +200,7 @@ func TestReadRefusesDamage(t *testing.T) {
 		{strings.Replace(good, `"first":0`, `"first":-1`, 1), "units -1 to"},
 		{strings.Replace(good, `"of":10`, `"of":4`, 1), "units 0 to 4 of 4"},
 		{strings.Replace(good, `"Trials":5`, `"Trials":6`, 1), "6 trials"},
-		{strings.Replace(good, `"Trial":0`, `"Trial":7`, 1), "failure of trial 7, outside the part"},
+		{strings.Replace(good, `"Trial":0`, `"Trial":7`, 1), "failures: trial 7, outside the part"},
 		{good + good, "more than one JSON value"},
 	} {
 		if tt.edit == good {

@@ -37,24 +37,15 @@ func (s *Summary) MarshalJSON() ([]byte, error) {
 	j := summaryJSON{N: s.n, Sum: int128(s.sum).String(), SumSq: int128(s.sumSq).String(), Min: s.min, Max: s.max}
 	var b []byte
 	last := 0
-	for i, c := range s.chunks {
-		if c == nil {
-			continue
+	for bucket, count := range s.buckets {
+		if len(b) > 0 {
+			b = append(b, ' ')
 		}
-		for k, count := range c {
-			if count == 0 {
-				continue
-			}
-			if len(b) > 0 {
-				b = append(b, ' ')
-			}
-			bucket := i*chunkSize + k
-			b = strconv.AppendInt(b, int64(bucket-last), 10)
-			if count > 1 {
-				b = strconv.AppendUint(append(b, ':'), count, 10)
-			}
-			last = bucket
+		b = strconv.AppendInt(b, int64(bucket-last), 10)
+		if count > 1 {
+			b = strconv.AppendUint(append(b, ':'), count, 10)
 		}
+		last = bucket
 	}
 	j.Buckets = string(b)
 	return json.Marshal(j)

@@ -150,7 +150,6 @@ func TestMergeRefuses(t *testing.T) {
 	os.WriteFile(version, []byte(strings.Replace(string(data), `"raftsim_version":"`, `"raftsim_version":"v9.9.9 `, 1)), 0o644)
 	report := filepath.Join(dir, "report.txt")
 	raftsim(append(args, "--out", report)...)
-	name := filepath.Base
 
 	for _, tt := range []struct {
 		files []string
@@ -166,17 +165,9 @@ func TestMergeRefuses(t *testing.T) {
 	} {
 		code, out, errw := raftsim(append([]string{"merge"}, tt.files...)...)
 		if code != exitBadUsed || out != "" || !strings.Contains(errw, tt.want) {
-			t.Errorf("merge %v: exit %d, stdout %q, stderr %q; want exit 2 and an error saying %q", mapSlice(tt.files, name), code, out, errw, tt.want)
+			t.Errorf("merge %q: exit %d, stdout %q, stderr %q; want exit 2 and an error saying %q", tt.files, code, out, errw, tt.want)
 		}
 	}
-}
-
-func mapSlice(xs []string, f func(string) string) []string {
-	var out []string
-	for _, x := range xs {
-		out = append(out, f(x))
-	}
-	return out
 }
 
 // TestShardFlag: auto/N takes K from a Kubernetes Indexed Job's or a Slurm
