@@ -26,22 +26,23 @@
 //	{"raftsim_partial": 1, "raftsim_version": "v1.2.0", "command": "sweep",
 //	 "flags": ["--election-timeout=150ms-300ms,300ms-600ms", "--trials=1000"],
 //	 "args": ["leader-crash"], "shard": {"k": 2, "n": 4},
-//	 "parts": [{"kind": "trials", "cell": 0, "first": 500, "count": 250, "of": 1000,
+//	 "parts": [{"kind": "trials", "cell": 0, "first": 250, "count": 250, "of": 1000,
 //	            "aggregate": {"Trials": 250, "TimeToLeader": {"n": 250, "sum": "...", ...}, ...}}, ...]}
 //
 // raftsim_partial is the format's version ([FormatVersion]); a reader
 // refuses any other. raftsim_version is the [Version] of the raftsim that
-// wrote it: [Join] merges partials of one version only, and only in a
+// wrote it: [Merged] takes partials of one version only, and only in a
 // raftsim of that version, since another version may simulate or print
-// differently. command, flags, args and scenario (the text of a scenario
+// differently. It folds each partial into running totals as it comes, so
+// a merge holds one set of aggregates however many shards there are. command, flags, args and scenario (the text of a scenario
 // file; a built-in's text is part of the binary) are the command line as
 // merge gives it back to the command: flags in the order the command
 // defines them, without --shard, --out and --workers, which do not change
 // what it prints. An aggregate is [runner.Aggregate]'s fields by name,
-// each [stats.Summary] in its exact JSON form. A check shard writes "hunt"
-// instead of "parts" ([Hunt]).
+// each summary (stats.Summary) in its exact JSON form. A check shard
+// writes "hunt" instead of "parts" ([Hunt]).
 //
 // shard never runs trials and never prints: cmd runs each shard's part
-// with runner and prints the merged result with report. Nothing here may
+// with runner and prints the merged result with report. No result may
 // depend on the order of the files merged or on which process ran what.
 package shard

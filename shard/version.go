@@ -16,7 +16,9 @@ import (
 // its code, "(devel)" or one with uncommitted changes ("+dirty"), gets the
 // first 12 hex digits of its executable's SHA-256 appended, so that two
 // such builds never pass for each other.
-var Version = sync.OnceValue(func() string {
+func Version() string { return version() }
+
+var version = sync.OnceValue(func() string {
 	v := "(devel)"
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
 		v = bi.Main.Version
