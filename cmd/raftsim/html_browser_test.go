@@ -188,8 +188,9 @@ func fileURL(path string) string {
 	return "file://" + abs
 }
 
-// TestHTMLInBrowser loads the pages of a cold start, a leader crash, a
-// partition, a 25-node cluster and a 50-node one in headless Chromium,
+// TestHTMLInBrowser loads the pages of a cold start, a leader crash (also
+// with Pre-Vote, loss and duplicates), a partition, a 25-node cluster and a
+// 50-node one in headless Chromium,
 // fails on any console error, moves the slider to times across each trial
 // and checks the leaders, their terms, the nodes that are down and every
 // node of the ring against the trial's JSON lines trace.
@@ -204,6 +205,7 @@ func TestHTMLInBrowser(t *testing.T) {
 		{"cold-start", 5, []string{"cold-start", "--seed", "11"}},
 		{"leader-crash", 5, []string{"leader-crash", "--seed", "4280437358326593"}},
 		{"partition", 5, []string{"partition-leader", "--seed", "5"}},
+		{"prevote-lossy", 5, []string{"leader-crash", "--seed", "3", "--prevote", "--loss", "0.1", "--duplicate", "0.1"}},
 		{"25-nodes", 25, []string{"cold-start", "--nodes", "25", "--seed", "3"}},
 		{"50-nodes", 50, []string{"cold-start", "--nodes", "50", "--seed", "3"}},
 	} {

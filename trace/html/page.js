@@ -200,10 +200,13 @@
     }
   }
 
+  // drawBanner shows the latest faults (all those applied at one time) for
+  // a while, and a violation for good.
   function drawBanner(t) {
     const k = last(D.faults, t, (f) => f.t);
-    const f = k >= 0 ? D.faults[k] : null;
-    banner.textContent = f && (f.violation || t - f.t < bannerFor) ? f.text : '';
+    const texts = [];
+    for (let j = k; j >= 0 && D.faults[j].t === D.faults[k].t; j--) texts.unshift(D.faults[j].text);
+    banner.textContent = k >= 0 && (D.faults[k].violation || t - D.faults[k].t < bannerFor) ? texts.join('; ') : '';
   }
 
   // --- Status, the node panel and the event list. ---
