@@ -27,6 +27,12 @@ The same arguments print the same bytes every time.
 it; the overrides that command lists (a sweep cell's parameters, --bug, ...)
 are part of what identifies the trial. Filters select lines; the trace files
 always hold the events the filters keep.
+
+--html writes a page that plays the trial in a browser, RaftScope-style: the
+nodes in a ring with their roles, terms, votes and election timers, messages
+in flight, faults as they happen, and the swimlanes below. It holds every
+script and style it needs: open it from disk. Its ring always shows every
+node's state; the filters choose what it lists, animates and draws as lanes.
 `
 
 const replayExamples = `  raftsim replay leader-crash --seed 4280437358326593
