@@ -113,26 +113,22 @@ func orNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// probeTimes are the virtual times a test moves the slider to: evenly
-// spread over the trial, and just after each election won, crash and
-// fault, at most limit in all.
+// probeTimes are the virtual times a test moves the slider to: just after
+// each election won, crash and fault (the first limit of them), and
+// evenly spread over the trial.
 func probeTimes(events []jsonlEvent, limit int) []int64 {
-	end := events[len(events)-1].T
 	var times []int64
-	for k := int64(0); k <= 10; k++ {
-		times = append(times, end*k/10)
-	}
 	for _, e := range events {
-		if e.Kind == "down" || e.Kind == "fault" || e.Kind == "state" && e.Role == "leader" {
+		if len(times) < limit && (e.Kind == "down" || e.Kind == "fault" || e.Kind == "state" && e.Role == "leader") {
 			times = append(times, e.T+1000)
 		}
 	}
-	slices.Sort(times)
-	times = slices.Compact(times)
-	if len(times) > limit {
-		times = times[:limit]
+	end := events[len(events)-1].T
+	for k := int64(0); k <= 10; k++ {
+		times = append(times, end*k/10)
 	}
-	return times
+	slices.Sort(times)
+	return slices.Compact(times)
 }
 
 func readJSONL(t *testing.T, path string) []jsonlEvent {
@@ -220,7 +216,7 @@ func TestHTMLInBrowser(t *testing.T) {
 				t.Fatal(err)
 			}
 			ring := tc.nodes <= 40
-			for _, at := range probeTimes(events, 30) {
+			for _, at := range probeTimes(events, 20) {
 				got, want := moveSlider(t, b, at), expectAt(events, tc.nodes, at)
 				if got.Leaders != want.leaders || got.Down != want.down {
 					t.Errorf("at %s: leaders %q, down %q; the trace says leaders %q, down %q", got.Time, got.Leaders, got.Down, want.leaders, want.down)
