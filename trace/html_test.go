@@ -16,7 +16,7 @@ import (
 const ms = int64(time.Millisecond)
 
 // election is a two-node trial: both boot, n1 campaigns and wins, n2
-// crashes, n1 is isolated, and a check fails.
+// crashes, n1 is isolated, and a check fails with a message in flight.
 func election() *Page {
 	vote := raft.Message{Type: raft.MsgVote, From: 0, To: 1, Term: 1}
 	resp := raft.Message{Type: raft.MsgVoteResp, From: 1, To: 0, Term: 1}
@@ -40,6 +40,7 @@ func election() *Page {
 		{At: 30, Kind: EvFault, Node: -1, Text: "isolate {n1}"},
 		{At: 31, Kind: EvSend, Node: 0, Peer: 1, Msg: app},
 		{At: 31, Kind: EvDrop, Node: 1, Peer: 0, Msg: app, Reason: "partition"},
+		{At: 39, Kind: EvSend, Node: 0, Peer: 1, Msg: app, Arrive: 45}, // in flight at the end: not lost
 		{At: 40, Kind: EvViolation, Node: -1, Text: "made up"},
 	}
 	for i := range events {
@@ -86,8 +87,8 @@ func TestPageData(t *testing.T) {
 	if !slices.Equal(d.Elections, []int64{10 * ms}) {
 		t.Errorf("elections %v, want [10ms]", d.Elections)
 	}
-	if len(d.Flows) != 3 || d.Flows[0].Type != "RequestVote" || d.Flows[1].Lost || !d.Flows[2].Lost {
-		t.Errorf("flows %+v: want RequestVote and its reply delivered, the AppendEntries to the crashed n2 lost", d.Flows)
+	if len(d.Flows) != 4 || d.Flows[0].Type != "RequestVote" || d.Flows[1].Lost || !d.Flows[2].Lost || d.Flows[3].Lost {
+		t.Errorf("flows %+v: want RequestVote and its reply delivered, the AppendEntries to the crashed n2 lost, the last in flight", d.Flows)
 	}
 	if len(d.Drops) != 1 || d.Drops[0].T != 31*ms || d.Drops[0].From != 0 || d.Drops[0].To != 1 {
 		t.Errorf("drops %+v, want the partitioned AppendEntries at 31ms", d.Drops)

@@ -164,7 +164,7 @@ func (d *pageData) addFlows(all *Picture, p *Page) {
 		}
 		d.Flows = append(d.Flows, pageFlow{From: f.From, To: f.To, Sent: int64(f.Sent), Arrive: int64(f.Arrive),
 			Type: f.Msg.Type.String(), Reject: f.Msg.Reject, Entries: int(f.Msg.NEntries), Dup: f.Dup,
-			Lost: !f.Delivered, Msg: f.Msg.String()})
+			Lost: f.Dropped, Msg: f.Msg.String()})
 	}
 	for i := range all.SendDrops {
 		e := &all.SendDrops[i]

@@ -56,7 +56,8 @@ type Flow struct {
 	Sent, Arrive time.Duration
 	Msg          raft.Message
 	Dup          bool // the network's second copy of a message
-	Delivered    bool // false: dropped on arrival (receiver down, or partitioned in flight)
+	Delivered    bool // false: dropped on arrival, or still in flight when the trace ends
+	Dropped      bool // dropped on arrival (receiver down, or partitioned in flight)
 }
 
 // Picture is everything a timeline drawing needs, derived from events.
@@ -127,6 +128,7 @@ func Analyse(events []Event, nodes int) *Picture {
 			k := key{e.Peer, e.Node, e.At}
 			if ids := inFlight[k]; len(ids) > 0 {
 				p.Flows[ids[0]].Delivered = e.Kind == EvRecv
+				p.Flows[ids[0]].Dropped = e.Kind == EvDrop
 				inFlight[k] = ids[1:]
 			} else if e.Kind == EvDrop {
 				p.SendDrops = append(p.SendDrops, *e)
