@@ -120,6 +120,7 @@ func (g *generator) report(name string) error {
 		"cell":       cell,
 		"hide":       func(string) string { return "" }, // run a command for its files only
 		"screenshot": g.screenshot,
+		"timeOf":     timeOf,
 	}).Parse(string(src))
 	if err != nil {
 		return err
@@ -186,6 +187,18 @@ func splitWords(s string) []string {
 		s = s[end:]
 	}
 	return words
+}
+
+// timeOf returns the virtual time of the first trace line in output that
+// contains text, as the trace prints it (1266.924ms), so that a report can
+// name a moment of a trial without typing it.
+func timeOf(output, text string) (string, error) {
+	for _, line := range strings.Split(output, "\n") {
+		if t, rest, ok := strings.Cut(line, " "); ok && strings.HasPrefix(t, "t=") && strings.Contains(rest, text) {
+			return strings.TrimPrefix(t, "t="), nil
+		}
+	}
+	return "", fmt.Errorf("no trace line contains %q", text)
 }
 
 // get follows a dotted path (time_to_leader_ms.p50, cells.3.label) into
