@@ -18,7 +18,7 @@ import (
 type Group struct {
 	// Conditions are the group's condition columns that have a value, in
 	// the file's column order, with their values in canonical form.
-	Conditions []Condition
+	Conditions Conditions
 	Times      []time.Duration // of the trials that found a leader, in file order
 	NoLeader   int             // rows without a leader
 	Line       int             // the group's first row
@@ -29,13 +29,16 @@ type Condition struct {
 	Flag, Text string
 }
 
+// Conditions are a group's conditions.
+type Conditions []Condition
+
 // Rows returns the number of rows in g.
 func (g *Group) Rows() int { return len(g.Times) + g.NoLeader }
 
-// Text returns the value of flag in g, or "" when g leaves it as the
-// scenario has it.
-func (g *Group) Text(flag string) string {
-	for _, c := range g.Conditions {
+// Text returns the value of flag, or "" when the conditions leave it as
+// the scenario has it.
+func (cs Conditions) Text(flag string) string {
+	for _, c := range cs {
 		if c.Flag == flag {
 			return c.Text
 		}
@@ -43,14 +46,14 @@ func (g *Group) Text(flag string) string {
 	return ""
 }
 
-// Label names g by its conditions: "150ms-300ms" when the election timeout
-// is its only one, else each condition's column and value.
-func (g *Group) Label() string {
-	if len(g.Conditions) == 1 {
-		return g.Conditions[0].Text
+// Label names a group by its conditions: "150ms-300ms" when the election
+// timeout is its only one, else each condition's column and value.
+func (cs Conditions) Label() string {
+	if len(cs) == 1 {
+		return cs[0].Text
 	}
-	parts := make([]string, len(g.Conditions))
-	for i, c := range g.Conditions {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
 		parts[i] = Column(c.Flag) + " " + c.Text
 	}
 	return strings.Join(parts, ", ")

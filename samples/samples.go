@@ -20,9 +20,9 @@
 // Rows with the same election timeout, nodes, heartbeat and loss form one
 // group: trials of one set of conditions. A trial whose measurement never
 // began (it measures from a fault, and no fault removed a leader) measured
-// nothing and has no row. Writers may add columns for other parameters a
-// sweep varies (latency, options); [Read] refuses them, since the rows of
-// one file must come from one network.
+// nothing and has no row. A sweep's file also has a column for each other
+// parameter it varies over two values or more (latency, options); [Read]
+// refuses those, since the rows of one file must come from one network.
 //
 // samples only reads and writes rows: it must never run trials or judge
 // them, and a file it writes reads back to the same groups.
@@ -78,11 +78,10 @@ func (ts Trials) Record(index int, r *trial.Result) {
 	ts[index] = Outcome{Started: r.Started, Leader: r.Measured, Time: r.TimeToLeader}
 }
 
-// Conditions returns the condition columns of s's trials and their
-// values: election_timeout, nodes and heartbeat as s has them, then a
+// Columns returns the condition columns of s's trials and their values: election_timeout, nodes and heartbeat as s has them, then a
 // column for each flag of varied (a sweep's axes) not among them, with
 // its value from values.
-func Conditions(s *scenarios.Scenario, varied, values []string) (columns, texts []string) {
+func Columns(s *scenarios.Scenario, varied, values []string) (columns, texts []string) {
 	c := &s.Cluster
 	columns = []string{ElectionTimeout, "nodes", "heartbeat"}
 	texts = []string{c.ElectionTimeout.String(), strconv.Itoa(c.Nodes), c.Heartbeat.String()}

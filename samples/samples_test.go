@@ -19,7 +19,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cols, texts := Conditions(s, []string{"election-timeout", "loss"}, []string{"150ms-300ms", "0.01"})
+	cols, texts := Columns(s, []string{"election-timeout", "loss"}, []string{"150ms-300ms", "0.01"})
 	if want := []string{"election_timeout", "nodes", "heartbeat", "loss"}; !reflect.DeepEqual(cols, want) {
 		t.Fatalf("columns %v, want %v", cols, want)
 	}
@@ -57,11 +57,11 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatalf("%d groups, want 2", len(groups))
 	}
 	g := groups[0]
-	if g.Label() != "election_timeout 150ms-300ms, nodes 5, heartbeat 50%, loss 0.01" || g.Line != 2 || g.Rows() != 3 || g.NoLeader != 1 ||
+	if g.Conditions.Label() != "election_timeout 150ms-300ms, nodes 5, heartbeat 50%, loss 0.01" || g.Line != 2 || g.Rows() != 3 || g.NoLeader != 1 ||
 		!reflect.DeepEqual(g.Times, []time.Duration{191039123, 7}) {
-		t.Errorf("group 0: %+v (label %q)", g, g.Label())
+		t.Errorf("group 0: %+v (label %q)", g, g.Conditions.Label())
 	}
-	if g := groups[1]; g.Text("election-timeout") != "12ms-24ms" || g.Line != 5 || !reflect.DeepEqual(g.Times, []time.Duration{3 * time.Second}) {
+	if g := groups[1]; g.Conditions.Text("election-timeout") != "12ms-24ms" || g.Line != 5 || !reflect.DeepEqual(g.Times, []time.Duration{3 * time.Second}) {
 		t.Errorf("group 1: %+v", g)
 	}
 }
@@ -77,7 +77,7 @@ func TestGroupsByCanonicalConditions(t *testing.T) {
 	}
 	var got []string
 	for _, g := range groups {
-		got = append(got, fmt.Sprintf("%s:%d", g.Label(), len(g.Times)))
+		got = append(got, fmt.Sprintf("%s:%d", g.Conditions.Label(), len(g.Times)))
 	}
 	if want := []string{"150ms-300ms:2", "election_timeout 150ms-300ms, nodes 3:1"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("groups %v, want %v", got, want)
@@ -127,7 +127,7 @@ func FuzzRead(f *testing.F) {
 			return
 		}
 		for _, g := range groups {
-			if g.Rows() == 0 || g.Text("election-timeout") == "" {
+			if g.Rows() == 0 || g.Conditions.Text("election-timeout") == "" {
 				t.Fatalf("group %+v", g)
 			}
 			var o scenarios.Overrides

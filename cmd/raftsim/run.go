@@ -114,7 +114,7 @@ func runCmd(args []string, out, errw io.Writer) error {
 	}
 	bar.finish()
 	if *samplesPath != "" {
-		columns, texts := samples.Conditions(s, nil, nil)
+		columns, texts := samples.Columns(s, nil, nil)
 		if err := writeSamples(*samplesPath, columns, [][]string{texts}, []samples.Trials{trials}); err != nil {
 			return err
 		}

@@ -159,7 +159,13 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 		var columns []string
 		texts := make([][]string, len(cells.Cells))
 		for i, cell := range cells.Cells {
-			columns, texts[i] = samples.Conditions(cell.Scenario, cells.Varied(), cell.Values)
+			var varied, values []string // the axes of two values or more
+			for j, a := range cells.Axes {
+				if len(a.Values) > 1 {
+					varied, values = append(varied, a.Name), append(values, cell.Values[j])
+				}
+			}
+			columns, texts[i] = samples.Columns(cell.Scenario, varied, values)
 		}
 		if err := writeSamples(*samplesPath, columns, texts, trials); err != nil {
 			return err
