@@ -49,9 +49,10 @@ func designPoints(dim int) int {
 // same trial indexes at every candidate), and for targets also the target
 // itself, as if it were the statistic of as many trials of the fitted
 // model. Its fit is the minimum of a quadratic fitted by least squares to
-// its distance over a design of candidates around the fit: a box reaching,
-// along each coordinate, to where the distance has risen well beyond
-// chance.
+// its distance over a design of candidates around the fit (a box
+// reaching, along each coordinate, to where the distance has risen well
+// beyond chance), taken relative to that quadratic's minimum for the data
+// as they are.
 func (f *fitter) bootstrap(sp *space, center *eval, replicates int) [][]Parameter {
 	if replicates == 0 {
 		return nil
@@ -114,18 +115,32 @@ func (f *fitter) bootstrap(sp *space, center *eval, replicates int) [][]Paramete
 	}
 	surface := newQuadratic(design, mid, half)
 
-	out := make([][]Parameter, replicates)
+	// A replicate's fit is the fit moved by as much as the replicate's
+	// minimum lies from the minimum the same method finds for the data as
+	// they are, so that the surrogate's own bias cancels. The method is the
+	// quadratic's minimum, or where it has none, the best design point.
+	best := func(y []float64) []float64 { return design[slices.Index(y, slices.Min(y))].z }
 	y := make([]float64, len(design))
+	for k, e := range design {
+		y[k] = e.d
+	}
+	baseBest := best(y)
+	baseSmooth, smooth := surface.minimum(y)
+	out := make([][]Parameter, replicates)
 	for b := range out {
 		dataW, simW, scale := f.resample(r, center)
 		for k, e := range design {
 			y[k] = f.distance(e.sims, dataW, simW, scale)
 		}
-		z, ok := surface.minimum(y)
-		if !ok {
-			z = design[slices.Index(y, slices.Min(y))].z
+		z, base := best(y), baseBest
+		if zs, ok := surface.minimum(y); ok && smooth {
+			z, base = zs, baseSmooth
 		}
-		e := &eval{dists: sp.dists(z)}
+		moved := make([]float64, d)
+		for i := range d {
+			moved[i] = math.Min(1, math.Max(0, center.z[i]+z[i]-base[i]))
+		}
+		e := &eval{dists: sp.dists(moved)}
 		out[b] = e.parameters(sp.comps)
 	}
 	return out
