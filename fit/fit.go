@@ -239,6 +239,9 @@ func newFitter(p *Problem) (*fitter, error) {
 	if len(p.Groups) > MaxGroups {
 		return nil, fmt.Errorf("%d groups of trials: at most %d", len(p.Groups), MaxGroups)
 	}
+	if len(p.Fit) == 0 || p.Fit[0] != Latency || len(p.Families) == 0 {
+		return nil, errors.New("fit: want the latency first among the components, and a family")
+	}
 	if p.Bootstrap < 0 || p.Bootstrap > MaxBootstrap {
 		return nil, fmt.Errorf("bootstrap of %d replicates: want 0 to %d", p.Bootstrap, MaxBootstrap)
 	}

@@ -24,8 +24,8 @@ func measure(t *testing.T, name, latency string, ranges []string, n int, seed ui
 	var gs []samples.Group
 	for _, r := range ranges {
 		var o scenarios.Overrides
-		for flag, text := range map[string]string{"latency": latency, "election-timeout": r, "trials": strconv.Itoa(n), "seed": strconv.FormatUint(seed, 10)} {
-			if err := o.Set(flag, text); err != nil {
+		for _, set := range [][2]string{{"latency", latency}, {"election-timeout", r}, {"trials", strconv.Itoa(n)}, {"seed", strconv.FormatUint(seed, 10)}} {
+			if err := o.Set(set[0], set[1]); err != nil {
 				t.Fatal(err)
 			}
 		}

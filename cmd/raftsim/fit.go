@@ -30,7 +30,8 @@ The fit minimises, for samples, the sum over ranges of the two-sample
 Cramér-von Mises statistic between measured and simulated times (trials
 without a leader count as longer than any); for targets, the sum of
 ln(simulated/target)². A coarse grid starts a Nelder-Mead search; every
-candidate runs the same trial seeds. It prints the fitted parameters with a
+candidate runs the same trial seeds, --trials of them per range (default:
+the scenario's trials). It prints the fitted parameters with a
 bootstrap uncertainty, and per range the Kolmogorov-Smirnov statistic and
 p-value. The same inputs print the same bytes at any --workers.
 `
@@ -49,7 +50,7 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	family := fs.String("family", "uniform", "latency family: uniform, normal, lognormal, exp, or auto (all four, the best kept)")
 	boot := fs.Int("bootstrap", 200, "bootstrap replicates for the uncertainty (0: none)")
 	outPath := fs.String("out", "", "write the scenario with the fitted network to this YAML file, for raftsim run and sweep")
-	plots := fs.StringArray("plot", nil, "draw each range's measured CDF against the fitted one to FILE.svg or FILE.png (repeatable)")
+	plots := fs.StringArray("plot", nil, "draw each range's measured CDF (or published figures) against the fitted one to FILE.svg or FILE.png (repeatable)")
 	title := fs.String("title", "", "the plot's title (default: fit of the scenario's name)")
 	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Flag == "election-timeout" })
 	workers := fs.Int("workers", defaultWorkers(), "parallel workers (the output does not depend on it)")
@@ -112,6 +113,9 @@ func fitCmd(args []string, out, errw io.Writer) error {
 		t := *title
 		if t == "" {
 			t = "fit of " + prob.Scenario.Name + ": measured (solid) and fitted (dashed)"
+			if len(*targets) > 0 {
+				t = "fit of " + prob.Scenario.Name + ": published figures (points) and fitted (dashed)"
+			}
 		}
 		img, err := rep.Plot(t, pf)
 		if err != nil {
