@@ -156,35 +156,27 @@ func (f *Fit) WriteTable(w io.Writer) error {
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
-	t := newTable(w, []string{"parameter", "ms", "sd", "95% interval"}, func(c int) bool { return c > 0 })
+	var rows [][]string
 	for _, e := range f.Estimates {
 		ci := e.CI95Ms[0].Fixed(3, "-") + " - " + e.CI95Ms[1].Fixed(3, "-")
-		if err := t.Append([]string{e.Name, e.Ms.Fixed(3, "-"), e.SDMs.Fixed(3, "-"), ci}); err != nil {
-			return err
-		}
+		rows = append(rows, []string{e.Name, e.Ms.Fixed(3, "-"), e.SDMs.Fixed(3, "-"), ci})
 	}
-	if err := t.Render(); err != nil {
+	if err := writeTable(w, []string{"parameter", "ms", "sd", "95% interval"}, func(c int) bool { return c > 0 }, rows); err != nil {
 		return err
 	}
-	if targets {
-		t = newTable(w, []string{"range", "statistic", "target ms", "simulated ms"}, func(c int) bool { return c > 1 })
-		for _, fr := range f.Ranges {
-			for _, tg := range fr.Targets {
-				if err := t.Append([]string{fr.label(), tg.Stat, tg.TargetMs.Fixed(1, "-"), tg.SimulatedMs.Fixed(1, "-")}); err != nil {
-					return err
-				}
-			}
+	rows = nil
+	header := []string{"range", "n", "no leader", "KS", "p-value", "CvM"}
+	for _, fr := range f.Ranges {
+		if !targets {
+			rows = append(rows, []string{fr.label(), strconv.Itoa(fr.N), strconv.Itoa(fr.NoLeader), fr.KS.Fixed(4, "-"), fr.PValue.Fixed(3, "-"), fr.CvM.Fixed(3, "-")})
+			continue
 		}
-	} else {
-		t = newTable(w, []string{"range", "n", "no leader", "KS", "p-value", "CvM"}, func(c int) bool { return c > 0 })
-		for _, fr := range f.Ranges {
-			row := []string{fr.label(), strconv.Itoa(fr.N), strconv.Itoa(fr.NoLeader), fr.KS.Fixed(4, "-"), fr.PValue.Fixed(3, "-"), fr.CvM.Fixed(3, "-")}
-			if err := t.Append(row); err != nil {
-				return err
-			}
+		header = []string{"range", "statistic", "target ms", "simulated ms"}
+		for _, tg := range fr.Targets {
+			rows = append(rows, []string{fr.label(), tg.Stat, tg.TargetMs.Fixed(1, "-"), tg.SimulatedMs.Fixed(1, "-")})
 		}
 	}
-	if err := t.Render(); err != nil {
+	if err := writeTable(w, header, func(c int) bool { return c > 0 && (!targets || c > 1) }, rows); err != nil {
 		return err
 	}
 	b.Reset()

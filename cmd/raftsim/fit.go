@@ -108,22 +108,15 @@ func fitCmd(args []string, out, errw io.Writer) error {
 		return badUsage("fit: %v", err)
 	}
 	rep := report.NewFit(prob.Scenario.Name, res)
-	for _, p := range *plots {
-		pf, _ := report.PlotFormat(p)
-		t := *title
-		if t == "" {
-			t = "fit of " + prob.Scenario.Name + ": measured (solid) and fitted (dashed)"
-			if len(*targets) > 0 {
-				t = "fit of " + prob.Scenario.Name + ": published figures (points) and fitted (dashed)"
-			}
+	t := *title
+	if t == "" {
+		t = "fit of " + prob.Scenario.Name + ": measured (solid) and fitted (dashed)"
+		if len(*targets) > 0 {
+			t = "fit of " + prob.Scenario.Name + ": published figures (points) and fitted (dashed)"
 		}
-		img, err := rep.Plot(t, pf)
-		if err != nil {
-			return err
-		}
-		if err := writeFileAtomic(p, img); err != nil {
-			return err
-		}
+	}
+	if err := writePlots(*plots, func(format string) ([]byte, error) { return rep.Plot(t, format) }); err != nil {
+		return err
 	}
 	if *outPath != "" {
 		if err := writeFileAtomic(*outPath, res.Scenario.YAML()); err != nil {

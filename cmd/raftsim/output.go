@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/samples"
 )
 
@@ -69,6 +70,25 @@ func writeSamples(path string, columns []string, texts [][]string, trials []samp
 		}
 		return sw.Flush()
 	})
+}
+
+// writePlots draws a plot to each of paths, in the format its extension
+// asks for (checked already), each file whole or not at all.
+func writePlots(paths []string, draw func(format string) ([]byte, error)) error {
+	for _, p := range paths {
+		pf, err := report.PlotFormat(p)
+		if err != nil {
+			return badUsage("--plot: %v", err)
+		}
+		img, err := draw(pf)
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(p, img); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkOutPath refuses an --out path whose directory does not exist before

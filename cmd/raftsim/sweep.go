@@ -172,19 +172,12 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 		}
 	}
 
-	for _, p := range wf.plots {
-		pf, _ := report.PlotFormat(p)
-		title := wf.title
-		if title == "" {
-			title = "time to leader: " + base.Name
-		}
-		img, err := sw.CDFPlot(title, pf)
-		if err != nil {
-			return err
-		}
-		if err := writeFileAtomic(p, img); err != nil {
-			return err
-		}
+	title := wf.title
+	if title == "" {
+		title = "time to leader: " + base.Name
+	}
+	if err := writePlots(wf.plots, func(format string) ([]byte, error) { return sw.CDFPlot(title, format) }); err != nil {
+		return err
 	}
 	if err := writeOutput(of.out, out, func(w io.Writer) error { return sw.Write(w, format) }); err != nil {
 		return err
