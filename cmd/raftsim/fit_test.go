@@ -22,17 +22,17 @@ func fitData(t *testing.T, trials string) string {
 }
 
 // TestFitSameBytes: the same inputs print the same fit, byte for byte, at
-// 1 and 2 workers; the JSON has the keys other tools rely on, and --out
-// writes a scenario raftsim run takes.
+// 1 and 2 workers; the JSON has the keys other tools rely on, --out
+// writes a scenario raftsim run takes, and --plot draws the fit.
 func TestFitSameBytes(t *testing.T) {
 	data := fitData(t, "300")
-	yaml := filepath.Join(t.TempDir(), "fitted.yaml")
+	yaml, svg := filepath.Join(t.TempDir(), "fitted.yaml"), filepath.Join(t.TempDir(), "fit.svg")
 	args := []string{"fit", "leader-crash", "--data", data, "--trials", "200", "--bootstrap", "30", "--format", "json"}
 	code, one, errw := raftsim(append(args, "--workers", "1")...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errw)
 	}
-	code, two, errw := raftsim(append(args, "--workers", "2", "--out", yaml)...)
+	code, two, errw := raftsim(append(args, "--workers", "2", "--out", yaml, "--plot", svg)...)
 	if code != 0 || one != two {
 		t.Fatalf("exit %d (%s); 1 worker:\n%s\n2 workers:\n%s", code, errw, one, two)
 	}
@@ -57,6 +57,9 @@ func TestFitSameBytes(t *testing.T) {
 		if g.ElectionTimeout != want || g.N != 300 || g.KS == nil || g.PValue == nil {
 			t.Errorf("range %d: %+v", i, g)
 		}
+	}
+	if img, err := os.ReadFile(svg); err != nil || !strings.Contains(string(img), "<svg") || !strings.Contains(string(img), "150ms-300ms fitted") {
+		t.Errorf("--plot: %v, %d bytes", err, len(img))
 	}
 	code, out, errw := raftsim("run", yaml, "--trials", "50")
 	if code != 0 || !strings.Contains(out, "latency "+r.Params["latency"]) {
