@@ -80,7 +80,6 @@ func (g *generator) report(name string) error {
 		"f1":      func(x any) string { return fixed(x, 1) },
 		"f2":      func(x any) string { return fixed(x, 2) },
 		"f3":      func(x any) string { return fixed(x, 3) },
-		"f4":      func(x any) string { return fixed(x, 4) },
 		"pct":     func(x any) string { return fixed(mul(x, 100), 1) + "%" },
 		"ofHour":  func(ms any) string { return fixed(mul(ms, 100/3.6e6), 1) + "%" }, // ms per hour as a share of the hour
 		"cell":    cell,
