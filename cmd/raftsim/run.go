@@ -5,6 +5,7 @@ import (
 
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/samples"
 	"github.com/raftsim/raftsim/trial"
 	"github.com/spf13/pflag"
 )
@@ -25,6 +26,7 @@ const runExamples = `  raftsim run
   raftsim run cold-start --nodes 3 --election-timeout 50ms-100ms --latency exp:2ms,5ms
   raftsim run partition-leader --prevote --check-quorum
   raftsim run my-cluster.yaml --format json --out results.json
+  raftsim run leader-crash --latency uniform:2ms-4ms --samples times.csv
 `
 
 type outputFlags struct {
@@ -63,9 +65,13 @@ func runCmd(args []string, out, errw io.Writer) error {
 	var of outputFlags
 	overrides := overrideFlags(fs, nil)
 	steadyFlag := fs.String("steady-time", "", "also measure stability (needless elections, leader changes, disruptions and time without a working leader per hour) over this much steady state (default: the scenario's steady.duration, or none)")
+	samplesPath := samplesFlag(fs)
 	of.register(fs)
 	format, err := of.parse(fs, args, out)
 	if err != nil {
+		return err
+	}
+	if err := checkOutPath(*samplesPath); err != nil {
 		return err
 	}
 	o, err := overrides()
@@ -86,7 +92,13 @@ func runCmd(args []string, out, errw io.Writer) error {
 	}
 	runs, _ := runner.SteadyRuns(steady)
 	bar := newProgress(errw, s.Trials+runs, "trials")
-	agg := runner.Run(plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set})
+	opt := runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set}
+	var trials samples.Trials
+	if *samplesPath != "" {
+		trials = make(samples.Trials, s.Trials)
+		opt.Trial = trials.Record
+	}
+	agg := runner.Run(plan, opt)
 	replay := replayFunc(arg, o)
 	rep := report.NewRun(s, agg, replay)
 	if steady > 0 {
@@ -101,6 +113,12 @@ func runCmd(args []string, out, errw io.Writer) error {
 		}
 	}
 	bar.finish()
+	if *samplesPath != "" {
+		columns, texts := samples.Columns(s, nil, nil)
+		if err := writeSamples(*samplesPath, columns, [][]string{texts}, []samples.Trials{trials}); err != nil {
+			return err
+		}
+	}
 	if err := writeOutput(of.out, out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
 		return err
 	}
