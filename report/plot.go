@@ -29,52 +29,83 @@ func PlotFormat(path string) (string, error) {
 // cumulative percent of all trials, so trials that found no leader keep a
 // line below 100%. format is "svg" or "png".
 func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
+	c := newCDFPlot(title)
+	var empty []string
+	for i, cell := range sw.Cells {
+		if cell.agg == nil || cell.agg.TimeToLeader.N() == 0 {
+			empty = append(empty, legendLabel(cell.Label))
+			continue
+		}
+		x, frac := cell.agg.TimeToLeader.CDF()
+		share := float64(cell.Measured) / float64(cell.Started) // of the trials that reached the measured fault
+		pct := make([]float64, len(x))
+		for j := range x {
+			x[j] /= 1e6
+			pct[j] = 100 * frac[j] * share
+		}
+		if err := c.add(legendLabel(cell.Label), x, pct, i, 0); err != nil {
+			return nil, err
+		}
+	}
+	for _, label := range empty {
+		// No trial found a leader: a legend entry with no line says so.
+		c.p.Legend.Add(label + ": no leader")
+	}
+	return c.render(format)
+}
+
+// cdfPlot is a plot of cumulative distributions of time to leader.
+type cdfPlot struct {
+	p      *plot.Plot
+	lo, hi float64 // the smallest and largest time drawn, in ms
+}
+
+func newCDFPlot(title string) *cdfPlot {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "time without leader (ms)"
 	p.Y.Label.Text = "cumulative percent"
 	p.Add(plotter.NewGrid())
-	lo, hi := 0.0, 0.0
-	var empty []string
-	for i, c := range sw.Cells {
-		if c.agg == nil || c.agg.TimeToLeader.N() == 0 {
-			empty = append(empty, legendLabel(c.Label))
-			continue
+	return &cdfPlot{p: p}
+}
+
+// add draws one distribution as steps: x are times in ms, increasing, and
+// pct the cumulative percent at each. The line has colour i and dash
+// pattern dashes (and more when colours run out).
+func (c *cdfPlot) add(label string, x, pct []float64, i, dashes int) error {
+	pts := make(plotter.XYs, 0, len(x)+1)
+	for j, ms := range x {
+		if len(pts) == 0 {
+			pts = append(pts, plotter.XY{X: ms, Y: 0})
 		}
-		x, frac := c.agg.TimeToLeader.CDF()
-		share := float64(c.Measured) / float64(c.Started) // of the trials that reached the measured fault
-		pts := make(plotter.XYs, 0, len(x)+1)
-		for j := range x {
-			ms := x[j] / 1e6
-			if len(pts) == 0 {
-				pts = append(pts, plotter.XY{X: ms, Y: 0})
-			}
-			pts = append(pts, plotter.XY{X: ms, Y: 100 * frac[j] * share})
-			if lo == 0 || ms < lo {
-				lo = ms
-			}
-			hi = max(hi, ms)
+		pts = append(pts, plotter.XY{X: ms, Y: pct[j]})
+		if c.lo == 0 || ms < c.lo {
+			c.lo = ms
 		}
-		l, err := plotter.NewLine(pts)
-		if err != nil {
-			return nil, err
-		}
-		l.StepStyle = plotter.PostStep
-		l.Color = lineColors[i%len(lineColors)]
-		l.Dashes = plotutil.Dashes(i / len(lineColors))
-		l.Width = vg.Points(1.2)
-		p.Add(l)
-		p.Legend.Add(legendLabel(c.Label), l)
+		c.hi = max(c.hi, ms)
 	}
-	for _, label := range empty {
-		// No trial found a leader: a legend entry with no line says so.
-		p.Legend.Add(label + ": no leader")
+	l, err := plotter.NewLine(pts)
+	if err != nil {
+		return err
 	}
-	if hi > 100*lo && lo > 0 {
+	l.StepStyle = plotter.PostStep
+	l.Color = lineColors[i%len(lineColors)]
+	l.Dashes = plotutil.Dashes(dashes + i/len(lineColors))
+	l.Width = vg.Points(1.2)
+	c.p.Add(l)
+	c.p.Legend.Add(label, l)
+	return nil
+}
+
+// render sets the axes and writes the plot as an image: x on a log scale
+// when the times span two decades or more.
+func (c *cdfPlot) render(format string) ([]byte, error) {
+	p := c.p
+	if c.hi > 100*c.lo && c.lo > 0 {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 		p.X.Label.Text += ", log scale"
-		p.X.Min = math.Pow(10, math.Floor(math.Log10(lo))) // start at a labelled decade
+		p.X.Min = math.Pow(10, math.Floor(math.Log10(c.lo))) // start at a labelled decade
 	}
 	p.Y.Min, p.Y.Max = 0, 100
 	p.Legend.Left = false

@@ -63,6 +63,18 @@ func newTable(w io.Writer, header []string, right func(col int) bool) *tablewrit
 	return t
 }
 
+// writeTable writes rows as a table under header, the columns right says
+// right-aligned.
+func writeTable(w io.Writer, header []string, right func(col int) bool, rows [][]string) error {
+	t := newTable(w, header, right)
+	for _, row := range rows {
+		if err := t.Append(row); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
 func distRow(name string, d Dist, decimals int) []string {
 	f := func(n Num) string { return n.Fixed(decimals, "-") }
 	return []string{name, strconv.FormatInt(d.N, 10), f(d.Mean), f(d.StdDev), f(d.P50), f(d.P90), f(d.P99), f(d.Max)}
@@ -81,7 +93,6 @@ func (r *Run) WriteTable(w io.Writer) error {
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
-	t := newTable(w, []string{"metric", "n", "mean", "stddev", "p50", "p90", "p99", "max"}, func(c int) bool { return c > 0 })
 	rows := [][]string{
 		distRow("time to leader (ms)", r.TimeToLeaderMs, 1),
 		distRow("election rounds", r.Rounds, 2),
@@ -90,12 +101,7 @@ func (r *Run) WriteTable(w io.Writer) error {
 		rows = append(rows, distRow("stale leader (ms)", *r.StaleLeaderMs, 1))
 	}
 	rows = append(rows, distRow("terms bumped", r.TermsBumped, 2), distRow("disruptions", r.Disruptions, 2))
-	for _, row := range rows {
-		if err := t.Append(row); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
+	if err := writeTable(w, []string{"metric", "n", "mean", "stddev", "p50", "p90", "p99", "max"}, func(c int) bool { return c > 0 }, rows); err != nil {
 		return err
 	}
 	b.Reset()

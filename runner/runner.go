@@ -171,6 +171,11 @@ type Options struct {
 	// Stop, if set, is polled between chunks; when it returns true the run
 	// ends early with what is done.
 	Stop func() bool
+	// Trial, if set, is given each trial's result as it ends, from any
+	// goroutine: calls for different indexes may run at once, so it must
+	// only touch what belongs to index (a slot of a slice, say). Callers
+	// that keep every trial's result use it; the aggregate does not.
+	Trial func(index int, r *trial.Result)
 }
 
 // maxChunk is the most trials a worker takes at once.
@@ -209,6 +214,9 @@ func Run(plan *trial.Plan, opt Options) *Aggregate {
 				for i := lo; i < hi; i++ {
 					res := r.Run(plan.SeedOf(opt.Seed, i))
 					agg.Add(i, &res)
+					if opt.Trial != nil {
+						opt.Trial(i, &res)
+					}
 				}
 				n := done.Add(int64(hi - lo))
 				if opt.Progress != nil {

@@ -180,3 +180,19 @@ func TestChunksReachEveryWorker(t *testing.T) {
 		}
 	}
 }
+
+// TestTrialSeesEveryTrial: Options.Trial hears every trial once, with the
+// result the trial's own seed gives, at any number of workers.
+func TestTrialSeesEveryTrial(t *testing.T) {
+	p := plan(t, "leader-crash", nil)
+	d := trial.NewDriver(p)
+	for _, w := range []int{1, 2} {
+		got := make([]trial.Result, 150)
+		Run(p, Options{Trials: len(got), Seed: 4, Workers: w, Trial: func(i int, r *trial.Result) { got[i] = *r }})
+		for i, r := range got {
+			if want := d.Run(trial.Seed(4, i)); r.Seed != want.Seed || r.TimeToLeader != want.TimeToLeader || r.Measured != want.Measured {
+				t.Fatalf("%d workers, trial %d: got seed %d time %v, want seed %d time %v", w, i, r.Seed, r.TimeToLeader, want.Seed, want.TimeToLeader)
+			}
+		}
+	}
+}

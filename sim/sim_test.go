@@ -66,8 +66,11 @@ func TestTimersMoveAndStop(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 	s.SetTimer(0, 0, s.Now()+10*ms)
+	if due, ok := s.TimerDue(0, 0); !ok || due != s.Now()+10*ms {
+		t.Fatalf("TimerDue: %v %v, want %v true", due, ok, s.Now()+10*ms)
+	}
 	s.StopTimer(0, 0)
-	if s.TimerArmed(0, 0) {
+	if _, ok := s.TimerDue(0, 0); s.TimerArmed(0, 0) || ok {
 		t.Fatal("stopped timer is armed")
 	}
 	if got := drain(s); len(got) != 0 {
@@ -194,6 +197,9 @@ func TestDrift(t *testing.T) {
 	// Changing the rate keeps an armed timer's local due time.
 	s.SetTimer(1, 0, s.LocalNow(1)+100*ms) // local 300ms, global 150ms at rate 2
 	s.SetRate(1, 0.5)                      // now local 300ms is 200ms of virtual time away
+	if due, ok := s.TimerDue(1, 0); !ok || due != 300*ms {
+		t.Fatalf("TimerDue after the rate change: %v %v, want 300ms true", due, ok)
+	}
 	if got := drain(s); got[0].at != 300*ms {
 		t.Fatalf("timer fired at %v, want 300ms", got[0].at)
 	}

@@ -34,10 +34,7 @@ var msgColors = map[raft.MsgType]string{ // looked up, never ranged over
 // across every lane, and violations in bold.
 func WriteSVG(w io.Writer, events []Event, nodes int, title string) error {
 	p := Analyse(events, nodes)
-	span := p.End - p.Start
-	if span <= 0 {
-		span = time.Millisecond
-	}
+	span := p.laneSpan()
 	x := func(t time.Duration) float64 {
 		return marginLeft + plotWidth*float64(t-p.Start)/float64(span)
 	}
@@ -113,6 +110,15 @@ func WriteSVG(w io.Writer, events []Event, nodes int, title string) error {
 	f(`<text x="%.1f" y="%.1f" text-anchor="end" fill="#555">virtual time</text>`+"\n", float64(marginLeft+plotWidth), bottom+36)
 	f("</svg>\n")
 	return bw.Flush()
+}
+
+// laneSpan is the time the swimlanes' width stands for: the picture's,
+// and at least a millisecond.
+func (p *Picture) laneSpan() time.Duration {
+	if span := p.End - p.Start; span > 0 {
+		return span
+	}
+	return time.Millisecond
 }
 
 // niceStep returns a tick interval of 1, 2 or 5 times a power of ten that

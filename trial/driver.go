@@ -67,8 +67,12 @@ func NewDriver(plan *Plan) *Driver {
 	return d
 }
 
-// SetTracer sends every event of the following trials to t (nil: none).
-func (d *Driver) SetTracer(t trace.Tracer) { d.tr.out = t }
+// SetTracer sends every event of the following trials to t (nil: none),
+// and every detail when t is a [trace.DetailTracer].
+func (d *Driver) SetTracer(t trace.Tracer) {
+	d.tr.out = t
+	d.tr.details, _ = t.(trace.DetailTracer)
+}
 
 func (d *Driver) tracing() bool { return d.tr.out != nil }
 
@@ -229,6 +233,9 @@ func (d *Driver) carryOut(i int, rd *raft.Ready) {
 			due += c.TimerJitter.Sample(&d.jitters[i]) // the operating system wakes the node a little late
 		}
 		d.s.SetTimer(i, int(ts.Timer), due)
+	}
+	if d.tracing() && len(rd.Timers) > 0 {
+		d.tr.timersSet(i)
 	}
 	var wait time.Duration
 	if c.Persist != nil && rd.MustSync {

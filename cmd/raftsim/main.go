@@ -45,6 +45,7 @@ func commands() []command {
 	return []command{
 		{"run", "run a scenario's trials and print statistics", runCmd},
 		{"sweep", "run a scenario over lists of parameters: failover and stability side by side", sweepCmd},
+		{"fit", "calibrate the network model from measured times to leader", fitCmd},
 		{"replay", "re-run one trial from its seed and print its timeline", replayCmd},
 		{"check", "hunt for a failing trial, then shrink it", checkCmd},
 		{"merge", "join the partial results of shards (--shard K/N) into what the unsharded command prints", mergeCmd},
@@ -66,6 +67,7 @@ Examples:
   raftsim run leader-crash --trials 10000       a built-in scenario, more trials
   raftsim run my.yaml --format json --out r.json a scenario file, JSON to a file
   raftsim sweep --election-timeout 50-100ms,150-300ms,500ms-1s   tune the timeout
+  raftsim fit leader-crash --data times.csv      calibrate the network to measurements
   raftsim replay leader-crash --seed 4280437358326593   one trial, event by event
   raftsim check --swarm --for 1m                one minute of randomized fault hunting
   raftsim list                                  the built-in scenarios

@@ -8,7 +8,11 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
+
+	"github.com/raftsim/raftsim/report"
+	"github.com/raftsim/raftsim/samples"
 )
 
 // writeOutput writes what render produces to path, or to out when path is
@@ -46,6 +50,45 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// samplesFlag registers --samples on fs.
+func samplesFlag(fs *pflag.FlagSet) *string {
+	return fs.String("samples", "", "also write every trial's time to leader to this CSV file, one row per trial: the format raftsim fit reads")
+}
+
+// writeSamples writes the rows of trials to path, whole or not at all: a
+// header of columns, then for each set of trials, in order, its rows under
+// its condition values.
+func writeSamples(path string, columns []string, texts [][]string, trials []samples.Trials) error {
+	return writeOutput(path, nil, func(w io.Writer) error {
+		sw := samples.NewWriter(w, columns)
+		for i := range trials {
+			if err := sw.Write(texts[i], trials[i]); err != nil {
+				return err
+			}
+		}
+		return sw.Flush()
+	})
+}
+
+// writePlots draws a plot to each of paths, in the format its extension
+// asks for (checked already), each file whole or not at all.
+func writePlots(paths []string, draw func(format string) ([]byte, error)) error {
+	for _, p := range paths {
+		pf, err := report.PlotFormat(p)
+		if err != nil {
+			return badUsage("--plot: %v", err)
+		}
+		img, err := draw(pf)
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(p, img); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkOutPath refuses an --out path whose directory does not exist before

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,12 +27,19 @@ The same arguments print the same bytes every time.
 it; the overrides that command lists (a sweep cell's parameters, --bug, ...)
 are part of what identifies the trial. Filters select lines; the trace files
 always hold the events the filters keep.
+
+--html writes a page that plays the trial in a browser, RaftScope-style: the
+nodes in a ring with their roles, terms, votes and election timers, messages
+in flight, faults as they happen, and the swimlanes below. It holds every
+script and style it needs: open it from disk. Its ring always shows every
+node's state; the filters choose what it lists, animates and draws as lanes.
 `
 
 const replayExamples = `  raftsim replay leader-crash --seed 4280437358326593
   raftsim replay cold-start --seed 77 --nodes 4 --bug peers-majority --kind state,vote,violation
   raftsim replay partition-leader --seed 12 --node n1 --from 500ms --to 3s
   raftsim replay leader-crash --seed 12 --svg trial.svg --chrome-trace trial.json --trace trial.jsonl
+  raftsim replay partition-leader --seed 5 --html partition.html
   raftsim replay --swarm --seed 991
 `
 
@@ -43,6 +51,7 @@ type replayFlags struct {
 	trace    string
 	chrome   string
 	svg      string
+	html     string
 	steady   string
 	skip     string
 	limit    string
@@ -62,6 +71,7 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	fs.StringVar(&rf.trace, "trace", "", "also write the events as JSON lines to FILE.jsonl")
 	fs.StringVar(&rf.chrome, "chrome-trace", "", "also write a Chrome / Perfetto trace to FILE.json (chrome://tracing, ui.perfetto.dev)")
 	fs.StringVar(&rf.svg, "svg", "", "also draw the trial as swimlanes to FILE.svg")
+	fs.StringVar(&rf.html, "html", "", "also write the trial as a page to play in a browser to FILE.html (self-contained; open it from disk)")
 	fs.StringVar(&rf.steady, "steady-time", "", "replay a steady-state run of a sweep with this --steady-time")
 	fs.StringVar(&rf.skip, "skip-steps", "", "leave these fault steps out (1-based, repeats unrolled), as shrinking prints")
 	fs.StringVar(&rf.limit, "limit", "", "cap the trial's virtual time")
@@ -81,7 +91,7 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range []struct{ flag, path string }{{"--trace", rf.trace}, {"--chrome-trace", rf.chrome}, {"--svg", rf.svg}} {
+	for _, p := range []struct{ flag, path string }{{"--trace", rf.trace}, {"--chrome-trace", rf.chrome}, {"--svg", rf.svg}, {"--html", rf.html}} {
 		if err := checkOutPath(p.path); err != nil {
 			return badUsage("%s: %v", p.flag, err)
 		}
@@ -116,8 +126,14 @@ func replayCmd(args []string, out, errw io.Writer) error {
 			return err
 		}
 	}
-	writeVerdict(&b, &res, plan)
+	var verdict strings.Builder
+	writeVerdict(&verdict, &res, plan)
+	b.WriteString(verdict.String())
 	fmt.Fprintf(&b, "# trace sha256 %s\n", trace.HashOf(rec.Events))
+	page := &trace.Page{Title: title, Nodes: s.Cluster.Nodes, ElectionMax: s.Cluster.ElectionTimeout.Max, End: res.End,
+		Events: rec.Events, Details: rec.Details, Filter: filter,
+		Command: replayCommand(arg, seed, o, slices.Concat(rf.trialArgs(), rf.filterArgs(), []string{"--html", rf.html})...),
+		Summary: append([]string{params.Describe()}, uncomment(verdict.String())...)}
 	for _, o := range []struct {
 		path  string
 		write func(io.Writer) error
@@ -125,6 +141,7 @@ func replayCmd(args []string, out, errw io.Writer) error {
 		{rf.trace, func(w io.Writer) error { return trace.WriteJSONL(w, events) }},
 		{rf.chrome, func(w io.Writer) error { return trace.WriteChrome(w, events, s.Cluster.Nodes, title) }},
 		{rf.svg, func(w io.Writer) error { return trace.WriteSVG(w, events, s.Cluster.Nodes, title) }},
+		{rf.html, func(w io.Writer) error { return trace.WriteHTML(w, page) }},
 	} {
 		if o.path != "" {
 			if err := writeOutput(o.path, nil, o.write); err != nil {
@@ -194,10 +211,21 @@ func planFor(s *scenarios.Scenario, steady string) (*trial.Plan, error) {
 // trialArgs returns the flags, beyond the scenario's overrides, that say
 // which trial this is, for the replay command the output starts with.
 func (rf *replayFlags) trialArgs() []string {
+	return givenFlags("steady-time", rf.steady, "skip-steps", rf.skip, "limit", rf.limit)
+}
+
+// filterArgs returns the filter flags given.
+func (rf *replayFlags) filterArgs() []string {
+	return givenFlags("node", rf.nodes, "from", rf.from, "to", rf.to, "kind", rf.kinds)
+}
+
+// givenFlags returns --name value for each pair of name and value whose
+// value is not empty.
+func givenFlags(nameValues ...string) []string {
 	var out []string
-	for _, f := range []struct{ name, val string }{{"steady-time", rf.steady}, {"skip-steps", rf.skip}, {"limit", rf.limit}} {
-		if f.val != "" {
-			out = append(out, "--"+f.name, f.val)
+	for i := 0; i < len(nameValues); i += 2 {
+		if nameValues[i+1] != "" {
+			out = append(out, "--"+nameValues[i], nameValues[i+1])
 		}
 	}
 	return out
@@ -236,6 +264,15 @@ func (rf *replayFlags) filter() (*trace.Filter, error) {
 		}
 	}
 	return f, nil
+}
+
+// uncomment returns the lines of text without the "# " they start with.
+func uncomment(text string) []string {
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, "# ")
+	}
+	return lines
 }
 
 // writeVerdict ends a replay: whether the trial held, and what it measured.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/samples"
 	"github.com/raftsim/raftsim/shard"
 	"github.com/raftsim/raftsim/trial"
 	"github.com/spf13/pflag"
@@ -26,6 +27,7 @@ const runExamples = `  raftsim run
   raftsim run cold-start --nodes 3 --election-timeout 50ms-100ms --latency exp:2ms,5ms
   raftsim run partition-leader --prevote --check-quorum
   raftsim run my-cluster.yaml --format json --out results.json
+  raftsim run leader-crash --latency uniform:2ms-4ms --samples times.csv
 `
 
 type outputFlags struct {
@@ -68,10 +70,14 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	var of outputFlags
 	overrides := overrideFlags(fs, nil)
 	steadyFlag := fs.String("steady-time", "", "also measure stability (needless elections, leader changes, disruptions and time without a working leader per hour) over this much steady state (default: the scenario's steady.duration, or none)")
+	samplesPath := samplesFlag(fs)
 	of.register(fs)
 	shardText := shardFlag(fs)
 	format, err := of.parse(fs, args, out)
 	if err != nil {
+		return err
+	}
+	if err := checkOutPath(*samplesPath); err != nil {
 		return err
 	}
 	sh, err := newSharding(fs, *shardText, m)
@@ -96,7 +102,13 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	}
 	runs, _ := runner.SteadyRuns(steady)
 	bar := newProgress(sh.progress(errw), s.Trials+runs, "trials")
-	agg := sh.run(0, plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set})
+	opt := runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set}
+	var trials samples.Trials
+	if *samplesPath != "" {
+		trials = make(samples.Trials, s.Trials)
+		opt.Trial = trials.Record
+	}
+	agg := sh.run(0, plan, opt)
 	replay := replayFunc(arg, o)
 	rep := report.NewRun(s, agg, replay)
 	if steady > 0 {
@@ -113,6 +125,12 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	bar.finish()
 	if done, err := sh.finish(of.out, out, false); done || err != nil {
 		return err
+	}
+	if *samplesPath != "" {
+		columns, texts := samples.Columns(s, nil, nil)
+		if err := writeSamples(*samplesPath, columns, [][]string{texts}, []samples.Trials{trials}); err != nil {
+			return err
+		}
 	}
 	if err := writeOutput(of.out, out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
 		return err

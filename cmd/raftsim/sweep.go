@@ -11,6 +11,7 @@ import (
 
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/samples"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/shard"
 	"github.com/raftsim/raftsim/sweep"
@@ -37,6 +38,7 @@ const sweepExamples = `  raftsim sweep --election-timeout 50ms-100ms,150ms-300ms
   raftsim sweep leader-crash --latency 'uniform:0.1ms-0.5ms;lognormal:30ms,10ms' --steady-time 2h
   raftsim sweep figure16 --plot figure16.svg
   raftsim sweep leader-crash --election-timeout 100-200ms,150-300ms --format json --out sweep.json
+  raftsim sweep leader-crash --election-timeout 100-200ms,150-300ms --steady-time 0 --samples times.csv
 `
 
 type sweepFlags struct {
@@ -68,6 +70,7 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	fs.Float64Var(&wf.maxNeedless, "max-needless", 1, "recommendation rule: the most needless elections per hour a recommended range may have")
 	fs.StringArrayVar(&wf.plots, "plot", nil, "also draw the CDF of time to leader, one line per cell, to FILE.svg or FILE.png (repeatable)")
 	fs.StringVar(&wf.title, "title", "", "the plot's title (default: the scenario's name)")
+	samplesPath := samplesFlag(fs)
 	of.register(fs)
 	shardText := shardFlag(fs)
 	format, err := of.parse(fs, args, out)
@@ -85,6 +88,9 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 		if err := checkOutPath(p); err != nil {
 			return err
 		}
+	}
+	if err := checkOutPath(*samplesPath); err != nil {
+		return err
 	}
 	if wf.maxNeedless < 0 {
 		return badUsage("--max-needless: want 0 or more, got %g", wf.maxNeedless)
@@ -130,11 +136,17 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 		Varied: cells.Varied(), Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(steady) / float64(time.Hour)),
 		Rule: report.Rule{Text: rule.Text(cells), MaxNeedlessPerHour: wf.maxNeedless}}
 	outcomes := make([]sweep.Outcome, len(cells.Cells))
+	var trials []samples.Trials // of each cell, with --samples
 	done := 0
 	for i, cell := range cells.Cells {
 		c := cell.Scenario
-		agg := sh.run(i, plans[i], runner.Options{Trials: c.Trials, Seed: c.Seed, Workers: of.workers,
-			Progress: func(n int) { bar.set(done + n) }, Stop: interrupted})
+		opt := runner.Options{Trials: c.Trials, Seed: c.Seed, Workers: of.workers,
+			Progress: func(n int) { bar.set(done + n) }, Stop: interrupted}
+		if *samplesPath != "" {
+			trials = append(trials, make(samples.Trials, c.Trials))
+			opt.Trial = trials[i].Record
+		}
+		agg := sh.run(i, plans[i], opt)
 		done += c.Trials
 		var st *runner.Aggregate
 		if steady > 0 && !interrupted() {
@@ -156,20 +168,29 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 		return err
 	}
 	sw.Mark(rule.Recommend(cells, outcomes))
+	if *samplesPath != "" {
+		var columns []string
+		texts := make([][]string, len(cells.Cells))
+		for i, cell := range cells.Cells {
+			var varied, values []string // the axes of two values or more
+			for j, a := range cells.Axes {
+				if len(a.Values) > 1 {
+					varied, values = append(varied, a.Name), append(values, cell.Values[j])
+				}
+			}
+			columns, texts[i] = samples.Columns(cell.Scenario, varied, values)
+		}
+		if err := writeSamples(*samplesPath, columns, texts, trials); err != nil {
+			return err
+		}
+	}
 
-	for _, p := range wf.plots {
-		pf, _ := report.PlotFormat(p)
-		title := wf.title
-		if title == "" {
-			title = "time to leader: " + base.Name
-		}
-		img, err := sw.CDFPlot(title, pf)
-		if err != nil {
-			return err
-		}
-		if err := writeFileAtomic(p, img); err != nil {
-			return err
-		}
+	title := wf.title
+	if title == "" {
+		title = "time to leader: " + base.Name
+	}
+	if err := writePlots(wf.plots, func(format string) ([]byte, error) { return sw.CDFPlot(title, format) }); err != nil {
+		return err
 	}
 	if err := writeOutput(of.out, out, func(w io.Writer) error { return sw.Write(w, format) }); err != nil {
 		return err

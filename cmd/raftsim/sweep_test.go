@@ -92,8 +92,11 @@ func TestSweepSharesSeeds(t *testing.T) {
 }
 
 // TestFigure16Shape: the paper's shape: a little randomness (150-151ms,
-// 150-155ms) is much slower than more (150-200ms, 150-300ms), and none
-// (150-150ms) slower still. Every trial must reach the crash it measures
+// 150-155ms) is much slower than more (150-200ms, 150-300ms): a p90 at
+// least twice as long and a mean at least 1.5 times (with the network
+// fitted to the paper's figures, 150-155ms's median is near the paper's
+// 287ms, and its mean below twice 150-300ms's); and none (150-150ms)
+// slower still. Every trial must reach the crash it measures
 // from, in every range: a range whose first election never ends measures
 // nothing.
 func TestFigure16Shape(t *testing.T) {
@@ -123,7 +126,7 @@ func TestFigure16Shape(t *testing.T) {
 	}
 	for _, slow := range c[1:3] {
 		for _, fast := range c[3:5] {
-			if slow.TimeToLeaderMs.Mean < 2*fast.TimeToLeaderMs.Mean || slow.TimeToLeaderMs.P90 < fast.TimeToLeaderMs.P90 {
+			if slow.TimeToLeaderMs.Mean < 1.5*fast.TimeToLeaderMs.Mean || slow.TimeToLeaderMs.P90 < 2*fast.TimeToLeaderMs.P90 {
 				t.Errorf("%s (mean %.0f, p90 %.0f) is not much slower than %s (mean %.0f, p90 %.0f)", slow.Label,
 					slow.TimeToLeaderMs.Mean, slow.TimeToLeaderMs.P90, fast.Label, fast.TimeToLeaderMs.Mean, fast.TimeToLeaderMs.P90)
 			}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/raftsim/raftsim/fit"
+	"github.com/raftsim/raftsim/report"
+	"github.com/raftsim/raftsim/samples"
+	"github.com/raftsim/raftsim/scenarios"
+)
+
+const fitAbout = `Calibrates the network model from measured times to leader: it searches the
+one-way latency distribution (and with --fit, the disk write time and the
+timer lateness) whose simulated trials of SCENARIO look most like the
+measurements, so that predictions for other election timeouts rest on your
+own network.
+
+--data FILE.csv holds one row per measured trial (raftsim run --samples and
+raftsim sweep --samples write the same format): the columns election_timeout
+(such as 150ms-300ms) and time_to_leader_ms (empty for a trial that found no
+leader), and optionally nodes, heartbeat and loss. Each set of conditions is
+simulated with its own values, and all are fitted at once. Without samples,
+--target gives published figures instead (repeatable).
+
+The fit minimises, for samples, the sum over ranges of the two-sample
+Cramér-von Mises statistic between measured and simulated times (trials
+without a leader count as longer than any); for targets, the sum of
+ln(simulated/target)². A coarse grid starts a Nelder-Mead search; every
+candidate runs the same trial seeds, --trials of them per range (default:
+the scenario's trials). It prints the fitted parameters with a
+bootstrap uncertainty, and per range the Kolmogorov-Smirnov statistic and
+p-value. The same inputs print the same bytes at any --workers.
+`
+
+const fitExamples = `  raftsim run leader-crash --latency uniform:2ms-4ms --seed 2 --samples times.csv
+  raftsim fit leader-crash --data times.csv --plot fit.svg
+  raftsim fit leader-crash --data times.csv --family auto --fit latency,persist --format json
+  raftsim fit figure16 --target 150ms-155ms:p50=287ms --target 12ms-24ms:mean=35ms --out fitted.yaml
+`
+
+func fitCmd(args []string, out, errw io.Writer) error {
+	fs := newFlags("fit", "fit SCENARIO (--data FILE.csv | --target RANGE:STAT=VALUE ...) [FLAGS]", fitAbout, fitExamples, errw)
+	data := fs.String("data", "", "measured times to leader: a CSV file with one row per trial (see above)")
+	targets := fs.StringArray("target", nil, "a published figure RANGE:STAT=VALUE, STAT one of mean, p50, p90, p99, max, e.g. 150ms-155ms:p50=287ms (repeatable)")
+	comps := fs.String("fit", "latency", "what to fit: latency, and also persist (disk write time, uniform) and jitter (timer lateness, uniform from 0)")
+	family := fs.String("family", "uniform", "latency family: uniform, normal, lognormal, exp, or auto (all four, the best kept)")
+	boot := fs.Int("bootstrap", 200, "bootstrap replicates for the uncertainty (0: none)")
+	outPath := fs.String("out", "", "write the scenario with the fitted network to this YAML file, for raftsim run and sweep")
+	plots := fs.StringArray("plot", nil, "draw each range's measured CDF (or published figures) against the fitted one to FILE.svg or FILE.png (repeatable)")
+	title := fs.String("title", "", "the plot's title (default: fit of the scenario's name)")
+	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Flag == "election-timeout" })
+	workers := fs.Int("workers", defaultWorkers(), "parallel workers (the output does not depend on it)")
+	formatText := fs.String("format", "table", "output format: table or json")
+	if err := parse(fs, args, out); err != nil {
+		return err
+	}
+	format, err := report.ParseFormat(*formatText)
+	if err != nil || format == report.CSV {
+		return badUsage("--format: want table or json, got %q", *formatText)
+	}
+	if *workers < 1 {
+		return badUsage("--workers: want at least 1, got %d", *workers)
+	}
+	for _, p := range append([]string{*outPath}, *plots...) {
+		if err := checkOutPath(p); err != nil {
+			return err
+		}
+	}
+	for _, p := range *plots {
+		if _, err := report.PlotFormat(p); err != nil {
+			return badUsage("--plot: %v", err)
+		}
+	}
+	prob := &fit.Problem{Bootstrap: *boot, Workers: *workers}
+	if prob.Fit, err = fit.ParseComponents(*comps); err != nil {
+		return badUsage("--fit: %v", err)
+	}
+	if prob.Families, err = fit.ParseFamily(*family); err != nil {
+		return badUsage("--family: %v", err)
+	}
+	if prob.Overrides, err = overrides(); err != nil {
+		return err
+	}
+	if len(fs.Args()) == 0 {
+		return badUsage("fit: want the scenario the measurements come from, such as leader-crash or my-cluster.yaml")
+	}
+	if prob.Scenario, _, err = loadRaw(scenarios.Load, fs.Args()); err != nil {
+		return err
+	}
+	if prob.Groups, err = observations(*data, *targets); err != nil {
+		return err
+	}
+	var once sync.Once
+	var bar *progress
+	prob.Progress = func(done, total int) {
+		once.Do(func() { bar = newProgress(errw, total, "trials") })
+		bar.set(done)
+	}
+	res, err := fit.Run(prob)
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil {
+		return badUsage("fit: %v", err)
+	}
+	rep := report.NewFit(prob.Scenario.Name, res)
+	t := *title
+	if t == "" {
+		t = "fit of " + prob.Scenario.Name + ": measured (solid) and fitted (dashed)"
+		if len(*targets) > 0 {
+			t = "fit of " + prob.Scenario.Name + ": published figures (points) and fitted (dashed)"
+		}
+	}
+	if err := writePlots(*plots, func(format string) ([]byte, error) { return rep.Plot(t, format) }); err != nil {
+		return err
+	}
+	if *outPath != "" {
+		if err := writeFileAtomic(*outPath, res.Scenario.YAML()); err != nil {
+			return err
+		}
+	}
+	return writeOutput("", out, func(w io.Writer) error { return rep.Write(w, format) })
+}
+
+// observations reads what the fit is fitted to: the samples of the file
+// data, or the targets.
+func observations(data string, targets []string) ([]fit.Group, error) {
+	switch {
+	case data != "" && len(targets) > 0:
+		return nil, badUsage("fit: give --data or --target, not both")
+	case data != "":
+		text, err := os.ReadFile(data)
+		if err != nil {
+			return nil, badUsage("--data: %v", strings.TrimPrefix(err.Error(), "open "))
+		}
+		gs, err := samples.Read(data, bytes.NewReader(text))
+		if err != nil {
+			return nil, err
+		}
+		return fit.GroupsOf(gs), nil
+	case len(targets) > 0:
+		var ts []fit.Target
+		for _, t := range targets {
+			x, err := fit.ParseTarget(t)
+			if err != nil {
+				return nil, badUsage("--target %v", err)
+			}
+			ts = append(ts, x)
+		}
+		gs, err := fit.TargetGroups(ts)
+		if err != nil {
+			return nil, badUsage("--target %v", err)
+		}
+		return gs, nil
+	}
+	return nil, badUsage("fit: give the measurements: --data FILE.csv, or published figures with --target RANGE:STAT=VALUE")
+}
