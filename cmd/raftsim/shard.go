@@ -47,6 +47,9 @@ func newSharding(fs *pflag.FlagSet, text string, m *shard.Merged) (*sharding, er
 	if err != nil {
 		return nil, badUsage("--shard %v", err)
 	}
+	if fs.Changed("samples") {
+		return nil, badUsage("--samples with --shard: a shard runs only some of the trials, and partial results carry no samples; write samples unsharded")
+	}
 	return &sharding{partial: &shard.Partial{Format: shard.FormatVersion, Version: shard.Version(), Command: fs.Name(),
 		Flags: mergedFlags(fs), Args: fs.Args(), Shard: spec}}, nil
 }

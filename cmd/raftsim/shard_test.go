@@ -206,4 +206,11 @@ func TestShardFlag(t *testing.T) {
 			}
 		}
 	}
+	for _, cmd := range []string{"run", "sweep"} {
+		samples := filepath.Join(dir, "samples.csv")
+		code, _, errw := raftsim(cmd, "--shard", "1/2", "--samples", samples, "--election-timeout", "150-300ms")
+		if code != exitBadUsed || !strings.Contains(errw, "--samples with --shard") {
+			t.Errorf("%s --shard 1/2 --samples: exit %d, %q; want exit 2 and an error naming both", cmd, code, errw)
+		}
+	}
 }
