@@ -14,11 +14,14 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// PlotFormat returns the image format a plot file's extension asks for.
+// PlotFormat returns the image format a plot file's extension asks for:
+// png or svg, and svg for a path without one (standard output, a FIFO).
 func PlotFormat(path string) (string, error) {
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".svg", ".png":
 		return ext[1:], nil
+	case "":
+		return "svg", nil
 	}
 	return "", fmt.Errorf("plot %s: want a .svg or .png file", path)
 }

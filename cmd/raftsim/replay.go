@@ -25,7 +25,8 @@ The same arguments print the same bytes every time.
 --seed is the trial's own seed, exactly as a failure's replay command prints
 it; the overrides that command lists (a sweep cell's parameters, --bug, ...)
 are part of what identifies the trial. Filters select lines; the trace files
-always hold the events the filters keep.
+always hold the events the filters keep. A trace file written to - (standard
+output) sends the timeline to standard error.
 `
 
 const replayExamples = `  raftsim replay leader-crash --seed 4280437358326593
@@ -40,9 +41,7 @@ type replayFlags struct {
 	nodes    string
 	from, to string
 	kinds    string
-	trace    string
-	chrome   string
-	svg      string
+	files    []string // the paths of traceFiles, in order
 	steady   string
 	skip     string
 	limit    string
@@ -59,9 +58,10 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	fs.StringVar(&rf.from, "from", "", "only events at or after this virtual time, e.g. 500ms")
 	fs.StringVar(&rf.to, "to", "", "only events at or before this virtual time")
 	fs.StringVar(&rf.kinds, "kind", "", "only these kinds of event: "+strings.Join(trace.EventKindNames(), ","))
-	fs.StringVar(&rf.trace, "trace", "", "also write the events as JSON lines to FILE.jsonl")
-	fs.StringVar(&rf.chrome, "chrome-trace", "", "also write a Chrome / Perfetto trace to FILE.json (chrome://tracing, ui.perfetto.dev)")
-	fs.StringVar(&rf.svg, "svg", "", "also draw the trial as swimlanes to FILE.svg")
+	rf.files = make([]string, len(traceFiles))
+	for i, tf := range traceFiles {
+		fs.StringVar(&rf.files[i], tf.flag, "", tf.help)
+	}
 	fs.StringVar(&rf.steady, "steady-time", "", "replay a steady-state run of a sweep with this --steady-time")
 	fs.StringVar(&rf.skip, "skip-steps", "", "leave these fault steps out (1-based, repeats unrolled), as shrinking prints")
 	fs.StringVar(&rf.limit, "limit", "", "cap the trial's virtual time")
@@ -81,10 +81,12 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range []struct{ flag, path string }{{"--trace", rf.trace}, {"--chrome-trace", rf.chrome}, {"--svg", rf.svg}} {
-		if err := checkOutPath(p.path); err != nil {
-			return badUsage("%s: %v", p.flag, err)
-		}
+	files := make([]outputFile, len(traceFiles))
+	for i, tf := range traceFiles {
+		files[i] = outputFile{"--" + tf.flag, rf.files[i]}
+	}
+	if err := checkOutputs(files...); err != nil {
+		return err
 	}
 	o, err := overrides()
 	if err != nil {
@@ -103,8 +105,9 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	r.SetTracer(&rec)
 	res := r.Run(seed)
 	events := filter.Select(rec.Events)
+	rep := &replayed{all: rec.Events, kept: events, filter: filter, nodes: s.Cluster.Nodes,
+		title: fmt.Sprintf("%s, trial seed %d", s.Name, seed)}
 
-	title := fmt.Sprintf("%s, trial seed %d", s.Name, seed)
 	var b strings.Builder
 	params := report.ParamsOf(s)
 	fmt.Fprintf(&b, "# %s: %s\n", replayCommand(arg, seed, o, rf.trialArgs()...), params.Describe())
@@ -118,27 +121,50 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	}
 	writeVerdict(&b, &res, plan)
 	fmt.Fprintf(&b, "# trace sha256 %s\n", trace.HashOf(rec.Events))
-	for _, o := range []struct {
-		path  string
-		write func(io.Writer) error
-	}{
-		{rf.trace, func(w io.Writer) error { return trace.WriteJSONL(w, events) }},
-		{rf.chrome, func(w io.Writer) error { return trace.WriteChrome(w, events, s.Cluster.Nodes, title) }},
-		{rf.svg, func(w io.Writer) error { return trace.WriteSVG(w, events, s.Cluster.Nodes, title) }},
-	} {
-		if o.path != "" {
-			if err := writeOutput(o.path, nil, o.write); err != nil {
-				return err
-			}
+	// The timeline goes to standard output unless a trace file does.
+	timeline := out
+	for i, f := range files {
+		if f.path == "" {
+			continue
+		}
+		if f.toStdout() {
+			timeline = errw
+		}
+		if err := f.write(out, func(w io.Writer) error { return traceFiles[i].write(w, rep) }); err != nil {
+			return err
 		}
 	}
-	if _, err := io.WriteString(out, b.String()); err != nil {
+	if _, err := io.WriteString(timeline, b.String()); err != nil {
 		return err
 	}
 	if res.Failure != nil {
 		return errFailed
 	}
 	return nil
+}
+
+// replayed is what a trace file is drawn from: one trial's events, all of
+// them and those the filters keep.
+type replayed struct {
+	all, kept []trace.Event
+	filter    *trace.Filter
+	nodes     int
+	title     string
+}
+
+// traceFiles are the files replay writes besides its timeline, one flag
+// each; they hold the events the filters keep. A new kind of file is one
+// more entry.
+var traceFiles = []struct {
+	flag, help string
+	write      func(io.Writer, *replayed) error
+}{
+	{"trace", "also write the events as JSON lines to FILE.jsonl",
+		func(w io.Writer, r *replayed) error { return trace.WriteJSONL(w, r.kept) }},
+	{"chrome-trace", "also write a Chrome / Perfetto trace to FILE.json (chrome://tracing, ui.perfetto.dev)",
+		func(w io.Writer, r *replayed) error { return trace.WriteChrome(w, r.kept, r.nodes, r.title) }},
+	{"svg", "also draw the trial as swimlanes to FILE.svg",
+		func(w io.Writer, r *replayed) error { return trace.WriteSVG(w, r.kept, r.nodes, r.title) }},
 }
 
 // replayScenario builds the scenario of the trial: the named one with the

@@ -39,11 +39,20 @@ func (o *outputFlags) register(fs interface {
 }) {
 	fs.IntVar(&o.workers, "workers", defaultWorkers(), "parallel workers (the output does not depend on it)")
 	fs.StringVar(&o.format, "format", "table", "output format: table, json or csv")
-	fs.StringVar(&o.out, "out", "", "write the output to this file (whole or not at all) instead of stdout")
+	fs.StringVar(&o.out, "out", "", "write the output to this file (whole or not at all) instead of stdout; - is stdout")
+}
+
+// file is where the report goes: --out, or standard output.
+func (o *outputFlags) file() outputFile {
+	if o.out == "" {
+		return outputFile{"--out", "-"}
+	}
+	return outputFile{"--out", o.out}
 }
 
 // parse parses the command line, then checks the output flags and returns
-// the format.
+// the format. The command checks the output files with [checkOutputs]
+// once it knows them all.
 func (o *outputFlags) parse(fs *pflag.FlagSet, args []string, out io.Writer) (report.Format, error) {
 	if err := parse(fs, args, out); err != nil {
 		return "", err
@@ -55,7 +64,7 @@ func (o *outputFlags) parse(fs *pflag.FlagSet, args []string, out io.Writer) (re
 	if o.workers < 1 {
 		return "", badUsage("--workers: want at least 1, got %d", o.workers)
 	}
-	return f, checkOutPath(o.out)
+	return f, nil
 }
 
 func runCmd(args []string, out, errw io.Writer) error {
@@ -66,6 +75,9 @@ func runCmd(args []string, out, errw io.Writer) error {
 	of.register(fs)
 	format, err := of.parse(fs, args, out)
 	if err != nil {
+		return err
+	}
+	if err := checkOutputs(of.file()); err != nil {
 		return err
 	}
 	o, err := overrides()
@@ -101,7 +113,7 @@ func runCmd(args []string, out, errw io.Writer) error {
 		}
 	}
 	bar.finish()
-	if err := writeOutput(of.out, out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
+	if err := of.file().write(out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
 		return err
 	}
 	if agg.Failed > 0 {

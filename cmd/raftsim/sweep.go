@@ -61,20 +61,22 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Swept })
 	fs.StringVar(&wf.steady, "steady-time", "", "virtual time of steady state per cell for the stability columns; 0 turns them off (default: the scenario's steady.duration, or 1h)")
 	fs.Float64Var(&wf.maxNeedless, "max-needless", 1, "recommendation rule: the most needless elections per hour a recommended range may have")
-	fs.StringArrayVar(&wf.plots, "plot", nil, "also draw the CDF of time to leader, one line per cell, to FILE.svg or FILE.png (repeatable)")
+	fs.StringArrayVar(&wf.plots, "plot", nil, "also draw the CDF of time to leader, one line per cell, to FILE.svg or FILE.png (repeatable; - or no extension: SVG)")
 	fs.StringVar(&wf.title, "title", "", "the plot's title (default: the scenario's name)")
 	of.register(fs)
 	format, err := of.parse(fs, args, out)
 	if err != nil {
 		return err
 	}
+	files := []outputFile{of.file()}
 	for _, p := range wf.plots {
 		if _, err := report.PlotFormat(p); err != nil {
 			return badUsage("--plot: %v", err)
 		}
-		if err := checkOutPath(p); err != nil {
-			return err
-		}
+		files = append(files, outputFile{"--plot", p})
+	}
+	if err := checkOutputs(files...); err != nil {
+		return err
 	}
 	if wf.maxNeedless < 0 {
 		return badUsage("--max-needless: want 0 or more, got %g", wf.maxNeedless)
@@ -144,21 +146,24 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	bar.finish()
 	sw.Mark(rule.Recommend(cells, outcomes))
 
+	title := wf.title
+	if title == "" {
+		title = "time to leader: " + base.Name
+	}
 	for _, p := range wf.plots {
 		pf, _ := report.PlotFormat(p)
-		title := wf.title
-		if title == "" {
-			title = "time to leader: " + base.Name
-		}
-		img, err := sw.CDFPlot(title, pf)
-		if err != nil {
+		if err := (outputFile{"--plot", p}).write(out, func(w io.Writer) error {
+			img, err := sw.CDFPlot(title, pf)
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(img)
 			return err
-		}
-		if err := writeFileAtomic(p, img); err != nil {
+		}); err != nil {
 			return err
 		}
 	}
-	if err := writeOutput(of.out, out, func(w io.Writer) error { return sw.Write(w, format) }); err != nil {
+	if err := of.file().write(out, func(w io.Writer) error { return sw.Write(w, format) }); err != nil {
 		return err
 	}
 	if sw.Failed() > 0 {
