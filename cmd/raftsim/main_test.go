@@ -164,6 +164,14 @@ func TestHelp(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Commands:") || !strings.Contains(out, "Examples:") {
 		t.Fatalf("--help: %d\n%s", code, out)
 	}
+	for _, c := range commands() {
+		for _, help := range []string{"--help", "-h"} {
+			code, out, errw := raftsim(c.name, help)
+			if code != 0 || strings.Count(out, "Usage:") != 1 || errw != "" {
+				t.Errorf("%s %s: exit %d, %d helps on stdout, stderr %q; want the help once, on stdout", c.name, help, code, strings.Count(out, "Usage:"), errw)
+			}
+		}
+	}
 	code, out, _ = raftsim("run", "--help")
 	if code != 0 {
 		t.Fatal(code)
