@@ -102,3 +102,21 @@ func TestOutputCheckedFirst(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryWithOut: with --out, one line on stderr still says what ran,
+// how many trials failed and where the output went.
+func TestSummaryWithOut(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "r.json")
+	code, out, errw := raftsim("run", "cold-start", "--nodes", "4", "--bug", "peers-majority", "--trials", "2000", "--format", "json", "--out", path)
+	want := "raftsim run cold-start: 2000 trials, 53 FAILED (listed with their replay commands in " + path + "); wrote json to " + path + "\n"
+	if code != 1 || out != "" || errw != want {
+		t.Errorf("exit %d, stderr %q; want 1 and %q", code, errw, want)
+	}
+	table, plot := filepath.Join(dir, "s.txt"), filepath.Join(dir, "p.svg")
+	code, _, errw = raftsim("sweep", "--election-timeout", "150-300ms,100-200ms", "--trials", "50", "--steady-time", "0", "--out", table, "--plot", plot)
+	want = "raftsim sweep cold-start: 2 cells of 50 trials, none failed; wrote table to " + table + ", plot to " + plot + "\n"
+	if code != 0 || errw != want {
+		t.Errorf("sweep: exit %d, stderr %q; want %q", code, errw, want)
+	}
+}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
@@ -39,7 +41,7 @@ func (o *outputFlags) register(fs interface {
 }) {
 	fs.IntVar(&o.workers, "workers", defaultWorkers(), "parallel workers (the output does not depend on it)")
 	fs.StringVar(&o.format, "format", "table", "output format: table, json or csv")
-	fs.StringVar(&o.out, "out", "", "write the output to this file (whole or not at all) instead of stdout; - is stdout")
+	fs.StringVar(&o.out, "out", "", "write the output to this file (whole or not at all) instead of stdout, and a one-line summary to stderr; - is stdout")
 }
 
 // file is where the report goes: --out, or standard output.
@@ -65,6 +67,31 @@ func (o *outputFlags) parse(fs *pflag.FlagSet, args []string, out io.Writer) (re
 		return "", badUsage("--workers: want at least 1, got %d", o.workers)
 	}
 	return f, nil
+}
+
+// summarize prints one line on stderr when the report went to a file, so
+// that failures are never silent: what ran, how many failed, and where
+// each output went.
+func summarize(errw io.Writer, what, ran string, failed int, format report.Format, files ...outputFile) {
+	if files[0].toStdout() {
+		return
+	}
+	verdict := "none failed"
+	switch {
+	case failed > 0 && format == report.CSV:
+		verdict = fmt.Sprintf("%d FAILED (--format table or json lists them with their replay commands)", failed)
+	case failed > 0:
+		verdict = fmt.Sprintf("%d FAILED (listed with their replay commands in %s)", failed, files[0].path)
+	}
+	var wrote []string
+	for i, f := range files {
+		name := string(format)
+		if i > 0 {
+			name = strings.TrimPrefix(f.flag, "--")
+		}
+		wrote = append(wrote, name+" to "+f.path)
+	}
+	fmt.Fprintf(errw, "raftsim %s: %s, %s; wrote %s\n", what, ran, verdict, strings.Join(wrote, ", "))
 }
 
 func runCmd(args []string, out, errw io.Writer) error {
@@ -116,6 +143,11 @@ func runCmd(args []string, out, errw io.Writer) error {
 	if err := of.file().write(out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
 		return err
 	}
+	ran := fmt.Sprintf("%d trials", agg.Trials)
+	if rep.Stability != nil {
+		ran += fmt.Sprintf(" and %d steady-state runs", rep.Stability.Runs)
+	}
+	summarize(errw, "run "+s.Name, ran, agg.Failed, format, of.file())
 	if agg.Failed > 0 {
 		return errFailed
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -166,6 +167,7 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	if err := of.file().write(out, func(w io.Writer) error { return sw.Write(w, format) }); err != nil {
 		return err
 	}
+	summarize(errw, "sweep "+base.Name, fmt.Sprintf("%d cells of %d trials", len(cells.Cells), base.Trials), sw.Failed(), format, files...)
 	if sw.Failed() > 0 {
 		return errFailed
 	}
