@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
@@ -95,6 +96,11 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	s, arg, err := replayScenario(fs, o, &rf, seed)
 	if err != nil {
 		return err
+	}
+	for _, n := range filter.Nodes {
+		if n >= s.Cluster.Nodes {
+			return badUsage("--node %s: %s has %d nodes, n1 to %s", raft.ID(n), s.Name, s.Cluster.Nodes, raft.ID(s.Cluster.Nodes-1))
+		}
 	}
 	plan, err := planFor(s, rf.steady)
 	if err != nil {
@@ -185,10 +191,16 @@ func replayScenario(fs *pflag.FlagSet, o scenarios.Overrides, rf *replayFlags, s
 		return nil, "", err
 	}
 	if rf.skip != "" {
+		steps := len(s.Timeline())
 		for _, t := range splitList(rf.skip) {
 			i, err := strconv.Atoi(t)
-			if err != nil || i < 1 {
+			switch {
+			case err != nil || i < 1:
 				return nil, "", badUsage("--skip-steps: %q is not a step number", t)
+			case steps == 0:
+				return nil, "", badUsage("--skip-steps %s: %s has no fault steps", t, s.Name)
+			case i > steps:
+				return nil, "", badUsage("--skip-steps %s: %s has %d fault steps (1-%d, repeats unrolled)", t, s.Name, steps, steps)
 			}
 			s.Skip = append(s.Skip, i)
 		}
@@ -251,6 +263,9 @@ func (rf *replayFlags) filter() (*trace.Filter, error) {
 			return nil, badUsage("--to: %v", err)
 		}
 		f.HasTo = true
+		if f.From > f.To {
+			return nil, badUsage("--from %s is after --to %s", rf.from, rf.to)
+		}
 	}
 	if rf.kinds != "" {
 		for _, t := range splitList(rf.kinds) {
