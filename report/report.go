@@ -202,6 +202,9 @@ type Run struct {
 	Params      Params   `json:"params"`
 	Measure     Measure  `json:"measure"`
 	Expect      []string `json:"expect"`
+	// Warnings say what looks wrong in the scenario's timing
+	// (scenarios.Scenario.Warnings); raftsim prints them on stderr.
+	Warnings []string `json:"warnings,omitempty"`
 	Stats
 	Stability *Stability `json:"stability,omitempty"`
 }
@@ -248,6 +251,16 @@ func NewRun(s *scenarios.Scenario, agg *runner.Aggregate, replay func(uint64) st
 		Params:      ParamsOf(s),
 		Measure:     MeasureOf(s),
 		Expect:      ExpectOf(s),
+		Warnings:    warningsOf(s),
 		Stats:       StatsOf(agg, replay),
 	}
+}
+
+// warningsOf returns the texts of s's warnings.
+func warningsOf(s *scenarios.Scenario) []string {
+	var out []string
+	for _, w := range s.Warnings() {
+		out = append(out, w.Text)
+	}
+	return out
 }

@@ -68,6 +68,7 @@ type Cell struct {
 	Group       int        `json:"group"` // cells that differ only in election timeout share a group
 	Recommended bool       `json:"recommended"`
 	Stability   *Stability `json:"stability,omitempty"`
+	Warnings    []string   `json:"warnings,omitempty"` // as Run's
 	Stats
 	agg    *runner.Aggregate
 	values []string // of the varied parameters, in the order of Sweep.Varied
@@ -95,7 +96,8 @@ type Rule struct {
 // AddCell adds a cell of scenario s with its trials' aggregate, its
 // steady-state aggregate (or nil), and its value of each varied parameter.
 func (sw *Sweep) AddCell(values []string, s *scenarios.Scenario, agg, steady *runner.Aggregate, replay, steadyReplay func(uint64) string) {
-	c := Cell{Params: ParamsOf(s), Stats: StatsOf(agg, replay), Stability: StabilityOf(steady, steadyReplay), agg: agg, values: values}
+	c := Cell{Params: ParamsOf(s), Stats: StatsOf(agg, replay), Stability: StabilityOf(steady, steadyReplay), Warnings: warningsOf(s),
+		agg: agg, values: values}
 	var label []string
 	for i, v := range sw.Varied {
 		label = append(label, v+" "+values[i])

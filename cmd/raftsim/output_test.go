@@ -114,7 +114,7 @@ func TestSummaryWithOut(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want 1 and %q", code, errw, want)
 	}
 	table, plot := filepath.Join(dir, "s.txt"), filepath.Join(dir, "p.svg")
-	code, _, errw = raftsim("sweep", "--election-timeout", "150-300ms,100-200ms", "--trials", "50", "--steady-time", "0", "--out", table, "--plot", plot)
+	code, _, errw = raftsim("sweep", "--election-timeout", "150-300ms,200-400ms", "--trials", "50", "--steady-time", "0", "--out", table, "--plot", plot)
 	want = "raftsim sweep cold-start: 2 cells of 50 trials, none failed; wrote table to " + table + ", plot to " + plot + "\n"
 	if code != 0 || errw != want {
 		t.Errorf("sweep: exit %d, stderr %q; want %q", code, errw, want)

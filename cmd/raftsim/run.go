@@ -119,6 +119,9 @@ func runCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range s.Warnings() {
+		fmt.Fprintf(errw, "raftsim: warning: %s\n", w.Text)
+	}
 	steady, err := steadyTime(*steadyFlag, s, 0)
 	if err != nil {
 		return err

@@ -111,6 +111,7 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 		}
 	}
 	base := cells.Cells[0].Scenario // what every cell shares: name, seed, trials, measure
+	warnCells(errw, cells)
 
 	runs, _ := runner.SteadyRuns(steady)
 	bar := newProgress(errw, len(cells.Cells)*(base.Trials+runs), "cells")
@@ -172,6 +173,30 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 		return errFailed
 	}
 	return nil
+}
+
+// warnCells prints each warning the cells' scenarios raise once, naming
+// the cells it applies to.
+func warnCells(errw io.Writer, cells *sweep.Sweep) {
+	var rules []string
+	labels := map[string][]string{} // by rule; looked up in the order of rules
+	for i := range cells.Cells {
+		for _, w := range cells.Cells[i].Scenario.Warnings() {
+			if labels[w.Rule] == nil {
+				rules = append(rules, w.Rule)
+			}
+			labels[w.Rule] = append(labels[w.Rule], cells.Label(i))
+		}
+	}
+	for _, rule := range rules {
+		l := labels[rule]
+		const shown = 4
+		more := ""
+		if len(l) > shown {
+			l, more = l[:shown], fmt.Sprintf("; and %d more", len(l)-shown)
+		}
+		fmt.Fprintf(errw, "raftsim: warning: %s in %d of %d cells: %s%s\n", rule, len(labels[rule]), len(cells.Cells), strings.Join(l, "; "), more)
+	}
 }
 
 // errInterrupted ends a sweep stopped by ^C; it writes no file.
