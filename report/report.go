@@ -207,6 +207,8 @@ type Run struct {
 	Warnings []string `json:"warnings,omitempty"`
 	Stats
 	Stability *Stability `json:"stability,omitempty"`
+	// Found holds, with --find, the trials each query picked out.
+	Found []Found `json:"found,omitempty"`
 }
 
 // Measure says what was measured.

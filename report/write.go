@@ -108,6 +108,7 @@ func (r *Run) WriteTable(w io.Writer) error {
 			fmt.Fprintf(&b, "  steady run %d seed %d: %s: %s\n    replay: %s\n", f.Trial, f.Seed, f.Kind, f.Detail, f.Replay)
 		}
 	}
+	writeFound(&b, r.Found)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

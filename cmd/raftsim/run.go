@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/raftsim/raftsim/find"
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/trial"
@@ -20,10 +21,17 @@ that replays them.
 SCENARIO is a YAML file (see scenarios/README.md) or a built-in name (raftsim
 list); without one, raftsim runs cold-start. Flags override the scenario.
 The same scenario and seed print the same bytes at any --workers.
+
+--find KIND lists trials that held but are worth a look, each with its seed
+and replay command: by default the 10 that match KIND best (KIND:N lists N),
+the same at any --workers. Steady-state runs need --steady-time. KIND is one of:
 `
 
 const runExamples = `  raftsim run
   raftsim run leader-crash --trials 10000 --workers 2
+  raftsim run staggered-start --find split-vote:3
+  raftsim run leader-crash --find 'rounds>=3' --find slowest:5
+  raftsim run flaky-link --steady-time 1h --find needless
   raftsim run cold-start --nodes 3 --election-timeout 50ms-100ms --latency exp:2ms,5ms
   raftsim run partition-leader --prevote --check-quorum
   raftsim run my-cluster.yaml --format json --out results.json
@@ -95,14 +103,27 @@ func summarize(errw io.Writer, what, ran string, failed int, format report.Forma
 }
 
 func runCmd(args []string, out, errw io.Writer) error {
-	fs := newFlags("run", "run [SCENARIO] [FLAGS]", runAbout, runExamples, errw)
+	fs := newFlags("run", "run [SCENARIO] [FLAGS]", runAbout+"  "+strings.Join(find.Syntax(), "\n  ")+"\n", runExamples, errw)
 	var of outputFlags
 	overrides := overrideFlags(fs, nil)
 	steadyFlag := fs.String("steady-time", "", "also measure stability (needless elections, leader changes, disruptions and time without a working leader per hour) over this much steady state (default: the scenario's steady.duration, or none)")
+	findFlags := fs.StringArray("find", nil, "list the trials that held and match KIND, with their replay commands (repeatable; see below)")
 	of.register(fs)
 	format, err := of.parse(fs, args, out)
 	if err != nil {
 		return err
+	}
+	var queries, steadyQueries []*find.Query
+	for _, text := range *findFlags {
+		q, err := find.Parse(text)
+		if err != nil {
+			return badUsage("--find: %v", err)
+		}
+		if q.Steady() {
+			steadyQueries = append(steadyQueries, q)
+		} else {
+			queries = append(queries, q)
+		}
 	}
 	if err := checkOutputs(of.file()); err != nil {
 		return err
@@ -126,18 +147,24 @@ func runCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if len(steadyQueries) > 0 && steady == 0 {
+		return badUsage("--find %s: looks at steady-state runs: give --steady-time", steadyQueries[0].Text)
+	}
 	runs, _ := runner.SteadyRuns(steady)
 	bar := newProgress(errw, s.Trials+runs, "trials")
-	agg := runner.Run(plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set})
+	agg := runner.Run(plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set, Queries: queries})
 	replay := replayFunc(arg, o)
 	rep := report.NewRun(s, agg, replay)
+	rep.Found = report.FoundOf(agg, replay)
 	if steady > 0 {
 		st, err := runner.RunSteady(s, steady, runner.Options{Seed: s.Seed, Workers: of.workers,
-			Progress: func(n int) { bar.set(s.Trials + n) }})
+			Progress: func(n int) { bar.set(s.Trials + n) }, Queries: steadyQueries})
 		if err != nil {
 			return err
 		}
-		rep.Stability = report.StabilityOf(st, replayFunc(arg, o, steadyArgs(steady)...))
+		steadyReplay := replayFunc(arg, o, steadyArgs(steady)...)
+		rep.Stability = report.StabilityOf(st, steadyReplay)
+		rep.Found = append(rep.Found, report.FoundOf(st, steadyReplay)...)
 		if st.Failed > 0 {
 			agg.Failed += st.Failed
 		}
