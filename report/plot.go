@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
 // PlotFormat returns the image format a plot file's extension asks for:
@@ -27,16 +28,20 @@ func PlotFormat(path string) (string, error) {
 }
 
 // CDFPlot draws the cumulative distribution of time to leader, one line per
-// cell, like the Raft paper's Figure 16: x is the time without a leader in
-// ms, on a log scale when the values span two decades or more; y is the
+// cell, like the Raft paper's Figure 16: x is the time to leader in ms, on
+// a log scale when the values span two decades or more; y is the
 // cumulative percent of all trials, so trials that found no leader keep a
-// line below 100%. format is "svg" or "png".
+// line below 100%. The legend stands right of the axes, never over a
+// curve, and the image grows as tall as its entries need. format is "svg"
+// or "png".
 func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "time without leader (ms)"
-	p.Y.Label.Text = "cumulative percent"
+	p.X.Label.Text = "time to leader (ms)"
+	p.Y.Label.Text = "cumulative percent of trials"
 	p.Add(plotter.NewGrid())
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true
 	lo, hi := 0.0, 0.0
 	var empty []string
 	for i, c := range sw.Cells {
@@ -67,29 +72,36 @@ func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
 		l.Dashes = plotutil.Dashes(i / len(lineColors))
 		l.Width = vg.Points(1.2)
 		p.Add(l)
-		p.Legend.Add(legendLabel(c.Label), l)
+		legend.Add(legendLabel(c.Label), l)
 	}
 	for _, label := range empty {
 		// No trial found a leader: a legend entry with no line says so.
-		p.Legend.Add(label + ": no leader")
+		legend.Add(label + ": no leader")
 	}
 	if hi > 100*lo && lo > 0 {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-		p.X.Label.Text += ", log scale"
+		p.X.Label.Text = "time to leader (ms, log scale)"
 		p.X.Min = math.Pow(10, math.Floor(math.Log10(lo))) // start at a labelled decade
 	}
 	p.Y.Min, p.Y.Max = 0, 100
-	p.Legend.Left = false
-	p.Legend.Top = false
-	p.Legend.XOffs = -vg.Points(4)
-	p.Legend.YOffs = vg.Points(4)
-	wt, err := p.WriterTo(7*vg.Inch, 4.5*vg.Inch, format)
+
+	// The axes take 7 by 4.5 inches; the legend a column to their right,
+	// top-aligned with the axes, as wide and tall as its entries.
+	gap := vg.Points(12)
+	size := legend.Rectangle(draw.Canvas{}).Size()
+	titleH := p.Title.TextStyle.Rectangle(title).Size().Y + p.Title.Padding
+	w := 7*vg.Inch + size.X + 2*gap
+	h := max(4.5*vg.Inch, titleH+size.Y+2*gap)
+	cw, err := draw.NewFormattedCanvas(w, h, format)
 	if err != nil {
 		return nil, err
 	}
+	dc := draw.New(cw)
+	p.Draw(draw.Crop(dc, 0, -(size.X + 2*gap), 0, 0))
+	legend.Draw(draw.Crop(dc, w-size.X-gap, 0, 0, -titleH-gap))
 	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
+	if _, err := cw.WriteTo(&buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
