@@ -26,7 +26,8 @@ The same arguments print the same bytes every time.
 --seed is the trial's own seed, exactly as a failure's replay command prints
 it; the overrides that command lists (a sweep cell's parameters, --bug, ...)
 are part of what identifies the trial. Filters select lines; the trace files
-always hold the events the filters keep. A trace file written to - (standard
+always hold the events the filters keep; the swimlanes show each node's state
+from the window's start (--from) on. A trace file written to - (standard
 output) sends the timeline to standard error.
 `
 
@@ -169,8 +170,8 @@ var traceFiles = []struct {
 		func(w io.Writer, r *replayed) error { return trace.WriteJSONL(w, r.kept) }},
 	{"chrome-trace", "also write a Chrome / Perfetto trace to FILE.json (chrome://tracing, ui.perfetto.dev)",
 		func(w io.Writer, r *replayed) error { return trace.WriteChrome(w, r.kept, r.nodes, r.title) }},
-	{"svg", "also draw the trial as swimlanes to FILE.svg",
-		func(w io.Writer, r *replayed) error { return trace.WriteSVG(w, r.kept, r.nodes, r.title) }},
+	{"svg", "also draw the trial as swimlanes to FILE.svg (the lanes: --node, or at most 40 nodes; the axis: --from to --to)",
+		func(w io.Writer, r *replayed) error { return r.filter.Picture(r.all, r.nodes).WriteSVG(w, r.title) }},
 }
 
 // replayScenario builds the scenario of the trial: the named one with the
