@@ -90,6 +90,8 @@ type Params struct {
 	Bugs              string  `json:"bugs,omitempty"`
 	Persist           string  `json:"persist,omitempty"`
 	TimerJitter       string  `json:"timer_jitter,omitempty"`
+	// Links are the per-link overrides of latency, loss and duplication.
+	Links []string `json:"links,omitempty"`
 }
 
 // Options returns the protocol options of p.
@@ -115,7 +117,16 @@ func ParamsOf(s *scenarios.Scenario) Params {
 		Bugs:              c.Bugs.String(),
 		Persist:           distText(c.Persist),
 		TimerJitter:       distText(c.TimerJitter),
+		Links:             linksText(s.Network.Links),
 	}
+}
+
+func linksText(links []scenarios.LinkOverride) []string {
+	var out []string
+	for _, l := range links {
+		out = append(out, l.String())
+	}
+	return out
 }
 
 func distText(d *sim.Dist) string {
@@ -196,12 +207,15 @@ func StatsOf(agg *runner.Aggregate, replay func(seed uint64) string) Stats {
 
 // Run is the report of raftsim run.
 type Run struct {
-	Scenario    string   `json:"scenario"`
-	Description string   `json:"description,omitempty"`
-	Seed        uint64   `json:"seed"`
-	Params      Params   `json:"params"`
-	Measure     Measure  `json:"measure"`
-	Expect      []string `json:"expect"`
+	Scenario    string `json:"scenario"`
+	Description string `json:"description,omitempty"`
+	// Overrides are the command line's changes to the scenario, which its
+	// description does not know of: "--nodes 3".
+	Overrides []string `json:"overrides,omitempty"`
+	Seed      uint64   `json:"seed"`
+	Params    Params   `json:"params"`
+	Measure   Measure  `json:"measure"`
+	Expect    []string `json:"expect"`
 	// Warnings say what looks wrong in the scenario's timing
 	// (scenarios.Scenario.Warnings); raftsim prints them on stderr.
 	Warnings []string `json:"warnings,omitempty"`

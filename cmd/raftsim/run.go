@@ -155,6 +155,7 @@ func runCmd(args []string, out, errw io.Writer) error {
 	agg := runner.Run(plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set, Queries: queries})
 	replay := replayFunc(arg, o)
 	rep := report.NewRun(s, agg, replay)
+	rep.Overrides = o.Flags()
 	rep.Found = report.FoundOf(agg, replay)
 	if steady > 0 {
 		st, err := runner.RunSteady(s, steady, runner.Options{Seed: s.Seed, Workers: of.workers,

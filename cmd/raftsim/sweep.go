@@ -120,7 +120,7 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	interrupted := func() bool { return ctx.Err() != nil }
 
 	rule := sweep.Rule{MaxNeedlessPerHour: wf.maxNeedless, Steady: steady > 0}
-	sw := &report.Sweep{Scenario: base.Name, Description: base.Description, Seed: base.Seed, Trials: base.Trials,
+	sw := &report.Sweep{Scenario: base.Name, Description: base.Description, Overrides: o.Flags(), Seed: base.Seed, Trials: base.Trials,
 		Varied: cells.Varied(), Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(steady) / float64(time.Hour)),
 		Rule: report.Rule{Text: rule.Text(cells), MaxNeedlessPerHour: wf.maxNeedless}}
 	outcomes := make([]sweep.Outcome, len(cells.Cells))
