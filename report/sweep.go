@@ -126,6 +126,16 @@ func (sw *Sweep) Failed() int {
 	return n
 }
 
+// same reports whether every cell has the same value of varied parameter j.
+func (sw *Sweep) same(j int) bool {
+	for _, c := range sw.Cells[1:] {
+		if c.values[j] != sw.Cells[0].values[j] {
+			return false
+		}
+	}
+	return true
+}
+
 // Write writes the sweep in format f.
 func (sw *Sweep) Write(w io.Writer, f Format) error { return write(w, f, sw) }
 
@@ -135,7 +145,15 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sweep of %s: %d cells, %d trials each (the same trial seeds in every cell), seed %d\n",
 		sw.Scenario, len(sw.Cells), sw.Trials, sw.Seed)
-	writeDescription(&b, sw.Description, sw.Overrides, sw.Varied)
+	sets, varied := sw.Overrides, []string(nil)
+	for j, name := range sw.Varied {
+		if v := sw.Cells[0].values[j]; sw.same(j) {
+			sets = append(sets, "--"+name+" "+v) // a list of one value
+		} else {
+			varied = append(varied, name)
+		}
+	}
+	writeDescription(&b, sw.Description, sets, varied)
 	if common, varying := describeCommon(sw.Cells); varying == "" {
 		fmt.Fprintf(&b, "cluster: %s\n", common)
 	} else {

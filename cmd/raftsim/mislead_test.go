@@ -28,7 +28,7 @@ func TestDescriptionMarksOverrides(t *testing.T) {
 		t.Errorf("run --nodes 3:\n%s\nwant it to contain\n%s", out, want)
 	}
 	_, out, _ = raftsim("sweep", "leader-crash", "--nodes", "3,5", "--election-timeout", "150-300ms", "--prevote", "--trials", "20", "--steady-time", "0")
-	want = "  (the scenario's own description; the command line sets --prevote=true; each row sets nodes, election-timeout)\n"
+	want = "  (the scenario's own description; the command line sets --prevote=true --election-timeout 150ms-300ms; each row sets nodes)\n"
 	if !strings.Contains(out, want) {
 		t.Errorf("sweep:\n%s\nwant it to contain %q", out, want)
 	}
