@@ -11,14 +11,20 @@ import (
 	"testing"
 )
 
-// readmeBlock returns the code block of README.md that follows after.
-func readmeBlock(t *testing.T, after string) string {
+// readmeText returns README.md.
+func readmeText(t *testing.T) string {
 	t.Helper()
 	data, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(data)
+	return string(data)
+}
+
+// readmeBlock returns the code block of README.md that follows after.
+func readmeBlock(t *testing.T, after string) string {
+	t.Helper()
+	readme := readmeText(t)
 	i := strings.Index(readme, after)
 	if i < 0 {
 		t.Fatalf("README has no %q", after)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -75,11 +74,7 @@ func TestFindBadInput(t *testing.T) {
 // TestReadmeFindSample: the README's answer to Exercise 1 is what raftsim
 // prints.
 func TestReadmeFindSample(t *testing.T) {
-	data, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(data)
+	readme := readmeText(t)
 	const cmd = "$ raftsim run staggered-start --find split-vote:3\n"
 	start := strings.Index(readme, cmd)
 	if start < 0 {
