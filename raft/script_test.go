@@ -431,6 +431,8 @@ func parseTerms(s string) ([]uint64, error) {
 	return out, nil
 }
 
+// firstDiff is internal/golden.FirstDiff, written again because raft/ must
+// import nothing of this module, tests included.
 func firstDiff(got, want string) string {
 	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
 	for i := 0; i < len(g) || i < len(w); i++ {

@@ -108,10 +108,7 @@ func stepFollower(n *Node, m *Message) {
 func stepPreCandidate(n *Node, m *Message) {
 	switch m.Type {
 	case MsgApp:
-		// A leader of the current term exists: follow it.
-		n.becomeFollower(m.Term, m.From)
-		n.acceptLeader(m.From)
-		n.handleApp(m)
+		n.followLeader(m)
 	case MsgPreVoteResp:
 		// Granted replies carry our next term; refusals carry the voter's,
 		// which is ours (a higher one has already made us a follower).
@@ -130,17 +127,22 @@ func stepPreCandidate(n *Node, m *Message) {
 func stepCandidate(n *Node, m *Message) {
 	switch m.Type {
 	case MsgApp:
-		// Figure 2, candidates: AppendEntries from the new leader of this
-		// term makes a candidate its follower.
-		n.becomeFollower(m.Term, m.From)
-		n.acceptLeader(m.From)
-		n.handleApp(m)
+		n.followLeader(m)
 	case MsgVoteResp:
 		// Figure 2, candidates: votes from a majority make it leader.
 		if n.poll(m.From, !m.Reject) == won {
 			n.becomeLeader()
 		}
 	}
+}
+
+// followLeader applies Figure 2's rule for candidates (and pre-candidates):
+// AppendEntries from the leader of their term makes them its follower; then
+// the AppendEntries is handled as a follower's.
+func (n *Node) followLeader(m *Message) {
+	n.becomeFollower(m.Term, m.From)
+	n.acceptLeader(m.From)
+	n.handleApp(m)
 }
 
 func stepLeader(n *Node, m *Message) {

@@ -8,6 +8,7 @@
 package report
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -149,6 +150,14 @@ type Failure struct {
 	Replay string `json:"replay"`
 }
 
+// Note is something said of one trial, with the command that replays it.
+type Note struct {
+	Trial  int    `json:"trial"`
+	Seed   uint64 `json:"seed"`
+	Detail string `json:"detail"`
+	Replay string `json:"replay"`
+}
+
 // Stats are the statistics of one set of trials: a run, or a sweep cell.
 type Stats struct {
 	Trials               int       `json:"trials"`
@@ -168,6 +177,10 @@ type Stats struct {
 	Events               uint64    `json:"events"`
 	Failed               int       `json:"failed"`
 	Failures             []Failure `json:"failures"`
+	// Unfinished counts the trials that ended before their fault timeline
+	// did (a step waiting for an event that never came).
+	Unfinished       int    `json:"unfinished"`
+	UnfinishedTrials []Note `json:"unfinished_trials"`
 }
 
 // StatsOf builds the statistics of agg; replay returns the command that
@@ -191,10 +204,15 @@ func StatsOf(agg *runner.Aggregate, replay func(seed uint64) string) Stats {
 		Events:               agg.Events,
 		Failed:               agg.Failed,
 		Failures:             []Failure{},
+		Unfinished:           agg.Unfinished,
+		UnfinishedTrials:     []Note{},
 	}
 	if agg.StaleLeader.N() > 0 {
 		d := DistOf(&agg.StaleLeader, 1e6)
 		st.StaleLeaderMs = &d
+	}
+	for _, u := range agg.UnfinishedTrials {
+		st.UnfinishedTrials = append(st.UnfinishedTrials, Note{Trial: u.Trial, Seed: u.Seed, Detail: u.Detail, Replay: replay(u.Seed)})
 	}
 	for _, f := range agg.Failures {
 		st.Failures = append(st.Failures, Failure{
@@ -254,6 +272,9 @@ func ExpectOf(s *scenarios.Scenario) []string {
 	}
 	if e.ConvergeWithin > 0 {
 		out = append(out, "a working leader within "+scenarios.FormatDuration(e.ConvergeWithin)+" of the last fault")
+	}
+	if n := s.Checks(); n > 0 {
+		out = append(out, fmt.Sprintf("the checks of %d steps", n))
 	}
 	return out
 }

@@ -229,6 +229,14 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 			s.SplitVoteProbability.Fixed(4, "-"), s.SplitVoteCI95[0].Fixed(4, "-"), s.SplitVoteCI95[1].Fixed(4, "-"),
 			s.SplitVotes, s.OtherLostElections)
 	}
+	if s.Unfinished > 0 {
+		fmt.Fprintf(b, "%d of %d trials ended before their fault timeline did", s.Unfinished, s.Trials)
+		if len(s.UnfinishedTrials) > 0 {
+			u := s.UnfinishedTrials[0]
+			fmt.Fprintf(b, "; the first, trial %d seed %d: %s\n    replay: %s", u.Trial, u.Seed, u.Detail, u.Replay)
+		}
+		b.WriteString("\n")
+	}
 	if s.Failed == 0 {
 		fmt.Fprintf(b, "held in every trial: %s\n", strings.Join(expect, ", "))
 		return
@@ -262,6 +270,7 @@ var (
 		"stale_leader_p50_ms", "stale_leader_p90_ms", "stale_leader_p99_ms",
 		"terms_bumped_mean", "terms_bumped_max", "disruptions_mean", "disruptions_max", "events",
 		"steady_runs", "steady_hours", "needless_elections", "leader_changes", "disruptions_per_hour", "steady_failed",
+		"unfinished",
 	}
 )
 
@@ -314,7 +323,7 @@ func csvMoreRow(p *Params, s *Stats, st *Stability) []string {
 	row = append(row, stale...)
 	row = append(row, n(s.TermsBumped.Mean), n(s.TermsBumped.Max), n(s.Disruptions.Mean), n(s.Disruptions.Max),
 		strconv.FormatUint(s.Events, 10))
-	return append(row, steady...)
+	return append(append(row, steady...), strconv.Itoa(s.Unfinished))
 }
 
 func concat(lists ...[]string) []string {

@@ -58,8 +58,11 @@ func TestAsymmetricNeedsCheckQuorum(t *testing.T) {
 	}{
 		{raft.Options{}, 2 * time.Second, 2 * time.Second},
 		{raft.Options{PreVote: true}, 2 * time.Second, 2 * time.Second},
-		{raft.Options{CheckQuorum: true}, 300 * time.Millisecond, 1500 * time.Millisecond},
-		{raft.Options{PreVote: true, CheckQuorum: true}, 300 * time.Millisecond, 1500 * time.Millisecond},
+		// CheckQuorum: the leader steps down after more than one check
+		// period (150ms) without a reply, and a follower's timer, reset by
+		// a heartbeat at most 50ms before, runs at least 150ms more.
+		{raft.Options{CheckQuorum: true}, 250 * time.Millisecond, 1500 * time.Millisecond},
+		{raft.Options{PreVote: true, CheckQuorum: true}, 250 * time.Millisecond, 1500 * time.Millisecond},
 	} {
 		a := Run(plan(t, "asymmetric", withOptions(tt.o)), Options{Trials: 2000, Seed: 1})
 		lo, hi := time.Duration(a.TimeToLeader.Min()), time.Duration(a.TimeToLeader.Max())

@@ -47,6 +47,10 @@ type Aggregate struct {
 	Events      uint64
 	Failed      int            // trials that failed
 	Failures    []TrialFailure // the first MaxListedFailures, by trial index
+	// Unfinished counts the trials that ended before their fault timeline
+	// did; UnfinishedTrials lists the first MaxListedFailures of them.
+	Unfinished       int
+	UnfinishedTrials []TrialNote
 	// Matches holds, for each of Options.Queries, the trials it picked out.
 	Matches []Matches
 
@@ -57,6 +61,13 @@ type Aggregate struct {
 	Elections     int64
 	LeaderChanges int64
 	Leaderless    int64 // ns
+}
+
+// TrialNote is something said of one trial.
+type TrialNote struct {
+	Trial  int
+	Seed   uint64
+	Detail string
 }
 
 // TrialFailure is a failed trial.
@@ -105,6 +116,11 @@ func (a *Aggregate) Add(index int, r *trial.Result) {
 		a.Failures = append(a.Failures, TrialFailure{Trial: index, Seed: r.Seed, Failure: *r.Failure})
 		a.trimFailures()
 	}
+	if r.Unfinished != "" {
+		a.Unfinished++
+		a.UnfinishedTrials = append(a.UnfinishedTrials, TrialNote{Trial: index, Seed: r.Seed, Detail: r.Unfinished})
+		a.trimFailures()
+	}
 }
 
 // Merge folds o into a.
@@ -125,6 +141,8 @@ func (a *Aggregate) Merge(o *Aggregate) {
 	a.Events += o.Events
 	a.Failed += o.Failed
 	a.Failures = append(a.Failures, o.Failures...)
+	a.Unfinished += o.Unfinished
+	a.UnfinishedTrials = append(a.UnfinishedTrials, o.UnfinishedTrials...)
 	a.trimFailures()
 	if len(a.Matches) == 0 && len(o.Matches) > 0 {
 		a.Matches = make([]Matches, len(o.Matches))
@@ -147,12 +165,16 @@ func (a *Aggregate) trimFailures() {
 	if len(a.Failures) > MaxListedFailures {
 		a.Failures = a.Failures[:MaxListedFailures]
 	}
+	slices.SortFunc(a.UnfinishedTrials, func(x, y TrialNote) int { return x.Trial - y.Trial })
+	if len(a.UnfinishedTrials) > MaxListedFailures {
+		a.UnfinishedTrials = a.UnfinishedTrials[:MaxListedFailures]
+	}
 }
 
 // Options say how to run.
 type Options struct {
 	Trials  int
-	Seed    uint64 // the scenario seed; trial i runs with trial.Seed(Seed, i)
+	Seed    uint64 // the scenario seed; trial i runs with the plan's SeedOf(Seed, i)
 	Workers int    // 0: one per CPU
 	// Progress, if set, is called with the number of trials done so far,
 	// from any goroutine, at most once per chunk of trials.
@@ -193,7 +215,7 @@ func Run(plan *trial.Plan, opt Options) *Aggregate {
 				}
 				lo, hi := c*chunk, min((c+1)*chunk, opt.Trials)
 				for i := lo; i < hi; i++ {
-					res := r.Run(trial.Seed(opt.Seed, i))
+					res := r.Run(plan.SeedOf(opt.Seed, i))
 					agg.Add(i, &res)
 				}
 				n := done.Add(int64(hi - lo))

@@ -316,7 +316,7 @@ func (d *decoder) step(n *yaml.Node, path string) Step {
 // action reads one action of a step: its short form (a selector, a
 // number, true), or its mapping of keys, as [actionForms] says.
 func (d *decoder) action(kind ActionKind, n *yaml.Node, path string) Action {
-	a := Action{Kind: kind, Line: n.Line, Reach: -1}
+	a := Action{Kind: kind, Line: n.Line, Field: path, Reach: -1}
 	if kind == Write {
 		a.Entries = 1
 	}
@@ -325,6 +325,17 @@ func (d *decoder) action(kind ActionKind, n *yaml.Node, path string) Action {
 		form.keys.decode(d, n, path, &a)
 	} else {
 		form.short(d, n, path, &a)
+	}
+	if d.err != nil {
+		return a
+	}
+	switch {
+	case kind == Check && (a.Assert == nil || a.Assert.Leader == CheckLeaderAny && a.Assert.Not == nil && !a.Assert.Agree && a.Assert.TermSince == 0):
+		d.fail(n, path, "a check needs at least one of leader, leader_not, agree and term_since")
+	case kind == Heal && n.Kind == yaml.MappingNode && (a.Nodes.Text != "") == (a.From.Text != "" || a.To.Text != ""):
+		d.fail(n, path, "heal takes nodes (bring them back), or from and to (open those links), not both")
+	case kind == Heal && (a.From.Text == "") != (a.To.Text == ""):
+		d.fail(n, path, "healing links needs both from and to")
 	}
 	return a
 }
@@ -369,31 +380,41 @@ func (d *decoder) logs(n *yaml.Node, path string) []NodeLog {
 func (d *decoder) selector(n *yaml.Node, field string) Selector {
 	s := Selector{Line: n.Line, Field: field}
 	if n.Kind == yaml.SequenceNode {
-		var names []string
+		// A list of node names, or of selectors of any kind: [leader, n2].
+		var texts []string
+		allNamed := true
 		for _, e := range n.Content {
-			v, ok := d.scalar(e, field, "a node name such as n1")
+			v, ok := d.scalar(e, field, "a node name such as n1, or a selector such as leader")
 			if !ok {
 				return s
 			}
-			id, ok := parseNodeName(v)
-			if !ok {
-				d.fail(e, field, "want a node name such as n1, got %q (in a list, name nodes)", v)
+			item, err := ParseSelector(v)
+			if err != nil {
+				d.fail(e, field, "%v", err)
 				return s
 			}
-			if slices.Contains(s.IDs, id) {
+			if slices.Contains(texts, v) {
 				d.fail(e, field, "%s is listed twice", v)
 				return s
 			}
-			s.IDs = append(s.IDs, id)
-			names = append(names, v)
+			item.Line, item.Field = e.Line, field
+			s.Items = append(s.Items, item)
+			s.IDs = append(s.IDs, item.IDs...)
+			allNamed = allNamed && item.Kind == Named
+			texts = append(texts, v)
 		}
-		if len(s.IDs) == 0 {
+		if len(s.Items) == 0 {
 			d.fail(n, field, "an empty list selects no node")
 		}
-		s.Text = "[" + strings.Join(names, ",") + "]"
+		s.Text = "[" + strings.Join(texts, ",") + "]"
+		if allNamed {
+			s.Kind, s.Items = Named, nil
+		} else {
+			s.Kind, s.IDs = Union, nil
+		}
 		return s
 	}
-	v, ok := d.scalar(n, field, "a node: n1, leader, old-leader, follower, random, random:K, all, or a list [n1, n2]")
+	v, ok := d.scalar(n, field, "a node: n1, leader, old-leader, follower, random, random:K, all, connected, a name given with as:, or a list [n1, leader]")
 	if !ok {
 		return s
 	}

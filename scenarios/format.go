@@ -116,6 +116,9 @@ func (s *Scenario) YAML() []byte {
 	}
 	w(0, "trials: %d", s.Trials)
 	w(0, "seed: %d", s.Seed)
+	if s.TrialSeeds != nil {
+		w(0, "trial_seeds: [%s]", joinUints(s.TrialSeeds))
+	}
 	return []byte(b.String())
 }
 
@@ -159,16 +162,26 @@ func writeSteps(b *strings.Builder, steps []Step, indent int) {
 }
 
 func actionYAML(a *Action, pad string) string {
+	field := func(key, value string) string { return "\n" + pad + key + ": " + value }
+	as := ""
+	if a.As != "" {
+		as = field("as", a.As)
+	}
 	switch a.Kind {
 	case Crash:
-		if a.RestartAfter == nil {
+		if a.RestartAfter == nil && as == "" {
 			return "crash: " + selector(a.Nodes)
 		}
-		return "crash:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "restart_after: " + strconv.Quote(FormatDist(*a.RestartAfter))
-	case Restart:
-		return "restart: " + selector(a.Nodes)
-	case Isolate:
-		return "isolate: " + selector(a.Nodes)
+		s := "crash:" + field("nodes", selector(a.Nodes))
+		if a.RestartAfter != nil {
+			s += field("restart_after", strconv.Quote(FormatDist(*a.RestartAfter)))
+		}
+		return s + as
+	case Restart, Isolate:
+		if as == "" {
+			return a.Kind.String() + ": " + selector(a.Nodes)
+		}
+		return a.Kind.String() + ":" + field("nodes", selector(a.Nodes)) + as
 	case Partition:
 		var groups []string
 		for _, g := range a.Groups {
@@ -176,19 +189,50 @@ func actionYAML(a *Action, pad string) string {
 		}
 		return "partition: [" + strings.Join(groups, ", ") + "]"
 	case Heal:
+		switch {
+		case a.Nodes.Text != "":
+			return "heal: " + selector(a.Nodes)
+		case a.From.Text != "":
+			return "heal:" + field("from", selector(a.From)) + field("to", selector(a.To)) + field("both", strconv.FormatBool(a.Both))
+		}
 		return "heal: true"
 	case Cut:
-		return "cut:\n" + pad + "from: " + selector(a.From) + "\n" + pad + "to: " + selector(a.To)
+		return "cut:" + field("from", selector(a.From)) + field("to", selector(a.To))
 	case Pause:
-		return "pause:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "for: " + strconv.Quote(FormatDist(a.For))
+		return "pause:" + field("nodes", selector(a.Nodes)) + field("for", strconv.Quote(FormatDist(a.For))) + as
 	case Drift:
-		return "drift:\n" + pad + "nodes: " + selector(a.Nodes) + "\n" + pad + "factor: " + float(a.Factor)
+		return "drift:" + field("nodes", selector(a.Nodes)) + field("factor", float(a.Factor)) + as
 	case SetLoss:
 		return "loss: " + float(a.Loss)
 	case Write:
-		s := "write:\n" + pad + "entries: " + strconv.Itoa(a.Entries)
+		s := "write:" + field("entries", strconv.Itoa(a.Entries))
 		if a.Reach >= 0 {
-			s += "\n" + pad + "reach: " + strconv.Itoa(a.Reach)
+			s += field("reach", strconv.Itoa(a.Reach))
+		}
+		return s
+	case Check:
+		c := a.Assert
+		s := "check:"
+		switch c.Leader {
+		case CheckLeaderOne:
+			s += field("leader", "one")
+		case CheckLeaderNone:
+			s += field("leader", "none")
+		case CheckLeaderIs:
+			s += field("leader", selector(c.Is))
+		}
+		if c.Not != nil {
+			s += field("leader_not", selector(*c.Not))
+		}
+		if c.Agree {
+			s += field("agree", "true")
+		}
+		if c.TermSince > 0 {
+			s += field("term_since", strconv.Itoa(c.TermSince))
+		}
+		s += field("among", selector(c.Among))
+		if c.Within > 0 {
+			s += field("within", FormatDuration(c.Within))
 		}
 		return s
 	}
@@ -197,12 +241,19 @@ func actionYAML(a *Action, pad string) string {
 
 // selector writes a node selector: a quoted name or a list of names.
 func selector(s Selector) string {
-	if s.Kind == Named {
+	switch s.Kind {
+	case Named:
 		names := make([]string, len(s.IDs))
 		for i, id := range s.IDs {
 			names[i] = NodeName(id)
 		}
 		return "[" + strings.Join(names, ", ") + "]"
+	case Union:
+		items := make([]string, len(s.Items))
+		for i, item := range s.Items {
+			items[i] = strconv.Quote(item.Text) // one node or one word each
+		}
+		return "[" + strings.Join(items, ", ") + "]"
 	}
 	return strconv.Quote(s.Text)
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -78,6 +79,8 @@ var scenarioKeys = keys[Scenario]{
 		func(d *decoder, v *yaml.Node, f string, s *Scenario) { s.Trials = int(d.integer(v, f, 1, MaxTrials)) }},
 	{"seed", strconv.FormatUint(DefaultSeed, 10), "scenario seed; trial i runs with a seed derived from it and i",
 		func(d *decoder, v *yaml.Node, f string, s *Scenario) { s.Seed = d.seed(v, f) }},
+	{"trial_seeds", "none", "the trials' own seeds, one a trial, instead of seeds derived from seed (a failure's seed reproduces it)",
+		func(d *decoder, v *yaml.Node, f string, s *Scenario) { s.TrialSeeds = listOf(d, v, f, (*decoder).seed) }},
 }
 
 var clusterKeys = keys[Cluster]{
@@ -163,7 +166,7 @@ func (d *decoder) link(n *yaml.Node, path string) LinkOverride {
 var timelineKeys = keys[Step]{
 	{"at", "", "do not start before this virtual time",
 		func(d *decoder, v *yaml.Node, f string, st *Step) { st.At, st.HasAt = d.duration(v, f), true }},
-	{"after", "", "wait for an event: leader-elected or heartbeat",
+	{"after", "", "wait for an event: leader-elected, leader-exists or heartbeat",
 		func(d *decoder, v *yaml.Node, f string, st *Step) {
 			st.After = enum[Trigger](d, v, f, "event", triggerNames[:])
 		}},
@@ -212,25 +215,49 @@ type actionForm struct {
 
 func readNodes(d *decoder, v *yaml.Node, f string, a *Action) { a.Nodes = d.selector(v, f) }
 
+// asKey names the nodes an action picked, for the selectors of later steps.
+var asKey = key[Action]{"as", "none", "a name for the nodes picked, which later steps can use as a selector",
+	func(d *decoder, v *yaml.Node, f string, a *Action) {
+		if a.As = d.str(v, f); d.err == nil && !bindable(a.As) {
+			d.fail(v, f, "%q cannot name nodes: want a lower-case word such as old or f1, not a selector word or a node name", a.As)
+		}
+	}}
+
 var actionForms = [...]actionForm{
-	Crash: {"the nodes stop at once; optionally they restart later", readNodes, keys[Action]{
+	Crash: {"the nodes stop at once (running ones only); optionally they restart later", readNodes, keys[Action]{
 		{"nodes", required, "the nodes to crash", readNodes},
 		{"restart_after", "none", "restart them after this long (a distribution)",
 			func(d *decoder, v *yaml.Node, f string, a *Action) { a.RestartAfter = d.optionalDist(v, f) }},
+		asKey,
 	}},
-	Restart: {"crashed nodes boot again", readNodes, nil},
-	Partition: {"split the network into groups", func(d *decoder, v *yaml.Node, f string, a *Action) {
+	Restart: {"crashed nodes boot again (running ones are left alone)", readNodes, keys[Action]{
+		{"nodes", required, "the nodes to restart", readNodes},
+		asKey,
+	}},
+	Partition: {"split the network into groups: each a selector or a list mixing them", func(d *decoder, v *yaml.Node, f string, a *Action) {
 		a.Groups = listOf(d, v, f, (*decoder).selector)
 		if d.err == nil && len(a.Groups) == 0 {
 			d.fail(v, f, "a partition needs at least one group, such as [[n1, n2], [n3, n4, n5]]")
 		}
 	}, nil},
-	Isolate: {"each selected node gets a group of its own", readNodes, nil},
-	Heal: {"remove every partition and cut", func(d *decoder, v *yaml.Node, f string, a *Action) {
-		if !d.boolean(v, f) && d.err == nil {
-			d.fail(v, f, "heal: false does nothing; leave it out")
+	Isolate: {"each selected node gets a group of its own", readNodes, keys[Action]{
+		{"nodes", required, "the nodes to isolate", readNodes},
+		asKey,
+	}},
+	Heal: {"true: remove every partition and cut; a selector: bring those nodes back", func(d *decoder, v *yaml.Node, f string, a *Action) {
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!bool" {
+			if !d.boolean(v, f) && d.err == nil {
+				d.fail(v, f, "heal: false does nothing; leave it out")
+			}
+			return
 		}
-	}, nil},
+		a.Nodes = d.selector(v, f)
+	}, keys[Action]{
+		{"nodes", "", "bring these nodes back into the main network and remove their cuts", readNodes},
+		{"from", "", "open the links from these nodes ...", func(d *decoder, v *yaml.Node, f string, a *Action) { a.From = d.selector(v, f) }},
+		{"to", "", "... to these nodes", func(d *decoder, v *yaml.Node, f string, a *Action) { a.To = d.selector(v, f) }},
+		{"both", "false", "open the reverse direction too", func(d *decoder, v *yaml.Node, f string, a *Action) { a.Both = d.boolean(v, f) }},
+	}},
 	Cut: {"block the one-way links from → to", nil, keys[Action]{
 		{"from", required, "the sending nodes", func(d *decoder, v *yaml.Node, f string, a *Action) { a.From = d.selector(v, f) }},
 		{"to", required, "the receiving nodes", func(d *decoder, v *yaml.Node, f string, a *Action) { a.To = d.selector(v, f) }},
@@ -242,11 +269,18 @@ var actionForms = [...]actionForm{
 				d.fail(v, f, "a pause for 0s does nothing; leave it out")
 			}
 		}},
+		asKey,
 	}},
 	Drift: {"the nodes' clocks run at this rate", nil, keys[Action]{
 		{"nodes", required, "the nodes whose clocks drift", readNodes},
-		{"factor", required, "the clocks' rate, such as 1.1 for a clock 10% fast",
-			func(d *decoder, v *yaml.Node, f string, a *Action) { a.Factor = d.positive(v, f) }},
+		{"factor", required, fmt.Sprintf("the clocks' rate, %g to %g, such as 1.1 for a clock 10%% fast", MinDrift, MaxDrift),
+			func(d *decoder, v *yaml.Node, f string, a *Action) {
+				if a.Factor = d.positive(v, f); d.err == nil && (a.Factor < MinDrift || a.Factor > MaxDrift) {
+					d.fail(v, f, "%g is outside [%g, %g]: a clock %g times fast fires its timers so often that a trial never ends, "+
+						"and one %g times slow hardly fires them at all", a.Factor, MinDrift, MaxDrift, MaxDrift, 1/MinDrift)
+				}
+			}},
+		asKey,
 	}},
 	SetLoss: {"set the loss probability of every link",
 		func(d *decoder, v *yaml.Node, f string, a *Action) { a.Loss = d.probability(v, f) }, nil},
@@ -254,10 +288,50 @@ var actionForms = [...]actionForm{
 		func(d *decoder, v *yaml.Node, f string, a *Action) { a.Entries = int(d.integer(v, f, 1, 1000)) }, keys[Action]{
 			{"entries", "1", "how many entries",
 				func(d *decoder, v *yaml.Node, f string, a *Action) { a.Entries = int(d.integer(v, f, 1, 1000)) }},
-			{"reach", "every follower", "how many random followers get them before the leader's next heartbeat",
+			{"reach", "every follower", "how many random followers it can reach get them before the leader's next heartbeat",
 				func(d *decoder, v *yaml.Node, f string, a *Action) { a.Reach = int(d.integer(v, f, 0, MaxNodes)) }},
 		}},
+	Check: {"assert the state of the cluster: the trial fails when it does not hold", nil, keys[Action]{
+		{"leader", "—", "one (exactly one node believes it leads), none, or a node: the one leader is that node",
+			func(d *decoder, v *yaml.Node, f string, a *Action) {
+				c := a.assertion()
+				switch text, _ := d.scalar(v, f, "one, none or a node"); text {
+				case "one":
+					c.Leader = CheckLeaderOne
+				case "none":
+					c.Leader = CheckLeaderNone
+				default:
+					c.Leader, c.Is = CheckLeaderIs, d.selector(v, f)
+				}
+			}},
+		{"leader_not", "—", "no node that leads is one of these",
+			func(d *decoder, v *yaml.Node, f string, a *Action) { sel := d.selector(v, f); a.assertion().Not = &sel }},
+		{"agree", "false", "every node judged follows the same leader",
+			func(d *decoder, v *yaml.Node, f string, a *Action) { a.assertion().Agree = d.boolean(v, f) }},
+		{"term_since", "—", "no node has begun a term since step K (an earlier step's number) was applied",
+			func(d *decoder, v *yaml.Node, f string, a *Action) {
+				a.assertion().TermSince = int(d.integer(v, f, 1, MaxSteps))
+			}},
+		{"among", "connected", "the nodes judged",
+			func(d *decoder, v *yaml.Node, f string, a *Action) { a.assertion().Among = d.selector(v, f) }},
+		{"within", "0s", "the deadline: it must hold by then (checked after every change), or at once",
+			func(d *decoder, v *yaml.Node, f string, a *Action) { a.assertion().Within = d.duration(v, f) }},
+	}},
 }
+
+// assertion returns the check's assertion, made on first use.
+func (a *Action) assertion() *Assertion {
+	if a.Assert == nil {
+		a.Assert = &Assertion{Among: Selector{Kind: Connected, Text: "connected"}}
+	}
+	return a.Assert
+}
+
+// The bounds of a clock's drift factor.
+const (
+	MinDrift = 0.01
+	MaxDrift = 100.0
+)
 
 var measureKeys = keys[Measure]{
 	{"from", fromNames[FromStart], "the origin of the measurement: start, or the first step that removes a leader",

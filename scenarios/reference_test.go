@@ -95,6 +95,7 @@ func TestReferenceKeys(t *testing.T) {
 		"network.links":   tableOf(linkKeys),
 		"faults":          tableOf(timelineKeys),
 		"actions":         {names: actionNames[:]},
+		"check":           tableOf(actionForms[Check].keys),
 		"measure":         tableOf(measureKeys),
 		"expect":          tableOf(expectKeys),
 		"steady":          tableOf(steadyKeys),

@@ -25,6 +25,10 @@ type Scenario struct {
 	Sweep       Sweep
 	Trials      int
 	Seed        uint64
+	// TrialSeeds, when set, are the seeds of the trials themselves, one a
+	// trial, instead of seeds derived from Seed: a file that reproduces
+	// exactly the trials a failure report names.
+	TrialSeeds []uint64
 	// Skip leaves steps out of the timeline: their 1-based positions once
 	// repeat groups are unrolled. Shrinking a failure sets it; files cannot.
 	Skip  []int
@@ -111,10 +115,12 @@ type Trigger uint8
 const (
 	AfterPrevious      Trigger = iota // nothing: start timing when the previous step is done
 	AfterLeaderElected                // the next time a node becomes leader
-	AfterHeartbeat                    // the leader's next heartbeat broadcast
+	AfterHeartbeat                    // the current leader's next heartbeat broadcast
+	AfterLeaderExists                 // a working leader: at once if there is one, else when there is
 )
 
-var triggerNames = [...]string{AfterPrevious: "previous", AfterLeaderElected: "leader-elected", AfterHeartbeat: "heartbeat"}
+var triggerNames = [...]string{AfterPrevious: "previous", AfterLeaderElected: "leader-elected", AfterHeartbeat: "heartbeat",
+	AfterLeaderExists: "leader-exists"}
 
 func (t Trigger) String() string { return triggerNames[t] }
 
@@ -156,10 +162,11 @@ const (
 	Drift                       // make Nodes' clocks run at Factor
 	SetLoss                     // set the loss probability of every link to Loss
 	Write                       // the leader appends Entries entries that reach only Reach followers
+	Check                       // assert the state of the cluster, at once or within a deadline
 )
 
 var actionNames = [...]string{Crash: "crash", Restart: "restart", Partition: "partition", Isolate: "isolate",
-	Heal: "heal", Cut: "cut", Pause: "pause", Drift: "drift", SetLoss: "loss", Write: "write"}
+	Heal: "heal", Cut: "cut", Pause: "pause", Drift: "drift", SetLoss: "loss", Write: "write", Check: "check"}
 
 func (k ActionKind) String() string { return actionNames[k] }
 
@@ -174,9 +181,38 @@ type Action struct {
 	Factor       float64
 	Loss         float64
 	Entries      int
-	Reach        int // -1: every follower
+	Reach        int        // -1: every follower
+	Both         bool       // Heal of links From → To: the reverse direction too
+	As           string     // the name the nodes it picked get, for the selectors of later steps
+	Assert       *Assertion // Check: what it asserts
 	Line         int
+	Field        string // where it was written, such as faults[2].crash
 }
+
+// Assertion is what a check step asserts about the nodes Among. Every
+// condition set must hold, at once or, with Within, by that deadline.
+type Assertion struct {
+	Leader CheckLeader
+	Is     Selector  // CheckLeaderIs: the node that must be the one leader
+	Not    *Selector // no node that leads may be one of these
+	Agree  bool      // every node follows the same leader
+	// TermSince, when above 0, is an earlier step's position: no node may
+	// have begun a term since that step was applied.
+	TermSince int
+	Among     Selector // the nodes judged; connected unless written
+	Within    time.Duration
+}
+
+// CheckLeader is what a check says about how many nodes lead.
+type CheckLeader uint8
+
+// What a check can say about leaders.
+const (
+	CheckLeaderAny  CheckLeader = iota // nothing
+	CheckLeaderOne                     // exactly one node believes it leads
+	CheckLeaderNone                    // no node believes it leads
+	CheckLeaderIs                      // exactly one node believes it leads, and it is Is
+)
 
 // SelectorKind says how a [Selector] picks nodes.
 type SelectorKind uint8
@@ -189,13 +225,18 @@ const (
 	Random                             // Count random live nodes
 	All                                // every node
 	OldLeader                          // the leader the latest leader-removing step removed
+	Bound                              // the nodes an earlier action named Name (as: Name)
+	Connected                          // the up nodes in the main network (not isolated or partitioned away)
+	Union                              // the nodes of each of Items, in order
 )
 
 // Selector picks nodes when an action is applied.
 type Selector struct {
 	Kind  SelectorKind
-	IDs   []int // Named: node indexes
-	Count int   // Random, RandomFollower
+	IDs   []int      // Named: node indexes
+	Count int        // Random, RandomFollower
+	Name  string     // Bound
+	Items []Selector // Union
 	Text  string
 	Line  int
 	Field string

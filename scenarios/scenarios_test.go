@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"errors"
+	"github.com/raftsim/raftsim/sim"
 	"slices"
 	"strings"
 	"testing"
@@ -138,7 +139,19 @@ func TestErrors(t *testing.T) {
 		{"bad latency", "network:\n  latency: gamma:1ms\n", "bad.yaml:2: network.latency: unknown distribution"},
 		{"duplicate key", "name: a\nname: b\n", "bad.yaml:2: name: key written twice (first at line 1)"},
 		{"missing node", "cluster:\n  nodes: 3\nfaults:\n  - crash: n7\n", "bad.yaml:4: faults[0].crash: node n7 does not exist (the cluster has 3 nodes)"},
-		{"bad selector", "faults:\n  - crash: boss\n", "bad.yaml:2: faults[0].crash: want a node"},
+		{"bad selector", "faults:\n  - crash: Boss\n", "bad.yaml:2: faults[0].crash: want a node"},
+		{"unbound name", "faults:\n  - crash: boss\n", "bad.yaml:2: faults[0].crash: no earlier step names nodes \"boss\" (give an action as: boss first)"},
+		{"name used before given", "faults:\n  - heal: old\n  - isolate: {nodes: leader, as: old}\n", "bad.yaml:2: faults[0].heal: no earlier step names nodes \"old\""},
+		{"name that is a node", "faults:\n  - isolate: {nodes: leader, as: n2}\n", "bad.yaml:2: faults[0].isolate.as: \"n2\" cannot name nodes"},
+		{"node in two groups", "faults:\n  - partition: [[n1, n2], [leader, n2]]\n", "bad.yaml:2: faults[0].partition[1]: n2 is in two groups"},
+		{"empty check", "faults:\n  - check: {among: all}\n", "bad.yaml:2: faults[0].check: a check needs at least one of"},
+		{"term_since not earlier", "faults:\n  - delay: 1s\n  - check: {term_since: 2}\n", "bad.yaml:3: faults[1].check.term_since: step 2 is not before this step (2)"},
+		{"heal nodes and links", "faults:\n  - heal: {nodes: n1, from: n1, to: n2}\n", "bad.yaml:2: faults[0].heal: heal takes nodes"},
+		{"heal half a link", "faults:\n  - heal: {from: n1}\n", "bad.yaml:2: faults[0].heal: healing links needs both from and to"},
+		{"drift that never ends", "faults:\n  - drift: {nodes: n1, factor: 1000}\n", "bad.yaml:2: faults[0].drift.factor: 1000 is outside [0.01, 100]"},
+		{"zero heartbeat", "cluster: {heartbeat: 0s}\n", "bad.yaml:1: cluster.heartbeat: the heartbeat interval must be above 0"},
+		{"zero election timeout", "cluster: {election_timeout: 0ms-0ms}\n", "bad.yaml:1: cluster.election_timeout: the minimum election timeout must be above 0"},
+		{"trials against trial_seeds", "trials: 3\ntrial_seeds: [7, 8]\n", "bad.yaml:1: trials: 3 trials, but trial_seeds gives 2 seeds"},
 		{"unknown action", "faults:\n  - explode: n1\n", "bad.yaml:2: faults[0].explode: unknown key"},
 		{"bad event", "faults:\n  - after: lunch\n", "bad.yaml:2: faults[0].after: unknown event"},
 		{"random too many", "cluster:\n  nodes: 3\nfaults:\n  - crash: random:4\n", "bad.yaml:4: faults[0].crash: random:4 picks 4 nodes of 3"},
@@ -156,7 +169,7 @@ func TestErrors(t *testing.T) {
 		{"negative trials", "trials: -3\n", "bad.yaml:1: trials: -3 is outside"},
 		{"bad seed", "seed: abc\n", "bad.yaml:1: seed: want a seed"},
 		{"heal false", "faults:\n  - heal: false\n", "bad.yaml:2: faults[0].heal: heal: false does nothing"},
-		{"write reach", "cluster:\n  nodes: 3\nfaults:\n  - write: {reach: 5}\n", "bad.yaml:4: write.reach: reach 5 is more than the 2 followers"},
+		{"write reach", "cluster:\n  nodes: 3\nfaults:\n  - write: {reach: 5}\n", "bad.yaml:4: faults[0].write.reach: reach 5 is more than the 2 followers"},
 		{"link selector", "network:\n  links:\n    - {from: leader, to: n2}\n", "bad.yaml:3: network.links[0].from: links are fixed"},
 	}
 	for _, tt := range tests {
@@ -245,9 +258,35 @@ func TestParseSelector(t *testing.T) {
 			t.Errorf("ParseSelector(%q) = %+v, %v; want kind %v, count %d, ids %v", c.text, s, err, c.kind, c.count, c.ids)
 		}
 	}
-	for _, bad := range []string{"", "n0", "boss", "leader:2", "all:1", "random:0", "random:x", "old-leader:1"} {
+	if s, err := ParseSelector("old"); err != nil || s.Kind != Bound || s.Name != "old" {
+		t.Errorf("ParseSelector(old) = %+v, %v; want the bound name old", s, err)
+	}
+	if s, err := ParseSelector("connected"); err != nil || s.Kind != Connected {
+		t.Errorf("ParseSelector(connected) = %+v, %v", s, err)
+	}
+	for _, bad := range []string{"", "n0", "Boss", "old:2", "leader:2", "all:1", "random:0", "random:x", "old-leader:1", "1st"} {
 		if s, err := ParseSelector(bad); err == nil {
 			t.Errorf("ParseSelector(%q) = %+v, want an error", bad, s)
 		}
+	}
+}
+
+// TestWrittenZeroes: a zero written in a file means what the same flag
+// means: a constant latency of 0 is kept (not replaced by the default),
+// while a zero heartbeat or election timeout is refused (TestErrors).
+func TestWrittenZeroes(t *testing.T) {
+	s, err := Parse("zero.yaml", []byte("network: {latency: 0ms}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Network.Latency != sim.ConstDist(0) {
+		t.Errorf("latency: 0ms read as %s, want const:0s", FormatDist(s.Network.Latency))
+	}
+	s, err = Parse("none.yaml", []byte("name: x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Network.Latency != DefaultLatency || s.Cluster.Heartbeat != DefaultHeartbeat {
+		t.Errorf("defaults not applied to what is not written: %+v", s.Network.Latency)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -263,7 +264,9 @@ func parseNodeName(s string) (int, bool) {
 	return i - 1, true
 }
 
-// ParseSelector reads the text form of a node selector.
+// ParseSelector reads the text form of a node selector: n3, leader,
+// old-leader, follower, follower:K, random, random:K, all, connected, or
+// a name an earlier action gave its nodes (as: NAME).
 func ParseSelector(v string) (Selector, error) {
 	s := Selector{Text: v}
 	name, count, hasCount := strings.Cut(v, ":")
@@ -278,13 +281,19 @@ func ParseSelector(v string) (Selector, error) {
 		s.Kind = All
 	case "old-leader":
 		s.Kind = OldLeader
+	case "connected":
+		s.Kind = Connected
 	default:
-		id, ok := parseNodeName(v)
-		if !ok {
-			return s, errors.New("want a node: n1, leader, old-leader, follower, random, random:K, follower:K, all, or a list [n1, n2]; got " + strconv.Quote(v))
+		if id, ok := parseNodeName(v); ok {
+			s.Kind, s.IDs = Named, []int{id}
+			return s, nil
 		}
-		s.Kind, s.IDs = Named, []int{id}
-		return s, nil
+		if !hasCount && bindable(v) {
+			s.Kind, s.Name = Bound, v
+			return s, nil
+		}
+		return s, errors.New("want a node: n1, leader, old-leader, follower, random, random:K, follower:K, all, connected, " +
+			"a name an earlier step gave with as:, or a list [n1, leader]; got " + strconv.Quote(v))
 	}
 	if hasCount {
 		k, err := strconv.Atoi(count)
@@ -294,4 +303,22 @@ func ParseSelector(v string) (Selector, error) {
 		s.Count = k
 	}
 	return s, nil
+}
+
+// selectorWords are the selectors that are not node names or bound names.
+var selectorWords = []string{"leader", "old-leader", "follower", "random", "all", "connected"}
+
+// bindable reports whether name can name nodes (as: name): a lower-case
+// word of letters, digits, - and _, starting with a letter, that is neither
+// a selector word nor a node name.
+func bindable(name string) bool {
+	if name == "" || name[0] < 'a' || name[0] > 'z' || slices.Contains(selectorWords, name) {
+		return false
+	}
+	if rest, ok := strings.CutPrefix(name, "n"); ok && rest != "" && strings.Trim(rest, "0123456789") == "" {
+		return false // a node's name, or what looks like one (n0)
+	}
+	return strings.IndexFunc(name, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	}) < 0
 }

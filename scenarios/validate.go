@@ -35,14 +35,19 @@ func (s *Scenario) applyDefaults() {
 	if c.Nodes == 0 {
 		c.Nodes = DefaultNodes
 	}
-	if c.ElectionTimeout == (Range{}) {
+	// A zero that is written is kept, for Validate to judge: a meaningless
+	// one (no heartbeat, no election timeout) is refused, not replaced.
+	if c.ElectionTimeout == (Range{}) && s.line("cluster.election_timeout") == 0 {
 		c.ElectionTimeout = DefaultElectionTimeout
 	}
-	if c.Heartbeat == (Heartbeat{}) {
+	if c.Heartbeat == (Heartbeat{}) && s.line("cluster.heartbeat") == 0 {
 		c.Heartbeat = DefaultHeartbeat
 	}
-	if s.Network.Latency == (sim.Dist{}) {
-		s.Network.Latency = DefaultLatency
+	if s.TrialSeeds != nil && s.line("trials") == 0 {
+		s.Trials = len(s.TrialSeeds)
+	}
+	if s.Network.Latency == (sim.Dist{}) && s.line("network.latency") == 0 {
+		s.Network.Latency = DefaultLatency // a latency of 0 that is written means 0
 	}
 	if s.Expect.Invariants == nil {
 		s.Expect.Invariants = AllInvariants()
@@ -78,6 +83,8 @@ func (s *Scenario) Validate() error {
 		return s.errorf(s.line("expect.no_leader"), "expect.no_leader", "no_leader and leader_within contradict each other")
 	case s.Trials < 1:
 		return s.errorf(s.line("trials"), "trials", "want at least 1 trial")
+	case s.TrialSeeds != nil && s.Trials != len(s.TrialSeeds):
+		return s.errorf(s.line("trials"), "trials", "%d trials, but trial_seeds gives %d seeds: one a trial", s.Trials, len(s.TrialSeeds))
 	}
 	for _, l := range c.Logs {
 		if l.Node >= c.Nodes {
@@ -88,46 +95,89 @@ func (s *Scenario) Validate() error {
 		}
 	}
 	for _, l := range s.Network.Links {
-		if err := s.checkSelector(l.From); err != nil {
+		if err := s.checkNodes(l.From); err != nil {
 			return err
 		}
-		if err := s.checkSelector(l.To); err != nil {
+		if err := s.checkNodes(l.To); err != nil {
 			return err
 		}
-	}
-	if err := s.checkSteps(s.Faults); err != nil {
-		return err
-	}
-	if err := s.checkSteps(s.Steady.Faults); err != nil {
-		return err
 	}
 	if n := max(countSteps(s.Faults), countSteps(s.Steady.Faults)); n > MaxSteps {
 		return s.errorf(s.line("faults"), "faults", "%d steps once repeats are unrolled: at most %d", n, MaxSteps)
 	}
-	return nil
+	if err := s.checkTimeline(s.unroll(s.Faults)); err != nil {
+		return err
+	}
+	return s.checkTimeline(s.unroll(s.Steady.Faults))
 }
 
-func (s *Scenario) checkSteps(steps []Step) error {
+// checkTimeline checks the steps of a timeline, unrolled, in the order they
+// run: the nodes they name exist, a name given with as: is given before it
+// is used, no node is named in two partition groups, and a check's
+// term_since names an earlier step.
+func (s *Scenario) checkTimeline(steps []Step) error {
+	var bound []string
 	for _, st := range steps {
-		if err := s.checkSteps(st.Steps); err != nil {
-			return err
-		}
-		for _, a := range st.Actions {
-			sels := append([]Selector{a.Nodes, a.From, a.To}, a.Groups...)
-			for _, sel := range sels {
-				if err := s.checkSelector(sel); err != nil {
+		for i := range st.Actions {
+			a := &st.Actions[i]
+			for _, sel := range a.selectors() {
+				if err := s.checkSelector(sel, bound); err != nil {
 					return err
 				}
 			}
-			if a.Kind == Write && a.Reach > s.Cluster.Nodes-1 {
-				return s.errorf(a.Line, "write.reach", "reach %d is more than the %d followers", a.Reach, s.Cluster.Nodes-1)
+			if err := s.checkAction(a, &st); err != nil {
+				return err
+			}
+			if a.As != "" && !slices.Contains(bound, a.As) {
+				bound = append(bound, a.As)
 			}
 		}
 	}
 	return nil
 }
 
-func (s *Scenario) checkSelector(sel Selector) error {
+func (s *Scenario) checkAction(a *Action, st *Step) error {
+	field := a.Field
+	if field == "" {
+		field = a.Kind.String() // an action a program made
+	}
+	switch a.Kind {
+	case Write:
+		if a.Reach > s.Cluster.Nodes-1 {
+			return s.errorf(a.Line, field+".reach", "reach %d is more than the %d followers", a.Reach, s.Cluster.Nodes-1)
+		}
+	case Partition:
+		seen := map[int]bool{} // looked up only
+		for _, g := range a.Groups {
+			for _, id := range g.named() {
+				if seen[id] {
+					return s.errorf(g.Line, g.Field, "%s is in two groups: a node can be in one only", NodeName(id))
+				}
+				seen[id] = true
+			}
+		}
+	case Check:
+		if k := a.Assert.TermSince; k >= st.Index {
+			return s.errorf(a.Line, field+".term_since", "step %d is not before this step (%d): term_since names an earlier step", k, st.Index)
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) checkSelector(sel Selector, bound []string) error {
+	if sel.Kind == Bound && !slices.Contains(bound, sel.Name) {
+		return s.errorf(sel.Line, sel.Field, "no earlier step names nodes %q (give an action as: %s first)", sel.Name, sel.Name)
+	}
+	for _, item := range sel.Items {
+		if err := s.checkSelector(item, bound); err != nil {
+			return err
+		}
+	}
+	return s.checkNodes(sel)
+}
+
+// checkNodes checks that the nodes sel names or counts exist.
+func (s *Scenario) checkNodes(sel Selector) error {
 	for _, id := range sel.IDs {
 		if id >= s.Cluster.Nodes {
 			return s.errorf(sel.Line, sel.Field, "node %s does not exist (the cluster has %d nodes)", NodeName(id), s.Cluster.Nodes)
@@ -210,4 +260,38 @@ func (s *Scenario) unroll(steps []Step) []Step {
 	}
 	walk(steps)
 	return out
+}
+
+// selectors returns every selector of the action.
+func (a *Action) selectors() []Selector {
+	sels := append([]Selector{a.Nodes, a.From, a.To}, a.Groups...)
+	if c := a.Assert; c != nil {
+		sels = append(sels, c.Is, c.Among)
+		if c.Not != nil {
+			sels = append(sels, *c.Not)
+		}
+	}
+	return sels
+}
+
+// named returns the nodes sel names by name, itself or in its items.
+func (sel Selector) named() []int {
+	ids := slices.Clone(sel.IDs)
+	for _, item := range sel.Items {
+		ids = append(ids, item.named()...)
+	}
+	return ids
+}
+
+// Checks counts the check actions of the timeline, repeats unrolled.
+func (s *Scenario) Checks() int {
+	n := 0
+	for _, st := range s.Timeline() {
+		for _, a := range st.Actions {
+			if a.Kind == Check {
+				n++
+			}
+		}
+	}
+	return n
 }

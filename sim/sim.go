@@ -236,6 +236,19 @@ func (s *Sim[M]) TimerArmed(node, k int) bool {
 	return s.timers.armed(s.timerID(node, k)) || s.nodes[node].expired&(1<<k) != 0
 }
 
+// TimerDue returns the virtual time timer k of node fires at, and whether
+// it is armed. A timer that came due while the node was paused is due now.
+func (s *Sim[M]) TimerDue(node, k int) (Time, bool) {
+	id := s.timerID(node, k)
+	switch {
+	case s.timers.armed(id):
+		return s.timers.dueAt(id), true
+	case s.nodes[node].expired&(1<<k) != 0:
+		return s.now, true
+	}
+	return 0, false
+}
+
 // Crash stops node at once: its timers stop, messages held for it are lost,
 // and messages that reach it while it is down are dropped.
 func (s *Sim[M]) Crash(node int) {

@@ -66,8 +66,11 @@ func TestTimersMoveAndStop(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 	s.SetTimer(0, 0, s.Now()+10*ms)
+	if due, ok := s.TimerDue(0, 0); !ok || due != s.Now()+10*ms {
+		t.Fatalf("TimerDue: %v %v, want %v true", due, ok, s.Now()+10*ms)
+	}
 	s.StopTimer(0, 0)
-	if s.TimerArmed(0, 0) {
+	if _, ok := s.TimerDue(0, 0); s.TimerArmed(0, 0) || ok {
 		t.Fatal("stopped timer is armed")
 	}
 	if got := drain(s); len(got) != 0 {
@@ -194,6 +197,9 @@ func TestDrift(t *testing.T) {
 	// Changing the rate keeps an armed timer's local due time.
 	s.SetTimer(1, 0, s.LocalNow(1)+100*ms) // local 300ms, global 150ms at rate 2
 	s.SetRate(1, 0.5)                      // now local 300ms is 200ms of virtual time away
+	if due, ok := s.TimerDue(1, 0); !ok || due != 300*ms {
+		t.Fatalf("TimerDue after the rate change: %v %v, want 300ms true", due, ok)
+	}
 	if got := drain(s); got[0].at != 300*ms {
 		t.Fatalf("timer fired at %v, want 300ms", got[0].at)
 	}
@@ -363,5 +369,44 @@ func TestNetworkDrawsAligned(t *testing.T) {
 		if p[0] > 0 && lost == 0 || p[1] > 0 && p[0] < 1 && dups == 0 {
 			t.Errorf("loss %g dup %g: %d lost, %d duplicated", p[0], p[1], lost, dups)
 		}
+	}
+}
+
+// TestHealOneNodeOrLink: healing a node brings it back into the main
+// network and opens its cut links; healing a link opens one direction of
+// one link, across groups too; a new partition or isolation forgets the
+// links healed across the old one.
+func TestHealOneNodeOrLink(t *testing.T) {
+	s := newSim(4, ConstDist(ms))
+	nw := &s.Net
+	nw.Isolate(0)
+	nw.Isolate(1)
+	nw.Cut(2, 3)
+	if nw.Main(0) || nw.Main(1) || !nw.Main(2) || nw.GroupsOnly() {
+		t.Fatal("isolated nodes counted in the main network, or the cut not noticed")
+	}
+	nw.HealNode(0)
+	if !nw.Main(0) || nw.Blocked(0, 2) || nw.Blocked(3, 0) || !nw.Blocked(0, 1) {
+		t.Fatal("n1 healed: want it back with n3 and n4, still cut off from n2")
+	}
+	nw.HealLink(1, 0)
+	if nw.Blocked(1, 0) || !nw.Blocked(0, 1) || !nw.Blocked(1, 2) {
+		t.Fatal("the healed link n2->n1 is not the only one open from the isolated n2")
+	}
+	nw.HealLink(2, 3)
+	if nw.Blocked(2, 3) {
+		t.Fatal("healing the cut n3->n4 left it blocked")
+	}
+	nw.Isolate(1)
+	if !nw.Blocked(1, 0) {
+		t.Fatal("isolating n2 again kept the link healed across the old isolation")
+	}
+	nw.Partition([][]int{{0, 1}, {2, 3}})
+	if !nw.Main(0) || nw.Main(2) {
+		t.Fatal("when every node is in a group, the first of the largest groups is the main network")
+	}
+	nw.Partition([][]int{{0}, {1, 2, 3}})
+	if nw.Main(0) || !nw.Main(3) {
+		t.Fatal("the largest group is the main network")
 	}
 }

@@ -52,10 +52,13 @@ type Pause struct {
 // Flow is one message from its sending to its arrival.
 type Flow struct {
 	ID           int
+	Seq          uint64 // the event that sent it
 	From, To     int
 	Sent, Arrive time.Duration
 	Msg          raft.Message
-	Delivered    bool // false: dropped on arrival (receiver down, or partitioned in flight)
+	Dup          bool // the network's second copy of a message
+	Delivered    bool // false: dropped on arrival, or still in flight when the trace ends
+	Dropped      bool // dropped on arrival (receiver down, or partitioned in flight)
 }
 
 // Picture is everything a timeline drawing needs, derived from events.
@@ -224,11 +227,13 @@ func Analyse(events []Event, nodes int) *Picture {
 			}
 			k := key{e.Node, e.Peer, e.Arrive}
 			inFlight[k] = append(inFlight[k], len(p.Flows))
-			p.Flows = append(p.Flows, Flow{ID: len(p.Flows) + 1, From: e.Node, To: e.Peer, Sent: e.At, Arrive: e.Arrive, Msg: e.Msg})
+			p.Flows = append(p.Flows, Flow{ID: len(p.Flows) + 1, Seq: e.Seq, From: e.Node, To: e.Peer, Sent: e.At, Arrive: e.Arrive,
+				Msg: e.Msg, Dup: e.Kind == EvDup})
 		case EvRecv, EvDrop:
 			k := key{e.Peer, e.Node, e.At}
 			if ids := inFlight[k]; len(ids) > 0 {
 				p.Flows[ids[0]].Delivered = e.Kind == EvRecv
+				p.Flows[ids[0]].Dropped = e.Kind == EvDrop
 				inFlight[k] = ids[1:]
 			} else if e.Kind == EvDrop {
 				p.SendDrops = append(p.SendDrops, *e)

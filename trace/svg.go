@@ -41,10 +41,7 @@ func WriteSVG(w io.Writer, events []Event, nodes int, title string) error {
 // WriteSVG draws p as swimlanes, as the package's WriteSVG describes,
 // with a note under the title when nodes or messages were left out.
 func (p *Picture) WriteSVG(w io.Writer, title string) error {
-	span := p.End - p.Start
-	if span <= 0 {
-		span = time.Millisecond
-	}
+	span := p.laneSpan()
 	lanes := p.Lanes
 	if lanes == nil {
 		for n := range p.Nodes {
@@ -149,6 +146,15 @@ func (p *Picture) WriteSVG(w io.Writer, title string) error {
 	f(`<text x="%.1f" y="%.1f" text-anchor="end" fill="#555">virtual time</text>`+"\n", float64(marginLeft+plotWidth), bottom+36)
 	f("</svg>\n")
 	return bw.Flush()
+}
+
+// laneSpan is the time the swimlanes' width stands for: the picture's,
+// and at least a millisecond.
+func (p *Picture) laneSpan() time.Duration {
+	if span := p.End - p.Start; span > 0 {
+		return span
+	}
+	return time.Millisecond
 }
 
 // niceStep returns a tick interval of 1, 2 or 5 times a power of ten that

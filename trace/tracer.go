@@ -13,13 +13,17 @@ type Tracer interface {
 	Event(e *Event)
 }
 
-// Recorder is a [Tracer] that keeps every event.
+// Recorder is a [DetailTracer] that keeps every event and every detail.
 type Recorder struct {
-	Events []Event
+	Events  []Event
+	Details []Detail
 }
 
 // Event implements [Tracer].
 func (r *Recorder) Event(e *Event) { r.Events = append(r.Events, *e) }
+
+// Detail implements [DetailTracer].
+func (r *Recorder) Detail(d *Detail) { r.Details = append(r.Details, *d) }
 
 // TextWriter is a [Tracer] that writes one line per event.
 type TextWriter struct {

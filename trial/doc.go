@@ -11,7 +11,7 @@
 //	liveness.go  the watchdog: a working leader within a deadline while a
 //	             majority is up and connected; end-of-trial expectations
 //	measure.go   time to leader, rounds, split votes, stale leaders, stability
-//	tracing.go   the trial's events as a trace (package trace)
+//	tracing.go   the trial's events as a trace (package trace), and its details
 //	seeds.go     every random stream of a trial, derived from its one seed
 //	view.go      what the concerns may know: the nodes' reports and the simulator's view
 //

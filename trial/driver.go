@@ -45,6 +45,7 @@ const (
 	callEnd
 	callWatchdog
 	callConverge
+	callCheck // arg: the pending check's number
 	callKinds
 )
 
@@ -66,8 +67,12 @@ func NewDriver(plan *Plan) *Driver {
 	return d
 }
 
-// SetTracer sends every event of the following trials to t (nil: none).
-func (d *Driver) SetTracer(t trace.Tracer) { d.tr.out = t }
+// SetTracer sends every event of the following trials to t (nil: none),
+// and every detail when t is a [trace.DetailTracer].
+func (d *Driver) SetTracer(t trace.Tracer) {
+	d.tr.out = t
+	d.tr.details, _ = t.(trace.DetailTracer)
+}
 
 func (d *Driver) tracing() bool { return d.tr.out != nil }
 
@@ -192,6 +197,8 @@ func (d *Driver) call(kind, arg int) {
 		d.live.convergeDue()
 	case callWatchdog:
 		d.live.watchdogDue()
+	case callCheck:
+		d.faults.deadline(arg)
 	}
 }
 
@@ -226,6 +233,9 @@ func (d *Driver) carryOut(i int, rd *raft.Ready) {
 			due += c.TimerJitter.Sample(&d.jitters[i]) // the operating system wakes the node a little late
 		}
 		d.s.SetTimer(i, int(ts.Timer), due)
+	}
+	if d.tracing() && len(rd.Timers) > 0 {
+		d.tr.timersSet(i)
 	}
 	var wait time.Duration
 	if c.Persist != nil && rd.MustSync {
@@ -318,6 +328,7 @@ var (
 func (d *Driver) watch() {
 	d.meter.watch()
 	d.live.watch()
+	d.faults.watch()
 }
 
 // fail ends the trial with its first failure.
@@ -348,6 +359,10 @@ func (d *Driver) finish() {
 	d.meter.finish()
 	if d.plan.steady > 0 || d.res.Failure != nil {
 		return
+	}
+	if why := d.faults.unfinished(); why != "" {
+		d.res.Unfinished = why
+		d.faults.failUnreached(why)
 	}
 	d.live.finish()
 }

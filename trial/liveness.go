@@ -81,6 +81,13 @@ func (w *watchdog) finish() {
 	d := w.d
 	ex := &d.plan.Scenario.Expect
 	res := &d.res
+	if res.Failure != nil {
+		return
+	}
+	if ex.ConvergeWithin > 0 && res.Unfinished != "" {
+		d.fail(KindLiveness, "converge_within was never put to the test: the fault timeline never finished ("+res.Unfinished+")")
+		return
+	}
 	if ex.LeaderWithin > 0 && res.Started && !res.Measured {
 		d.fail(KindLiveness, fmt.Sprintf("no leader within the trial's %s after the origin", scenarios.FormatDuration(res.End-d.meter.origin)))
 		return

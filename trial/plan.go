@@ -44,6 +44,17 @@ func NewSteadyPlan(s *scenarios.Scenario, run time.Duration) (*Plan, error) {
 	return &Plan{Scenario: s, steps: s.SteadyTimeline(), links: linkRules(s), steady: run}, nil
 }
 
+// SeedOf returns the seed of trial index of a run with the given scenario
+// seed: the scenario's own trial_seeds when it lists them (they name
+// trials exactly, as a failure report does), else one derived from the
+// scenario seed and the index.
+func (p *Plan) SeedOf(scenarioSeed uint64, index int) uint64 {
+	if ts := p.Scenario.TrialSeeds; ts != nil && p.steady == 0 {
+		return ts[index%len(ts)]
+	}
+	return Seed(scenarioSeed, index)
+}
+
 // Steady returns the length of each steady-state run, or 0 for a plan of
 // ordinary trials.
 func (p *Plan) Steady() time.Duration { return p.steady }

@@ -28,6 +28,9 @@ type Result struct {
 	Events      uint64        // simulated events
 	End         time.Duration // virtual time when the trial ended
 	Failure     *Failure      // the first failure, or nil
+	// Unfinished says why the fault timeline was not over when the trial
+	// ended (a step waiting for an event that never came), or is "".
+	Unfinished string
 
 	// From the origin (steady-state runs: from the first leader) to the end:
 	// terms begun beyond the highest term so far, and leaders of the newest

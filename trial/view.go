@@ -202,7 +202,7 @@ func (v *view) majorityConnected() bool {
 }
 
 func (v *view) findMajority() bool {
-	if !v.s.Net.HasCuts() {
+	if v.s.Net.GroupsOnly() {
 		// Partitions alone: a group is a component.
 		v.groupSize = v.groupSize[:0]
 		for i := range v.state {
@@ -255,4 +255,13 @@ func setLen[T any](s []T, n int) []T {
 		return make([]T, n)
 	}
 	return s[:n]
+}
+
+// maxTerm returns the highest term any node has reported.
+func (v *view) maxTerm() uint64 {
+	var t uint64
+	for i := range v.state {
+		t = max(t, v.state[i].Term)
+	}
+	return t
 }

@@ -113,7 +113,7 @@ func checkCmd(args []string, out, errw io.Writer) error {
 					return nil, 0, err
 				}
 			}
-			return shared, seed, nil
+			return shared, shared.SeedOf(base.Seed, i), nil
 		}
 		s, err := fresh(seed)
 		if err != nil {
@@ -168,8 +168,14 @@ func checkCmd(args []string, out, errw io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  replay: %s\n", replayCommand(arg, found.Seed, o))
 	if *swarmOn {
-		fmt.Fprintf(&b, "  the drawn configuration:\n")
-		for _, line := range strings.Split(strings.TrimRight(string(s.YAML()), "\n"), "\n") {
+		// The configuration as a scenario file whose one trial is the
+		// failing one: saved and run, it fails the same way.
+		file := *s
+		file.Trials, file.TrialSeeds = 1, []uint64{found.Seed}
+		name := fmt.Sprintf("swarm-%d.yaml", found.Seed)
+		fmt.Fprintf(&b, "  the drawn configuration, as a scenario file whose one trial is this one (trial_seeds: [%d]);\n", found.Seed)
+		fmt.Fprintf(&b, "  saved as %s, %s fails the same way:\n", name, commandLine(append([]string{"raftsim", "run", name}, o.Args()...)...))
+		for _, line := range strings.Split(strings.TrimRight(string(file.YAML()), "\n"), "\n") {
 			fmt.Fprintf(&b, "    %s\n", line)
 		}
 	}

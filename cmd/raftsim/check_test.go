@@ -122,7 +122,7 @@ func TestSwarmFindsNothingWithoutBugs(t *testing.T) {
 
 func TestSwarmCheckPrintsConfiguration(t *testing.T) {
 	code, out, _ := raftsim("check", "--swarm", "--bug", "peers-majority", "--trials", "500", "--no-shrink")
-	if code != 1 || !strings.Contains(out, "the drawn configuration:") || !strings.Contains(out, "    cluster:") {
+	if code != 1 || !strings.Contains(out, "the drawn configuration") || !strings.Contains(out, "    cluster:") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	replay := replayRe.FindStringSubmatch(out)
@@ -131,6 +131,30 @@ func TestSwarmCheckPrintsConfiguration(t *testing.T) {
 	}
 	if code, rout, _ := raftsim(append(words(replay[1]), "-q")...); code != 1 || !strings.Contains(rout, "FAILED election-safety") {
 		t.Fatalf("swarm replay: %d\n%s", code, rout)
+	}
+	// Saved as the file it names, the configuration fails the same way.
+	m := regexp.MustCompile(`saved as (\S+), raftsim (run .*) fails the same way:`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no command to run the configuration:\n%s", out)
+	}
+	var yaml []string
+	for _, line := range strings.Split(out[strings.Index(out, m[0]):], "\n")[1:] {
+		if !strings.HasPrefix(line, "    ") {
+			break
+		}
+		yaml = append(yaml, strings.TrimPrefix(line, "    "))
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, m[1])
+	if err := os.WriteFile(path, []byte(strings.Join(yaml, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := words(m[2])
+	args[1] = path
+	code, rout, errw := raftsim(args...)
+	failure := failureRe.FindStringSubmatch(out)
+	if code != 1 || failure == nil || !strings.Contains(rout, strings.Fields(failure[1])[0]) || !strings.Contains(rout, "1 trials") {
+		t.Fatalf("the saved configuration: exit %d, want the failure %q in its one trial:\n%s%s", code, failure, rout, errw)
 	}
 }
 
@@ -142,7 +166,7 @@ func TestReplayGolden(t *testing.T) {
 		args []string
 	}{
 		{"leader-crash", []string{"replay", "leader-crash", "--seed", "8268644569772574"}},
-		{"partition-filtered", []string{"replay", "partition-leader", "--seed", "5", "--node", "n1", "--from", "600ms", "--to", "2900ms", "--kind", "state,fault,timeout,recv"}},
+		{"partition-filtered", []string{"replay", "partition-leader", "--seed", "5", "--node", "n1", "--from", "1000ms", "--to", "3300ms", "--kind", "state,fault,timeout,recv"}},
 		{"peers-majority", []string{"replay", "cold-start", "--seed", "4395249872773641", "--nodes", "4", "--bug", "peers-majority"}},
 	} {
 		_, got, errw := raftsim(tt.args...)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -265,5 +266,32 @@ func TestReadmeSample(t *testing.T) {
 	_, out, _ := raftsim("run")
 	if out != sample {
 		t.Errorf("README's sample differs from raftsim run's output:\n%s", out)
+	}
+}
+
+// TestDocumentedScenariosRun: every YAML example in README.md and
+// scenarios/README.md parses, validates and runs with every expectation
+// held: the first file a new user copies works.
+func TestDocumentedScenariosRun(t *testing.T) {
+	dir := t.TempDir()
+	n := 0
+	for _, doc := range []string{"../../README.md", "../../scenarios/README.md"} {
+		data, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, block := range regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(data), -1) {
+			n++
+			path := filepath.Join(dir, fmt.Sprintf("example%d.yaml", n))
+			if err := os.WriteFile(path, []byte(block[1]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, out, errw := raftsim("run", path, "--trials", "20"); code != 0 {
+				t.Errorf("%s, example %d: exit %d:\n%s%s%s", doc, n, code, block[1], out, errw)
+			}
+		}
+	}
+	if n < 3 {
+		t.Errorf("found %d YAML examples, want at least 3", n)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -29,12 +30,19 @@ are part of what identifies the trial. Filters select lines; the trace files
 always hold the events the filters keep; the swimlanes show each node's state
 from the window's start (--from) on. A trace file written to - (standard
 output) sends the timeline to standard error.
+
+--html writes a page that plays the trial in a browser, RaftScope-style: the
+nodes in a ring with their roles, terms, votes and election timers, messages
+in flight, faults as they happen, and the swimlanes below. It holds every
+script and style it needs: open it from disk. Its ring always shows every
+node's state; the filters choose what it lists, animates and draws as lanes.
 `
 
 const replayExamples = `  raftsim replay leader-crash --seed 4280437358326593
   raftsim replay cold-start --seed 77 --nodes 4 --bug peers-majority --kind state,vote,violation
   raftsim replay partition-leader --seed 12 --node n1 --from 500ms --to 3s
   raftsim replay leader-crash --seed 12 --svg trial.svg --chrome-trace trial.json --trace trial.jsonl
+  raftsim replay partition-leader --seed 5 --html partition.html
   raftsim replay --swarm --seed 991
 `
 
@@ -126,8 +134,14 @@ func replayCmd(args []string, out, errw io.Writer) error {
 			return err
 		}
 	}
-	writeVerdict(&b, &res, plan)
+	var verdict strings.Builder
+	writeVerdict(&verdict, &res, plan)
+	b.WriteString(verdict.String())
 	fmt.Fprintf(&b, "# trace sha256 %s\n", trace.HashOf(rec.Events))
+	rep.page = &trace.Page{Title: rep.title, Nodes: s.Cluster.Nodes, ElectionMax: s.Cluster.ElectionTimeout.Max, End: res.End,
+		Events: rec.Events, Details: rec.Details, Filter: filter,
+		Command: replayCommand(arg, seed, o, slices.Concat(rf.trialArgs(), rf.filterArgs(), []string{"--html", rf.file("html")})...),
+		Summary: append([]string{params.Describe()}, uncomment(verdict.String())...)}
 	// The timeline goes to standard output unless a trace file does.
 	timeline := out
 	for i, f := range files {
@@ -151,12 +165,13 @@ func replayCmd(args []string, out, errw io.Writer) error {
 }
 
 // replayed is what a trace file is drawn from: one trial's events, all of
-// them and those the filters keep.
+// them and those the filters keep, and the page --html writes.
 type replayed struct {
 	all, kept []trace.Event
 	filter    *trace.Filter
 	nodes     int
 	title     string
+	page      *trace.Page
 }
 
 // traceFiles are the files replay writes besides its timeline, one flag
@@ -172,6 +187,18 @@ var traceFiles = []struct {
 		func(w io.Writer, r *replayed) error { return trace.WriteChrome(w, r.kept, r.nodes, r.title) }},
 	{"svg", "also draw the trial as swimlanes to FILE.svg (the lanes: --node, or at most 40 nodes; the axis: --from to --to)",
 		func(w io.Writer, r *replayed) error { return r.filter.Picture(r.all, r.nodes).WriteSVG(w, r.title) }},
+	{"html", "also write the trial as a page to play in a browser to FILE.html (self-contained; open it from disk)",
+		func(w io.Writer, r *replayed) error { return trace.WriteHTML(w, r.page) }},
+}
+
+// file returns the path given to the trace file flag (without --).
+func (rf *replayFlags) file(flag string) string {
+	for i, tf := range traceFiles {
+		if tf.flag == flag {
+			return rf.files[i]
+		}
+	}
+	return ""
 }
 
 // replayScenario builds the scenario of the trial: the named one with the
@@ -233,10 +260,21 @@ func planFor(s *scenarios.Scenario, steady string) (*trial.Plan, error) {
 // trialArgs returns the flags, beyond the scenario's overrides, that say
 // which trial this is, for the replay command the output starts with.
 func (rf *replayFlags) trialArgs() []string {
+	return givenFlags("steady-time", rf.steady, "skip-steps", rf.skip, "limit", rf.limit)
+}
+
+// filterArgs returns the filter flags given.
+func (rf *replayFlags) filterArgs() []string {
+	return givenFlags("node", rf.nodes, "from", rf.from, "to", rf.to, "kind", rf.kinds)
+}
+
+// givenFlags returns --name value for each pair of name and value whose
+// value is not empty.
+func givenFlags(nameValues ...string) []string {
 	var out []string
-	for _, f := range []struct{ name, val string }{{"steady-time", rf.steady}, {"skip-steps", rf.skip}, {"limit", rf.limit}} {
-		if f.val != "" {
-			out = append(out, "--"+f.name, f.val)
+	for i := 0; i < len(nameValues); i += 2 {
+		if nameValues[i+1] != "" {
+			out = append(out, "--"+nameValues[i], nameValues[i+1])
 		}
 	}
 	return out
@@ -278,6 +316,15 @@ func (rf *replayFlags) filter() (*trace.Filter, error) {
 		}
 	}
 	return f, nil
+}
+
+// uncomment returns the lines of text without the "# " they start with.
+func uncomment(text string) []string {
+	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, "# ")
+	}
+	return lines
 }
 
 // writeVerdict ends a replay: whether the trial held, and what it measured.

@@ -7,7 +7,8 @@
 //	go run ./results/gen figure16     the reports named
 //
 // Run it from the repository's root. gen must never write a number of its
-// own: every figure comes from raftsim's output.
+// own: every figure comes from raftsim's output. Screenshots of raftsim's
+// HTML pages need Debian's chromium package.
 package main
 
 import (
@@ -22,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/raftsim/raftsim/internal/browser"
 )
 
 //go:embed templates/*.md.tmpl
@@ -54,6 +57,7 @@ func run(names []string) error {
 		return fmt.Errorf("building raftsim: %v\n%s", err, out)
 	}
 	g := &generator{bin: bin, cache: map[string]string{}}
+	defer g.close()
 	for _, name := range names {
 		if err := g.report(name); err != nil {
 			return fmt.Errorf("%s: %v", name, err)
@@ -63,8 +67,39 @@ func run(names []string) error {
 }
 
 type generator struct {
-	bin   string
-	cache map[string]string // command line → stdout; looked up only
+	bin     string
+	cache   map[string]string // command line → stdout; looked up only
+	browser *browser.Browser  // started by the first screenshot
+}
+
+func (g *generator) close() {
+	if g.browser != nil {
+		g.browser.Close()
+	}
+}
+
+// Screenshots show this much of a page: the ring, the node panel, the
+// events and the top of the swimlanes.
+const shotWidth, shotHeight = 1280, 1000
+
+// screenshot loads page, a file with a fragment that names a moment
+// (results/x.html#t=200ms), in headless Chromium and writes what it shows
+// to png. It returns nothing to put in the report.
+func (g *generator) screenshot(page, png string) (string, error) {
+	if g.browser == nil {
+		b, err := browser.Start(shotWidth, shotHeight)
+		if err != nil {
+			return "", err
+		}
+		g.browser = b
+	}
+	file, moment, _ := strings.Cut(page, "#")
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(os.Stderr, "gen: screenshot of %s\n", page)
+	return "", g.browser.Screenshot("file://"+abs+"#"+moment, png)
 }
 
 func (g *generator) report(name string) error {
@@ -73,17 +108,19 @@ func (g *generator) report(name string) error {
 		return err
 	}
 	t, err := template.New(name).Funcs(template.FuncMap{
-		"raftsim": g.output,
-		"json":    g.json,
-		"get":     get,
-		"f0":      func(x any) string { return fixed(x, 0) },
-		"f1":      func(x any) string { return fixed(x, 1) },
-		"f2":      func(x any) string { return fixed(x, 2) },
-		"f3":      func(x any) string { return fixed(x, 3) },
-		"pct":     func(x any) string { return fixed(mul(x, 100), 1) + "%" },
-		"ofHour":  func(ms any) string { return fixed(mul(ms, 100/3.6e6), 1) + "%" }, // ms per hour as a share of the hour
-		"cell":    cell,
-		"hide":    func(string) string { return "" }, // run a command for its files only
+		"raftsim":    g.output,
+		"json":       g.json,
+		"get":        get,
+		"f0":         func(x any) string { return fixed(x, 0) },
+		"f1":         func(x any) string { return fixed(x, 1) },
+		"f2":         func(x any) string { return fixed(x, 2) },
+		"f3":         func(x any) string { return fixed(x, 3) },
+		"pct":        func(x any) string { return fixed(mul(x, 100), 1) + "%" },
+		"ofHour":     func(ms any) string { return fixed(mul(ms, 100/3.6e6), 1) + "%" }, // ms per hour as a share of the hour
+		"cell":       cell,
+		"hide":       func(string) string { return "" }, // run a command for its files only
+		"screenshot": g.screenshot,
+		"timeOf":     timeOf,
 	}).Parse(string(src))
 	if err != nil {
 		return err
@@ -150,6 +187,18 @@ func splitWords(s string) []string {
 		s = s[end:]
 	}
 	return words
+}
+
+// timeOf returns the virtual time of the first trace line in output that
+// contains text, as the trace prints it (1266.924ms), so that a report can
+// name a moment of a trial without typing it.
+func timeOf(output, text string) (string, error) {
+	for _, line := range strings.Split(output, "\n") {
+		if t, rest, ok := strings.Cut(line, " "); ok && strings.HasPrefix(t, "t=") && strings.Contains(rest, text) {
+			return strings.TrimPrefix(t, "t="), nil
+		}
+	}
+	return "", fmt.Errorf("no trace line contains %q", text)
 }
 
 // get follows a dotted path (time_to_leader_ms.p50, cells.3.label) into
