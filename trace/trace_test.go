@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -138,5 +139,30 @@ func TestPictureManyMessages(t *testing.T) {
 	p := (&Filter{}).Picture(events, 2)
 	if len(p.Flows) != MaxFlows || p.HiddenFlows != 5 || p.Flows[0].Sent != 10 {
 		t.Errorf("%d flows drawn, %d hidden", len(p.Flows), p.HiddenFlows)
+	}
+}
+
+// TestPageLanesWindow: the page's swimlanes are the filter's picture: with
+// a time window, every lane starts at the window's start with its state.
+func TestPageLanesWindow(t *testing.T) {
+	var events []Event
+	for n := range 3 {
+		events = append(events, Event{At: 0, Kind: EvStart, Node: n, Role: raft.Follower})
+	}
+	events = append(events, Event{At: 10 * time.Millisecond, Kind: EvState, Node: 0, Role: raft.Leader, Term: 1},
+		Event{At: 90 * time.Millisecond, Kind: EvState, Node: 1, Role: raft.Candidate, Term: 2})
+	for i := range events {
+		events[i].Seq = uint64(i)
+	}
+	p := &Page{Title: "window", Nodes: 3, ElectionMax: 300 * time.Millisecond, Events: events,
+		Filter: &Filter{From: 40 * time.Millisecond, To: 95 * time.Millisecond, HasTo: true}}
+	var b strings.Builder
+	if err := WriteHTML(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"n1 leader", "n2 follower", "n3 follower"} {
+		if !strings.Contains(b.String(), `<rect x="56.00" y="`) || !regexp.MustCompile(`<rect x="56.00" [^>]*><title>`+n).MatchString(b.String()) {
+			t.Errorf("the page's lane of %s does not start at the window's start", n)
+		}
 	}
 }
