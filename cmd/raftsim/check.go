@@ -92,6 +92,9 @@ func checkCmd(args []string, out, errw io.Writer) error {
 		if base, arg, err = loadScenario(fs.Args(), o); err != nil {
 			return err
 		}
+		for _, w := range base.Warnings() {
+			fmt.Fprintf(errw, "raftsim: warning: %s\n", w.Text)
+		}
 		fresh = func(uint64) (*scenarios.Scenario, error) {
 			s, _, err := loadScenario(fs.Args(), o)
 			return s, err
