@@ -236,7 +236,7 @@ func (f *Fit) Plot(title, format string) ([]byte, error) {
 			}
 			sc.GlyphStyle = draw.GlyphStyle{Color: lineColors[i%len(lineColors)], Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
 			c.p.Add(sc)
-			c.p.Legend.Add(label+" published", sc)
+			c.legend.Add(label+" published", sc)
 			for _, p := range pts {
 				c.lo, c.hi = math.Min(c.lo, p.X), math.Max(c.hi, p.X)
 			}

@@ -12,22 +12,28 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 )
 
-// PlotFormat returns the image format a plot file's extension asks for.
+// PlotFormat returns the image format a plot file's extension asks for:
+// png or svg, and svg for a path without one (standard output, a FIFO).
 func PlotFormat(path string) (string, error) {
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".svg", ".png":
 		return ext[1:], nil
+	case "":
+		return "svg", nil
 	}
 	return "", fmt.Errorf("plot %s: want a .svg or .png file", path)
 }
 
 // CDFPlot draws the cumulative distribution of time to leader, one line per
-// cell, like the Raft paper's Figure 16: x is the time without a leader in
-// ms, on a log scale when the values span two decades or more; y is the
+// cell, like the Raft paper's Figure 16: x is the time to leader in ms, on
+// a log scale when the values span two decades or more; y is the
 // cumulative percent of all trials, so trials that found no leader keep a
-// line below 100%. format is "svg" or "png".
+// line below 100%. The legend stands right of the axes, never over a
+// curve, and the image grows as tall as its entries need. format is "svg"
+// or "png".
 func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
 	c := newCDFPlot(title)
 	var empty []string
@@ -49,24 +55,28 @@ func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
 	}
 	for _, label := range empty {
 		// No trial found a leader: a legend entry with no line says so.
-		c.p.Legend.Add(label + ": no leader")
+		c.legend.Add(label + ": no leader")
 	}
 	return c.render(format)
 }
 
-// cdfPlot is a plot of cumulative distributions of time to leader.
+// cdfPlot is a plot of cumulative distributions of time to leader, with
+// its legend beside it.
 type cdfPlot struct {
 	p      *plot.Plot
+	legend plot.Legend
 	lo, hi float64 // the smallest and largest time drawn, in ms
 }
 
 func newCDFPlot(title string) *cdfPlot {
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "time without leader (ms)"
-	p.Y.Label.Text = "cumulative percent"
+	p.X.Label.Text = "time to leader (ms)"
+	p.Y.Label.Text = "cumulative percent of trials"
 	p.Add(plotter.NewGrid())
-	return &cdfPlot{p: p}
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true
+	return &cdfPlot{p: p, legend: legend}
 }
 
 // add draws one distribution as steps: x are times in ms, increasing, and
@@ -93,31 +103,39 @@ func (c *cdfPlot) add(label string, x, pct []float64, i, dashes int) error {
 	l.Dashes = plotutil.Dashes(dashes + i/len(lineColors))
 	l.Width = vg.Points(1.2)
 	c.p.Add(l)
-	c.p.Legend.Add(label, l)
+	c.legend.Add(label, l)
 	return nil
 }
 
 // render sets the axes and writes the plot as an image: x on a log scale
-// when the times span two decades or more.
+// when the times span two decades or more; the legend a column right of
+// the axes, never over a curve.
 func (c *cdfPlot) render(format string) ([]byte, error) {
 	p := c.p
 	if c.hi > 100*c.lo && c.lo > 0 {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
-		p.X.Label.Text += ", log scale"
+		p.X.Label.Text = "time to leader (ms, log scale)"
 		p.X.Min = math.Pow(10, math.Floor(math.Log10(c.lo))) // start at a labelled decade
 	}
 	p.Y.Min, p.Y.Max = 0, 100
-	p.Legend.Left = false
-	p.Legend.Top = false
-	p.Legend.XOffs = -vg.Points(4)
-	p.Legend.YOffs = vg.Points(4)
-	wt, err := p.WriterTo(7*vg.Inch, 4.5*vg.Inch, format)
+
+	// The axes take 7 by 4.5 inches; the legend a column to their right,
+	// top-aligned with the axes, as wide and tall as its entries.
+	gap := vg.Points(12)
+	size := c.legend.Rectangle(draw.Canvas{}).Size()
+	titleH := p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
+	w := 7*vg.Inch + size.X + 2*gap
+	h := max(4.5*vg.Inch, titleH+size.Y+2*gap)
+	cw, err := draw.NewFormattedCanvas(w, h, format)
 	if err != nil {
 		return nil, err
 	}
+	dc := draw.New(cw)
+	p.Draw(draw.Crop(dc, 0, -(size.X + 2*gap), 0, 0))
+	c.legend.Draw(draw.Crop(dc, w-size.X-gap, 0, 0, -titleH-gap))
 	var buf bytes.Buffer
-	if _, err := wt.WriteTo(&buf); err != nil {
+	if _, err := cw.WriteTo(&buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

@@ -91,6 +91,8 @@ type Params struct {
 	Bugs              string  `json:"bugs,omitempty"`
 	Persist           string  `json:"persist,omitempty"`
 	TimerJitter       string  `json:"timer_jitter,omitempty"`
+	// Links are the per-link overrides of latency, loss and duplication.
+	Links []string `json:"links,omitempty"`
 }
 
 // Options returns the protocol options of p.
@@ -116,7 +118,16 @@ func ParamsOf(s *scenarios.Scenario) Params {
 		Bugs:              c.Bugs.String(),
 		Persist:           distText(c.Persist),
 		TimerJitter:       distText(c.TimerJitter),
+		Links:             linksText(s.Network.Links),
 	}
+}
+
+func linksText(links []scenarios.LinkOverride) []string {
+	var out []string
+	for _, l := range links {
+		out = append(out, l.String())
+	}
+	return out
 }
 
 func distText(d *sim.Dist) string {
@@ -214,14 +225,22 @@ func StatsOf(agg *runner.Aggregate, replay func(seed uint64) string) Stats {
 
 // Run is the report of raftsim run.
 type Run struct {
-	Scenario    string   `json:"scenario"`
-	Description string   `json:"description,omitempty"`
-	Seed        uint64   `json:"seed"`
-	Params      Params   `json:"params"`
-	Measure     Measure  `json:"measure"`
-	Expect      []string `json:"expect"`
+	Scenario    string `json:"scenario"`
+	Description string `json:"description,omitempty"`
+	// Overrides are the command line's changes to the scenario, which its
+	// description does not know of: "--nodes 3".
+	Overrides []string `json:"overrides,omitempty"`
+	Seed      uint64   `json:"seed"`
+	Params    Params   `json:"params"`
+	Measure   Measure  `json:"measure"`
+	Expect    []string `json:"expect"`
+	// Warnings say what looks wrong in the scenario's timing
+	// (scenarios.Scenario.Warnings); raftsim prints them on stderr.
+	Warnings []string `json:"warnings,omitempty"`
 	Stats
 	Stability *Stability `json:"stability,omitempty"`
+	// Found holds, with --find, the trials each query picked out.
+	Found []Found `json:"found,omitempty"`
 }
 
 // Measure says what was measured.
@@ -269,6 +288,16 @@ func NewRun(s *scenarios.Scenario, agg *runner.Aggregate, replay func(uint64) st
 		Params:      ParamsOf(s),
 		Measure:     MeasureOf(s),
 		Expect:      ExpectOf(s),
+		Warnings:    warningsOf(s),
 		Stats:       StatsOf(agg, replay),
 	}
+}
+
+// warningsOf returns the texts of s's warnings.
+func warningsOf(s *scenarios.Scenario) []string {
+	var out []string
+	for _, w := range s.Warnings() {
+		out = append(out, w.Text)
+	}
+	return out
 }

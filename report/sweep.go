@@ -68,6 +68,7 @@ type Cell struct {
 	Group       int        `json:"group"` // cells that differ only in election timeout share a group
 	Recommended bool       `json:"recommended"`
 	Stability   *Stability `json:"stability,omitempty"`
+	Warnings    []string   `json:"warnings,omitempty"` // as Run's
 	Stats
 	agg    *runner.Aggregate
 	values []string // of the varied parameters, in the order of Sweep.Varied
@@ -77,6 +78,7 @@ type Cell struct {
 type Sweep struct {
 	Scenario    string   `json:"scenario"`
 	Description string   `json:"description,omitempty"`
+	Overrides   []string `json:"overrides,omitempty"` // as Run's, shared by every cell
 	Seed        uint64   `json:"seed"`
 	Trials      int      `json:"trials"` // per cell, with the same trial seeds in every cell
 	Varied      []string `json:"varied"`
@@ -95,7 +97,8 @@ type Rule struct {
 // AddCell adds a cell of scenario s with its trials' aggregate, its
 // steady-state aggregate (or nil), and its value of each varied parameter.
 func (sw *Sweep) AddCell(values []string, s *scenarios.Scenario, agg, steady *runner.Aggregate, replay, steadyReplay func(uint64) string) {
-	c := Cell{Params: ParamsOf(s), Stats: StatsOf(agg, replay), Stability: StabilityOf(steady, steadyReplay), agg: agg, values: values}
+	c := Cell{Params: ParamsOf(s), Stats: StatsOf(agg, replay), Stability: StabilityOf(steady, steadyReplay), Warnings: warningsOf(s),
+		agg: agg, values: values}
 	var label []string
 	for i, v := range sw.Varied {
 		label = append(label, v+" "+values[i])
@@ -123,6 +126,16 @@ func (sw *Sweep) Failed() int {
 	return n
 }
 
+// same reports whether every cell has the same value of varied parameter j.
+func (sw *Sweep) same(j int) bool {
+	for _, c := range sw.Cells[1:] {
+		if c.values[j] != sw.Cells[0].values[j] {
+			return false
+		}
+	}
+	return true
+}
+
 // Write writes the sweep in format f.
 func (sw *Sweep) Write(w io.Writer, f Format) error { return write(w, f, sw) }
 
@@ -132,8 +145,19 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sweep of %s: %d cells, %d trials each (the same trial seeds in every cell), seed %d\n",
 		sw.Scenario, len(sw.Cells), sw.Trials, sw.Seed)
-	if len(sw.Cells) > 0 {
-		fmt.Fprintf(&b, "cluster: %s\n", sw.Cells[0].Params.Describe())
+	sets, varied := sw.Overrides, []string(nil)
+	for j, name := range sw.Varied {
+		if v := sw.Cells[0].values[j]; sw.same(j) {
+			sets = append(sets, "--"+name+" "+v) // a list of one value
+		} else {
+			varied = append(varied, name)
+		}
+	}
+	writeDescription(&b, sw.Description, sets, varied)
+	if common, varying := describeCommon(sw.Cells); varying == "" {
+		fmt.Fprintf(&b, "cluster: %s\n", common)
+	} else {
+		fmt.Fprintf(&b, "cluster: %s; per row: %s\n", common, varying)
 	}
 	fmt.Fprintf(&b, "time to leader in ms, measured from %s until %s", sw.Measure.From, sw.Measure.Until)
 	if h := float64(sw.SteadyHours); h > 0 {
@@ -152,7 +176,7 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 	header = append(header, "rec")
 	nv := len(sw.Varied)
 	t := newTable(w, header, func(c int) bool { return c >= nv && c < len(header)-1 })
-	noFault := false
+	noFault, partial := false, false
 	for _, c := range sw.Cells {
 		row := append([]string{}, c.values...)
 		d := c.TimeToLeaderMs
@@ -181,7 +205,12 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 		if c.StaleLeaderMs != nil {
 			stale = f1(c.StaleLeaderMs.Mean)
 		}
-		row = append(row, trials, f1(d.Mean), f1(d.P50), f1(d.P90), f1(d.P99), f1(d.Max), split, c.RoundsMean.Fixed(2, "-"),
+		mean := f1(d.Mean)
+		if c.Measured > 0 && c.Measured < c.Started {
+			mean += fmt.Sprintf(" (%d elected)", c.Measured)
+			partial = true
+		}
+		row = append(row, trials, mean, f1(d.P50), f1(d.P90), f1(d.P99), f1(d.Max), split, c.RoundsMean.Fixed(2, "-"),
 			stale, c.TermsBumped.Mean.Fixed(2, "-"), c.Disruptions.Mean.Fixed(2, "-"), strconv.Itoa(failed))
 		if steady {
 			if st := c.Stability; st != nil {
@@ -203,6 +232,9 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 	}
 	b.Reset()
 	fmt.Fprintf(&b, "stale ms: mean time a removed leader still believed it led; terms, disrupt: mean terms begun and leaders deposed per trial.\n")
+	if partial {
+		fmt.Fprintf(&b, "(N elected): the time to leader covers only the N trials that found a leader; those without one are not in the mean or the quantiles.\n")
+	}
 	if noFault {
 		fmt.Fprintf(&b, "no fault: trials in which no step removed a leader (none led when it came), so nothing was measured.\n")
 	}
@@ -223,20 +255,14 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 	return err
 }
 
-// WriteCSV writes a header and one row per cell: the run columns, then the
-// stability columns and the recommendation.
+// WriteCSV writes a header and one row per cell: a run's columns, with
+// group and recommended after the stability columns.
 func (sw *Sweep) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write(append(append([]string{}, csvHeader...), "needless_elections_per_hour", "leader_changes_per_hour",
-		"leaderless_ms_per_hour", "group", "recommended"))
+	cw.Write(concat(csvHeader, csvStability, []string{"group", "recommended"}, csvMore))
 	for _, c := range sw.Cells {
-		row := csvRow(sw.Scenario, sw.Seed, &c.Params, &c.Stats)
-		if st := c.Stability; st != nil {
-			row = append(row, st.NeedlessElectionsPerHour.String(""), st.LeaderChangesPerHour.String(""), st.LeaderlessMsPerHour.String(""))
-		} else {
-			row = append(row, "", "", "")
-		}
-		cw.Write(append(row, strconv.Itoa(c.Group), strconv.FormatBool(c.Recommended)))
+		cw.Write(concat(csvRow(sw.Scenario, sw.Seed, &c.Params, &c.Stats), csvStabilityRow(c.Stability),
+			[]string{strconv.Itoa(c.Group), strconv.FormatBool(c.Recommended)}, csvMoreRow(&c.Params, &c.Stats, c.Stability)))
 	}
 	cw.Flush()
 	return cw.Error()

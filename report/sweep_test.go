@@ -3,9 +3,13 @@ package report
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"image/png"
 	"io"
 	"math"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/raftsim/raftsim/runner"
@@ -126,5 +130,64 @@ func TestSweepTableUnmeasured(t *testing.T) {
 	}
 	if bytes.Contains(b.Bytes(), []byte("no fault")) {
 		t.Errorf("every trial reached its fault, yet the table speaks of none:\n%s", b.String())
+	}
+}
+
+// TestCDFLegendBesideTheCurves: at any number of cells, every legend
+// entry stands outside the axes, where no curve is drawn, and the title
+// and the x axis name the same quantity.
+func TestCDFLegendBesideTheCurves(t *testing.T) {
+	path := regexp.MustCompile(`<path d="M([-0-9.]+),([-0-9.]+)L([-0-9.]+),([-0-9.]+)" style="fill:none;stroke:#000000`)
+	text := regexp.MustCompile(`<text x="([-0-9.]+)" y="([-0-9.]+)"[^>]*>([^<]*)</text>`)
+	num := func(s string) float64 { f, _ := strconv.ParseFloat(s, 64); return f }
+	for _, n := range []int{1, 3, 10, 24, 60} {
+		sw := &Sweep{Varied: []string{"nodes", "election-timeout"}}
+		labels := map[string]bool{}
+		for i := range n {
+			agg := &runner.Aggregate{Trials: 50, Started: 50, Measured: 50}
+			for k := range 50 {
+				agg.TimeToLeader.Add(int64((150 + 3*i + k) * 1e6))
+			}
+			label := fmt.Sprintf("nodes %d, election-timeout %dms-%dms", 3+i%5, 150+i, 300+i)
+			labels[label] = true
+			c := Cell{Label: label, agg: agg}
+			c.Trials, c.Started, c.Measured = 50, 50, 50
+			sw.Cells = append(sw.Cells, c)
+		}
+		img, err := sw.CDFPlot("time to leader: test", "svg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The axes: the longest black horizontal and vertical lines.
+		var left, right, bottom, top float64
+		for _, m := range path.FindAllStringSubmatch(string(img), -1) {
+			x0, y0, x1, y1 := num(m[1]), num(m[2]), num(m[3]), num(m[4])
+			if y0 == y1 && x1-x0 > right-left {
+				left, right, bottom = x0, x1, y0
+			}
+			if x0 == x1 && y1-y0 > top {
+				top = y1
+			}
+		}
+		seen, xLabel := 0, ""
+		for _, m := range text.FindAllStringSubmatch(string(img), -1) {
+			x, y := num(m[1]), -num(m[2]) // text is drawn flipped
+			if strings.HasPrefix(m[3], "time to leader (") {
+				xLabel = m[3]
+			}
+			if !labels[m[3]] {
+				continue
+			}
+			seen++
+			if x > left && x < right && y > bottom && y < top {
+				t.Errorf("%d cells: legend entry %q at (%g, %g) is inside the axes [%g, %g]x[%g, %g]", n, m[3], x, y, left, right, bottom, top)
+			}
+		}
+		if seen != n {
+			t.Errorf("%d cells: %d legend entries", n, seen)
+		}
+		if xLabel == "" {
+			t.Errorf("%d cells: the x axis does not say time to leader, as the title does", n)
+		}
 	}
 }

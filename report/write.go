@@ -34,10 +34,12 @@ func ParseFormat(s string) (Format, error) {
 	return "", fmt.Errorf("unknown format %q (want table, json or csv)", s)
 }
 
-// WriteJSON writes v as indented JSON.
+// WriteJSON writes v as indented JSON, with <, > and & as themselves
+// (n1<->n2, not n1\u003c-\u003en2).
 func WriteJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 
@@ -85,9 +87,7 @@ func (r *Run) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	p := &r.Params
 	fmt.Fprintf(&b, "scenario %s: %d trials, seed %d\n", r.Scenario, r.Trials, r.Seed)
-	if r.Description != "" {
-		fmt.Fprintf(&b, "  %s\n", r.Description)
-	}
+	writeDescription(&b, r.Description, r.Overrides, nil)
 	fmt.Fprintf(&b, "cluster: %s\n", p.Describe())
 	fmt.Fprintf(&b, "measured from %s until %s\n\n", r.Measure.From, r.Measure.Until)
 	if _, err := io.WriteString(w, b.String()); err != nil {
@@ -114,33 +114,111 @@ func (r *Run) WriteTable(w io.Writer) error {
 			fmt.Fprintf(&b, "  steady run %d seed %d: %s: %s\n    replay: %s\n", f.Trial, f.Seed, f.Kind, f.Detail, f.Replay)
 		}
 	}
+	writeFound(&b, r.Found)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+// writeDescription writes a scenario's description, and, when the
+// command line changed the scenario or a sweep varies it, a line saying
+// that the description is the scenario's own and what differs from it.
+func writeDescription(b *strings.Builder, description string, overrides, varied []string) {
+	if description == "" {
+		return
+	}
+	fmt.Fprintf(b, "  %s\n", description)
+	var changes []string
+	if len(overrides) > 0 {
+		changes = append(changes, "the command line sets "+strings.Join(overrides, " "))
+	}
+	if len(varied) > 0 {
+		changes = append(changes, "each row sets "+strings.Join(varied, ", "))
+	}
+	if len(changes) > 0 {
+		fmt.Fprintf(b, "  (the scenario's own description; %s)\n", strings.Join(changes, "; "))
+	}
+}
+
 // Describe says in one line what the parameters are.
 func (p *Params) Describe() string {
-	s := fmt.Sprintf("%d nodes, election timeout %s-%sms, heartbeat %sms, latency %s, loss %g",
-		p.Nodes, p.ElectionTimeoutMs[0].String("?"), p.ElectionTimeoutMs[1].String("?"), p.HeartbeatMs.String("?"), p.Latency, p.Loss)
+	var texts []string
+	for _, pt := range p.parts() {
+		if pt.text != "" {
+			texts = append(texts, pt.text)
+		}
+	}
+	return strings.Join(texts, ", ")
+}
+
+// part is one parameter as Describe writes it; text is empty when the
+// parameter is at a value Describe leaves out (no duplication, say).
+type part struct{ name, text string }
+
+// parts are the parameters in the order Describe writes them.
+func (p *Params) parts() []part {
+	pts := []part{
+		{"nodes", fmt.Sprintf("%d nodes", p.Nodes)},
+		{"election timeout", fmt.Sprintf("election timeout %s-%sms", p.ElectionTimeoutMs[0].String("?"), p.ElectionTimeoutMs[1].String("?"))},
+		{"heartbeat", fmt.Sprintf("heartbeat %sms", p.HeartbeatMs.String("?"))},
+		{"latency", "latency " + p.Latency},
+		{"loss", fmt.Sprintf("loss %g", p.Loss)},
+		{"duplicate", ""}, {"fifo", ""}, {"disk writes", ""}, {"timer jitter", ""}, {"options", ""}, {"links", ""}, {"bugs", ""},
+	}
+	set := func(name, text string) {
+		for i := range pts {
+			if pts[i].name == name {
+				pts[i].text = text
+			}
+		}
+	}
 	if p.Duplicate > 0 {
-		s += fmt.Sprintf(", duplicate %g", p.Duplicate)
+		set("duplicate", fmt.Sprintf("duplicate %g", p.Duplicate))
 	}
 	if p.FIFO {
-		s += ", FIFO links"
+		set("fifo", "FIFO links")
 	}
 	if p.Persist != "" {
-		s += ", disk writes " + p.Persist
+		set("disk writes", "disk writes "+p.Persist)
 	}
 	if p.TimerJitter != "" {
-		s += ", timers late by " + p.TimerJitter
+		set("timer jitter", "timers late by "+p.TimerJitter)
 	}
 	if opts := scenarios.OptionFlags(p.Options()); len(opts) > 0 {
-		s += ", options " + strings.Join(opts, ",")
+		set("options", "options "+strings.Join(opts, ","))
+	}
+	if len(p.Links) > 0 {
+		set("links", "link "+strings.Join(p.Links, "; link "))
 	}
 	if p.Bugs != "" {
-		s += ", BUGS " + p.Bugs
+		set("bugs", "BUGS "+p.Bugs)
 	}
-	return s
+	return pts
+}
+
+// describeCommon says what the parameters of every cell share, and names
+// those that differ between cells.
+func describeCommon(cells []Cell) (common, varying string) {
+	if len(cells) == 0 {
+		return "", ""
+	}
+	parts := make([][]part, len(cells))
+	for i := range cells {
+		parts[i] = cells[i].Params.parts()
+	}
+	var same, differ []string
+	for i, pt := range parts[0] {
+		varies := false
+		for _, other := range parts[1:] {
+			varies = varies || other[i].text != pt.text
+		}
+		switch {
+		case varies:
+			differ = append(differ, pt.name)
+		case pt.text != "":
+			same = append(same, pt.text)
+		}
+	}
+	return strings.Join(same, ", "), strings.Join(differ, ", ")
 }
 
 func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
@@ -178,18 +256,34 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 	}
 }
 
-// CSV columns shared by run and sweep rows.
-var csvHeader = []string{
-	"scenario", "seed", "nodes", "election_timeout_min_ms", "election_timeout_max_ms", "heartbeat_ms", "latency",
-	"loss", "duplicate", "fifo", "prevote", "check_quorum", "leader_stickiness", "bugs",
-	"trials", "measured", "time_to_leader_mean_ms", "time_to_leader_stddev_ms", "time_to_leader_p50_ms",
-	"time_to_leader_p90_ms", "time_to_leader_p99_ms", "time_to_leader_max_ms", "split_vote_probability",
-	"split_vote_ci95_lo", "split_vote_ci95_hi", "rounds_mean", "messages_mean", "stale_leader_mean_ms",
-	"stale_leader_max_ms", "failed",
-}
+// CSV columns. A run's row is csvHeader, csvStability and csvMore; a
+// sweep's rows put group and recommended before csvMore. Columns are
+// added at the end, never renamed or moved, so that tools reading them by
+// position keep working.
+var (
+	csvHeader = []string{
+		"scenario", "seed", "nodes", "election_timeout_min_ms", "election_timeout_max_ms", "heartbeat_ms", "latency",
+		"loss", "duplicate", "fifo", "prevote", "check_quorum", "leader_stickiness", "bugs",
+		"trials", "measured", "time_to_leader_mean_ms", "time_to_leader_stddev_ms", "time_to_leader_p50_ms",
+		"time_to_leader_p90_ms", "time_to_leader_p99_ms", "time_to_leader_max_ms", "split_vote_probability",
+		"split_vote_ci95_lo", "split_vote_ci95_hi", "rounds_mean", "messages_mean", "stale_leader_mean_ms",
+		"stale_leader_max_ms", "failed",
+	}
+	csvStability = []string{"needless_elections_per_hour", "leader_changes_per_hour", "leaderless_ms_per_hour"}
+	csvMore      = []string{
+		"reset_timer_on_step_down", "persist", "timer_jitter", "links", "started", "time_to_leader_min_ms",
+		"split_votes", "other_lost_elections", "rounds_p50", "rounds_p90", "rounds_p99", "rounds_max",
+		"stale_leader_p50_ms", "stale_leader_p90_ms", "stale_leader_p99_ms",
+		"terms_bumped_mean", "terms_bumped_max", "disruptions_mean", "disruptions_max", "events",
+		"steady_runs", "steady_hours", "needless_elections", "leader_changes", "disruptions_per_hour", "steady_failed",
+		"unfinished",
+	}
+)
+
+func csvNum(x Num) string { return x.String("") }
 
 func csvRow(scenario string, seed uint64, p *Params, s *Stats) []string {
-	n := func(x Num) string { return x.String("") }
+	n := csvNum
 	stale := [2]string{}
 	if s.StaleLeaderMs != nil {
 		stale = [2]string{n(s.StaleLeaderMs.Mean), n(s.StaleLeaderMs.Max)}
@@ -206,11 +300,52 @@ func csvRow(scenario string, seed uint64, p *Params, s *Stats) []string {
 	}
 }
 
+// csvStabilityRow holds the csvStability columns: empty without
+// steady-state runs.
+func csvStabilityRow(st *Stability) []string {
+	if st == nil {
+		return make([]string, len(csvStability))
+	}
+	return []string{csvNum(st.NeedlessElectionsPerHour), csvNum(st.LeaderChangesPerHour), csvNum(st.LeaderlessMsPerHour)}
+}
+
+// csvMoreRow holds the csvMore columns.
+func csvMoreRow(p *Params, s *Stats, st *Stability) []string {
+	n := csvNum
+	stale := make([]string, 3)
+	if d := s.StaleLeaderMs; d != nil {
+		stale = []string{n(d.P50), n(d.P90), n(d.P99)}
+	}
+	steady := make([]string, 6)
+	if st != nil {
+		steady = []string{strconv.Itoa(st.Runs), n(st.Hours), strconv.FormatInt(st.NeedlessElections, 10),
+			strconv.FormatInt(st.LeaderChanges, 10), n(st.DisruptionsPerHour), strconv.Itoa(st.Failed)}
+	}
+	row := []string{
+		strconv.FormatBool(p.ResetOnStepDown), p.Persist, p.TimerJitter, strings.Join(p.Links, "; "),
+		strconv.Itoa(s.Started), n(s.TimeToLeaderMs.Min), strconv.FormatInt(s.SplitVotes, 10), strconv.FormatInt(s.OtherLostElections, 10),
+		n(s.Rounds.P50), n(s.Rounds.P90), n(s.Rounds.P99), n(s.Rounds.Max),
+	}
+	row = append(row, stale...)
+	row = append(row, n(s.TermsBumped.Mean), n(s.TermsBumped.Max), n(s.Disruptions.Mean), n(s.Disruptions.Max),
+		strconv.FormatUint(s.Events, 10))
+	return append(append(row, steady...), strconv.Itoa(s.Unfinished))
+}
+
+func concat(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
 // WriteCSV writes the run as a CSV header and one row.
 func (r *Run) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write(csvHeader)
-	cw.Write(csvRow(r.Scenario, r.Seed, &r.Params, &r.Stats))
+	cw.Write(concat(csvHeader, csvStability, csvMore))
+	cw.Write(concat(csvRow(r.Scenario, r.Seed, &r.Params, &r.Stats), csvStabilityRow(r.Stability),
+		csvMoreRow(&r.Params, &r.Stats, r.Stability)))
 	cw.Flush()
 	return cw.Error()
 }

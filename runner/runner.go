@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/raftsim/raftsim/find"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/stats"
 	"github.com/raftsim/raftsim/trial"
@@ -50,6 +51,8 @@ type Aggregate struct {
 	// did; UnfinishedTrials lists the first MaxListedFailures of them.
 	Unfinished       int
 	UnfinishedTrials []TrialNote
+	// Matches holds, for each of Options.Queries, the trials it picked out.
+	Matches []Matches
 
 	// Steady-state runs: their number, the virtual time they measured, and
 	// what happened in it.
@@ -105,6 +108,9 @@ func (a *Aggregate) Add(index int, r *trial.Result) {
 		a.LeaderChanges += int64(r.LeaderChanges)
 		a.Leaderless += int64(r.Leaderless)
 	}
+	for i := range a.Matches {
+		a.Matches[i].add(index, r)
+	}
 	if r.Failure != nil {
 		a.Failed++
 		a.Failures = append(a.Failures, TrialFailure{Trial: index, Seed: r.Seed, Failure: *r.Failure})
@@ -138,6 +144,15 @@ func (a *Aggregate) Merge(o *Aggregate) {
 	a.Unfinished += o.Unfinished
 	a.UnfinishedTrials = append(a.UnfinishedTrials, o.UnfinishedTrials...)
 	a.trimFailures()
+	if len(a.Matches) == 0 && len(o.Matches) > 0 {
+		a.Matches = make([]Matches, len(o.Matches))
+		for i := range o.Matches {
+			a.Matches[i].Query = o.Matches[i].Query
+		}
+	}
+	for i := range o.Matches {
+		a.Matches[i].merge(&o.Matches[i])
+	}
 	a.SteadyRuns += o.SteadyRuns
 	a.SteadyTime += o.SteadyTime
 	a.Elections += o.Elections
@@ -176,6 +191,8 @@ type Options struct {
 	// only touch what belongs to index (a slot of a slice, say). Callers
 	// that keep every trial's result use it; the aggregate does not.
 	Trial func(index int, r *trial.Result)
+	// Queries pick out trials worth a look ([Aggregate.Matches]).
+	Queries []*find.Query
 }
 
 // maxChunk is the most trials a worker takes at once.
@@ -198,6 +215,9 @@ func Run(plan *trial.Plan, opt Options) *Aggregate {
 	chunks := (opt.Trials + chunk - 1) / chunk
 	workers = max(1, min(workers, chunks))
 	parts := make([]Aggregate, workers)
+	for i := range parts {
+		parts[i].Matches = newMatches(opt.Queries)
+	}
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	for w := range parts {
@@ -226,7 +246,7 @@ func Run(plan *trial.Plan, opt Options) *Aggregate {
 		}(&parts[w])
 	}
 	wg.Wait()
-	total := &Aggregate{}
+	total := &Aggregate{Matches: newMatches(opt.Queries)}
 	for i := range parts {
 		total.Merge(&parts[i])
 	}

@@ -22,7 +22,7 @@ func Builtin(name string) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse("scenarios/builtin/"+name+".yaml", data)
+	return Parse(builtinPrefix+name, data)
 }
 
 // BuiltinYAML returns the file of the built-in scenario name.

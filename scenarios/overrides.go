@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/sim"
@@ -140,8 +141,22 @@ func (o *Overrides) Set(flag, text string) error {
 
 // Apply returns a copy of s with the overrides applied, validated: the one
 // place a scenario is checked before its trials are planned. s itself is
-// not changed.
+// not changed. An [Error] the overrides cause names, in Flags, the flags
+// that cause it: those without which it goes away, or all of them when no
+// single one does.
 func (o Overrides) Apply(s *Scenario) (*Scenario, error) {
+	c, err := o.apply(s)
+	if err != nil {
+		var se *Error
+		if errors.As(err, &se) {
+			se.Flags = o.culprits(s, err.Error())
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func (o Overrides) apply(s *Scenario) (*Scenario, error) {
 	c := *s
 	for _, st := range o.set {
 		st.apply(&c)
@@ -152,22 +167,49 @@ func (o Overrides) Apply(s *Scenario) (*Scenario, error) {
 	return &c, nil
 }
 
+// culprits returns the flags that make s fail with the error msg: none
+// when s fails so without overrides.
+func (o Overrides) culprits(s *Scenario, msg string) []string {
+	if _, err := (Overrides{}).apply(s); err != nil && err.Error() == msg {
+		return nil
+	}
+	var all, out []string
+	for i, st := range o.set {
+		flag := strings.Join(st.args(false), " ")
+		all = append(all, flag)
+		without := Overrides{set: slices.Delete(slices.Clone(o.set), i, i+1)}
+		if _, err := without.apply(s); err == nil || err.Error() != msg {
+			out = append(out, flag)
+		}
+	}
+	if len(out) == 0 {
+		return all
+	}
+	return out
+}
+
 // Args returns the overrides as command-line flags in canonical form,
 // leaving out those that pick trials (--seed, --trials): what a replay
 // command needs to rebuild a trial's scenario.
 func (o Overrides) Args() []string {
 	var out []string
 	for _, st := range o.set {
-		ov := &OverrideFlags[st.at]
-		switch {
-		case ov.Picks:
-		case ov.Kind == "bool":
-			out = append(out, "--"+ov.Flag+"="+st.text)
-		default:
-			out = append(out, "--"+ov.Flag, st.text)
-		}
+		out = append(out, st.args(true)...)
 	}
 	return out
+}
+
+// args returns the flag as command-line words in canonical form, or
+// nothing when it picks trials and picks says to leave those out.
+func (st setting) args(leavePicks bool) []string {
+	ov := &OverrideFlags[st.at]
+	switch {
+	case leavePicks && ov.Picks:
+		return nil
+	case ov.Kind == "bool":
+		return []string{"--" + ov.Flag + "=" + st.text}
+	}
+	return []string{"--" + ov.Flag, st.text}
 }
 
 // Text returns the canonical text of --flag, or "" when it is not set.

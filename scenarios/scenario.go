@@ -15,7 +15,7 @@ import (
 type Scenario struct {
 	Name        string
 	Description string
-	Source      string // the file it came from, or "builtin:NAME"
+	Source      string // the file it came from, or "builtin:NAME" (builtinPrefix)
 	Cluster     Cluster
 	Network     Network
 	Faults      []Step
@@ -355,25 +355,46 @@ type Expect struct {
 	ConvergeWithin time.Duration
 }
 
-// Error is a problem with a scenario, located in its file.
+// Error is a problem with a scenario, located in its file, and caused,
+// when Flags is set, by command-line overrides ([Overrides.Apply]).
 type Error struct {
-	File  string
+	File  string // the file, or builtinPrefix and the name of a built-in
 	Line  int
 	Field string
 	Msg   string
+	// Flags are the overrides that cause the problem, as a command line
+	// writes them (--nodes 2): the scenario as written has none.
+	Flags []string
 }
+
+// builtinPrefix starts the Source of a built-in scenario, whose file is
+// part of the binary, not a path the user could open.
+const builtinPrefix = "builtin:"
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		b.WriteString(":" + strconv.Itoa(e.Line))
+	name, builtin := strings.CutPrefix(e.File, builtinPrefix)
+	if len(e.Flags) > 0 {
+		b.WriteString(strings.Join(e.Flags, " ") + ": ")
 	}
-	b.WriteString(": ")
+	if !builtin {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			b.WriteString(":" + strconv.Itoa(e.Line))
+		}
+		b.WriteString(": ")
+	}
 	if e.Field != "" {
 		b.WriteString(e.Field + ": ")
 	}
 	b.WriteString(e.Msg)
+	if builtin {
+		b.WriteString(" (in the built-in scenario " + name)
+		if e.Line > 0 {
+			b.WriteString(", line " + strconv.Itoa(e.Line) + " of raftsim list --show " + name)
+		}
+		b.WriteString(")")
+	}
 	return b.String()
 }
 

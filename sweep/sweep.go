@@ -182,6 +182,16 @@ func (c *Cell) value(name string) string {
 	return "none"
 }
 
+// Label names cell i by its value of each axis, as tables do:
+// "nodes 3, election-timeout 50ms-100ms".
+func (sw *Sweep) Label(i int) string {
+	parts := make([]string, len(sw.Axes))
+	for j, a := range sw.Axes {
+		parts[j] = a.Name + " " + sw.Cells[i].Values[j]
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Varied returns the names of the axes.
 func (sw *Sweep) Varied() []string {
 	var names []string

@@ -19,10 +19,7 @@ type Filter struct {
 // Keep reports whether e passes the filter. Cluster-wide events (faults,
 // notes, violations) pass a node filter.
 func (f *Filter) Keep(e *Event) bool {
-	if e.At < f.From || f.HasTo && e.At > f.To {
-		return false
-	}
-	if f.Kinds != nil && !slices.Contains(f.Kinds, e.Kind) {
+	if !f.keepsTimeAndKind(e) {
 		return false
 	}
 	if f.Nodes == nil || e.Node < 0 {
@@ -36,6 +33,25 @@ func (f *Filter) Keep(e *Event) bool {
 		return slices.Contains(f.Nodes, e.Peer)
 	}
 	return false
+}
+
+// keepsKind reports whether f keeps any of the kinds.
+func (f *Filter) keepsKind(kinds ...EventKind) bool {
+	if f.Kinds == nil {
+		return true
+	}
+	for _, k := range kinds {
+		if slices.Contains(f.Kinds, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// keepsTimeAndKind is Keep without the node filter: for cluster-wide
+// events drawn across every lane.
+func (f *Filter) keepsTimeAndKind(e *Event) bool {
+	return e.At >= f.From && (!f.HasTo || e.At <= f.To) && f.keepsKind(e.Kind)
 }
 
 // Select returns the events f keeps, in order.

@@ -55,7 +55,7 @@ func WriteHTML(w io.Writer, p *Page) error {
 		return err
 	}
 	var lanes bytes.Buffer
-	if err := WriteSVG(&lanes, shown, p.Nodes, p.Title); err != nil {
+	if err := p.lanes().WriteSVG(&lanes, p.Title); err != nil {
 		return err
 	}
 	css, err := pageFiles.ReadFile("html/page.css")

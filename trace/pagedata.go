@@ -131,7 +131,7 @@ func buildPageData(p *Page, shown []Event) *pageData {
 	}
 	d.addFlows(all, p)
 	d.addLives(p)
-	p.addLanes(d, shown)
+	p.addLanes(d)
 	return d
 }
 
@@ -226,9 +226,19 @@ func (d *pageData) addDetail(dt *Detail) {
 	}
 }
 
-// addLanes writes where the swimlanes of the shown events put time, as
-// WriteSVG draws them.
-func (p *Page) addLanes(d *pageData, shown []Event) {
-	lp := Analyse(shown, p.Nodes)
+// addLanes writes where the page's swimlanes ([Page.lanes]) put time.
+func (p *Page) addLanes(d *pageData) {
+	lp := p.lanes()
 	d.Lanes = pageLanes{X0: marginLeft, Width: plotWidth, Start: int64(lp.Start), Span: int64(lp.laneSpan())}
+}
+
+// lanes returns what the page's swimlanes draw: the filter's picture of
+// the whole trace, each lane starting with its node's state at the
+// window's start.
+func (p *Page) lanes() *Picture {
+	f := p.Filter
+	if f == nil {
+		f = &Filter{}
+	}
+	return f.Picture(p.Events, p.Nodes)
 }

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"slices"
 	"time"
 
 	"github.com/raftsim/raftsim/raft"
@@ -69,6 +70,110 @@ type Picture struct {
 	Flows      []Flow
 	SendDrops  []Event // messages dropped as they were sent
 	Faults     []Event // cluster-wide faults and violations
+	// Lanes are the nodes drawn, in order; nil draws every node. A
+	// picture of a [Filter] sets them, leaving out HiddenNodes nodes.
+	Lanes       []int
+	HiddenNodes int
+	// HiddenFlows counts the messages left out beyond MaxFlows.
+	HiddenFlows int
+}
+
+// Limits that keep a drawing of a large cluster or a long trial readable.
+const (
+	// MaxLanes bounds the nodes a picture draws: beyond it, those that
+	// stood for election or led, then the lowest-numbered.
+	MaxLanes = 40
+	// MaxFlows bounds the messages a picture draws, the first sent first.
+	MaxFlows = 10000
+)
+
+// Picture returns what a drawing of a trial's events shows under f. The
+// nodes' states come from all the events, then are clipped to f's time
+// window, so that each lane starts with its node's state at the window's
+// start, and the picture spans the window. Messages, drops and faults are
+// those f keeps (a message when its sending or arrival is in the window
+// and f keeps its kind). The lanes are the nodes f names, or every node up
+// to [MaxLanes].
+func (f *Filter) Picture(events []Event, nodes int) *Picture {
+	all := Analyse(events, nodes)
+	p := &Picture{Nodes: nodes, Start: all.Start, End: all.End}
+	if f.From > 0 {
+		p.Start = f.From
+	}
+	if f.HasTo {
+		p.End = f.To
+	}
+	p.Lanes = f.lanes(all, p.Start, p.End)
+	drawn := make([]bool, nodes)
+	for _, n := range p.Lanes {
+		drawn[n] = true
+	}
+	p.HiddenNodes = nodes - len(p.Lanes)
+	for _, s := range all.Spans {
+		if drawn[s.Node] && s.End >= p.Start && s.Start <= p.End {
+			s.Start, s.End = max(s.Start, p.Start), min(s.End, p.End)
+			p.Spans = append(p.Spans, s)
+		}
+	}
+	for _, ps := range all.Pauses {
+		if drawn[ps.Node] && ps.End >= p.Start && ps.Start <= p.End {
+			ps.Start, ps.End = max(ps.Start, p.Start), min(ps.End, p.End)
+			p.Pauses = append(p.Pauses, ps)
+		}
+	}
+	for _, fl := range all.Flows {
+		if !drawn[fl.From] || !drawn[fl.To] || fl.Arrive < p.Start || fl.Sent > p.End || !f.keepsKind(EvSend, EvRecv, EvDrop, EvDup) {
+			continue
+		}
+		if len(p.Flows) == MaxFlows {
+			p.HiddenFlows++
+			continue
+		}
+		p.Flows = append(p.Flows, fl)
+	}
+	for _, e := range all.SendDrops {
+		if drawn[e.Peer] && f.Keep(&e) {
+			p.SendDrops = append(p.SendDrops, e)
+		}
+	}
+	for _, e := range all.Faults {
+		if f.keepsTimeAndKind(&e) {
+			p.Faults = append(p.Faults, e)
+		}
+	}
+	return p
+}
+
+// lanes returns the nodes a picture of f draws: those f names, or every
+// node; beyond MaxLanes, the nodes that stood for election or led within
+// [from, to] come first, then the lowest-numbered, drawn in node order.
+func (f *Filter) lanes(all *Picture, from, to time.Duration) []int {
+	if f.Nodes != nil {
+		lanes := slices.Clone(f.Nodes)
+		slices.Sort(lanes)
+		return slices.Compact(lanes)
+	}
+	pick := make([]bool, all.Nodes)
+	n := 0
+	for _, s := range all.Spans {
+		if n < MaxLanes && !pick[s.Node] && s.State != Follower && s.State != Down && s.End >= from && s.Start <= to {
+			pick[s.Node] = true
+			n++
+		}
+	}
+	for node := 0; node < all.Nodes && n < MaxLanes; node++ {
+		if !pick[node] {
+			pick[node] = true
+			n++
+		}
+	}
+	var lanes []int
+	for node, ok := range pick {
+		if ok {
+			lanes = append(lanes, node)
+		}
+	}
+	return lanes
 }
 
 // Analyse derives the spans, pauses and message flows of nodes from events.

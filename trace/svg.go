@@ -31,26 +31,60 @@ var msgColors = map[raft.MsgType]string{ // looked up, never ranged over
 // WriteSVG draws the events as swimlanes: one lane per node, its states as
 // coloured bars labelled with their terms, messages as arrows from sender to
 // receiver (dashed red when dropped), pauses hatched, faults as red lines
-// across every lane, and violations in bold.
+// across every lane, and violations in bold. A large cluster or a long
+// trial is drawn within [MaxLanes] and [MaxFlows], as [Filter.Picture]
+// says.
 func WriteSVG(w io.Writer, events []Event, nodes int, title string) error {
-	p := Analyse(events, nodes)
+	return (&Filter{}).Picture(events, nodes).WriteSVG(w, title)
+}
+
+// WriteSVG draws p as swimlanes, as the package's WriteSVG describes,
+// with a note under the title when nodes or messages were left out.
+func (p *Picture) WriteSVG(w io.Writer, title string) error {
 	span := p.laneSpan()
+	lanes := p.Lanes
+	if lanes == nil {
+		for n := range p.Nodes {
+			lanes = append(lanes, n)
+		}
+	}
+	lane := make([]int, p.Nodes) // each node's lane, or -1
+	for n := range lane {
+		lane[n] = -1
+	}
+	for i, n := range lanes {
+		lane[n] = i
+	}
+	top := float64(marginTop)
+	var notes []string
+	if p.HiddenNodes > 0 {
+		notes = append(notes, fmt.Sprintf("%d of %d nodes drawn: those that stood for election or led, then the lowest-numbered (replay --node picks others)",
+			len(lanes), len(lanes)+p.HiddenNodes))
+	}
+	if p.HiddenFlows > 0 {
+		notes = append(notes, fmt.Sprintf("the first %d messages drawn, %d more left out (replay --from/--to narrows the window)", len(p.Flows), p.HiddenFlows))
+	}
+	top += float64(14 * len(notes))
 	x := func(t time.Duration) float64 {
 		return marginLeft + plotWidth*float64(t-p.Start)/float64(span)
 	}
-	laneY := func(n int) float64 { return marginTop + float64(n)*(laneHeight+laneGap) }
+	laneY := func(n int) float64 { return top + float64(lane[n])*(laneHeight+laneGap) }
 	mid := func(n int) float64 { return laneY(n) + laneHeight/2 }
 	width := float64(marginLeft + plotWidth + 30)
-	height := marginTop + float64(nodes)*(laneHeight+laneGap) + 50
+	height := top + float64(len(lanes))*(laneHeight+laneGap) + 50
 
 	bw := bufio.NewWriter(w)
 	f := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
 	f(`<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="sans-serif" font-size="11">`+"\n",
 		width, height, width, height)
 	f(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="5" markerHeight="5" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="context-stroke"/></marker>`)
-	f(`<pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#2b6cb0" stroke-width="2"/></pattern></defs>` + "\n")
+	f(`<pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" stroke="#2b6cb0" stroke-width="2"/></pattern>`)
+	f(`<clipPath id="window"><rect x="%d" y="0" width="%d" height="%.0f"/></clipPath></defs>`+"\n", marginLeft, plotWidth, height)
 	f(`<rect width="100%%" height="100%%" fill="white"/>` + "\n")
 	f(`<text x="%d" y="20" font-size="14" font-weight="bold">%s</text>`+"\n", marginLeft, html.EscapeString(title))
+	for i, note := range notes {
+		f(`<text x="%d" y="%d" fill="#555">%s</text>`+"\n", marginLeft, 38+14*i, html.EscapeString(note))
+	}
 	legendX := marginLeft + 420.0
 	for i, st := range []State{Follower, PreCandidate, Candidate, Leader, Down} {
 		lx := legendX + float64(i)*110
@@ -58,7 +92,7 @@ func WriteSVG(w io.Writer, events []Event, nodes int, title string) error {
 	}
 	f(`<rect x="%.1f" y="10" width="14" height="12" fill="url(#hatch)"/><text x="%.1f" y="20">paused</text>`+"\n", legendX+550, legendX+568)
 
-	for n := 0; n < nodes; n++ {
+	for _, n := range lanes {
 		f(`<text x="8" y="%.1f" font-size="13" font-weight="bold">%s</text>`+"\n", mid(n)+4, raft.ID(n))
 		f(`<rect x="%d" y="%.1f" width="%d" height="%d" fill="#f7f7f7"/>`+"\n", marginLeft, laneY(n), plotWidth, laneHeight)
 	}
@@ -75,6 +109,7 @@ func WriteSVG(w io.Writer, events []Event, nodes int, title string) error {
 		f(`<rect x="%.2f" y="%.1f" width="%.2f" height="%d" fill="url(#hatch)" opacity="0.6"><title>%s paused</title></rect>`+"\n",
 			x(ps.Start), laneY(ps.Node), math.Max(x(ps.End)-x(ps.Start), 0.5), laneHeight, raft.ID(ps.Node))
 	}
+	f(`<g clip-path="url(#window)">` + "\n") // messages in flight at the window's edges
 	for _, fl := range p.Flows {
 		color, dash := msgColors[fl.Msg.Type], ""
 		if !fl.Delivered {
@@ -84,21 +119,22 @@ func WriteSVG(w io.Writer, events []Event, nodes int, title string) error {
 			x(fl.Sent), mid(fl.From), x(fl.Arrive), mid(fl.To), color, dash, FormatTime(fl.Sent),
 			raft.ID(fl.From), raft.ID(fl.To), html.EscapeString(fl.Msg.String()))
 	}
+	f("</g>\n")
 	for _, e := range p.SendDrops {
 		cx, cy := x(e.At), mid(e.Peer)
 		f(`<path d="M %.1f %.1f l 6 6 m -6 0 l 6 -6" stroke="#d62728" stroke-width="1.5" transform="translate(-3 -3)"><title>%s</title></path>`+"\n",
 			cx, cy, html.EscapeString(e.Line()))
 	}
-	bottom := laneY(nodes-1) + laneHeight
+	bottom := top + float64(len(lanes))*(laneHeight+laneGap) - laneGap
 	for _, e := range p.Faults {
 		fx := x(e.At)
 		stroke, width := "#d62728", "1.2"
 		if e.Kind == EvViolation {
 			stroke, width = "#b00000", "3"
 		}
-		f(`<line x1="%.2f" y1="%d" x2="%.2f" y2="%.1f" stroke="%s" stroke-width="%s" stroke-dasharray="6 3"><title>%s</title></line>`+"\n",
-			fx, marginTop-10, fx, bottom, stroke, width, html.EscapeString(e.Line()))
-		f(`<text x="%.2f" y="%d" fill="%s" font-size="10">%s</text>`+"\n", fx+2, marginTop-12, stroke, html.EscapeString(e.Text))
+		f(`<line x1="%.2f" y1="%.0f" x2="%.2f" y2="%.1f" stroke="%s" stroke-width="%s" stroke-dasharray="6 3"><title>%s</title></line>`+"\n",
+			fx, top-10, fx, bottom, stroke, width, html.EscapeString(e.Line()))
+		f(`<text x="%.2f" y="%.0f" fill="%s" font-size="10">%s</text>`+"\n", fx+2, top-12, stroke, html.EscapeString(e.Text))
 	}
 	// The time axis.
 	step := niceStep(span)

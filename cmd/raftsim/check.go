@@ -55,12 +55,13 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	swarmOn := fs.Bool("swarm", false, "draw each trial's whole configuration from its seed")
 	noShrink := fs.Bool("no-shrink", false, "do not shrink a failure")
 	workers := fs.Int("workers", defaultWorkers(), "parallel workers (the failure found does not depend on it)")
-	outPath := fs.String("out", "", "write the report (with --shard, the partial result) to this file, whole or not at all, instead of stdout")
+	outPath := fs.String("out", "-", "write the report (with --shard, the partial result) to this file, whole or not at all; - is stdout")
 	shardText := shardFlag(fs)
 	if err := parse(fs, args, out); err != nil {
 		return err
 	}
-	if err := checkOutPath(*outPath); err != nil {
+	outFile := outputFile{"--out", *outPath}
+	if err := checkOutputs(outFile); err != nil {
 		return err
 	}
 	sh, err := newSharding(fs, *shardText, m)
@@ -104,6 +105,9 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	} else {
 		if base, arg, err = loadScenario(sh.load, fs.Args(), o); err != nil {
 			return err
+		}
+		for _, w := range base.Warnings() {
+			fmt.Fprintf(errw, "raftsim: warning: %s\n", w.Text)
 		}
 		fresh = func(uint64) (*scenarios.Scenario, error) {
 			s, _, err := loadScenario(sh.load, fs.Args(), o)
@@ -154,7 +158,7 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if err != nil {
 		return err
 	}
-	if done, err := sh.finish(*outPath, out, ctx.Err() != nil); done || err != nil {
+	if done, err := sh.finish(outFile, out, ctx.Err() != nil); done || err != nil {
 		return err
 	}
 	what := base.Name
@@ -162,7 +166,7 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 		what += " with bug " + bugs
 	}
 	if found == nil {
-		if err := writeOutput(*outPath, out, func(w io.Writer) error {
+		if err := outFile.write(out, func(w io.Writer) error {
 			_, err := fmt.Fprintf(w, "check of %s: no failure in %d trials (seed %d)\n", what, ran, base.Seed)
 			return err
 		}); err != nil {
@@ -211,7 +215,7 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 			fmt.Fprintf(&b, "shrunk: %s\n  %s\n  replay: %s\n", describe(red, s), res.Failure, replayCommand(arg, found.Seed, o, red.Args()...))
 		}
 	}
-	if err := writeOutput(*outPath, out, func(w io.Writer) error {
+	if err := outFile.write(out, func(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}); err != nil {

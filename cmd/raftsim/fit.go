@@ -65,15 +65,15 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	if *workers < 1 {
 		return badUsage("--workers: want at least 1, got %d", *workers)
 	}
-	for _, p := range append([]string{*outPath}, *plots...) {
-		if err := checkOutPath(p); err != nil {
-			return err
-		}
-	}
+	files := []outputFile{{"--out", *outPath}}
 	for _, p := range *plots {
 		if _, err := report.PlotFormat(p); err != nil {
 			return badUsage("--plot: %v", err)
 		}
+		files = append(files, outputFile{"--plot", p})
+	}
+	if err := checkOutputs(files...); err != nil {
+		return err
 	}
 	prob := &fit.Problem{Bootstrap: *boot, Workers: *workers}
 	if prob.Fit, err = fit.ParseComponents(*comps); err != nil {
@@ -115,15 +115,15 @@ func fitCmd(args []string, out, errw io.Writer) error {
 			t = "fit of " + prob.Scenario.Name + ": published figures (points) and fitted (dashed)"
 		}
 	}
-	if err := writePlots(*plots, func(format string) ([]byte, error) { return rep.Plot(t, format) }); err != nil {
+	if err := writePlots(*plots, out, func(format string) ([]byte, error) { return rep.Plot(t, format) }); err != nil {
 		return err
 	}
 	if *outPath != "" {
-		if err := writeFileAtomic(*outPath, res.Scenario.YAML()); err != nil {
+		if err := files[0].write(out, func(w io.Writer) error { _, err := w.Write(res.Scenario.YAML()); return err }); err != nil {
 			return err
 		}
 	}
-	return writeOutput("", out, func(w io.Writer) error { return rep.Write(w, format) })
+	return rep.Write(out, format)
 }
 
 // observations reads what the fit is fitted to: the samples of the file

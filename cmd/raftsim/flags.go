@@ -14,7 +14,8 @@ import (
 )
 
 // newFlags returns a flag set whose --help prints usage, a description of
-// the flags and examples.
+// the flags and examples. The flag set prints nothing itself: [parse]
+// prints the help to standard output, once.
 func newFlags(name, synopsis, about, examples string, errw io.Writer) *pflag.FlagSet {
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	fs.SortFlags = false
@@ -22,19 +23,20 @@ func newFlags(name, synopsis, about, examples string, errw io.Writer) *pflag.Fla
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage:\n  raftsim %s\n\n%s\nFlags:\n%s\nExamples:\n%s", synopsis, about, fs.FlagUsages(), examples)
 	}
+	fs.BoolP("help", "h", false, "print this help")
 	return fs
 }
 
-// parse parses args; --help prints to out and ends the command.
+// parse parses args; --help prints the help to out and ends the command
+// with pflag.ErrHelp.
 func parse(fs *pflag.FlagSet, args []string, out io.Writer) error {
-	err := fs.Parse(args)
-	if err == pflag.ErrHelp {
+	if err := fs.Parse(args); err != nil {
+		return badUsage("%s: %v (raftsim %s --help lists the flags)", fs.Name(), err, fs.Name())
+	}
+	if help, _ := fs.GetBool("help"); help {
 		fs.SetOutput(out)
 		fs.Usage()
-		return err
-	}
-	if err != nil {
-		return badUsage("%s: %v (raftsim %s --help lists the flags)", fs.Name(), err, fs.Name())
+		return pflag.ErrHelp
 	}
 	return nil
 }

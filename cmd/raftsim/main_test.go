@@ -165,6 +165,14 @@ func TestHelp(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "Commands:") || !strings.Contains(out, "Examples:") {
 		t.Fatalf("--help: %d\n%s", code, out)
 	}
+	for _, c := range commands() {
+		for _, help := range []string{"--help", "-h"} {
+			code, out, errw := raftsim(c.name, help)
+			if code != 0 || strings.Count(out, "Usage:") != 1 || errw != "" {
+				t.Errorf("%s %s: exit %d, %d helps on stdout, stderr %q; want the help once, on stdout", c.name, help, code, strings.Count(out, "Usage:"), errw)
+			}
+		}
+	}
 	code, out, _ = raftsim("run", "--help")
 	if code != 0 {
 		t.Fatal(code)
@@ -214,7 +222,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"run", filepath.Join(dir, "missing.yaml")}, "missing.yaml: cannot read the scenario"},
 		{[]string{"run", "--out", filepath.Join(dir, "no", "dir", "r.json")}, "does not exist"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
-		{[]string{"run", "minority", "--nodes", "2"}, "minority.yaml:"},
+		{[]string{"run", "minority", "--nodes", "2"}, "raftsim: --nodes 2: faults[0].crash: random:3 picks 3 nodes of 2 (in the built-in scenario minority, line 13 of raftsim list --show minority)"},
 	}
 	for i, tt := range tests {
 		out := filepath.Join(dir, fmt.Sprintf("out%d.txt", i))

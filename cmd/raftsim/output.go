@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"time"
@@ -15,95 +18,228 @@ import (
 	"github.com/raftsim/raftsim/samples"
 )
 
-// writeOutput writes what render produces to path, or to out when path is
-// empty. A file is written whole or not at all: render fills a buffer, the
-// buffer goes to a temporary file beside path, and the file is renamed into
-// place, so an interrupted or failed run leaves no partial file.
-func writeOutput(path string, out io.Writer, render func(io.Writer) error) error {
+// outputFile is a file a command writes, named by the flag that gave its
+// path (--out, --plot, --svg, ...). Its path is checked before any work is
+// done ([checkOutputs]) and written at the end ([outputFile.write]):
+//
+//   - "-" and /dev/stdout mean the command's standard output;
+//   - a device, a FIFO or a socket is written in place;
+//   - a symlink is followed, and what it points to is written;
+//   - a regular file (or a new one) is replaced whole or not at all: the
+//     bytes go to a temporary file beside it, which is synced and renamed
+//     over it, keeping the old file's mode;
+//   - anything else (a directory) is refused, and never replaced.
+type outputFile struct {
+	flag string // --out
+	path string // "" for none
+}
+
+// toStdout reports whether f goes to the command's standard output.
+func (f outputFile) toStdout() bool { return f.path == "-" || f.path == "/dev/stdout" }
+
+// checkOutputs checks, before any work is done, that every file can be
+// written, and that at most one of them goes to standard output.
+func checkOutputs(files ...outputFile) error {
+	var stdout *outputFile
+	for i := range files {
+		f := &files[i]
+		if !f.toStdout() {
+			if err := f.check(); err != nil {
+				return err
+			}
+			continue
+		}
+		if stdout != nil {
+			return badUsage("%s %s and %s %s both go to standard output: send one to a file", stdout.flag, stdout.path, f.flag, f.path)
+		}
+		stdout = f
+	}
+	return nil
+}
+
+// check makes sure f can be written: its directory exists and takes a new
+// file, or the device or FIFO it names opens for writing.
+func (f outputFile) check() error {
+	if f.path == "" || f.toStdout() {
+		return nil
+	}
+	path, inPlace, err := f.target()
+	if err != nil {
+		return err
+	}
+	if inPlace {
+		if st, err := os.Stat(path); err == nil && st.Mode()&fs.ModeNamedPipe != 0 {
+			return nil // opening a FIFO waits for its reader: only the write does
+		}
+		w, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return f.fail(err)
+		}
+		return w.Close()
+	}
+	dir := filepath.Dir(path)
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return badUsage("%s %s: the directory %s does not exist", f.flag, f.path, dir)
+	}
+	probe, err := createBeside(path)
+	if err != nil {
+		return badUsage("%s %s: cannot create a file in %s: %v", f.flag, f.path, dir, reason(err))
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
+}
+
+// target returns where f's bytes go, symlinks followed, and whether they
+// are written in place (a device, FIFO or socket) rather than replacing a
+// regular file or creating a new one.
+func (f outputFile) target() (path string, inPlace bool, err error) {
+	st, err := os.Stat(f.path)
+	switch {
+	case err == nil && st.IsDir():
+		return "", false, badUsage("%s %s: is a directory", f.flag, f.path)
+	case err == nil && !st.Mode().IsRegular():
+		return f.path, true, nil // opening the path itself follows any symlinks
+	case err == nil:
+		path, err := filepath.EvalSymlinks(f.path)
+		if err != nil {
+			return "", false, f.fail(err)
+		}
+		return path, false, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", false, f.fail(err)
+	}
+	// A new file, or the missing target of a dangling symlink.
+	path = f.path
+	for range maxLinks {
+		st, err := os.Lstat(path)
+		if err != nil || st.Mode()&fs.ModeSymlink == 0 {
+			return path, false, nil
+		}
+		dest, err := os.Readlink(path)
+		if err != nil {
+			return "", false, f.fail(err)
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(filepath.Dir(path), dest)
+		}
+		path = dest
+	}
+	return "", false, badUsage("%s %s: too many levels of symbolic links", f.flag, f.path)
+}
+
+// maxLinks bounds the symlinks followed to a file, as the kernel does.
+const maxLinks = 40
+
+// write writes what render produces to f, or to out when f goes to
+// standard output.
+func (f outputFile) write(out io.Writer, render func(io.Writer) error) error {
 	var buf bytes.Buffer
 	if err := render(&buf); err != nil {
 		return err
 	}
-	if path == "" {
+	if f.toStdout() {
 		_, err := out.Write(buf.Bytes())
 		return err
 	}
-	return writeFileAtomic(path, buf.Bytes())
+	path, inPlace, err := f.target()
+	if err != nil {
+		return err
+	}
+	if inPlace {
+		err = writeInPlace(path, buf.Bytes())
+	} else {
+		err = replaceFile(path, buf.Bytes())
+	}
+	if err != nil {
+		return f.fail(err)
+	}
+	return nil
 }
 
-// writeFileAtomic replaces path with data, all at once.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return badUsage("--out: %v", err)
+// fail names f's flag and path in an error about writing it.
+func (f outputFile) fail(err error) error {
+	return fmt.Errorf("%s %s: %v", f.flag, f.path, reason(err))
+}
+
+// reason strips the path from err, which may name a temporary file the
+// user never asked for.
+func reason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename this does nothing
-	if err := tmp.Chmod(0o644); err != nil {
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
+// writeInPlace writes data to the device, FIFO or socket at path.
+func writeInPlace(path string, data []byte) error {
+	w, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		w.Close()
+		return err
+	}
+	return w.Close()
+}
+
+// replaceFile replaces the regular file at path (or creates it) with data,
+// all at once: the data go to a temporary file beside it, which gets the
+// old file's mode, is synced to disk and renamed over path.
+func replaceFile(path string, data []byte) error {
+	tmp, err := createBeside(path)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename this does nothing
+	if st, err := os.Stat(path); err == nil {
+		if err := tmp.Chmod(st.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)); err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return err
 	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// samplesFlag registers --samples on fs.
-func samplesFlag(fs *pflag.FlagSet) *string {
-	return fs.String("samples", "", "also write every trial's time to leader to this CSV file, one row per trial: the format raftsim fit reads")
-}
-
-// writeSamples writes the rows of trials to path, whole or not at all: a
-// header of columns, then for each set of trials, in order, its rows under
-// its condition values.
-func writeSamples(path string, columns []string, texts [][]string, trials []samples.Trials) error {
-	return writeOutput(path, nil, func(w io.Writer) error {
-		sw := samples.NewWriter(w, columns)
-		for i := range trials {
-			if err := sw.Write(texts[i], trials[i]); err != nil {
-				return err
-			}
-		}
-		return sw.Flush()
-	})
-}
-
-// writePlots draws a plot to each of paths, in the format its extension
-// asks for (checked already), each file whole or not at all.
-func writePlots(paths []string, draw func(format string) ([]byte, error)) error {
-	for _, p := range paths {
-		pf, err := report.PlotFormat(p)
-		if err != nil {
-			return badUsage("--plot: %v", err)
-		}
-		img, err := draw(pf)
-		if err != nil {
-			return err
-		}
-		if err := writeFileAtomic(p, img); err != nil {
-			return err
-		}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
 	}
+	syncDir(filepath.Dir(path))
 	return nil
 }
 
-// checkOutPath refuses an --out path whose directory does not exist before
-// any work is done.
-func checkOutPath(path string) error {
-	if path == "" {
-		return nil
+// createBeside creates a new, empty temporary file in path's directory,
+// with the permissions a new file gets (0666 less the umask).
+func createBeside(path string) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	for i := 0; ; i++ {
+		name := filepath.Join(dir, fmt.Sprintf(".%s.%d-%d.tmp", base, os.Getpid(), i))
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil || !errors.Is(err, fs.ErrExist) || i == 1000 {
+			return f, err
+		}
 	}
-	if st, err := os.Stat(filepath.Dir(path)); err != nil || !st.IsDir() {
-		return badUsage("--out %s: the directory %s does not exist", path, filepath.Dir(path))
+}
+
+// syncDir makes a rename in dir durable where the system allows it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync() // not every system syncs a directory; the rename is done either way
+		d.Close()
 	}
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return badUsage("--out %s: is a directory", path)
-	}
-	return nil
 }
 
 // progress shows a progress bar on stderr when stderr is a terminal and
@@ -140,4 +276,46 @@ func (p *progress) finish() {
 	if p.bar != nil {
 		p.bar.Finish()
 	}
+}
+
+// samplesFlag registers --samples on fs.
+func samplesFlag(fs *pflag.FlagSet) *string {
+	return fs.String("samples", "", "also write every trial's time to leader to this CSV file, one row per trial: the format raftsim fit reads")
+}
+
+// writeSamples writes the rows of trials to f, whole or not at all: a
+// header of columns, then for each set of trials, in order, its rows under
+// its condition values.
+func writeSamples(f outputFile, out io.Writer, columns []string, texts [][]string, trials []samples.Trials) error {
+	return f.write(out, func(w io.Writer) error {
+		sw := samples.NewWriter(w, columns)
+		for i := range trials {
+			if err := sw.Write(texts[i], trials[i]); err != nil {
+				return err
+			}
+		}
+		return sw.Flush()
+	})
+}
+
+// writePlots draws a plot to each of paths (--plot, checked already), in
+// the format its extension asks for, each file whole or not at all.
+func writePlots(paths []string, out io.Writer, draw func(format string) ([]byte, error)) error {
+	for _, p := range paths {
+		pf, err := report.PlotFormat(p)
+		if err != nil {
+			return badUsage("--plot: %v", err)
+		}
+		if err := (outputFile{"--plot", p}).write(out, func(w io.Writer) error {
+			img, err := draw(pf)
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(img)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

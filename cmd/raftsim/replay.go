@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
@@ -26,7 +27,9 @@ The same arguments print the same bytes every time.
 --seed is the trial's own seed, exactly as a failure's replay command prints
 it; the overrides that command lists (a sweep cell's parameters, --bug, ...)
 are part of what identifies the trial. Filters select lines; the trace files
-always hold the events the filters keep.
+always hold the events the filters keep; the swimlanes show each node's state
+from the window's start (--from) on. A trace file written to - (standard
+output) sends the timeline to standard error.
 
 --html writes a page that plays the trial in a browser, RaftScope-style: the
 nodes in a ring with their roles, terms, votes and election timers, messages
@@ -48,10 +51,7 @@ type replayFlags struct {
 	nodes    string
 	from, to string
 	kinds    string
-	trace    string
-	chrome   string
-	svg      string
-	html     string
+	files    []string // the paths of traceFiles, in order
 	steady   string
 	skip     string
 	limit    string
@@ -68,10 +68,10 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	fs.StringVar(&rf.from, "from", "", "only events at or after this virtual time, e.g. 500ms")
 	fs.StringVar(&rf.to, "to", "", "only events at or before this virtual time")
 	fs.StringVar(&rf.kinds, "kind", "", "only these kinds of event: "+strings.Join(trace.EventKindNames(), ","))
-	fs.StringVar(&rf.trace, "trace", "", "also write the events as JSON lines to FILE.jsonl")
-	fs.StringVar(&rf.chrome, "chrome-trace", "", "also write a Chrome / Perfetto trace to FILE.json (chrome://tracing, ui.perfetto.dev)")
-	fs.StringVar(&rf.svg, "svg", "", "also draw the trial as swimlanes to FILE.svg")
-	fs.StringVar(&rf.html, "html", "", "also write the trial as a page to play in a browser to FILE.html (self-contained; open it from disk)")
+	rf.files = make([]string, len(traceFiles))
+	for i, tf := range traceFiles {
+		fs.StringVar(&rf.files[i], tf.flag, "", tf.help)
+	}
 	fs.StringVar(&rf.steady, "steady-time", "", "replay a steady-state run of a sweep with this --steady-time")
 	fs.StringVar(&rf.skip, "skip-steps", "", "leave these fault steps out (1-based, repeats unrolled), as shrinking prints")
 	fs.StringVar(&rf.limit, "limit", "", "cap the trial's virtual time")
@@ -91,10 +91,12 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range []struct{ flag, path string }{{"--trace", rf.trace}, {"--chrome-trace", rf.chrome}, {"--svg", rf.svg}, {"--html", rf.html}} {
-		if err := checkOutPath(p.path); err != nil {
-			return badUsage("%s: %v", p.flag, err)
-		}
+	files := make([]outputFile, len(traceFiles))
+	for i, tf := range traceFiles {
+		files[i] = outputFile{"--" + tf.flag, rf.files[i]}
+	}
+	if err := checkOutputs(files...); err != nil {
+		return err
 	}
 	o, err := overrides()
 	if err != nil {
@@ -103,6 +105,11 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	s, arg, err := replayScenario(fs, o, &rf, seed)
 	if err != nil {
 		return err
+	}
+	for _, n := range filter.Nodes {
+		if n >= s.Cluster.Nodes {
+			return badUsage("--node %s: %s has %d nodes, n1 to %s", raft.ID(n), s.Name, s.Cluster.Nodes, raft.ID(s.Cluster.Nodes-1))
+		}
 	}
 	plan, err := planFor(s, rf.steady)
 	if err != nil {
@@ -113,8 +120,9 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	r.SetTracer(&rec)
 	res := r.Run(seed)
 	events := filter.Select(rec.Events)
+	rep := &replayed{all: rec.Events, kept: events, filter: filter, nodes: s.Cluster.Nodes,
+		title: fmt.Sprintf("%s, trial seed %d", s.Name, seed)}
 
-	title := fmt.Sprintf("%s, trial seed %d", s.Name, seed)
 	var b strings.Builder
 	params := report.ParamsOf(s)
 	fmt.Fprintf(&b, "# %s: %s\n", replayCommand(arg, seed, o, rf.trialArgs()...), params.Describe())
@@ -130,32 +138,67 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	writeVerdict(&verdict, &res, plan)
 	b.WriteString(verdict.String())
 	fmt.Fprintf(&b, "# trace sha256 %s\n", trace.HashOf(rec.Events))
-	page := &trace.Page{Title: title, Nodes: s.Cluster.Nodes, ElectionMax: s.Cluster.ElectionTimeout.Max, End: res.End,
+	rep.page = &trace.Page{Title: rep.title, Nodes: s.Cluster.Nodes, ElectionMax: s.Cluster.ElectionTimeout.Max, End: res.End,
 		Events: rec.Events, Details: rec.Details, Filter: filter,
-		Command: replayCommand(arg, seed, o, slices.Concat(rf.trialArgs(), rf.filterArgs(), []string{"--html", rf.html})...),
+		Command: replayCommand(arg, seed, o, slices.Concat(rf.trialArgs(), rf.filterArgs(), []string{"--html", rf.file("html")})...),
 		Summary: append([]string{params.Describe()}, uncomment(verdict.String())...)}
-	for _, o := range []struct {
-		path  string
-		write func(io.Writer) error
-	}{
-		{rf.trace, func(w io.Writer) error { return trace.WriteJSONL(w, events) }},
-		{rf.chrome, func(w io.Writer) error { return trace.WriteChrome(w, events, s.Cluster.Nodes, title) }},
-		{rf.svg, func(w io.Writer) error { return trace.WriteSVG(w, events, s.Cluster.Nodes, title) }},
-		{rf.html, func(w io.Writer) error { return trace.WriteHTML(w, page) }},
-	} {
-		if o.path != "" {
-			if err := writeOutput(o.path, nil, o.write); err != nil {
-				return err
-			}
+	// The timeline goes to standard output unless a trace file does.
+	timeline := out
+	for i, f := range files {
+		if f.path == "" {
+			continue
+		}
+		if f.toStdout() {
+			timeline = errw
+		}
+		if err := f.write(out, func(w io.Writer) error { return traceFiles[i].write(w, rep) }); err != nil {
+			return err
 		}
 	}
-	if _, err := io.WriteString(out, b.String()); err != nil {
+	if _, err := io.WriteString(timeline, b.String()); err != nil {
 		return err
 	}
 	if res.Failure != nil {
 		return errFailed
 	}
 	return nil
+}
+
+// replayed is what a trace file is drawn from: one trial's events, all of
+// them and those the filters keep, and the page --html writes.
+type replayed struct {
+	all, kept []trace.Event
+	filter    *trace.Filter
+	nodes     int
+	title     string
+	page      *trace.Page
+}
+
+// traceFiles are the files replay writes besides its timeline, one flag
+// each; they hold the events the filters keep. A new kind of file is one
+// more entry.
+var traceFiles = []struct {
+	flag, help string
+	write      func(io.Writer, *replayed) error
+}{
+	{"trace", "also write the events as JSON lines to FILE.jsonl",
+		func(w io.Writer, r *replayed) error { return trace.WriteJSONL(w, r.kept) }},
+	{"chrome-trace", "also write a Chrome / Perfetto trace to FILE.json (chrome://tracing, ui.perfetto.dev)",
+		func(w io.Writer, r *replayed) error { return trace.WriteChrome(w, r.kept, r.nodes, r.title) }},
+	{"svg", "also draw the trial as swimlanes to FILE.svg (the lanes: --node, or at most 40 nodes; the axis: --from to --to)",
+		func(w io.Writer, r *replayed) error { return r.filter.Picture(r.all, r.nodes).WriteSVG(w, r.title) }},
+	{"html", "also write the trial as a page to play in a browser to FILE.html (self-contained; open it from disk)",
+		func(w io.Writer, r *replayed) error { return trace.WriteHTML(w, r.page) }},
+}
+
+// file returns the path given to the trace file flag (without --).
+func (rf *replayFlags) file(flag string) string {
+	for i, tf := range traceFiles {
+		if tf.flag == flag {
+			return rf.files[i]
+		}
+	}
+	return ""
 }
 
 // replayScenario builds the scenario of the trial: the named one with the
@@ -176,10 +219,16 @@ func replayScenario(fs *pflag.FlagSet, o scenarios.Overrides, rf *replayFlags, s
 		return nil, "", err
 	}
 	if rf.skip != "" {
+		steps := len(s.Timeline())
 		for _, t := range splitList(rf.skip) {
 			i, err := strconv.Atoi(t)
-			if err != nil || i < 1 {
+			switch {
+			case err != nil || i < 1:
 				return nil, "", badUsage("--skip-steps: %q is not a step number", t)
+			case steps == 0:
+				return nil, "", badUsage("--skip-steps %s: %s has no fault steps", t, s.Name)
+			case i > steps:
+				return nil, "", badUsage("--skip-steps %s: %s has %d fault steps (1-%d, repeats unrolled)", t, s.Name, steps, steps)
 			}
 			s.Skip = append(s.Skip, i)
 		}
@@ -253,6 +302,9 @@ func (rf *replayFlags) filter() (*trace.Filter, error) {
 			return nil, badUsage("--to: %v", err)
 		}
 		f.HasTo = true
+		if f.From > f.To {
+			return nil, badUsage("--from %s is after --to %s", rf.from, rf.to)
+		}
 	}
 	if rf.kinds != "" {
 		for _, t := range splitList(rf.kinds) {

@@ -197,16 +197,16 @@ func (sh *sharding) find(src runner.Source, n, workers int, stop func() bool, pr
 	return found, ran, err
 }
 
-// finish ends a shard: it writes the partial result to path (stdout when
-// empty) and says that the command is done, unless interrupted, when it
+// finish ends a shard: it writes the partial result to f (the command's
+// --out) and says that the command is done, unless interrupted, when it
 // writes nothing. In a merge it returns what went wrong taking the
 // shards' aggregates.
-func (sh *sharding) finish(path string, out io.Writer, interrupted bool) (done bool, err error) {
+func (sh *sharding) finish(f outputFile, out io.Writer, interrupted bool) (done bool, err error) {
 	switch {
 	case sh.partial != nil && interrupted:
 		return true, errInterrupted
 	case sh.partial != nil:
-		return true, writeOutput(path, out, sh.partial.Write)
+		return true, f.write(out, sh.partial.Write)
 	}
 	return false, sh.err
 }

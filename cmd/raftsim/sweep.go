@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -68,7 +69,7 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Swept })
 	fs.StringVar(&wf.steady, "steady-time", "", "virtual time of steady state per cell for the stability columns; 0 turns them off (default: the scenario's steady.duration, or 1h)")
 	fs.Float64Var(&wf.maxNeedless, "max-needless", 1, "recommendation rule: the most needless elections per hour a recommended range may have")
-	fs.StringArrayVar(&wf.plots, "plot", nil, "also draw the CDF of time to leader, one line per cell, to FILE.svg or FILE.png (repeatable)")
+	fs.StringArrayVar(&wf.plots, "plot", nil, "also draw the CDF of time to leader, one line per cell, to FILE.svg or FILE.png (repeatable; - or no extension: SVG)")
 	fs.StringVar(&wf.title, "title", "", "the plot's title (default: the scenario's name)")
 	samplesPath := samplesFlag(fs)
 	of.register(fs)
@@ -81,15 +82,18 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if err != nil {
 		return err
 	}
+	files := []outputFile{of.file()}
 	for _, p := range wf.plots {
 		if _, err := report.PlotFormat(p); err != nil {
 			return badUsage("--plot: %v", err)
 		}
-		if err := checkOutPath(p); err != nil {
-			return err
-		}
+		files = append(files, outputFile{"--plot", p})
 	}
-	if err := checkOutPath(*samplesPath); err != nil {
+	samplesFile := outputFile{"--samples", *samplesPath}
+	if *samplesPath != "" {
+		files = append(files, samplesFile)
+	}
+	if err := checkOutputs(files...); err != nil {
 		return err
 	}
 	if wf.maxNeedless < 0 {
@@ -124,6 +128,7 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 		}
 	}
 	base := cells.Cells[0].Scenario // what every cell shares: name, seed, trials, measure
+	warnCells(errw, cells)
 
 	runs, _ := runner.SteadyRuns(steady)
 	bar := newProgress(sh.progress(errw), len(cells.Cells)*(base.Trials+runs), "cells")
@@ -132,12 +137,12 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	interrupted := func() bool { return ctx.Err() != nil }
 
 	rule := sweep.Rule{MaxNeedlessPerHour: wf.maxNeedless, Steady: steady > 0}
-	sw := &report.Sweep{Scenario: base.Name, Description: base.Description, Seed: base.Seed, Trials: base.Trials,
+	sw := &report.Sweep{Scenario: base.Name, Description: base.Description, Overrides: o.Flags(), Seed: base.Seed, Trials: base.Trials,
 		Varied: cells.Varied(), Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(steady) / float64(time.Hour)),
 		Rule: report.Rule{Text: rule.Text(cells), MaxNeedlessPerHour: wf.maxNeedless}}
 	outcomes := make([]sweep.Outcome, len(cells.Cells))
-	var trials []samples.Trials // of each cell, with --samples
 	done := 0
+	var trials []samples.Trials // of each cell, with --samples
 	for i, cell := range cells.Cells {
 		c := cell.Scenario
 		opt := runner.Options{Trials: c.Trials, Seed: c.Seed, Workers: of.workers,
@@ -164,10 +169,11 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 		outcomes[i] = sweep.OutcomeOf(agg, st)
 	}
 	bar.finish()
-	if done, err := sh.finish(of.out, out, false); done || err != nil {
+	if done, err := sh.finish(of.file(), out, false); done || err != nil {
 		return err
 	}
 	sw.Mark(rule.Recommend(cells, outcomes))
+
 	if *samplesPath != "" {
 		var columns []string
 		texts := make([][]string, len(cells.Cells))
@@ -180,25 +186,49 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 			}
 			columns, texts[i] = samples.Columns(cell.Scenario, varied, values)
 		}
-		if err := writeSamples(*samplesPath, columns, texts, trials); err != nil {
+		if err := writeSamples(samplesFile, out, columns, texts, trials); err != nil {
 			return err
 		}
 	}
-
 	title := wf.title
 	if title == "" {
 		title = "time to leader: " + base.Name
 	}
-	if err := writePlots(wf.plots, func(format string) ([]byte, error) { return sw.CDFPlot(title, format) }); err != nil {
+	if err := writePlots(wf.plots, out, func(format string) ([]byte, error) { return sw.CDFPlot(title, format) }); err != nil {
 		return err
 	}
-	if err := writeOutput(of.out, out, func(w io.Writer) error { return sw.Write(w, format) }); err != nil {
+	if err := of.file().write(out, func(w io.Writer) error { return sw.Write(w, format) }); err != nil {
 		return err
 	}
+	summarize(errw, "sweep "+base.Name, fmt.Sprintf("%d cells of %d trials", len(cells.Cells), base.Trials), sw.Failed(), format, files...)
 	if sw.Failed() > 0 {
 		return errFailed
 	}
 	return nil
+}
+
+// warnCells prints each warning the cells' scenarios raise once, naming
+// the cells it applies to.
+func warnCells(errw io.Writer, cells *sweep.Sweep) {
+	var rules []string
+	labels := map[string][]string{} // by rule; looked up in the order of rules
+	for i := range cells.Cells {
+		for _, w := range cells.Cells[i].Scenario.Warnings() {
+			if labels[w.Rule] == nil {
+				rules = append(rules, w.Rule)
+			}
+			labels[w.Rule] = append(labels[w.Rule], cells.Label(i))
+		}
+	}
+	for _, rule := range rules {
+		l := labels[rule]
+		const shown = 4
+		more := ""
+		if len(l) > shown {
+			l, more = l[:shown], fmt.Sprintf("; and %d more", len(l)-shown)
+		}
+		fmt.Fprintf(errw, "raftsim: warning: %s in %d of %d cells: %s%s\n", rule, len(labels[rule]), len(cells.Cells), strings.Join(l, "; "), more)
+	}
 }
 
 // errInterrupted ends a sweep stopped by ^C; it writes no file.
