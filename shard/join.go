@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/raftsim/raftsim/find"
 	"github.com/raftsim/raftsim/runner"
 )
 
@@ -64,6 +65,8 @@ func (m *Merged) Add(name string, p *Partial) error {
 		key := cellKind{pt.Kind, pt.Cell}
 		if m.totals[key] == nil {
 			m.totals[key] = &runner.Aggregate{}
+		} else if !sameQueries(m.totals[key].Matches, pt.Aggregate.Matches) {
+			return fmt.Errorf("%s: the %s of cell %d answer other --find queries than the shards before", name, pt.Kind, pt.Cell)
 		}
 		m.totals[key].Merge(pt.Aggregate)
 		pt.Aggregate = nil
@@ -138,9 +141,16 @@ func shards(ks []int) string {
 	return "shards " + strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
+// sameQueries reports whether a and b answer the same queries.
+func sameQueries(a, b []runner.Matches) bool {
+	return slices.EqualFunc(a, b, func(x, y runner.Matches) bool { return x.Query.Text == y.Query.Text && x.Query.Limit == y.Query.Limit })
+}
+
 // Aggregate returns the aggregate of the of units of kind of cell, merged
-// from the shards' parts, which must have covered them each once.
-func (m *Merged) Aggregate(kind Kind, cell, of int) (*runner.Aggregate, error) {
+// from the shards' parts, which must have covered them each once, and
+// answered queries: its matches get these, the command's own (a partial
+// result carries a query's text and limit, not what it looks for).
+func (m *Merged) Aggregate(kind Kind, cell, of int, queries []*find.Query) (*runner.Aggregate, error) {
 	key := cellKind{kind, cell}
 	parts := slices.Clone(m.ranges[key])
 	slices.SortFunc(parts, func(a, b Part) int { return a.First - b.First })
@@ -155,10 +165,17 @@ func (m *Merged) Aggregate(kind Kind, cell, of int) (*runner.Aggregate, error) {
 	if next != of {
 		return nil, fmt.Errorf("the shards' %s of cell %d are not its %d, each once: the partial results do not match the command", kind, cell, of)
 	}
-	if m.totals[key] == nil {
-		return &runner.Aggregate{}, nil
-	}
 	agg := *m.totals[key] // the command may add to the counts of what it gets
+	agg.Matches = slices.Clone(agg.Matches)
+	if len(agg.Matches) != len(queries) {
+		return nil, fmt.Errorf("the shards' %s of cell %d answer %d --find queries, the command %d", kind, cell, len(agg.Matches), len(queries))
+	}
+	for i, q := range queries {
+		if agg.Matches[i].Query.Text != q.Text || agg.Matches[i].Query.Limit != q.Limit {
+			return nil, fmt.Errorf("the shards' %s of cell %d answer --find %s, the command --find %s", kind, cell, agg.Matches[i].Query.Text, q.Text)
+		}
+		agg.Matches[i].Query = q
+	}
 	return &agg, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 
+	"github.com/raftsim/raftsim/find"
 	"github.com/raftsim/raftsim/runner"
 )
 
@@ -160,12 +161,20 @@ func checkAggregate(a *runner.Aggregate, first, count int) error {
 	if a.Started < 0 || a.Measured < 0 || a.Failed < 0 || a.Unfinished < 0 {
 		return errors.New("a negative count")
 	}
+	for _, m := range a.Matches {
+		if m.Query == nil || m.Query.Limit < 1 || m.Query.Limit > find.MaxLimit {
+			return errors.New("matches of a --find query: no query, or a limit out of range")
+		}
+		if err := checkListed("matches of --find "+m.Query.Text, sortedTrials(m.Top), min(m.Count, m.Query.Limit), first, count); err != nil {
+			return err
+		}
+	}
 	failed := trialsOf(a.Failures, func(f runner.TrialFailure) int { return f.Trial })
 	unfinished := trialsOf(a.UnfinishedTrials, func(u runner.TrialNote) int { return u.Trial })
-	if err := checkListed("failures", failed, a.Failed, first, count); err != nil {
+	if err := checkListed("failures", failed, min(a.Failed, runner.MaxListedFailures), first, count); err != nil {
 		return err
 	}
-	return checkListed("unfinished trials", unfinished, a.Unfinished, first, count)
+	return checkListed("unfinished trials", unfinished, min(a.Unfinished, runner.MaxListedFailures), first, count)
 }
 
 // trialsOf returns the trial of each of xs.
@@ -177,11 +186,19 @@ func trialsOf[T any](xs []T, trial func(T) int) []int {
 	return out
 }
 
-// checkListed refuses trials listed as what (of counted in all) that are
-// out of order, more than an aggregate lists, or outside the part.
-func checkListed(what string, trials []int, counted, first, count int) error {
-	if len(trials) > min(counted, runner.MaxListedFailures) || !slices.IsSorted(trials) {
-		return fmt.Errorf("%d %s listed of %d, or out of order", len(trials), what, counted)
+// sortedTrials returns the trials of matches in increasing order (a query
+// lists them by score).
+func sortedTrials(top []runner.Match) []int {
+	trials := trialsOf(top, func(m runner.Match) int { return m.Trial })
+	slices.Sort(trials)
+	return trials
+}
+
+// checkListed refuses trials listed as what that are more than most, out
+// of order, or outside the part.
+func checkListed(what string, trials []int, most, first, count int) error {
+	if len(trials) > most || !slices.IsSorted(trials) {
+		return fmt.Errorf("%d %s listed, more than %d, or out of order", len(trials), what, most)
 	}
 	for _, t := range trials {
 		if t < first || t >= first+count {

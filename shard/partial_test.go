@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftsim/raftsim/find"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/trial"
 )
@@ -96,7 +97,7 @@ func TestShardsMergeToWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	for cell := 0; cell < 2; cell++ {
-		got, err := m.Aggregate(Trials, cell, trials)
+		got, err := m.Aggregate(Trials, cell, trials, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,10 +107,10 @@ func TestShardsMergeToWhole(t *testing.T) {
 			t.Errorf("cell %d merged:\n%s\nwant\n%s", cell, a, b)
 		}
 	}
-	if _, err := m.Aggregate(Trials, 0, trials+1); err == nil {
+	if _, err := m.Aggregate(Trials, 0, trials+1, nil); err == nil {
 		t.Error("cell 0 as 301 trials: no error")
 	}
-	if _, err := m.Aggregate(Steady, 0, 6); err == nil {
+	if _, err := m.Aggregate(Steady, 0, 6, nil); err == nil {
 		t.Error("steady-state runs no shard ran: no error")
 	}
 	overlap := partials(2, 30)
@@ -117,7 +118,7 @@ func TestShardsMergeToWhole(t *testing.T) {
 	overlap[1].Parts[0].Aggregate = aggregate(10, 20)
 	if m, err := join(overlap, "v1"); err != nil {
 		t.Fatal(err)
-	} else if _, err := m.Aggregate(Trials, overlap[1].Parts[0].Cell, 30); err == nil {
+	} else if _, err := m.Aggregate(Trials, overlap[1].Parts[0].Cell, 30, nil); err == nil {
 		t.Error("parts that overlap: no error")
 	}
 }
@@ -185,6 +186,69 @@ func TestHunt(t *testing.T) {
 	}
 }
 
+// withFind gives every part of parts the matches of q.
+func withFind(q *find.Query, parts []*Partial) []*Partial {
+	for _, p := range parts {
+		for i := range p.Parts {
+			pt := &p.Parts[i]
+			a := &runner.Aggregate{Matches: []runner.Matches{{Query: q}}}
+			for j := pt.First; j < pt.First+pt.Count; j++ {
+				a.Add(j, result(j))
+			}
+			pt.Aggregate = a
+		}
+	}
+	return parts
+}
+
+// TestFindQueries: a part's --find matches merge like the rest, and come
+// back with the command's own queries; a damaged or different query is
+// refused.
+func TestFindQueries(t *testing.T) {
+	slowest, err := find.Parse("slowest:3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read []*Partial
+	for _, p := range withFind(slowest, partials(2, 40)) {
+		p, err := Read(bytes.NewReader(write(t, p)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		read = append(read, p)
+	}
+	m, err := join(read, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	agg, err := m.Aggregate(Trials, 1, 40, []*find.Query{slowest})
+	if err != nil || len(agg.Matches) != 1 || agg.Matches[0].Query != slowest || len(agg.Matches[0].Top) != 3 {
+		t.Fatalf("got %+v, %v; want the 3 slowest with the command's query", agg, err)
+	}
+	if _, err := m.Aggregate(Trials, 1, 40, nil); err == nil {
+		t.Error("a command without the shards' query: no error")
+	}
+
+	other, _ := find.Parse("slowest:4")
+	mixed := append(withFind(slowest, partials(2, 40))[:1], withFind(other, partials(2, 40))[1])
+	if _, err := join(mixed, "v1"); err == nil || !strings.Contains(err.Error(), "other --find queries") {
+		t.Errorf("shards of other queries: got %v", err)
+	}
+	broken := string(write(t, withFind(slowest, partials(2, 40))[0]))
+	for _, tt := range []struct{ from, to, want string }{
+		{`"Query":{"Text":"slowest:3","Limit":3}`, `"Query":null`, "no query"},
+		{`"Limit":3`, `"Limit":0`, "a limit out of range"},
+		{`"Count":13`, `"Count":2`, "more than 2"},
+	} {
+		if !strings.Contains(broken, tt.from) {
+			t.Fatalf("no %s in %s", tt.from, broken)
+		}
+		if _, err := Read(strings.NewReader(strings.Replace(broken, tt.from, tt.to, 1))); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want an error saying %q", tt.to, err, tt.want)
+		}
+	}
+}
+
 // TestReadRefusesDamage: what no shard writes is an error saying what is
 // wrong.
 func TestReadRefusesDamage(t *testing.T) {
@@ -216,7 +280,8 @@ func TestReadRefusesDamage(t *testing.T) {
 // FuzzRead: any input either is refused or reads as a partial that writes
 // back to what reads as the same partial, and never panics.
 func FuzzRead(f *testing.F) {
-	for _, p := range partials(3, 20) {
+	slowest, _ := find.Parse("slowest:2")
+	for _, p := range append(partials(3, 20), withFind(slowest, partials(2, 10))...) {
 		var b bytes.Buffer
 		p.Write(&b)
 		f.Add(b.Bytes())

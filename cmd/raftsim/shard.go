@@ -108,7 +108,7 @@ func (sh *sharding) load(arg string) (*scenarios.Scenario, error) {
 func (sh *sharding) run(cell int, plan *trial.Plan, opt runner.Options) *runner.Aggregate {
 	switch {
 	case sh.merged != nil:
-		agg, err := sh.merged.Aggregate(shard.Trials, cell, opt.Trials)
+		agg, err := sh.merged.Aggregate(shard.Trials, cell, opt.Trials, opt.Queries)
 		if err != nil {
 			if sh.err == nil {
 				sh.err = fmt.Errorf("merge: %v", err)
@@ -131,7 +131,7 @@ func (sh *sharding) runSteady(cell int, s *scenarios.Scenario, total time.Durati
 	switch {
 	case runs == 0:
 	case sh.merged != nil:
-		agg, err := sh.merged.Aggregate(shard.Steady, cell, runs)
+		agg, err := sh.merged.Aggregate(shard.Steady, cell, runs, opt.Queries)
 		if err != nil {
 			return nil, fmt.Errorf("merge: %v", err)
 		}

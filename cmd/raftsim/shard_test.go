@@ -56,7 +56,7 @@ func TestMergeEqualsUnsharded(t *testing.T) {
 		args  []string
 		files []string // written by the command, and by the merge
 	}{
-		{args: []string{"run", "leader-crash", "--trials", "300", "--steady-time", "30m"}},
+		{args: []string{"run", "leader-crash", "--trials", "300", "--steady-time", "30m", "--find", "rounds>=2", "--find", "slowest:3", "--find", "needless:2"}},
 		{args: []string{"run", "cold-start", "--nodes", "4", "--bug", "peers-majority", "--trials", "300", "--format", "json"}},
 		{args: []string{"sweep", "leader-crash", "--election-timeout", "100ms-200ms,150ms-300ms", "--nodes", "3,5", "--trials", "100",
 			"--steady-time", "20m", "--plot", svg, "--plot", png}, files: []string{svg, png}},
