@@ -79,14 +79,12 @@ func join(parts []*Partial, version string) (*Merged, error) {
 	return m, m.Complete()
 }
 
-// TestShardsMergeToWhole: partials written, read back and joined give each
-// cell the aggregate of all its trials, in whatever order the files come.
-func TestShardsMergeToWhole(t *testing.T) {
-	const trials = 300
-	parts := partials(4, trials)
+// readBack writes parts, reads them back and joins them.
+func readBack(t *testing.T, parts []*Partial) *Merged {
+	t.Helper()
 	var read []*Partial
-	for _, i := range []int{2, 0, 3, 1} {
-		p, err := Read(bytes.NewReader(write(t, parts[i])))
+	for _, p := range parts {
+		p, err := Read(bytes.NewReader(write(t, p)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -96,6 +94,15 @@ func TestShardsMergeToWhole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// TestShardsMergeToWhole: partials written, read back and joined give each
+// cell the aggregate of all its trials, in whatever order the files come.
+func TestShardsMergeToWhole(t *testing.T) {
+	const trials = 300
+	parts := partials(4, trials)
+	m := readBack(t, []*Partial{parts[2], parts[0], parts[3], parts[1]})
 	for cell := 0; cell < 2; cell++ {
 		got, err := m.Aggregate(Trials, cell, trials, nil)
 		if err != nil {
@@ -209,18 +216,7 @@ func TestFindQueries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var read []*Partial
-	for _, p := range withFind(slowest, partials(2, 40)) {
-		p, err := Read(bytes.NewReader(write(t, p)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		read = append(read, p)
-	}
-	m, err := join(read, "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := readBack(t, withFind(slowest, partials(2, 40)))
 	agg, err := m.Aggregate(Trials, 1, 40, []*find.Query{slowest})
 	if err != nil || len(agg.Matches) != 1 || agg.Matches[0].Query != slowest || len(agg.Matches[0].Top) != 3 {
 		t.Fatalf("got %+v, %v; want the 3 slowest with the command's query", agg, err)
