@@ -173,7 +173,11 @@ func (a *Aggregate) trimFailures() {
 
 // Options say how to run.
 type Options struct {
-	Trials  int
+	Trials int
+	// First is the index of the first trial: trials First to
+	// First+Trials-1 run, a part of a larger run (a shard's). Each keeps the
+	// seed and the index its place in the whole run gives it.
+	First   int
 	Seed    uint64 // the scenario seed; trial i runs with the plan's SeedOf(Seed, i)
 	Workers int    // 0: one per CPU
 	// Progress, if set, is called with the number of trials done so far,
@@ -191,8 +195,15 @@ type Options struct {
 	Queries []*find.Query
 }
 
-// chunk is the unit of work a worker takes at once.
-const chunk = 64
+// maxChunk is the most trials a worker takes at once.
+const maxChunk = 64
+
+// chunkSize is how many trials a worker takes at once: up to maxChunk, but
+// few enough that every worker gets some when there are few trials, as in
+// an hour of steady state (six runs).
+func chunkSize(trials, workers int) int {
+	return max(1, min(maxChunk, trials/(4*workers)))
+}
 
 // Run runs the trials of plan and returns their aggregate.
 func Run(plan *trial.Plan, opt Options) *Aggregate {
@@ -200,6 +211,7 @@ func Run(plan *trial.Plan, opt Options) *Aggregate {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
+	chunk := chunkSize(opt.Trials, workers)
 	chunks := (opt.Trials + chunk - 1) / chunk
 	workers = max(1, min(workers, chunks))
 	parts := make([]Aggregate, workers)
@@ -218,7 +230,7 @@ func Run(plan *trial.Plan, opt Options) *Aggregate {
 				if c >= chunks || opt.Stop != nil && opt.Stop() {
 					return
 				}
-				lo, hi := c*chunk, min((c+1)*chunk, opt.Trials)
+				lo, hi := opt.First+c*chunk, opt.First+min((c+1)*chunk, opt.Trials)
 				for i := lo; i < hi; i++ {
 					res := r.Run(plan.SeedOf(opt.Seed, i))
 					agg.Add(i, &res)
@@ -264,7 +276,8 @@ func SteadyPlan(s *scenarios.Scenario, total time.Duration) (*trial.Plan, int, e
 }
 
 // RunSteady runs steady-state runs of s that measure total virtual time in
-// all, with seeds derived from opt.Seed; opt.Trials is ignored.
+// all, with seeds derived from opt.Seed: all of them when opt.Trials is 0,
+// else opt.Trials of them from run opt.First on (a shard's part).
 func RunSteady(s *scenarios.Scenario, total time.Duration, opt Options) (*Aggregate, error) {
 	if total <= 0 {
 		return &Aggregate{}, nil
@@ -273,7 +286,13 @@ func RunSteady(s *scenarios.Scenario, total time.Duration, opt Options) (*Aggreg
 	if err != nil {
 		return nil, err
 	}
-	opt.Trials, opt.Seed = runs, trial.SteadySeed(opt.Seed)
+	if opt.Trials == 0 {
+		opt.Trials = runs
+	}
+	if opt.First < 0 || opt.First+opt.Trials > runs {
+		return nil, fmt.Errorf("steady-state runs %d to %d: there are %d", opt.First, opt.First+opt.Trials-1, runs)
+	}
+	opt.Seed = trial.SteadySeed(opt.Seed)
 	return Run(plan, opt), nil
 }
 

@@ -3,8 +3,10 @@ package runner
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/raftsim/raftsim/internal/long"
+	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/stats"
 	"github.com/raftsim/raftsim/trial"
@@ -120,6 +122,61 @@ func TestFailuresSortedAndCapped(t *testing.T) {
 	for i, f := range b.Failures {
 		if f.Trial != i {
 			t.Fatalf("failure %d is trial %d, want sorted by trial", i, f.Trial)
+		}
+	}
+}
+
+// TestPartsMergeToWhole: a run cut into parts (First, Trials) and merged
+// is the whole run, failures and all.
+func TestPartsMergeToWhole(t *testing.T) {
+	p := plan(t, "cold-start", func(s *scenarios.Scenario) {
+		s.Cluster.Nodes, s.Cluster.Bugs = 4, raft.BugPeersMajority // two leaders in a term now and then
+	})
+	want := Run(p, Options{Trials: 700, Seed: 5, Workers: 2})
+	if want.Failed == 0 {
+		t.Fatal("no trial failed: the test needs failures to merge")
+	}
+	var got Aggregate
+	for _, part := range [][2]int{{500, 200}, {0, 1}, {1, 499}} { // in any order
+		got.Merge(Run(p, Options{First: part[0], Trials: part[1], Seed: 5, Workers: 1}))
+	}
+	if a, b := snapshot(&got), snapshot(want); a != b {
+		t.Fatalf("parts merged:\n%s\nwhole run:\n%s", a, b)
+	}
+}
+
+// TestSteadyParts: RunSteady runs a part of the steady-state runs when
+// asked, and refuses runs that do not exist.
+func TestSteadyParts(t *testing.T) {
+	s := plan(t, "leader-crash", nil).Scenario
+	whole, err := RunSteady(s, 30*time.Minute, Options{Seed: 2, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got Aggregate
+	for _, part := range [][2]int{{0, 2}, {2, 1}} {
+		a, err := RunSteady(s, 30*time.Minute, Options{First: part[0], Trials: part[1], Seed: 2, Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.Merge(a)
+	}
+	if a, b := snapshot(&got), snapshot(whole); a != b || got.SteadyRuns != 3 || got.SteadyTime != whole.SteadyTime {
+		t.Fatalf("parts merged:\n%s (%d runs)\nwhole:\n%s (%d runs)", a, got.SteadyRuns, b, whole.SteadyRuns)
+	}
+	if _, err := RunSteady(s, 30*time.Minute, Options{First: 2, Trials: 2, Seed: 2}); err == nil {
+		t.Error("runs 2 to 3 of 3: no error")
+	}
+}
+
+// TestChunksReachEveryWorker: a run of few trials (an hour of steady
+// state is six) is cut into chunks small enough for every worker.
+func TestChunksReachEveryWorker(t *testing.T) {
+	for _, tt := range []struct{ trials, workers, want int }{
+		{6, 2, 1}, {6, 8, 1}, {0, 2, 1}, {100, 2, 12}, {1000, 2, maxChunk}, {1 << 20, 64, maxChunk},
+	} {
+		if got := chunkSize(tt.trials, tt.workers); got != tt.want {
+			t.Errorf("chunkSize(%d trials, %d workers) = %d, want %d", tt.trials, tt.workers, got, tt.want)
 		}
 	}
 }

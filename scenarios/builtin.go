@@ -37,14 +37,24 @@ func BuiltinYAML(name string) ([]byte, error) {
 // Load returns the scenario arg names: a YAML file when arg ends in .yaml
 // or .yml or names an existing file, otherwise a built-in scenario.
 func Load(arg string) (*Scenario, error) {
+	s, _, err := LoadText(arg)
+	return s, err
+}
+
+// LoadText is [Load] that also returns the text of the scenario file it
+// read, or nil for a built-in scenario (whose text is part of the binary):
+// Parse(arg, text) on another machine gives the same scenario.
+func LoadText(arg string) (*Scenario, []byte, error) {
 	if strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml") || fileExists(arg) {
 		data, err := os.ReadFile(arg)
 		if err != nil {
-			return nil, &Error{File: arg, Msg: "cannot read the scenario: " + strings.TrimPrefix(err.Error(), "open "+arg+": ")}
+			return nil, nil, &Error{File: arg, Msg: "cannot read the scenario: " + strings.TrimPrefix(err.Error(), "open "+arg+": ")}
 		}
-		return Parse(arg, data)
+		s, err := Parse(arg, data)
+		return s, data, err
 	}
-	return Builtin(arg)
+	s, err := Builtin(arg)
+	return s, nil, err
 }
 
 func fileExists(path string) bool {

@@ -204,6 +204,22 @@ func TestLoadMissingFile(t *testing.T) {
 	}
 }
 
+// TestLoadText: a file's text parses, anywhere, to the scenario Load
+// reads; a built-in has no text to carry.
+func TestLoadText(t *testing.T) {
+	s, text, err := LoadText("example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Parse("example.yaml", text)
+	if err != nil || string(again.YAML()) != string(s.YAML()) {
+		t.Fatalf("the text parses to %v (%v), want the scenario LoadText read", again, err)
+	}
+	if _, text, err := LoadText("leader-crash"); err != nil || text != nil {
+		t.Errorf("built-in: text %q, error %v; want nil, nil", text, err)
+	}
+}
+
 // FuzzScenario feeds the parser arbitrary bytes: it must return a scenario
 // that validates or a located *Error, and never panic.
 func FuzzScenario(f *testing.F) {

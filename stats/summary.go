@@ -2,7 +2,9 @@
 // exact counts, means and standard deviations from integer sums, and
 // quantiles from a mergeable log-linear histogram, computed with
 // gonum/stat. Summaries merge in any order with the same result, so the
-// numbers never depend on how trials were spread over workers.
+// numbers never depend on how trials were spread over workers, and a
+// summary's JSON form is its exact state, so summaries written by separate
+// processes merge as if one process had made them all.
 //
 // stats must never keep samples (memory is bounded whatever the number of
 // trials) or depend on the order of Add and Merge calls.
@@ -106,6 +108,21 @@ func bucketOf(v int64) int {
 	return exactLimit + (shift-1)*perOctave + top - perOctave
 }
 
+// buckets yields the number and count of each non-empty bucket, in
+// increasing order.
+func (s *Summary) buckets(yield func(b int, count uint64) bool) {
+	for i, c := range s.chunks {
+		if c == nil {
+			continue
+		}
+		for j, count := range c {
+			if count > 0 && !yield(i*chunkSize+j, count) {
+				return
+			}
+		}
+	}
+}
+
 // bucketMid returns the midpoint of bucket b.
 func bucketMid(b int) float64 {
 	if b < exactLimit {
@@ -174,16 +191,9 @@ func (s *Summary) Quantile(p float64) float64 {
 		return math.NaN()
 	}
 	var x, w []float64
-	for i, c := range s.chunks {
-		if c == nil {
-			continue
-		}
-		for j, count := range c {
-			if count > 0 {
-				x = append(x, bucketMid(i*chunkSize+j))
-				w = append(w, float64(count))
-			}
-		}
+	for b, count := range s.buckets {
+		x = append(x, bucketMid(b))
+		w = append(w, float64(count))
 	}
 	q := stat.Quantile(p, stat.Empirical, x, w)
 	return math.Min(math.Max(q, float64(s.min)), float64(s.max))
@@ -194,19 +204,11 @@ func (s *Summary) Quantile(p float64) float64 {
 // kept within [Min, Max]) and the fraction of samples at or below it.
 func (s *Summary) CDF() (x, p []float64) {
 	var seen uint64
-	for i, c := range s.chunks {
-		if c == nil {
-			continue
-		}
-		for j, count := range c {
-			if count == 0 {
-				continue
-			}
-			seen += count
-			v := math.Min(math.Max(bucketMid(i*chunkSize+j), float64(s.min)), float64(s.max))
-			x = append(x, v)
-			p = append(p, float64(seen)/float64(s.n))
-		}
+	for b, count := range s.buckets {
+		seen += count
+		v := math.Min(math.Max(bucketMid(b), float64(s.min)), float64(s.max))
+		x = append(x, v)
+		p = append(p, float64(seen)/float64(s.n))
 	}
 	return x, p
 }

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/shard"
 	"github.com/raftsim/raftsim/shrink"
 	"github.com/raftsim/raftsim/swarm"
 	"github.com/raftsim/raftsim/trace"
@@ -42,7 +42,11 @@ const checkExamples = `  raftsim check leader-crash --trials 100000
   raftsim check partition-leader --bug leader-no-step-down
 `
 
-func checkCmd(args []string, out, errw io.Writer) error {
+func checkCmd(args []string, out, errw io.Writer) error { return checkWith(args, out, errw, nil) }
+
+// checkWith runs raftsim check, taking what the hunt found from merge m
+// when m is set.
+func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	fs := newFlags("check", "check [SCENARIO] [--trials N | --for DURATION] [--swarm] [FLAGS]", checkAbout, checkExamples, errw)
 	// check's own --trials says how many trials to hunt through.
 	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Flag == "trials" })
@@ -51,7 +55,17 @@ func checkCmd(args []string, out, errw io.Writer) error {
 	swarmOn := fs.Bool("swarm", false, "draw each trial's whole configuration from its seed")
 	noShrink := fs.Bool("no-shrink", false, "do not shrink a failure")
 	workers := fs.Int("workers", defaultWorkers(), "parallel workers (the failure found does not depend on it)")
+	outPath := fs.String("out", "-", "write the report (with --shard, the partial result) to this file, whole or not at all; - is stdout")
+	shardText := shardFlag(fs)
 	if err := parse(fs, args, out); err != nil {
+		return err
+	}
+	outFile := outputFile{"--out", *outPath}
+	if err := checkOutputs(outFile); err != nil {
+		return err
+	}
+	sh, err := newSharding(fs, *shardText, m)
+	if err != nil {
 		return err
 	}
 	if *workers < 1 {
@@ -89,14 +103,14 @@ func checkCmd(args []string, out, errw io.Writer) error {
 			return err
 		}
 	} else {
-		if base, arg, err = loadScenario(fs.Args(), o); err != nil {
+		if base, arg, err = loadScenario(sh.load, fs.Args(), o); err != nil {
 			return err
 		}
 		for _, w := range base.Warnings() {
 			fmt.Fprintf(errw, "raftsim: warning: %s\n", w.Text)
 		}
 		fresh = func(uint64) (*scenarios.Scenario, error) {
-			s, _, err := loadScenario(fs.Args(), o)
+			s, _, err := loadScenario(sh.load, fs.Args(), o)
 			return s, err
 		}
 	}
@@ -138,10 +152,13 @@ func checkCmd(args []string, out, errw io.Writer) error {
 	if fs.Changed("for") {
 		total = 0
 	}
-	bar := newProgress(errw, total, "trials")
-	found, ran, err := runner.Find(src, n, *workers, stopWhen, bar.set)
+	bar := newProgress(sh.progress(errw), total, "trials")
+	found, ran, err := sh.find(src, n, *workers, stopWhen, bar.set)
 	bar.finish()
 	if err != nil {
+		return err
+	}
+	if done, err := sh.finish(outFile, out, ctx.Err() != nil); done || err != nil {
 		return err
 	}
 	what := base.Name
@@ -149,7 +166,12 @@ func checkCmd(args []string, out, errw io.Writer) error {
 		what += " with bug " + bugs
 	}
 	if found == nil {
-		fmt.Fprintf(out, "check of %s: no failure in %d trials (seed %d)\n", what, ran, base.Seed)
+		if err := outFile.write(out, func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "check of %s: no failure in %d trials (seed %d)\n", what, ran, base.Seed)
+			return err
+		}); err != nil {
+			return err
+		}
 		if ctx.Err() != nil {
 			return errInterrupted
 		}
@@ -193,7 +215,10 @@ func checkCmd(args []string, out, errw io.Writer) error {
 			fmt.Fprintf(&b, "shrunk: %s\n  %s\n  replay: %s\n", describe(red, s), res.Failure, replayCommand(arg, found.Seed, o, red.Args()...))
 		}
 	}
-	if _, err := io.WriteString(out, b.String()); err != nil {
+	if err := outFile.write(out, func(w io.Writer) error {
+		_, err := io.WriteString(w, b.String())
+		return err
+	}); err != nil {
 		return err
 	}
 	return errFailed

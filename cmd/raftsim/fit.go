@@ -88,7 +88,7 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	if len(fs.Args()) == 0 {
 		return badUsage("fit: want the scenario the measurements come from, such as leader-crash or my-cluster.yaml")
 	}
-	if prob.Scenario, _, err = loadRaw(fs.Args()); err != nil {
+	if prob.Scenario, _, err = loadRaw(scenarios.Load, fs.Args()); err != nil {
 		return err
 	}
 	if prob.Groups, err = observations(*data, *targets); err != nil {

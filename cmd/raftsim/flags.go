@@ -89,10 +89,10 @@ func replayFunc(arg string, o scenarios.Overrides, extra ...string) func(uint64)
 	return func(seed uint64) string { return replayCommand(arg, seed, o, extra...) }
 }
 
-// loadScenario loads the scenario named by args (or the default) and
-// applies the overrides: the scenario it returns is validated.
-func loadScenario(args []string, o scenarios.Overrides) (*scenarios.Scenario, string, error) {
-	s, arg, err := loadRaw(args)
+// loadScenario loads with load the scenario named by args (or the
+// default) and applies the overrides: the scenario it returns is validated.
+func loadScenario(load func(arg string) (*scenarios.Scenario, error), args []string, o scenarios.Overrides) (*scenarios.Scenario, string, error) {
+	s, arg, err := loadRaw(load, args)
 	if err != nil {
 		return nil, "", err
 	}
@@ -102,8 +102,9 @@ func loadScenario(args []string, o scenarios.Overrides) (*scenarios.Scenario, st
 	return s, arg, nil
 }
 
-// loadRaw loads the scenario named by args, or the default, as written.
-func loadRaw(args []string) (*scenarios.Scenario, string, error) {
+// loadRaw loads with load (scenarios.Load, or a shard's) the scenario
+// named by args, or the default, as written.
+func loadRaw(load func(arg string) (*scenarios.Scenario, error), args []string) (*scenarios.Scenario, string, error) {
 	arg := scenarios.Default
 	switch len(args) {
 	case 0:
@@ -112,7 +113,7 @@ func loadRaw(args []string) (*scenarios.Scenario, string, error) {
 	default:
 		return nil, "", badUsage("want one scenario (a file or a built-in name), got %d arguments: %s", len(args), strings.Join(args, " "))
 	}
-	s, err := scenarios.Load(arg)
+	s, err := load(arg)
 	if err != nil {
 		var se *scenarios.Error
 		if !errors.As(err, &se) {

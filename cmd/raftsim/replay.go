@@ -215,7 +215,7 @@ func replayScenario(fs *pflag.FlagSet, o scenarios.Overrides, rf *replayFlags, s
 			return nil, "", err
 		}
 		arg = "--swarm"
-	} else if s, arg, err = loadScenario(fs.Args(), o); err != nil {
+	} else if s, arg, err = loadScenario(scenarios.Load, fs.Args(), o); err != nil {
 		return nil, "", err
 	}
 	if rf.skip != "" {

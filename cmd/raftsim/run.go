@@ -9,6 +9,7 @@ import (
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/samples"
+	"github.com/raftsim/raftsim/shard"
 	"github.com/raftsim/raftsim/trial"
 	"github.com/spf13/pflag"
 )
@@ -104,7 +105,11 @@ func summarize(errw io.Writer, what, ran string, failed int, format report.Forma
 	fmt.Fprintf(errw, "raftsim %s: %s, %s; wrote %s\n", what, ran, verdict, strings.Join(wrote, ", "))
 }
 
-func runCmd(args []string, out, errw io.Writer) error {
+func runCmd(args []string, out, errw io.Writer) error { return runWith(args, out, errw, nil) }
+
+// runWith runs raftsim run, taking the aggregates from merge m when m is
+// set.
+func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	fs := newFlags("run", "run [SCENARIO] [FLAGS]", runAbout+"  "+strings.Join(find.Syntax(), "\n  ")+"\n", runExamples, errw)
 	var of outputFlags
 	overrides := overrideFlags(fs, nil)
@@ -112,6 +117,7 @@ func runCmd(args []string, out, errw io.Writer) error {
 	findFlags := fs.StringArray("find", nil, "list the trials that held and match KIND, with their replay commands (repeatable; see below)")
 	samplesPath := samplesFlag(fs)
 	of.register(fs)
+	shardText := shardFlag(fs)
 	format, err := of.parse(fs, args, out)
 	if err != nil {
 		return err
@@ -132,11 +138,15 @@ func runCmd(args []string, out, errw io.Writer) error {
 	if err := checkOutputs(of.file(), samplesFile); err != nil {
 		return err
 	}
+	sh, err := newSharding(fs, *shardText, m)
+	if err != nil {
+		return err
+	}
 	o, err := overrides()
 	if err != nil {
 		return err
 	}
-	s, arg, err := loadScenario(fs.Args(), o)
+	s, arg, err := loadScenario(sh.load, fs.Args(), o)
 	if err != nil {
 		return err
 	}
@@ -155,20 +165,20 @@ func runCmd(args []string, out, errw io.Writer) error {
 		return badUsage("--find %s: looks at steady-state runs: give --steady-time", steadyQueries[0].Text)
 	}
 	runs, _ := runner.SteadyRuns(steady)
-	bar := newProgress(errw, s.Trials+runs, "trials")
+	bar := newProgress(sh.progress(errw), s.Trials+runs, "trials")
 	opt := runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set, Queries: queries}
 	var trials samples.Trials
 	if *samplesPath != "" {
 		trials = make(samples.Trials, s.Trials)
 		opt.Trial = trials.Record
 	}
-	agg := runner.Run(plan, opt)
+	agg := sh.run(0, plan, opt)
 	replay := replayFunc(arg, o)
 	rep := report.NewRun(s, agg, replay)
 	rep.Overrides = o.Flags()
 	rep.Found = report.FoundOf(agg, replay)
 	if steady > 0 {
-		st, err := runner.RunSteady(s, steady, runner.Options{Seed: s.Seed, Workers: of.workers,
+		st, err := sh.runSteady(0, s, steady, runner.Options{Seed: s.Seed, Workers: of.workers,
 			Progress: func(n int) { bar.set(s.Trials + n) }, Queries: steadyQueries})
 		if err != nil {
 			return err
@@ -181,6 +191,9 @@ func runCmd(args []string, out, errw io.Writer) error {
 		}
 	}
 	bar.finish()
+	if done, err := sh.finish(of.file(), out, false); done || err != nil {
+		return err
+	}
 	if *samplesPath != "" {
 		columns, texts := samples.Columns(s, nil, nil)
 		if err := writeSamples(samplesFile, out, columns, [][]string{texts}, []samples.Trials{trials}); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/samples"
 	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/shard"
 	"github.com/raftsim/raftsim/sweep"
 	"github.com/raftsim/raftsim/trial"
 )
@@ -51,7 +52,11 @@ type sweepFlags struct {
 	title                            string
 }
 
-func sweepCmd(args []string, out, errw io.Writer) error {
+func sweepCmd(args []string, out, errw io.Writer) error { return sweepWith(args, out, errw, nil) }
+
+// sweepWith runs raftsim sweep, taking the aggregates from merge m when m
+// is set.
+func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	fs := newFlags("sweep", "sweep [SCENARIO] [LISTS] [FLAGS]", sweepAbout, sweepExamples, errw)
 	var of outputFlags
 	var wf sweepFlags
@@ -68,7 +73,12 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	fs.StringVar(&wf.title, "title", "", "the plot's title (default: the scenario's name)")
 	samplesPath := samplesFlag(fs)
 	of.register(fs)
+	shardText := shardFlag(fs)
 	format, err := of.parse(fs, args, out)
+	if err != nil {
+		return err
+	}
+	sh, err := newSharding(fs, *shardText, m)
 	if err != nil {
 		return err
 	}
@@ -95,7 +105,7 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	}
 	// The cells are validated, not the scenario: a sweep over --nodes may
 	// name nodes that only its larger clusters have.
-	raw, arg, err := loadRaw(fs.Args())
+	raw, arg, err := loadRaw(sh.load, fs.Args())
 	if err != nil {
 		return err
 	}
@@ -121,7 +131,7 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 	warnCells(errw, cells)
 
 	runs, _ := runner.SteadyRuns(steady)
-	bar := newProgress(errw, len(cells.Cells)*(base.Trials+runs), "cells")
+	bar := newProgress(sh.progress(errw), len(cells.Cells)*(base.Trials+runs), "cells")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	interrupted := func() bool { return ctx.Err() != nil }
@@ -141,11 +151,11 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 			trials = append(trials, make(samples.Trials, c.Trials))
 			opt.Trial = trials[i].Record
 		}
-		agg := runner.Run(plans[i], opt)
+		agg := sh.run(i, plans[i], opt)
 		done += c.Trials
 		var st *runner.Aggregate
 		if steady > 0 && !interrupted() {
-			if st, err = runner.RunSteady(c, steady, runner.Options{Seed: c.Seed, Workers: of.workers,
+			if st, err = sh.runSteady(i, c, steady, runner.Options{Seed: c.Seed, Workers: of.workers,
 				Progress: func(n int) { bar.set(done + n) }, Stop: interrupted}); err != nil {
 				return err
 			}
@@ -159,6 +169,9 @@ func sweepCmd(args []string, out, errw io.Writer) error {
 		outcomes[i] = sweep.OutcomeOf(agg, st)
 	}
 	bar.finish()
+	if done, err := sh.finish(of.file(), out, false); done || err != nil {
+		return err
+	}
 	sw.Mark(rule.Recommend(cells, outcomes))
 
 	if *samplesPath != "" {
