@@ -144,3 +144,25 @@ func TestDecodeStatus(t *testing.T) {
 		t.Errorf("no state: got %v, want ErrMissing", err)
 	}
 }
+
+func TestParsePeers(t *testing.T) {
+	for _, tc := range []struct{ in, want, err string }{
+		{"n2=127.0.0.1:3002,n3=127.0.0.1:3003", "n2=127.0.0.1:3002,n3=127.0.0.1:3003", ""},
+		{"node2:3002, node3:3003", "node2=node2:3002,node3=node3:3003", ""}, // the chapter's compose file
+		{"", "", ""},
+		{"n2=127.0.0.1", "", "want NAME=HOST:PORT"},
+		{"n2=127.0.0.1:99999", "", "is not 1 to 65535"},
+		{"=127.0.0.1:3002", "", "no name"},
+	} {
+		peers, err := ParsePeers(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: got error %v, want %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || FormatPeers(peers) != tc.want {
+			t.Errorf("%q: got %q, %v, want %q", tc.in, FormatPeers(peers), err, tc.want)
+		}
+	}
+}

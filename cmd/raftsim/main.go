@@ -49,6 +49,7 @@ func commands() []command {
 		{"check", "hunt for a failing trial, then shrink it", checkCmd},
 		{"list", "list the built-in scenarios", listCmd},
 		{"bugs", "list the deliberate bugs --bug switches on", bugsCmd},
+		{"serve", "run one Raft node on HTTP with the course's API", serveCmd},
 	}
 }
 
