@@ -145,6 +145,9 @@ type Options struct {
 	// Stop, if set, is polled between chunks; when it returns true the run
 	// ends early with what is done.
 	Stop func() bool
+	// Each, if set, hears every trial's result and index, from the worker
+	// that ran it: from any goroutine, in any order.
+	Each func(index int, r *trial.Result)
 }
 
 // chunk is the unit of work a worker takes at once.
@@ -175,6 +178,9 @@ func Run(plan *trial.Plan, opt Options) *Aggregate {
 				for i := lo; i < hi; i++ {
 					res := r.Run(trial.Seed(opt.Seed, i))
 					agg.Add(i, &res)
+					if opt.Each != nil {
+						opt.Each(i, &res)
+					}
 				}
 				n := done.Add(int64(hi - lo))
 				if opt.Progress != nil {

@@ -2,7 +2,10 @@ package runner
 
 import (
 	"fmt"
+	"math"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/raftsim/raftsim/internal/long"
 	"github.com/raftsim/raftsim/scenarios"
@@ -121,5 +124,30 @@ func TestFailuresSortedAndCapped(t *testing.T) {
 		if f.Trial != i {
 			t.Fatalf("failure %d is trial %d, want sorted by trial", i, f.Trial)
 		}
+	}
+}
+
+func TestEachHearsEveryTrialOnce(t *testing.T) {
+	p := plan(t, "cold-start", nil)
+	const n = 200
+	var mu sync.Mutex
+	seen := make([]int, n)
+	var sum time.Duration
+	agg := Run(p, Options{Trials: n, Seed: 1, Workers: 3, Each: func(i int, r *trial.Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[i]++
+		if r.Seed != trial.Seed(1, i) {
+			t.Errorf("trial %d: seed %d, want %d", i, r.Seed, trial.Seed(1, i))
+		}
+		sum += r.TimeToLeader
+	}})
+	for i, k := range seen {
+		if k != 1 {
+			t.Errorf("trial %d heard %d times", i, k)
+		}
+	}
+	if mean := float64(sum) / n; math.Abs(mean-agg.TimeToLeader.Mean()) > 1 {
+		t.Errorf("the results Each heard have mean %v, the aggregate %v", mean, agg.TimeToLeader.Mean())
 	}
 }
