@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/raftsim/raftsim/sim"
 )
 
 func TestBuiltinsParseAndValidate(t *testing.T) {
@@ -248,6 +250,34 @@ func TestParseSelector(t *testing.T) {
 	for _, bad := range []string{"", "n0", "boss", "leader:2", "all:1", "random:0", "random:x", "old-leader:1"} {
 		if s, err := ParseSelector(bad); err == nil {
 			t.Errorf("ParseSelector(%q) = %+v, want an error", bad, s)
+		}
+	}
+}
+
+func TestSelectorPick(t *testing.T) {
+	var r sim.Rand
+	r.Seed(7)
+	all := func(int) bool { return true }
+	for _, tc := range []struct {
+		sel  Selector
+		want string
+	}{
+		{Selector{Kind: Named, IDs: []int{2, 0}}, "{n3,n1}"},
+		{Selector{Kind: Leader}, "{n2}"},
+		{Selector{Kind: OldLeader}, "{n4}"},
+		{Selector{Kind: All}, "{n1,n2,n3,n4,n5}"},
+	} {
+		if got := NodeSet(tc.sel.Pick(5, 1, 3, all, &r)); got != tc.want {
+			t.Errorf("%+v: got %s, want %s", tc.sel, got, tc.want)
+		}
+	}
+	if got := NodeSet((Selector{Kind: Leader}).Pick(5, -1, -1, all, &r)); got != "{}" {
+		t.Errorf("the leader of a leaderless cluster: got %s", got)
+	}
+	for range 100 {
+		ids := (Selector{Kind: RandomFollower, Count: 2}).Pick(5, 1, -1, func(i int) bool { return i != 4 }, &r)
+		if len(ids) != 2 || ids[0] >= ids[1] || slices.Contains(ids, 1) || slices.Contains(ids, 4) {
+			t.Fatalf("two random followers but n5: got %v", ids)
 		}
 	}
 }

@@ -166,7 +166,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 	s, nw := d.s, &d.s.Net
 	switch a.Kind {
 	case scenarios.Crash:
-		ids := f.pick(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) })
+		ids := f.pickNodes(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) })
 		text := "crash " + names(ids)
 		if a.RestartAfter != nil {
 			text += " restart_after=" + scenarios.FormatDist(*a.RestartAfter)
@@ -183,7 +183,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 			}
 		}
 	case scenarios.Restart:
-		ids := f.pick(a.Nodes, leader, func(i int) bool { return s.Crashed(i) && d.view.booted[i] })
+		ids := f.pickNodes(a.Nodes, leader, func(i int) bool { return s.Crashed(i) && d.view.booted[i] })
 		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "restart " + names(ids)})
 		for _, i := range ids {
 			d.boot(i, true)
@@ -193,7 +193,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 		var groups [][]int
 		var parts []string
 		for _, g := range a.Groups {
-			ids := f.pick(g, leader, func(i int) bool { return !taken[i] })
+			ids := f.pickNodes(g, leader, func(i int) bool { return !taken[i] })
 			for _, i := range ids {
 				taken[i] = true
 			}
@@ -212,7 +212,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 		nw.Partition(groups)
 		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "partition " + strings.Join(parts, " ")})
 	case scenarios.Isolate:
-		ids := f.pick(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) })
+		ids := f.pickNodes(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) })
 		for _, i := range ids {
 			nw.Isolate(i)
 		}
@@ -221,8 +221,8 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 		nw.Heal()
 		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "heal"})
 	case scenarios.Cut:
-		from := f.pick(a.From, leader, func(int) bool { return true })
-		to := f.pick(a.To, leader, func(int) bool { return true })
+		from := f.pickNodes(a.From, leader, func(int) bool { return true })
+		to := f.pickNodes(a.To, leader, func(int) bool { return true })
 		for _, x := range from {
 			for _, y := range to {
 				if x != y {
@@ -232,7 +232,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 		}
 		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "cut " + names(from) + "->" + names(to)})
 	case scenarios.Pause:
-		ids := f.pick(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) && !s.Paused(i) })
+		ids := f.pickNodes(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) && !s.Paused(i) })
 		spans := make([]string, len(ids))
 		until := make([]sim.Time, len(ids))
 		for k, i := range ids {
@@ -246,7 +246,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 			d.faulted(Fault{Kind: FaultPause, Node: i, Until: until[k]})
 		}
 	case scenarios.Drift:
-		ids := f.pick(a.Nodes, leader, func(int) bool { return true })
+		ids := f.pickNodes(a.Nodes, leader, func(int) bool { return true })
 		for _, i := range ids {
 			s.SetRate(i, a.Factor)
 		}
@@ -278,7 +278,7 @@ func (f *faultSchedule) write(a *scenarios.Action, leader int) {
 	}
 	reach := others
 	if a.Reach >= 0 {
-		reach = f.choose(others, a.Reach)
+		reach = scenarios.Choose(others, a.Reach, &f.rand)
 	}
 	f.keep = append(f.keep[:0], reach...)
 	d.faulted(Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("write %d entries at leader %v, reaching %s", a.Entries, raft.ID(leader), names(reach))})
@@ -289,55 +289,9 @@ func (f *faultSchedule) write(a *scenarios.Action, leader int) {
 	d.carryOut(leader, d.nodes[leader].Ready())
 }
 
-// pick resolves a selector to node indexes, in increasing order. Random
-// choices come from the fault stream and only consider nodes where ok.
-func (f *faultSchedule) pick(sel scenarios.Selector, leader int, ok func(int) bool) []int {
-	var ids []int
-	switch sel.Kind {
-	case scenarios.Named:
-		ids = append(ids, sel.IDs...)
-	case scenarios.Leader:
-		if leader >= 0 {
-			ids = []int{leader}
-		}
-	case scenarios.OldLeader:
-		if f.oldLeader >= 0 {
-			ids = []int{f.oldLeader}
-		}
-	case scenarios.All:
-		for i := range f.d.view.n() {
-			ids = append(ids, i)
-		}
-	case scenarios.Random, scenarios.RandomFollower:
-		var pool []int
-		for i := range f.d.view.n() {
-			if ok(i) && (sel.Kind == scenarios.Random || i != leader) {
-				pool = append(pool, i)
-			}
-		}
-		ids = f.choose(pool, sel.Count)
-	}
-	return ids
+// pickNodes resolves a selector with the current step's draws.
+func (f *faultSchedule) pickNodes(sel scenarios.Selector, leader int, ok func(int) bool) []int {
+	return sel.Pick(f.d.view.n(), leader, f.oldLeader, ok, &f.rand)
 }
 
-// choose returns k distinct members of pool (all of it if smaller), drawn
-// from the fault stream, in increasing order.
-func (f *faultSchedule) choose(pool []int, k int) []int {
-	pool = slices.Clone(pool)
-	k = min(k, len(pool))
-	for i := range k { // a partial Fisher–Yates shuffle
-		j := i + f.rand.Intn(len(pool)-i)
-		pool[i], pool[j] = pool[j], pool[i]
-	}
-	out := pool[:k]
-	slices.Sort(out)
-	return out
-}
-
-func names(ids []int) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = raft.ID(id).String()
-	}
-	return "{" + strings.Join(parts, ",") + "}"
-}
+func names(ids []int) string { return scenarios.NodeSet(ids) }
