@@ -44,7 +44,8 @@ const (
 	DropPartition = "partition"
 	DropCrashed   = "crashed" // the receiver did not answer: down, or too slow
 	DropDuplicate = "duplicate"
-	DropOverload  = "overload" // more than maxInFlight messages on the link
+	DropOverload  = "overload"  // more than maxInFlight messages on the link
+	DropHeld      = "discarded" // held back by SetHold
 )
 
 // Observer hears what the proxy carries. Its methods are called from many
@@ -99,6 +100,7 @@ type Net struct {
 	rand    rng.Rand
 	arrival []time.Duration // by link: the last arrival, for FIFO
 	slots   []int           // by link: messages in flight
+	hold    func(m *raft.Message) bool
 }
 
 // Start listens on a free loopback port for each directed link.
@@ -167,6 +169,26 @@ func (nw *Net) SetLoss(p float64) {
 	for k := range nw.links {
 		nw.links[k].Loss = p
 	}
+}
+
+// SetHold makes the network discard, when sent, every request for which
+// hold returns true; nil discards none. (A write that reaches only some
+// followers holds back the AppendEntries carrying it to the others.)
+func (nw *Net) SetHold(hold func(m *raft.Message) bool) {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	nw.hold = hold
+}
+
+func (nw *Net) held(msgs []raft.Message) bool {
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	for k := range msgs {
+		if nw.hold != nil && nw.hold(&msgs[k]) {
+			return true
+		}
+	}
+	return false
 }
 
 // Close stops every listener and ends every message in flight.
@@ -269,10 +291,14 @@ func (l *link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	arrive, dup, dropped := nw.fate(l.from, l.to, now)
+	if dropped == "" && nw.held(msgs) {
+		nw.release(l.from, l.to)
+		arrive, dup, dropped = now, 0, DropHeld
+	}
 	for k := range msgs {
 		nw.cfg.Observer.Sent(&msgs[k], now, arrive, dropped)
 	}
-	if dropped == DropPartition || dropped == DropOverload {
+	if dropped == DropPartition || dropped == DropOverload || dropped == DropHeld {
 		hangUp(w)
 		return
 	}
