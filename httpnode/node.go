@@ -183,6 +183,7 @@ func (n *Node) Serve(ctx context.Context) error {
 		}
 	}
 	n.drv.Stop()
+	n.store.Close()
 	n.cancel()
 	shut, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
