@@ -90,6 +90,7 @@ type Params struct {
 	Bugs              string  `json:"bugs,omitempty"`
 	Persist           string  `json:"persist,omitempty"`
 	TimerJitter       string  `json:"timer_jitter,omitempty"`
+	Processing        string  `json:"processing,omitempty"`
 }
 
 // Options returns the protocol options of p.
@@ -115,6 +116,7 @@ func ParamsOf(s *scenarios.Scenario) Params {
 		Bugs:              c.Bugs.String(),
 		Persist:           distText(c.Persist),
 		TimerJitter:       distText(c.TimerJitter),
+		Processing:        distText(c.Processing),
 	}
 }
 

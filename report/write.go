@@ -128,6 +128,9 @@ func (p *Params) Describe() string {
 	if p.TimerJitter != "" {
 		s += ", timers late by " + p.TimerJitter
 	}
+	if p.Processing != "" {
+		s += ", processing " + p.Processing
+	}
 	if opts := scenarios.OptionFlags(p.Options()); len(opts) > 0 {
 		s += ", options " + strings.Join(opts, ",")
 	}

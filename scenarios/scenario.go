@@ -52,6 +52,11 @@ type Cluster struct {
 	// amount, as an operating system's timers do; perfectly punctual timers
 	// can keep a cluster with fixed timeouts in split votes forever.
 	TimerJitter *sim.Dist
+	// Processing, when set, is how long a node takes to react to each
+	// input — decoding a request, handling it, encoding what it sends, and
+	// waiting for a CPU — before what the input sends leaves: the cost of a
+	// real node's HTTP and JSON stack, which raftsim live measures.
+	Processing *sim.Dist
 	// Start holds each node's start time: none (all start at 0), one
 	// distribution for every node, or one per node.
 	Start []sim.Dist
