@@ -56,8 +56,12 @@ type Observer interface {
 	// or, when dropped is not "", when it was dropped (at once, or on
 	// arrival).
 	Sent(m *raft.Message, at time.Duration, arrive time.Duration, dropped string)
-	// Delivered: m was handed to its receiver.
-	Delivered(m *raft.Message, at time.Duration)
+	// Delivered: m was handed to its receiver, late after the time its
+	// latency said (the proxy's timers and scheduling are not punctual).
+	Delivered(m *raft.Message, at, late time.Duration)
+	// Answered: the receiver of req answered it with reply, took after the
+	// proxy handed req over (the node's handling and two loopback hops).
+	Answered(req, reply *raft.Message, took time.Duration)
 	// Dropped: m was dropped in flight, or on arrival, for reason.
 	Dropped(m *raft.Message, at time.Duration, reason string)
 	// Unreadable: a request or reply on the link from → to did not follow
@@ -306,20 +310,21 @@ func (l *link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if dup > 0 {
 		go l.duplicate(r, body, msgs, dup)
 	}
-	status, reply, ok := l.forward(r, body, msgs, arrive, dropped)
+	status, reply, delivered, ok := l.forward(r, body, msgs, arrive, dropped)
 	if !ok {
 		hangUp(w)
 		return
 	}
-	l.answer(w, r, status, reply, msgs)
+	l.answer(w, r, status, reply, msgs, delivered)
 }
 
 // forward carries the request to its receiver at arrive and returns the
-// receiver's answer; ok is false when the request never got one.
-func (l *link) forward(r *http.Request, body []byte, msgs []raft.Message, arrive time.Duration, dropped string) (int, []byte, bool) {
+// receiver's answer and when the request was handed over; ok is false
+// when the request never got an answer.
+func (l *link) forward(r *http.Request, body []byte, msgs []raft.Message, arrive time.Duration, dropped string) (status int, reply []byte, delivered time.Duration, ok bool) {
 	nw := l.nw
 	if !nw.wait(arrive) {
-		return 0, nil, false
+		return 0, nil, 0, false
 	}
 	now := nw.cfg.Now()
 	if dropped == "" && nw.Blocked(l.from, l.to) {
@@ -327,32 +332,34 @@ func (l *link) forward(r *http.Request, body []byte, msgs []raft.Message, arrive
 	}
 	if dropped != "" {
 		l.dropped(msgs, now, dropped)
-		return 0, nil, false
+		return 0, nil, 0, false
+	}
+	for k := range msgs {
+		nw.cfg.Observer.Delivered(&msgs[k], now, now-arrive)
 	}
 	status, reply, err := l.call(r, body)
 	if err != nil {
-		l.dropped(msgs, now, DropCrashed)
-		return 0, nil, false
+		l.dropped(msgs, nw.cfg.Now(), DropCrashed)
+		return 0, nil, 0, false
 	}
-	for k := range msgs {
-		nw.cfg.Observer.Delivered(&msgs[k], now)
-	}
-	return status, reply, true
+	return status, reply, now, true
 }
 
-// answer carries the receiver's answer back over to → from.
-func (l *link) answer(w http.ResponseWriter, r *http.Request, status int, body []byte, msgs []raft.Message) {
+// answer carries the receiver's answer back over to → from; the request
+// was delivered at delivered.
+func (l *link) answer(w http.ResponseWriter, r *http.Request, status int, body []byte, msgs []raft.Message, delivered time.Duration) {
 	nw := l.nw
 	now := nw.cfg.Now()
 	var reply []raft.Message
 	if len(msgs) > 0 {
 		switch m, err := wire.DecodeReply(&msgs[len(msgs)-1], body); {
 		case status != http.StatusOK:
-			nw.cfg.Observer.Unreadable(l.to, l.from, now, "reply to "+r.URL.Path, fmt.Errorf("status %d: %s", status, bytes.TrimSpace(body)))
+			nw.cfg.Observer.Unreadable(l.to, l.from, now, "reply to "+r.URL.Path, fmt.Errorf("status %d, not 200: %s", status, bytes.TrimSpace(body)))
 		case err != nil:
 			nw.cfg.Observer.Unreadable(l.to, l.from, now, "reply to "+r.URL.Path, err)
 		default:
 			reply = []raft.Message{m}
+			nw.cfg.Observer.Answered(&msgs[len(msgs)-1], &m, now-delivered)
 		}
 	}
 	arrive, _, dropped := nw.fate(l.to, l.from, now)
@@ -381,14 +388,14 @@ func (l *link) answer(w http.ResponseWriter, r *http.Request, status int, body [
 	w.WriteHeader(status)
 	w.Write(body)
 	for k := range reply {
-		nw.cfg.Observer.Delivered(&reply[k], now)
+		nw.cfg.Observer.Delivered(&reply[k], now, now-arrive)
 	}
 }
 
 // duplicate delivers a second copy of the request at arrive; its reply
 // goes nowhere.
 func (l *link) duplicate(r *http.Request, body []byte, msgs []raft.Message, arrive time.Duration) {
-	status, reply, ok := l.forward(r, body, msgs, arrive, "")
+	status, reply, _, ok := l.forward(r, body, msgs, arrive, "")
 	if !ok || status != http.StatusOK || len(msgs) == 0 {
 		return
 	}

@@ -31,8 +31,16 @@ func (r *recorder) add(format string, args ...any) {
 func (r *recorder) Sent(m *raft.Message, _, _ time.Duration, dropped string) {
 	r.add("sent %v->%v %s dropped=%q", m.From, m.To, m.String(), dropped)
 }
-func (r *recorder) Delivered(m *raft.Message, _ time.Duration) {
+func (r *recorder) Delivered(m *raft.Message, _, late time.Duration) {
+	if late < 0 {
+		r.add("delivered %v->%v %s %v early", m.From, m.To, m.String(), -late)
+	}
 	r.add("delivered %v->%v %s", m.From, m.To, m.String())
+}
+func (r *recorder) Answered(req, reply *raft.Message, took time.Duration) {
+	if took < 0 {
+		r.add("answered in %v", took)
+	}
 }
 func (r *recorder) Dropped(m *raft.Message, _ time.Duration, reason string) {
 	r.add("dropped %v->%v %s %s", m.From, m.To, m.String(), reason)

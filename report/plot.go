@@ -12,6 +12,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/raftsim/raftsim/runner"
 )
 
 // PlotFormat returns the image format a plot file's extension asks for.
@@ -29,6 +31,20 @@ func PlotFormat(path string) (string, error) {
 // cumulative percent of all trials, so trials that found no leader keep a
 // line below 100%. format is "svg" or "png".
 func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
+	lines := make([]cdfLine, len(sw.Cells))
+	for i, c := range sw.Cells {
+		lines[i] = cdfLine{legendLabel(c.Label), c.agg}
+	}
+	return cdfPlot(title, format, lines)
+}
+
+// cdfLine is one line of a CDF plot: the time to leader of agg's trials.
+type cdfLine struct {
+	label string
+	agg   *runner.Aggregate
+}
+
+func cdfPlot(title, format string, lines []cdfLine) ([]byte, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "time without leader (ms)"
@@ -36,13 +52,13 @@ func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
 	p.Add(plotter.NewGrid())
 	lo, hi := 0.0, 0.0
 	var empty []string
-	for i, c := range sw.Cells {
+	for i, c := range lines {
 		if c.agg == nil || c.agg.TimeToLeader.N() == 0 {
-			empty = append(empty, legendLabel(c.Label))
+			empty = append(empty, c.label)
 			continue
 		}
 		x, frac := c.agg.TimeToLeader.CDF()
-		share := float64(c.Measured) / float64(c.Started) // of the trials that reached the measured fault
+		share := float64(c.agg.Measured) / float64(c.agg.Started) // of the trials that reached the measured fault
 		pts := make(plotter.XYs, 0, len(x)+1)
 		for j := range x {
 			ms := x[j] / 1e6
@@ -64,7 +80,7 @@ func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
 		l.Dashes = plotutil.Dashes(i / len(lineColors))
 		l.Width = vg.Points(1.2)
 		p.Add(l)
-		p.Legend.Add(legendLabel(c.Label), l)
+		p.Legend.Add(c.label, l)
 	}
 	for _, label := range empty {
 		// No trial found a leader: a legend entry with no line says so.

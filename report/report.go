@@ -129,15 +129,19 @@ func distText(d *sim.Dist) string {
 
 func ms(d time.Duration) Num { return Num(float64(d) / 1e6) }
 
-// Failure is one failed trial, with the command that replays it.
+// Failure is one failed trial, with the command that replays it. A live
+// trial does not replay: it has the observations that show its failure
+// and the file with its timeline instead.
 type Failure struct {
-	Trial  int    `json:"trial"`
-	Seed   uint64 `json:"seed"`
-	Kind   string `json:"kind"`
-	Detail string `json:"detail"`
-	AtMs   Num    `json:"at_ms"`
-	Event  uint64 `json:"event"`
-	Replay string `json:"replay"`
+	Trial    int      `json:"trial"`
+	Seed     uint64   `json:"seed"`
+	Kind     string   `json:"kind"`
+	Detail   string   `json:"detail"`
+	AtMs     Num      `json:"at_ms"`
+	Event    uint64   `json:"event"`
+	Replay   string   `json:"replay"`
+	Evidence []string `json:"evidence,omitempty"`
+	Timeline string   `json:"timeline,omitempty"`
 }
 
 // Stats are the statistics of one set of trials: a run, or a sweep cell.

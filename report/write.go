@@ -71,35 +71,15 @@ func distRow(name string, d Dist, decimals int) []string {
 // WriteTable writes the run as text for people.
 func (r *Run) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	p := &r.Params
 	fmt.Fprintf(&b, "scenario %s: %d trials, seed %d\n", r.Scenario, r.Trials, r.Seed)
-	if r.Description != "" {
-		fmt.Fprintf(&b, "  %s\n", r.Description)
-	}
-	fmt.Fprintf(&b, "cluster: %s\n", p.Describe())
-	fmt.Fprintf(&b, "measured from %s until %s\n\n", r.Measure.From, r.Measure.Until)
+	r.writeHeader(&b)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
-	t := newTable(w, []string{"metric", "n", "mean", "stddev", "p50", "p90", "p99", "max"}, func(c int) bool { return c > 0 })
-	rows := [][]string{
-		distRow("time to leader (ms)", r.TimeToLeaderMs, 1),
-		distRow("election rounds", r.Rounds, 2),
-	}
-	if r.StaleLeaderMs != nil {
-		rows = append(rows, distRow("stale leader (ms)", *r.StaleLeaderMs, 1))
-	}
-	rows = append(rows, distRow("terms bumped", r.TermsBumped, 2), distRow("disruptions", r.Disruptions, 2))
-	for _, row := range rows {
-		if err := t.Append(row); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
+	if err := r.Stats.writeTable(w, r.Expect); err != nil {
 		return err
 	}
 	b.Reset()
-	r.Stats.writeSummary(&b, r.Expect)
 	if st := r.Stability; st != nil {
 		fmt.Fprintf(&b, "steady state, %s hours in %d runs: %s needless elections, %s leader changes, %s disruptions and %s ms without a working leader per hour\n",
 			st.Hours.String("0"), st.Runs, st.NeedlessElectionsPerHour.Fixed(2, "-"), st.LeaderChangesPerHour.Fixed(2, "-"),
@@ -108,6 +88,41 @@ func (r *Run) WriteTable(w io.Writer) error {
 			fmt.Fprintf(&b, "  steady run %d seed %d: %s: %s\n    replay: %s\n", f.Trial, f.Seed, f.Kind, f.Detail, f.Replay)
 		}
 	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeHeader writes the lines under a report's first: the description,
+// the cluster, and what is measured.
+func (r *Run) writeHeader(b *strings.Builder) {
+	if r.Description != "" {
+		fmt.Fprintf(b, "  %s\n", r.Description)
+	}
+	fmt.Fprintf(b, "cluster: %s\n", r.Params.Describe())
+	fmt.Fprintf(b, "measured from %s until %s\n\n", r.Measure.From, r.Measure.Until)
+}
+
+// writeTable writes the statistics' table and the summary under it.
+func (s *Stats) writeTable(w io.Writer, expect []string) error {
+	t := newTable(w, []string{"metric", "n", "mean", "stddev", "p50", "p90", "p99", "max"}, func(c int) bool { return c > 0 })
+	rows := [][]string{
+		distRow("time to leader (ms)", s.TimeToLeaderMs, 1),
+		distRow("election rounds", s.Rounds, 2),
+	}
+	if s.StaleLeaderMs != nil {
+		rows = append(rows, distRow("stale leader (ms)", *s.StaleLeaderMs, 1))
+	}
+	rows = append(rows, distRow("terms bumped", s.TermsBumped, 2), distRow("disruptions", s.Disruptions, 2))
+	for _, row := range rows {
+		if err := t.Append(row); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	var b strings.Builder
+	s.writeSummary(&b, expect)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -160,7 +175,16 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 	}
 	fmt.Fprintf(b, "FAILED in %d of %d trials (expected: %s)\n", s.Failed, s.Trials, strings.Join(expect, ", "))
 	for _, f := range s.Failures {
-		fmt.Fprintf(b, "  trial %d seed %d: %s at t=%sms: %s\n    replay: %s\n", f.Trial, f.Seed, f.Kind, f.AtMs.Fixed(3, "?"), f.Detail, f.Replay)
+		fmt.Fprintf(b, "  trial %d seed %d: %s at t=%sms: %s\n", f.Trial, f.Seed, f.Kind, f.AtMs.Fixed(3, "?"), f.Detail)
+		for _, e := range f.Evidence {
+			fmt.Fprintf(b, "    shown by: %s\n", e)
+		}
+		if f.Replay != "" {
+			fmt.Fprintf(b, "    replay: %s\n", f.Replay)
+		}
+		if f.Timeline != "" {
+			fmt.Fprintf(b, "    timeline: %s\n", f.Timeline)
+		}
 	}
 	if s.Failed > len(s.Failures) {
 		fmt.Fprintf(b, "  (%d more not listed)\n", s.Failed-len(s.Failures))

@@ -50,6 +50,7 @@ func commands() []command {
 		{"list", "list the built-in scenarios", listCmd},
 		{"bugs", "list the deliberate bugs --bug switches on", bugsCmd},
 		{"serve", "run one Raft node on HTTP with the course's API", serveCmd},
+		{"live", "run a scenario on real processes on loopback, beside the simulator's prediction", liveCmd},
 	}
 }
 

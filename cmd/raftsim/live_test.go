@@ -1,0 +1,208 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/raftsim/raftsim/live"
+	"github.com/raftsim/raftsim/proxy"
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/wire"
+)
+
+// beRaftsim makes this test binary run as raftsim: raftsim live starts its
+// nodes as "EXE serve ...", and EXE is the test binary while testing.
+const beRaftsim = "RAFTSIM_TEST_BE_RAFTSIM"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(beRaftsim) == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Setenv(beRaftsim, "1") // for the processes the tests start
+	os.Exit(m.Run())
+}
+
+// liveDirs gives a live test its own temporary directory (TMPDIR, where
+// raftsim live makes its data directories) and logs directory, and checks
+// at the end that nothing was left behind: no data directory, and no
+// process whose command line names either.
+func liveDirs(t *testing.T) (logs string) {
+	tmp, logs := t.TempDir(), t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	t.Cleanup(func() {
+		if left, _ := filepath.Glob(filepath.Join(tmp, "raftsim-live-*")); len(left) > 0 {
+			t.Errorf("data directories left behind: %v", left)
+		}
+		for _, pid := range processesNaming(tmp, logs) {
+			t.Errorf("process %s left behind", pid)
+		}
+	})
+	return logs
+}
+
+// processesNaming lists the processes whose command line contains any of
+// words.
+func processesNaming(words ...string) []string {
+	var out []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		cmd := strings.ReplaceAll(string(data), "\x00", " ")
+		for _, w := range words {
+			if strings.Contains(cmd, w) {
+				out = append(out, filepath.Base(filepath.Dir(p))+": "+cmd)
+			}
+		}
+	}
+	return out
+}
+
+// TestLiveLeaderCrash runs raftsim's own nodes as processes: three elect a
+// leader; kill -9 of the leader; a new leader in a later term; the killed
+// node, restarted with its data, rejoins as a follower of the new leader;
+// no observation shows two leaders in a term or two votes by a node in a
+// term (the run would fail).
+func TestLiveLeaderCrash(t *testing.T) {
+	logs := liveDirs(t)
+	begin := time.Now()
+	code, out, errw := raftsim("live", "testdata/live/leader-crash.yaml", "--sim-trials", "0", "--format", "json",
+		"--logs", logs, "--timelines")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errw, out)
+	}
+	var r struct {
+		Trials, Measured, Failed int
+		Failures                 []any
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r.Trials != 2 || r.Measured != 2 || r.Failed != 0 {
+		t.Errorf("got %d trials, %d measured, %d failed: want 2, 2, 0\n%s", r.Trials, r.Measured, r.Failed, out)
+	}
+	for trial := range 2 {
+		data, err := os.ReadFile(filepath.Join(logs, "trial-"+string(rune('0'+trial))+".timeline"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkCrashTimeline(t, string(data))
+	}
+	t.Logf("2 live trials in %v", time.Since(begin).Round(time.Millisecond))
+}
+
+// checkCrashTimeline checks one trial's timeline: the leader killed, a new
+// leader of a later term, the old one restarted and answering the new
+// leader's AppendEntries with success.
+func checkCrashTimeline(t *testing.T, timeline string) {
+	t.Helper()
+	crash := regexp.MustCompile(`cluster fault crash \{(n\d)\}`).FindStringSubmatchIndex(timeline)
+	if crash == nil {
+		t.Fatalf("no crash in the timeline:\n%s", timeline)
+	}
+	old := timeline[crash[2]:crash[3]]
+	after := timeline[crash[1]:]
+	lead := regexp.MustCompile(`(n\d) state leader term=(\d+)`).FindStringSubmatch(after)
+	if lead == nil || lead[1] == old {
+		t.Fatalf("no new leader after %s was killed:\n%s", old, timeline)
+	}
+	restart := strings.Index(after, old+" start follower")
+	if restart < 0 {
+		t.Fatalf("%s was not restarted:\n%s", old, timeline)
+	}
+	joined := regexp.MustCompile(old + `->` + lead[1] + ` send AppendEntriesResp term=` + lead[2] + ` match=`)
+	if !joined.MatchString(after[restart:]) {
+		t.Errorf("the restarted %s never accepted the new leader %s's AppendEntries of term %s:\n%s", old, lead[1], lead[2], timeline)
+	}
+}
+
+// TestLiveFindsTwoLeadersInATerm: the checks judge what they see on the
+// wire and in /status; with the peers-majority bug on four nodes split
+// 2|2, both halves elect a leader, and a run fails with election-safety,
+// showing the RPCs and the timeline.
+func TestLiveFindsTwoLeadersInATerm(t *testing.T) {
+	logs := liveDirs(t)
+	code, out, errw := raftsim("live", "testdata/live/split-brain.yaml", "--bug", "peers-majority", "--sim-trials", "0", "--logs", logs)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (a failed trial): %s\n%s", code, errw, out)
+	}
+	for _, want := range []string{"election-safety", "both leaders in term", "shown by: ", "(on the wire)", "timeline: " + logs} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestAKilledNodeDoesNotVoteTwice: a raftsim serve process that granted
+// its vote in term 5, killed with kill -9 and restarted on its data
+// directory, refuses another candidate in term 5.
+func TestAKilledNodeDoesNotVoteTwice(t *testing.T) {
+	logs := liveDirs(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := live.NewCluster(live.ClusterConfig{
+		Nodes: live.Nodes{Exe: exe, ServeArgs: []string{"--election-timeout", "1m-2m"}}, // no election while the test runs
+		Size:  3, Data: t.TempDir(), Logs: logs, Links: noLinks(3), Now: func() time.Duration { return 0 }, Observer: nopObserver{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	boot := func() {
+		if err := c.Start(0, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitReady(t.Context(), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vote := func(candidate string) string {
+		resp, err := http.Post("http://"+c.Addr(0)+wire.PathRequestVote, "application/json",
+			strings.NewReader(`{"term":5,"candidateId":"`+candidate+`","lastLogIndex":0,"lastLogTerm":0}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.TrimSpace(string(body))
+	}
+	boot()
+	if got := vote("n2"); got != `{"term":5,"voteGranted":true}` {
+		t.Fatalf("n2 asked first: got %s", got)
+	}
+	if err := c.Kill(0); err != nil {
+		t.Fatal(err)
+	}
+	boot()
+	if got := vote("n3"); got != `{"term":5,"voteGranted":false}` {
+		t.Errorf("after kill -9 and a restart, n3 asked in the same term: got %s, want the vote refused", got)
+	}
+}
+
+func noLinks(n int) [][]proxy.Link {
+	links := make([][]proxy.Link, n)
+	for i := range links {
+		links[i] = make([]proxy.Link, n)
+	}
+	return links
+}
+
+// nopObserver ignores what the proxy sees.
+type nopObserver struct{}
+
+func (nopObserver) Sent(*raft.Message, time.Duration, time.Duration, string) {}
+func (nopObserver) Delivered(*raft.Message, time.Duration, time.Duration)    {}
+func (nopObserver) Answered(*raft.Message, *raft.Message, time.Duration)     {}
+func (nopObserver) Dropped(*raft.Message, time.Duration, string)             {}
+func (nopObserver) Unreadable(int, int, time.Duration, string, error)        {}

@@ -1,0 +1,283 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/raftsim/raftsim/proxy"
+	"github.com/raftsim/raftsim/supervisor"
+	"github.com/raftsim/raftsim/wire"
+)
+
+// Nodes says what program the nodes of a cluster run.
+type Nodes struct {
+	// Cmd, when set, is a shell command that runs one node of the course's
+	// API (raftsim live --cmd); NODE_ID, PORT and PEERS say which.
+	Cmd string
+	// Exe is the raftsim binary whose serve runs raftsim's own node, when
+	// Cmd is empty.
+	Exe string
+	// ServeArgs are the protocol flags raftsim serve gets (--election-timeout
+	// and the like); Env is added to a Cmd's environment.
+	ServeArgs []string
+	Env       []string
+}
+
+// Describe names the nodes' program for reports.
+func (ns *Nodes) Describe() string {
+	if ns.Cmd != "" {
+		return ns.Cmd
+	}
+	return "raftsim serve"
+}
+
+// ClusterConfig says what cluster to start.
+type ClusterConfig struct {
+	Nodes Nodes
+	Size  int
+	// Ports are where the nodes listen, on 127.0.0.1; nil picks free ones.
+	Ports []int
+	// Data holds each node's data directory (Data/NAME); Logs each node's
+	// log file (Logs/NAME.log), which grows across restarts.
+	Data, Logs string
+	// Links, FIFO, Seed and Observer set up the proxy (package proxy);
+	// Now is the clock its observations are stamped with.
+	Links    [][]proxy.Link
+	FIFO     bool
+	Seed     uint64
+	Observer proxy.Observer
+	Now      func() time.Duration
+}
+
+// Cluster is a running cluster on loopback: its nodes' processes and the
+// proxy between them.
+type Cluster struct {
+	cfg    ClusterConfig
+	names  wire.Names
+	ports  []int
+	procs  []*supervisor.Proc // by node: the current process, nil before the first start
+	group  supervisor.Group
+	net    *proxy.Net
+	client *http.Client
+}
+
+// Start limits.
+const (
+	startTimeout  = 10 * time.Second       // for a node to answer /status
+	statusTimeout = 500 * time.Millisecond // for one /status answer
+	logTail       = 20                     // lines of a node's log in an error
+)
+
+// NewCluster sets a cluster up: it picks ports and starts the proxy. No
+// node runs until [Cluster.Start].
+func NewCluster(cfg ClusterConfig) (*Cluster, error) {
+	c := &Cluster{cfg: cfg, names: wire.NodeNames(cfg.Size), procs: make([]*supervisor.Proc, cfg.Size),
+		client: &http.Client{Timeout: statusTimeout}}
+	c.ports = cfg.Ports
+	if c.ports == nil {
+		var err error
+		if c.ports, err = freePorts(cfg.Size); err != nil {
+			return nil, err
+		}
+	}
+	targets := make([]string, cfg.Size)
+	for i, p := range c.ports {
+		targets[i] = "127.0.0.1:" + strconv.Itoa(p)
+	}
+	var err error
+	c.net, err = proxy.Start(proxy.Config{Names: c.names, Targets: targets, Links: cfg.Links, FIFO: cfg.FIFO, Seed: cfg.Seed,
+		Now: cfg.Now, Observer: cfg.Observer, Timeout: 2 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// freePorts returns n ports that were free on 127.0.0.1 a moment ago.
+func freePorts(n int) ([]int, error) {
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	ports := make([]int, n)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, ln)
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+	}
+	return ports, nil
+}
+
+// Names returns the nodes' names: n1, n2, ...
+func (c *Cluster) Names() wire.Names { return c.names }
+
+// Addr returns where node i listens.
+func (c *Cluster) Addr(i int) string { return "127.0.0.1:" + strconv.Itoa(c.ports[i]) }
+
+// LogFile returns node i's log file.
+func (c *Cluster) LogFile(i int) string { return filepath.Join(c.cfg.Logs, c.names[i]+".log") }
+
+// Net returns the proxy.
+func (c *Cluster) Net() *proxy.Net { return c.net }
+
+// peers lists the other nodes as node i reaches them: through the proxy.
+func (c *Cluster) peers(i int) []wire.Peer {
+	var out []wire.Peer
+	for j := range c.names {
+		if j != i {
+			out = append(out, wire.Peer{Name: c.names[j], Addr: c.net.Addr(i, j)})
+		}
+	}
+	return out
+}
+
+// Start starts node i's process (again, after a kill: its data directory
+// is kept). raftsim's own node starts its Raft clock at startAt; another
+// program starts when its process does.
+func (c *Cluster) Start(i int, startAt time.Time) error {
+	if c.procs[i] != nil && c.procs[i].Running() {
+		return fmt.Errorf("%s is already running", c.names[i])
+	}
+	name := c.names[i]
+	spec := supervisor.Spec{Name: name, Log: c.LogFile(i)}
+	ns := &c.cfg.Nodes
+	if ns.Cmd != "" {
+		spec.Argv = []string{"sh", "-c", ns.Cmd}
+		spec.Dir = filepath.Join(c.cfg.Data, name)
+		spec.Env = append([]string{wire.EnvNodeID + "=" + name, wire.EnvPort + "=" + strconv.Itoa(c.ports[i]),
+			wire.EnvPeers + "=" + wire.FormatPeers(c.peers(i))}, ns.Env...)
+		if err := mkdir(spec.Dir); err != nil {
+			return err
+		}
+	} else {
+		spec.Argv = []string{ns.Exe, "serve", "--id", name, "--listen", c.Addr(i), "--data", filepath.Join(c.cfg.Data, name),
+			"--start-at", strconv.FormatInt(startAt.UnixMilli(), 10)}
+		for _, p := range c.peers(i) {
+			spec.Argv = append(spec.Argv, "--peer", p.Name+"="+p.Addr)
+		}
+		spec.Argv = append(spec.Argv, ns.ServeArgs...)
+	}
+	p, err := c.group.Start(spec)
+	if err != nil {
+		return err
+	}
+	c.procs[i] = p
+	return nil
+}
+
+// WaitReady waits until node i answers /status, its process exits, or
+// ctx ends.
+func (c *Cluster) WaitReady(ctx context.Context, i int) error {
+	deadline := time.Now().Add(startTimeout)
+	for time.Now().Before(deadline) {
+		p := c.procs[i]
+		if p == nil || !p.Running() {
+			return c.startError(i, fmt.Sprintf("exited (%v) before answering %s", exitText(p), wire.PathStatus))
+		}
+		if _, err := c.Status(i); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	_, err := c.Status(i)
+	return c.startError(i, fmt.Sprintf("did not answer GET http://%s%s within %v (last: %v)", c.Addr(i), wire.PathStatus, startTimeout, err))
+}
+
+func exitText(p *supervisor.Proc) string {
+	if p == nil {
+		return "never started"
+	}
+	if err := p.Exit(); err != nil {
+		return err.Error()
+	}
+	return "exit status 0"
+}
+
+// StartError is a node that did not start.
+type StartError struct {
+	Node    string
+	Problem string
+	Log     string // the log file
+	Tail    string // its last lines
+}
+
+func (e *StartError) Error() string {
+	return fmt.Sprintf("node %s %s; the end of its log %s:\n%s", e.Node, e.Problem, e.Log, indent(e.Tail))
+}
+
+func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
+
+func (c *Cluster) startError(i int, problem string) error {
+	return &StartError{Node: c.names[i], Problem: problem, Log: c.LogFile(i), Tail: supervisor.Tail(c.LogFile(i), logTail)}
+}
+
+// Status asks node i for its /status.
+func (c *Cluster) Status(i int) (wire.Status, error) {
+	resp, err := c.client.Get("http://" + c.Addr(i) + wire.PathStatus)
+	if err != nil {
+		return wire.Status{}, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err != nil {
+		return wire.Status{}, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return wire.Status{}, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(data)))
+	}
+	return wire.DecodeStatus(data)
+}
+
+// Running reports whether node i's process runs (paused or not).
+func (c *Cluster) Running(i int) bool { return c.procs[i] != nil && c.procs[i].Running() }
+
+// Kill kills node i's process with SIGKILL.
+func (c *Cluster) Kill(i int) error {
+	if c.procs[i] == nil {
+		return nil
+	}
+	return c.procs[i].Kill()
+}
+
+// Pause stops node i with SIGSTOP.
+func (c *Cluster) Pause(i int) error {
+	if !c.Running(i) {
+		return supervisor.ErrNotRunning
+	}
+	return c.procs[i].Pause()
+}
+
+// Resume continues node i with SIGCONT.
+func (c *Cluster) Resume(i int) error {
+	if !c.Running(i) {
+		return supervisor.ErrNotRunning
+	}
+	return c.procs[i].Resume()
+}
+
+// Close kills every process and closes the proxy.
+func (c *Cluster) Close() error {
+	err := c.group.Close()
+	c.net.Close()
+	c.client.CloseIdleConnections()
+	return err
+}
+
+func mkdir(dir string) error { return os.MkdirAll(dir, 0o755) }
