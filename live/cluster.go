@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/proxy"
+	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/supervisor"
+	"github.com/raftsim/raftsim/trial"
 	"github.com/raftsim/raftsim/wire"
 )
 
@@ -48,13 +50,16 @@ type ClusterConfig struct {
 	// Data holds each node's data directory (Data/NAME); Logs each node's
 	// log file (Logs/NAME.log), which grows across restarts.
 	Data, Logs string
-	// Links, FIFO, Seed and Observer set up the proxy (package proxy);
-	// Now is the clock its observations are stamped with.
+	// Links, FIFO, Seed and Observer set up the proxy (package proxy;
+	// nil Links: no latency, nil Observer: nobody listens); Now is the
+	// clock its observations are stamped with (nil: since NewCluster).
 	Links    [][]proxy.Link
 	FIFO     bool
 	Seed     uint64
 	Observer proxy.Observer
 	Now      func() time.Duration
+	// Output, if set, gets a copy of every node's output.
+	Output io.Writer
 }
 
 // Cluster is a running cluster on loopback: its nodes' processes and the
@@ -81,6 +86,20 @@ const (
 func NewCluster(cfg ClusterConfig) (*Cluster, error) {
 	c := &Cluster{cfg: cfg, names: wire.NodeNames(cfg.Size), procs: make([]*supervisor.Proc, cfg.Size),
 		client: &http.Client{Timeout: statusTimeout}}
+	if cfg.Links == nil {
+		cfg.Links = make([][]proxy.Link, cfg.Size)
+		for i := range cfg.Links {
+			cfg.Links[i] = make([]proxy.Link, cfg.Size)
+		}
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = ignore{}
+	}
+	if cfg.Now == nil {
+		start := time.Now()
+		cfg.Now = func() time.Duration { return time.Since(start) }
+	}
+	c.cfg = cfg
 	c.ports = cfg.Ports
 	if c.ports == nil {
 		var err error
@@ -100,6 +119,30 @@ func NewCluster(cfg ClusterConfig) (*Cluster, error) {
 	}
 	return c, nil
 }
+
+// LinksOf returns the behaviour of every link of plan's scenario, as the
+// proxy takes it.
+func LinksOf(plan *trial.Plan) [][]proxy.Link {
+	n := plan.Scenario.Cluster.Nodes
+	links := make([][]proxy.Link, n)
+	for from := range links {
+		links[from] = make([]proxy.Link, n)
+		for to := range links[from] {
+			l := plan.Link(from, to)
+			links[from][to] = proxy.Link{Latency: l.Latency, Loss: l.Loss, Dup: l.Dup}
+		}
+	}
+	return links
+}
+
+// ignore is an observer that hears nothing.
+type ignore struct{}
+
+func (ignore) Sent(*raft.Message, time.Duration, time.Duration, string) {}
+func (ignore) Delivered(*raft.Message, time.Duration, time.Duration)    {}
+func (ignore) Answered(*raft.Message, *raft.Message, time.Duration)     {}
+func (ignore) Dropped(*raft.Message, time.Duration, string)             {}
+func (ignore) Unreadable(int, int, time.Duration, string, error)        {}
 
 // freePorts returns n ports that were free on 127.0.0.1 a moment ago.
 func freePorts(n int) ([]int, error) {
@@ -152,7 +195,7 @@ func (c *Cluster) Start(i int, startAt time.Time) error {
 		return fmt.Errorf("%s is already running", c.names[i])
 	}
 	name := c.names[i]
-	spec := supervisor.Spec{Name: name, Log: c.LogFile(i)}
+	spec := supervisor.Spec{Name: name, Log: c.LogFile(i), Also: c.cfg.Output}
 	ns := &c.cfg.Nodes
 	if ns.Cmd != "" {
 		spec.Argv = []string{"sh", "-c", ns.Cmd}
@@ -270,6 +313,25 @@ func (c *Cluster) Resume(i int) error {
 		return supervisor.ErrNotRunning
 	}
 	return c.procs[i].Resume()
+}
+
+// Isolate cuts node i off from every other node, both ways.
+func (c *Cluster) Isolate(i int) {
+	for j := range c.names {
+		if j != i {
+			c.net.Block(i, j, true)
+			c.net.Block(j, i, true)
+		}
+	}
+}
+
+// Heal unblocks every link.
+func (c *Cluster) Heal() {
+	for i := range c.names {
+		for j := range c.names {
+			c.net.Block(i, j, false)
+		}
+	}
 }
 
 // Close kills every process and closes the proxy.

@@ -31,7 +31,6 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/disk"
-	"github.com/raftsim/raftsim/proxy"
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
@@ -248,16 +247,7 @@ func runTrial(ctx context.Context, plan *trial.Plan, opt Options, index int, see
 	if sc.Measure.From == scenarios.FromStart {
 		t.obs.meter.start(-1, sc.Cluster.Term, 0) // before any node boots
 	}
-	n := sc.Cluster.Nodes
-	links := make([][]proxy.Link, n)
-	for from := range links {
-		links[from] = make([]proxy.Link, n)
-		for to := range links[from] {
-			l := plan.Link(from, to)
-			links[from][to] = proxy.Link{Latency: l.Latency, Loss: l.Loss, Dup: l.Dup}
-		}
-	}
-	t.cluster, err = NewCluster(ClusterConfig{Nodes: opt.Nodes, Size: n, Data: dir, Logs: opt.Logs, Links: links,
+	t.cluster, err = NewCluster(ClusterConfig{Nodes: opt.Nodes, Size: sc.Cluster.Nodes, Data: dir, Logs: opt.Logs, Links: LinksOf(plan),
 		FIFO: sc.Network.FIFO, Seed: t.seeds.Network(), Observer: t.obs, Now: t.now})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ package supervisor
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -26,6 +27,9 @@ type Spec struct {
 	Env  []string // added to this process's environment
 	Dir  string   // working directory; "" for the current one
 	Log  string   // the file stdout and stderr are appended to
+	// Also, if set, gets a copy of stdout and stderr (raftsim cluster
+	// shows the nodes' log lines as they come).
+	Also io.Writer
 }
 
 // Proc is a started process.
@@ -57,7 +61,11 @@ func Start(spec Spec) (*Proc, error) {
 	cmd := exec.Command(spec.Argv[0], spec.Argv[1:]...)
 	cmd.Env = append(os.Environ(), spec.Env...)
 	cmd.Dir = spec.Dir
-	cmd.Stdout, cmd.Stderr = logf, logf
+	var out io.Writer = logf
+	if spec.Also != nil {
+		out = io.MultiWriter(logf, spec.Also)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		logf.Close()

@@ -1,19 +1,20 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/raftsim/raftsim/live"
-	"github.com/raftsim/raftsim/proxy"
-	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/wire"
 )
 
@@ -153,7 +154,7 @@ func TestAKilledNodeDoesNotVoteTwice(t *testing.T) {
 	}
 	c, err := live.NewCluster(live.ClusterConfig{
 		Nodes: live.Nodes{Exe: exe, ServeArgs: []string{"--election-timeout", "1m-2m"}}, // no election while the test runs
-		Size:  3, Data: t.TempDir(), Logs: logs, Links: noLinks(3), Now: func() time.Duration { return 0 }, Observer: nopObserver{},
+		Size:  3, Data: t.TempDir(), Logs: logs,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -190,19 +191,91 @@ func TestAKilledNodeDoesNotVoteTwice(t *testing.T) {
 	}
 }
 
-func noLinks(n int) [][]proxy.Link {
-	links := make([][]proxy.Link, n)
-	for i := range links {
-		links[i] = make([]proxy.Link, n)
+// TestClusterWalkthrough does the chapter's walkthrough through raftsim
+// cluster's console: a leader is elected, killed with kill -9, another is
+// elected, the old one restarts as a follower, and an isolated leader is
+// replaced; every process is gone afterwards.
+func TestClusterWalkthrough(t *testing.T) {
+	liveDirs(t)
+	in, feed := io.Pipe()
+	stdin = in
+	defer func() { stdin = os.Stdin }()
+	var out syncBuffer
+	done := make(chan int)
+	go func() { done <- Main([]string{"cluster", "--port", "0", "--latency", "1ms"}, &out, &out) }()
+	waitFor := func(what string, ok func(string) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			if ok(out.String()) {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("no %s within 10s:\n%s", what, out.String())
 	}
-	return links
+	leaderLine := regexp.MustCompile(`(n\d) leader term=(\d+)`)
+	waitFor("leader", leaderLine.MatchString)
+	m := leaderLine.FindStringSubmatch(out.String())
+	first, firstTerm := m[1], atoi(m[2])
+	io.WriteString(feed, "kill "+first+"\n")
+	waitFor("new leader", func(s string) bool {
+		for _, m := range leaderLine.FindAllStringSubmatch(s, -1) {
+			if m[1] != first && atoi(m[2]) > firstTerm {
+				return true
+			}
+		}
+		return false
+	})
+	io.WriteString(feed, "restart "+first+"\n")
+	waitFor("restart", func(s string) bool { return strings.Contains(s, "restarted "+first) })
+	waitFor("the old leader following", func(s string) bool {
+		after := s[strings.Index(s, "restarted "+first):]
+		return regexp.MustCompile(first + ` follower term=\d+ leader=n\d`).MatchString(after)
+	})
+	leaders := leaderLine.FindAllStringSubmatch(out.String(), -1)
+	second, term := leaders[len(leaders)-1][1], leaders[len(leaders)-1][2]
+	io.WriteString(feed, "isolate "+second+"\n")
+	waitFor("a leader after the isolated "+second, func(s string) bool {
+		for _, m := range leaderLine.FindAllStringSubmatch(s, -1) {
+			if m[1] != second && atoi(m[2]) > atoi(term) {
+				return true
+			}
+		}
+		return false
+	})
+	io.WriteString(feed, "heal\nstatus\nquit\n")
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d:\n%s", code, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("quit did not stop the cluster:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "curl http://127.0.0.1:") {
+		t.Errorf("no curl commands printed:\n%s", out.String())
+	}
 }
 
-// nopObserver ignores what the proxy sees.
-type nopObserver struct{}
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
 
-func (nopObserver) Sent(*raft.Message, time.Duration, time.Duration, string) {}
-func (nopObserver) Delivered(*raft.Message, time.Duration, time.Duration)    {}
-func (nopObserver) Answered(*raft.Message, *raft.Message, time.Duration)     {}
-func (nopObserver) Dropped(*raft.Message, time.Duration, string)             {}
-func (nopObserver) Unreadable(int, int, time.Duration, string, error)        {}
+// syncBuffer is a bytes.Buffer safe for the nodes' output goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
