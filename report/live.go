@@ -29,7 +29,7 @@ type Live struct {
 	Notes         []string       `json:"notes"`
 	Logs          []string       `json:"logs"`
 
-	live, sim *runner.Aggregate
+	live, sim, simWith *runner.Aggregate
 }
 
 // Overheads are a live cluster's costs beyond the scenario's latency, as
@@ -45,6 +45,7 @@ type Overheads struct {
 // in its model: the model's parameters, the statistics under the same keys
 // as run's, and the KS distance to the live times to leader.
 type WithOverheads struct {
+	agg         *runner.Aggregate
 	Processing  string `json:"processing"`
 	Persist     string `json:"persist"`
 	TimerJitter string `json:"timer_jitter"`
@@ -140,11 +141,23 @@ func (l *Live) WriteCSV(w io.Writer) error {
 // Write writes the report in format f.
 func (l *Live) Write(w io.Writer, f Format) error { return write(w, f, l) }
 
-// CDFPlot draws the live and the simulated times to leader on one plot.
+// NewWithOverheads describes the simulator's prediction with overheads in
+// its model (their text forms, "" for none), from agg and the KS distance
+// of its times to leader to the live ones.
+func NewWithOverheads(processing, persist, timerJitter string, agg *runner.Aggregate, ks float64) *WithOverheads {
+	return &WithOverheads{agg: agg, Processing: processing, Persist: persist, TimerJitter: timerJitter,
+		Simulated: StatsOf(agg, func(uint64) string { return "" }), KSDistance: Num(ks)}
+}
+
+// CDFPlot draws the live and the simulated times to leader on one plot,
+// and the simulated with overheads when there are.
 func (l *Live) CDFPlot(title, format string) ([]byte, error) {
 	lines := []cdfLine{{fmt.Sprintf("live (%d trials)", l.Trials), l.live}}
 	if l.sim != nil {
 		lines = append(lines, cdfLine{fmt.Sprintf("simulated (%d trials)", l.sim.Trials), l.sim})
+	}
+	if wo := l.WithOverheads; wo != nil && wo.agg != nil {
+		lines = append(lines, cdfLine{fmt.Sprintf("simulated with the measured overheads (%d trials)", wo.agg.Trials), wo.agg})
 	}
 	return cdfPlot(title, format, lines)
 }

@@ -177,9 +177,8 @@ func withOverheads(rep *report.Live, s *scenarios.Scenario, res *live.Result, si
 		}
 		return scenarios.FormatDist(*d)
 	}
-	rep.WithOverheads = &report.WithOverheads{Processing: text(m.Cluster.Processing), Persist: text(m.Cluster.Persist),
-		TimerJitter: text(m.Cluster.TimerJitter), Simulated: report.StatsOf(agg, func(uint64) string { return "" }),
-		KSDistance: report.Num(stats.KSDistance(res.TimeToLeader, times))}
+	rep.WithOverheads = report.NewWithOverheads(text(m.Cluster.Processing), text(m.Cluster.Persist), text(m.Cluster.TimerJitter),
+		agg, stats.KSDistance(res.TimeToLeader, times))
 }
 
 // liveNodes says what program the nodes run: --cmd, or this raftsim's serve.

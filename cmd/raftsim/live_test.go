@@ -229,7 +229,7 @@ func TestClusterWalkthrough(t *testing.T) {
 	io.WriteString(feed, "restart "+first+"\n")
 	waitFor("restart", func(s string) bool { return strings.Contains(s, "restarted "+first) })
 	waitFor("the old leader following", func(s string) bool {
-		after := s[strings.Index(s, "restarted "+first):]
+		after := s[strings.Index(s, "killed "+first):]
 		return regexp.MustCompile(first + ` follower term=\d+ leader=n\d`).MatchString(after)
 	})
 	leaders := leaderLine.FindAllStringSubmatch(out.String(), -1)

@@ -84,6 +84,7 @@ func (g *generator) report(name string) error {
 		"ofHour":  func(ms any) string { return fixed(mul(ms, 100/3.6e6), 1) + "%" }, // ms per hour as a share of the hour
 		"cell":    cell,
 		"hide":    func(string) string { return "" }, // run a command for its files only
+		"list":    func(xs ...any) []any { return xs },
 	}).Parse(string(src))
 	if err != nil {
 		return err
