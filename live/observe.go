@@ -137,7 +137,7 @@ func (o *observer) Sent(m *raft.Message, at, arrive time.Duration, dropped strin
 		}
 	}
 	o.meter.sent()
-	line := fmt.Sprintf("%s %v->%v %s (on the wire)", trace.FormatTime(at), m.From, m.To, m.String())
+	line := fmt.Sprintf("t=%s %v->%v %s (on the wire)", trace.FormatTime(at), m.From, m.To, m.String())
 	switch {
 	case m.Type == raft.MsgVote:
 		o.remember(said{from, from, m.Term}, line)
@@ -224,7 +224,7 @@ func (o *observer) status(i int, asked time.Duration, s wire.Status) {
 		return // an answer from before the kill
 	}
 	at := o.now()
-	line := fmt.Sprintf("%s /status of %v: %s term=%d", trace.FormatTime(at), raft.ID(i), s.State, s.Term)
+	line := fmt.Sprintf("t=%s /status of %v: %s term=%d", trace.FormatTime(at), raft.ID(i), s.State, s.Term)
 	if s.Term < o.term[i] && asked > o.wireAt[i] {
 		o.report(o.check.TermChanged(i, o.term[i], s.Term))
 	}
