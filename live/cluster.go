@@ -243,6 +243,42 @@ func (c *Cluster) WaitReady(ctx context.Context, i int) error {
 	return c.startError(i, fmt.Sprintf("did not answer GET http://%s%s within %v (last: %v)", c.Addr(i), wire.PathStatus, startTimeout, err))
 }
 
+// WaitAll waits until every node answers /status, a process exits, or
+// ctx ends; ready, if set, hears each node as it first answers.
+func (c *Cluster) WaitAll(ctx context.Context, ready func(i int)) error {
+	pending := make([]int, len(c.names))
+	for i := range pending {
+		pending[i] = i
+	}
+	deadline := time.Now().Add(startTimeout)
+	for {
+		var still []int
+		for _, i := range pending {
+			if p := c.procs[i]; p == nil || !p.Running() {
+				return c.startError(i, fmt.Sprintf("exited (%v) before answering %s", exitText(p), wire.PathStatus))
+			}
+			if _, err := c.Status(i); err != nil {
+				still = append(still, i)
+			} else if ready != nil {
+				ready(i)
+			}
+		}
+		if pending = still; len(pending) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			_, err := c.Status(pending[0])
+			return c.startError(pending[0], fmt.Sprintf("did not answer GET http://%s%s within %v (last: %v)",
+				c.Addr(pending[0]), wire.PathStatus, startTimeout, err))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 func exitText(p *supervisor.Proc) string {
 	if p == nil {
 		return "never started"

@@ -129,16 +129,6 @@ func orNone(s *string) string {
 	return *s
 }
 
-// WaitAll waits until every node answers /status.
-func (c *Cluster) WaitAll(ctx context.Context) error {
-	for i := range c.names {
-		if err := c.WaitReady(ctx, i); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // CurlLines returns the commands that ask each node for its /status, as the
 // chapter's walkthrough does.
 func (c *Cluster) CurlLines() []string {

@@ -35,6 +35,7 @@ import (
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
+	"github.com/raftsim/raftsim/stats"
 	"github.com/raftsim/raftsim/trace"
 	"github.com/raftsim/raftsim/trial"
 	"github.com/raftsim/raftsim/wire"
@@ -62,8 +63,11 @@ type Result struct {
 	TimeToLeader []time.Duration
 	Failed       []FailedTrial
 	Overheads    Overheads
-	Notes        []string // what the reader should know: refused options, API trouble, ...
-	Logs         []string // the nodes' log files
+	// Startup holds how long --cmd nodes took from their process's start
+	// to their first /status answer (ns).
+	Startup stats.Summary
+	Notes   []string // what the reader should know: refused options, API trouble, ...
+	Logs    []string // the nodes' log files
 }
 
 // FailedTrial is what shows why a live trial failed.
@@ -110,7 +114,6 @@ func Check(s *scenarios.Scenario, ns Nodes) (notes []string, err error) {
 		notes = append(notes, "cluster.timer_jitter is ignored: live nodes have real timers")
 	}
 	if ns.Cmd != "" {
-		notes = append(notes, "--cmd nodes start when their processes do: their start-up time counts in the time to leader from the start")
 		if c.Bugs != 0 {
 			notes = append(notes, "--bug switches on raftsim's own node's bugs, not a --cmd node's: set RAFT_BUG in the command")
 		}
@@ -161,6 +164,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 			break // an interrupted trial measured nothing
 		}
 		res.Agg.Add(i, &t.res)
+		for _, d := range t.startup {
+			res.Startup.Add(int64(d))
+		}
 		t.obs.mu.Lock() // the proxy may still be answering the trial's last requests
 		res.Overheads.Merge(&t.obs.cost)
 		t.obs.mu.Unlock()
@@ -175,6 +181,10 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 		}
 	}
 	seen.add(loadNote("at the end"))
+	if st := &res.Startup; st.N() > 0 {
+		seen.add(fmt.Sprintf("the --cmd nodes took %.0fms (median; the slowest %.0fms) from their process's start to answering /status; time to leader from the start is measured from the first node's answer",
+			st.Quantile(0.5)/1e6, float64(st.Max())/1e6))
+	}
 	if reruns > 0 {
 		seen.add(fmt.Sprintf("%d trials ran again because raftsim serve's processes were not all up by the trial's start (the machine was busy); the wait grew to %v", reruns, margin))
 	}
@@ -218,8 +228,9 @@ type trialRun struct {
 	wg      sync.WaitGroup // the trial's goroutines
 	errs    chan error     // from goroutines that apply faults
 
-	res    trial.Result
-	failed *FailedTrial
+	res     trial.Result
+	failed  *FailedTrial
+	startup []time.Duration // --cmd nodes: from each process's start to its first /status answer
 }
 
 func (t *trialRun) now() time.Duration { return time.Since(t.start) }
@@ -244,8 +255,8 @@ func runTrial(ctx context.Context, plan *trial.Plan, opt Options, index int, see
 	defer os.RemoveAll(dir)
 	t.start = time.Now().Add(margin)
 	t.obs = newObserver(sc, t.now)
-	if sc.Measure.From == scenarios.FromStart {
-		t.obs.meter.start(-1, sc.Cluster.Term, 0) // before any node boots
+	if sc.Measure.From == scenarios.FromStart && opt.Nodes.Cmd == "" {
+		t.obs.meter.start(-1, sc.Cluster.Term, 0) // raftsim serve's nodes boot together at 0
 	}
 	t.cluster, err = NewCluster(ClusterConfig{Nodes: opt.Nodes, Size: sc.Cluster.Nodes, Data: dir, Logs: opt.Logs, Links: LinksOf(plan),
 		FIFO: sc.Network.FIFO, Seed: t.seeds.Network(), Observer: t.obs, Now: t.now})
@@ -310,6 +321,7 @@ func (t *trialRun) boot0(dir string) error {
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return int(offsets[a] - offsets[b]) })
 	own := t.opt.Nodes.Cmd == ""
+	spawned := make([]time.Duration, c.Nodes)
 	for _, i := range order {
 		if !own && !t.sleepUntil(offsets[i]) {
 			return nil
@@ -317,21 +329,36 @@ func (t *trialRun) boot0(dir string) error {
 		if err := t.cluster.Start(i, t.start.Add(offsets[i])); err != nil {
 			return err
 		}
+		spawned[i] = t.now()
 		if own {
 			t.bootedAt(i, offsets[i])
 		} else {
-			t.bootedAt(i, t.now())
+			t.bootedAt(i, spawned[i])
 		}
 	}
-	for i := range c.Nodes {
-		if err := t.cluster.WaitReady(t.ctx, i); err != nil {
-			if t.ctx.Err() != nil {
-				return nil
-			}
-			return err
+	first := true
+	err := t.cluster.WaitAll(t.ctx, func(i int) {
+		if own {
+			return
 		}
-	}
-	if own && t.now() > 0 {
+		now := t.now()
+		t.startup = append(t.startup, now-spawned[i])
+		if first && t.sc.Measure.From == scenarios.FromStart {
+			// Another program boots when its process has started up: the
+			// measurement starts with the first node to answer.
+			o := t.obs
+			o.mu.Lock()
+			o.meter.start(-1, c.Term, now)
+			o.mu.Unlock()
+		}
+		first = false
+	})
+	switch {
+	case t.ctx.Err() != nil:
+		return nil
+	case err != nil:
+		return err
+	case own && t.now() > 0:
 		return errLateStart
 	}
 	return nil

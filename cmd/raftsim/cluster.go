@@ -94,7 +94,7 @@ func clusterCmd(args []string, out, errw io.Writer) error {
 			return err
 		}
 	}
-	if err := c.WaitAll(ctx); err != nil {
+	if err := c.WaitAll(ctx, nil); err != nil {
 		return err
 	}
 	params := report.ParamsOf(s)
