@@ -164,7 +164,9 @@ class RaftNode {
     if (args.term < this.term) return { term: this.term, success: false };
     if (args.term > this.term) this.stepDown(args.term);
     this.follow(args.leaderId); // a candidate of this term steps down too
-    return { term: this.term, success: (args.prevLogIndex || 0) === 0 }; // our log is empty: only a match at 0
+    // Our log is empty and stays so: we match only at 0, and cannot take
+    // entries (no log replication).
+    return { term: this.term, success: (args.prevLogIndex || 0) === 0 && !(args.entries || []).length };
   }
 
   status() {

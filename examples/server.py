@@ -160,7 +160,9 @@ class Node:
             if args["term"] > self.term:
                 self.step_down(args["term"])
             self.follow(args["leaderId"])  # a candidate of this term steps down too
-            ok = args.get("prevLogIndex", 0) == 0  # our log is empty: only a match at 0
+            # Our log is empty and stays so: we match only at 0, and cannot
+            # take entries (no log replication).
+            ok = args.get("prevLogIndex", 0) == 0 and not args.get("entries")
             return {"term": self.term, "success": ok}
 
     def status(self):

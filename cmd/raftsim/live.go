@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/raftsim/raftsim/conformance"
 	"github.com/raftsim/raftsim/live"
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
@@ -40,13 +41,20 @@ live and simulated times to leader (ks_distance). Live trials are real time
 127.0.0.1) and PEERS (n2=127.0.0.1:PORT,... where each port is raftsim's
 proxy for that link) in its environment, and optionally ELECTION_TIMEOUT_MIN_MS,
 ELECTION_TIMEOUT_MAX_MS, HEARTBEAT_MS and RAFT_PREVOTE=1 (with --prevote).
+--conformance tests one node instead: raftsim plays its two peers and sends it
+hand-made RPCs, and reports each rule — one vote per term, refuse a stale term,
+adopt a higher term and step down, refuse a candidate whose log is behind,
+reset the election timer on a heartbeat, campaign again after a split vote —
+passed, failed or skipped, with every RPC sent and received.
+
 Each node's output goes to --logs DIR/NAME.log; a failed trial's timeline,
 in replay's text format, to DIR/trial-K.timeline. wire/CONTRACT.md is the
 contract. Every process, port and temporary directory is removed at the end,
 on failure and on ^C.
 `
 
-const liveExamples = `  raftsim live                                   cold-start, 20 trials of raftsim serve (the scenario's trials, at most 20, unless --trials)
+const liveExamples = `  raftsim live --cmd 'python3 examples/server.py' --conformance
+  raftsim live                                   cold-start, 20 trials of raftsim serve (the scenario's trials, at most 20, unless --trials)
   raftsim live leader-crash --trials 200 --nodes 3 --format json --out lc.json
   raftsim live partition-leader --cmd 'python3 examples/server.py'
   raftsim live cold-start --nodes 4 --cmd 'RAFT_BUG=peers-majority node examples/node.js'
@@ -56,11 +64,12 @@ const liveExamples = `  raftsim live                                   cold-star
 const defaultLiveTrials = 20
 
 type liveFlags struct {
-	timelines bool
-	cmd       string
-	logs      string
-	simTrials int
-	plot      string
+	conformance bool
+	timelines   bool
+	cmd         string
+	logs        string
+	simTrials   int
+	plot        string
 }
 
 func liveCmd(args []string, out, errw io.Writer) error {
@@ -70,6 +79,7 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	overrides := overrideFlags(fs, nil)
 	fs.StringVar(&lf.cmd, "cmd", "", "a shell command that runs one node of the course's API (default: raftsim serve)")
 	fs.StringVar(&lf.logs, "logs", "raftsim-live-logs", "directory for the nodes' logs and failed trials' timelines")
+	fs.BoolVar(&lf.conformance, "conformance", false, "instead of the scenario, drive one node with hand-made RPCs and report each rule of Figure 2 passed or failed")
 	fs.BoolVar(&lf.timelines, "timelines", false, "keep every trial's timeline in the logs directory, not only failed trials'")
 	fs.IntVar(&lf.simTrials, "sim-trials", 10000, "simulated trials of the same scenario to compare with (0: none)")
 	fs.StringVar(&lf.plot, "plot", "", "also draw the live and simulated CDFs of time to leader to FILE.svg or FILE.png")
@@ -104,14 +114,17 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := live.Check(s, nodes); err != nil {
-		return badUsage("%v", err)
-	}
 	if err := prepareLogs(lf.logs); err != nil {
 		return badUsage("--logs: %v", err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if lf.conformance {
+		return conformanceRun(ctx, s, nodes, lf.logs, format, of.out, out)
+	}
+	if _, err := live.Check(s, nodes); err != nil {
+		return badUsage("%v", err)
+	}
 	begin := time.Now()
 	res, err := live.Run(ctx, s, live.Options{Nodes: nodes, Trials: s.Trials, Seed: s.Seed, Logs: lf.logs, Timelines: lf.timelines,
 		Progress: func(done, failed int) { liveProgress(errw, done, s.Trials, failed, begin) }})
@@ -152,6 +165,34 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	}
 	if res.Agg.Failed > 0 {
 		return errFailed
+	}
+	return nil
+}
+
+// conformanceRun tests one node on the rules of package conformance, with
+// the scenario's timeouts, and reports each rule.
+func conformanceRun(ctx context.Context, s *scenarios.Scenario, nodes live.Nodes, logs string, format report.Format, path string, out io.Writer) error {
+	c := &s.Cluster
+	results, err := conformance.Run(ctx, conformance.Options{Nodes: nodes.For(s), Logs: logs,
+		ElectionMin: c.ElectionTimeout.Min, ElectionMax: c.ElectionTimeout.Max, Heartbeat: c.HeartbeatInterval()})
+	if errors.Is(err, context.Canceled) {
+		return errInterrupted
+	}
+	if err != nil {
+		return err
+	}
+	if err := writeOutput(path, out, func(w io.Writer) error {
+		if format == report.JSON {
+			return report.WriteJSON(w, map[string]any{"node": nodes.Describe(), "rules": results})
+		}
+		return conformance.Write(w, nodes.Describe(), results)
+	}); err != nil {
+		return err
+	}
+	for _, r := range results {
+		if r.Outcome == conformance.Fail {
+			return errFailed
+		}
 	}
 	return nil
 }
