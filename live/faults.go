@@ -27,13 +27,14 @@ type timeline struct {
 	rand      sim.Rand // the current step's draws
 }
 
-// run runs the steps; it returns when they are done or the trial ends.
+// run runs the steps, their times counted from the trial's base; it
+// returns when they are done or the trial ends.
 func (tl *timeline) run() error {
 	t, o := tl.t, tl.t.obs
 	tl.oldLeader = -1
 	for _, st := range tl.steps {
 		tl.rand.Seed(t.seeds.Step(st.Index))
-		if st.HasAt && !t.sleepUntil(st.At) {
+		if st.HasAt && !t.sleepUntil(t.base+st.At) {
 			return nil
 		}
 		if st.After != scenarios.AfterPrevious {

@@ -51,6 +51,8 @@ type Options struct {
 	Logs string
 	// Timelines keeps every trial's timeline in Logs, not only failed ones'.
 	Timelines bool
+	// UntilFailure ends the run with its first failed trial.
+	UntilFailure bool
 	// Progress, if set, hears after each trial how many are done.
 	Progress func(done int, failed int)
 }
@@ -179,6 +181,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 		if opt.Progress != nil {
 			opt.Progress(i+1, res.Agg.Failed)
 		}
+		if opt.UntilFailure && res.Agg.Failed > 0 {
+			break
+		}
 	}
 	seen.add(loadNote("at the end"))
 	if st := &res.Startup; st.N() > 0 {
@@ -228,6 +233,13 @@ type trialRun struct {
 	wg      sync.WaitGroup // the trial's goroutines
 	errs    chan error     // from goroutines that apply faults
 
+	// The fault timeline runs from up on: the start for raftsim serve's
+	// nodes, the first node's first /status answer for --cmd nodes (base
+	// on the trial's clock), until timelineDone.
+	up           chan struct{}
+	base         time.Duration
+	timelineDone chan struct{}
+
 	res     trial.Result
 	failed  *FailedTrial
 	startup []time.Duration // --cmd nodes: from each process's start to its first /status answer
@@ -269,6 +281,9 @@ func runTrial(ctx context.Context, plan *trial.Plan, opt Options, index int, see
 		t.cluster.Close()
 		t.client.CloseIdleConnections()
 	}()
+	t.up, t.timelineDone = make(chan struct{}), make(chan struct{})
+	t.wg.Add(1)
+	go t.runTimeline()
 	if err := t.boot0(dir); err != nil {
 		return nil, err
 	}
@@ -336,6 +351,9 @@ func (t *trialRun) boot0(dir string) error {
 			t.bootedAt(i, spawned[i])
 		}
 	}
+	if own {
+		close(t.up) // the nodes start at 0
+	}
 	first := true
 	err := t.cluster.WaitAll(t.ctx, func(i int) {
 		if own {
@@ -343,15 +361,21 @@ func (t *trialRun) boot0(dir string) error {
 		}
 		now := t.now()
 		t.startup = append(t.startup, now-spawned[i])
-		if first && t.sc.Measure.From == scenarios.FromStart {
-			// Another program boots when its process has started up: the
-			// measurement starts with the first node to answer.
+		if !first {
+			return
+		}
+		// Another program boots when its process has started up: the
+		// measurement and the fault timeline start with the first node to
+		// answer.
+		first = false
+		if t.sc.Measure.From == scenarios.FromStart {
 			o := t.obs
 			o.mu.Lock()
 			o.meter.start(-1, c.Term, now)
 			o.mu.Unlock()
 		}
-		first = false
+		t.base = now
+		close(t.up)
 	})
 	switch {
 	case t.ctx.Err() != nil:
@@ -381,17 +405,7 @@ func (t *trialRun) run() error {
 		t.wg.Add(1)
 		go t.poll(i)
 	}
-	tl := &timeline{t: t, steps: t.plan.Scenario.Timeline()}
-	done := make(chan struct{})
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		defer close(done)
-		if err := tl.run(); err != nil {
-			t.report(err)
-		}
-	}()
-	limit := min(sc.Measure.Limit, maxTrialTime)
+	limit := t.base + min(sc.Measure.Limit, maxTrialTime)
 	var endAt time.Duration // when the trial ends once settled; 0 while it is not
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -414,7 +428,7 @@ func (t *trialRun) run() error {
 			return nil
 		}
 		select {
-		case <-done:
+		case <-t.timelineDone:
 			if settled && endAt == 0 {
 				endAt = now + sc.SettleTime()
 			}
@@ -423,6 +437,21 @@ func (t *trialRun) run() error {
 		if endAt > 0 && now >= endAt {
 			return nil
 		}
+	}
+}
+
+// runTimeline runs the fault timeline once the nodes are up.
+func (t *trialRun) runTimeline() {
+	defer t.wg.Done()
+	defer close(t.timelineDone)
+	select {
+	case <-t.up:
+	case <-t.ctx.Done():
+		return
+	}
+	tl := &timeline{t: t, steps: t.sc.Timeline()}
+	if err := tl.run(); err != nil {
+		t.report(err)
 	}
 }
 
@@ -587,7 +616,7 @@ func (t *trialRun) finish() error {
 	switch {
 	case o.failure != nil:
 	case ex.LeaderWithin > 0 && m.res.Started && !m.res.Measured:
-		o.fail(trial.KindLiveness, fmt.Sprintf("no leader within %s after the origin", scenarios.FormatDuration(end-m.origin)))
+		o.fail(trial.KindLiveness, fmt.Sprintf("no leader within %s after the origin", scenarios.FormatDuration((end-m.origin).Round(time.Millisecond))))
 	case ex.OneLeaderAtEnd:
 		var leaders []string
 		for i := range o.n {
