@@ -72,6 +72,7 @@ type Cluster struct {
 	group  supervisor.Group
 	net    *proxy.Net
 	client *http.Client
+	held   []net.Listener // by node: its port, held until it first starts; nil once given up
 }
 
 // Start limits.
@@ -102,9 +103,16 @@ func NewCluster(cfg ClusterConfig) (*Cluster, error) {
 	c.cfg = cfg
 	c.ports = cfg.Ports
 	if c.ports == nil {
-		var err error
-		if c.ports, err = freePorts(cfg.Size); err != nil {
-			return nil, err
+		// Hold free ports until the nodes start, so that the proxy's own
+		// listeners, opened meanwhile, cannot take them.
+		for range cfg.Size {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				c.release()
+				return nil, err
+			}
+			c.held = append(c.held, ln)
+			c.ports = append(c.ports, ln.Addr().(*net.TCPAddr).Port)
 		}
 	}
 	targets := make([]string, cfg.Size)
@@ -115,6 +123,7 @@ func NewCluster(cfg ClusterConfig) (*Cluster, error) {
 	c.net, err = proxy.Start(proxy.Config{Names: c.names, Targets: targets, Links: cfg.Links, FIFO: cfg.FIFO, Seed: cfg.Seed,
 		Now: cfg.Now, Observer: cfg.Observer, Timeout: 2 * time.Second})
 	if err != nil {
+		c.release()
 		return nil, err
 	}
 	return c, nil
@@ -144,24 +153,13 @@ func (ignore) Answered(*raft.Message, *raft.Message, time.Duration)     {}
 func (ignore) Dropped(*raft.Message, time.Duration, string)             {}
 func (ignore) Unreadable(int, int, time.Duration, string, error)        {}
 
-// freePorts returns n ports that were free on 127.0.0.1 a moment ago.
-func freePorts(n int) ([]int, error) {
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
+// release closes the listeners that hold the nodes' ports.
+func (c *Cluster) release() {
+	for _, ln := range c.held {
+		if ln != nil {
 			ln.Close()
 		}
-	}()
-	ports := make([]int, n)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		lns = append(lns, ln)
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
 	}
-	return ports, nil
 }
 
 // Names returns the nodes' names: n1, n2, ...
@@ -212,6 +210,10 @@ func (c *Cluster) Start(i int, startAt time.Time) error {
 			spec.Argv = append(spec.Argv, "--peer", p.Name+"="+p.Addr)
 		}
 		spec.Argv = append(spec.Argv, ns.ServeArgs...)
+	}
+	if i < len(c.held) && c.held[i] != nil {
+		c.held[i].Close() // the node takes its port from here
+		c.held[i] = nil
 	}
 	p, err := c.group.Start(spec)
 	if err != nil {
@@ -301,6 +303,13 @@ func (e *StartError) Error() string {
 	return fmt.Sprintf("node %s %s; the end of its log %s:\n%s", e.Node, e.Problem, e.Log, indent(e.Tail))
 }
 
+// PortTaken reports whether the node could not listen because another
+// process took its port first (the port was free when raftsim picked it).
+func (e *StartError) PortTaken() bool {
+	t := strings.ToLower(e.Tail)
+	return strings.Contains(t, "address already in use") || strings.Contains(t, "eaddrinuse")
+}
+
 func indent(s string) string { return "    " + strings.ReplaceAll(s, "\n", "\n    ") }
 
 func (c *Cluster) startError(i int, problem string) error {
@@ -372,6 +381,7 @@ func (c *Cluster) Heal() {
 
 // Close kills every process and closes the proxy.
 func (c *Cluster) Close() error {
+	c.release()
 	err := c.group.Close()
 	c.net.Close()
 	c.client.CloseIdleConnections()

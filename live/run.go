@@ -154,9 +154,16 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 		}
 		seed := trial.Seed(opt.Seed, i)
 		t, err := runTrial(ctx, plan, opt, i, seed, margin, &seen)
-		if errors.Is(err, errLateStart) && reruns < maxReruns {
+		var se *StartError
+		switch {
+		case reruns >= maxReruns:
+		case errors.Is(err, errLateStart):
 			margin, reruns = min(2*margin, maxBootMargin), reruns+1
 			i-- // again, with more time to start
+			continue
+		case errors.As(err, &se) && se.PortTaken():
+			reruns++
+			i-- // again, on other ports
 			continue
 		}
 		if err != nil {
@@ -191,7 +198,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 			st.Quantile(0.5)/1e6, float64(st.Max())/1e6))
 	}
 	if reruns > 0 {
-		seen.add(fmt.Sprintf("%d trials ran again because raftsim serve's processes were not all up by the trial's start (the machine was busy); the wait grew to %v", reruns, margin))
+		seen.add(fmt.Sprintf("%d trials ran again because a node's port was taken before it could listen, or raftsim serve's processes were not all up by the trial's start (the machine was busy; the wait grew to %v)", reruns, margin))
 	}
 	res.Notes = seen.list
 	if err := ctx.Err(); err != nil {
