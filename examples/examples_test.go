@@ -5,6 +5,7 @@ package examples_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,23 @@ import (
 	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
 )
+
+// TestMain runs the tests, then checks that no example node's process is
+// left behind.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, e := range []example{python, nodejs} {
+		file, _ := filepath.Abs(e.file)
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, p := range procs {
+			if data, err := os.ReadFile(p); err == nil && strings.Contains(string(data), file) {
+				fmt.Fprintf(os.Stderr, "process left behind: %s %s\n", p, strings.ReplaceAll(string(data), "\x00", " "))
+				code = 1
+			}
+		}
+	}
+	os.Exit(code)
+}
 
 // example is one example node and the interpreter it needs.
 type example struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -23,30 +24,36 @@ import (
 // nodes as "EXE serve ...", and EXE is the test binary while testing.
 const beRaftsim = "RAFTSIM_TEST_BE_RAFTSIM"
 
+// TestMain runs the tests, then checks that the live tests left nothing
+// behind: no process of this binary's, no data directory in TMPDIR.
 func TestMain(m *testing.M) {
 	if os.Getenv(beRaftsim) == "1" {
 		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	tmp, err := os.MkdirTemp("", "raftsim-test-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("TMPDIR", tmp)  // where raftsim live and cluster make their data directories
 	os.Setenv(beRaftsim, "1") // for the processes the tests start
-	os.Exit(m.Run())
+	code := m.Run()
+	if left, _ := filepath.Glob(filepath.Join(tmp, "raftsim-*")); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "data directories left behind: %v\n", left)
+		code = 1
+	}
+	exe, _ := os.Executable()
+	for _, p := range processesNaming(exe + " serve") {
+		fmt.Fprintf(os.Stderr, "process left behind: %s\n", p)
+		code = 1
+	}
+	os.RemoveAll(tmp)
+	os.Exit(code)
 }
 
-// liveDirs gives a live test its own temporary directory (TMPDIR, where
-// raftsim live makes its data directories) and logs directory, and checks
-// at the end that nothing was left behind: no data directory, and no
-// process whose command line names either.
+// liveDirs marks a live test parallel and gives it a logs directory.
 func liveDirs(t *testing.T) (logs string) {
-	tmp, logs := t.TempDir(), t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	t.Cleanup(func() {
-		if left, _ := filepath.Glob(filepath.Join(tmp, "raftsim-live-*")); len(left) > 0 {
-			t.Errorf("data directories left behind: %v", left)
-		}
-		for _, pid := range processesNaming(tmp, logs) {
-			t.Errorf("process %s left behind", pid)
-		}
-	})
-	return logs
+	t.Parallel()
+	return t.TempDir()
 }
 
 // processesNaming lists the processes whose command line contains any of
@@ -201,9 +208,8 @@ func TestAKilledNodeDoesNotVoteTwice(t *testing.T) {
 // elected, the old one restarts as a follower, and an isolated leader is
 // replaced; every process is gone afterwards.
 func TestClusterWalkthrough(t *testing.T) {
-	liveDirs(t)
 	in, feed := io.Pipe()
-	stdin = in
+	stdin = in // not parallel: stdin is the package's
 	defer func() { stdin = os.Stdin }()
 	var out syncBuffer
 	done := make(chan int)
@@ -283,4 +289,38 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestConformanceFindsAVoteGrantedTwice: raftsim's own node with the bug
+// that forgets its vote fails "one vote per term", and passes the rest.
+func TestConformanceFindsAVoteGrantedTwice(t *testing.T) {
+	logs := liveDirs(t)
+	code, out, errw := raftsim("live", "--conformance", "--bug", "vote-unrecorded", "--logs", logs)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s\n%s", code, errw, out)
+	}
+	for _, want := range []string{
+		"FAIL  one vote per term: granted n3 a vote in term 10 after granting n2 one",
+		"n3->n1 RequestVote term=10 log=0/0 (sent by raftsim) answered RequestVoteResp term=10 granted",
+		"PASS  refuse a stale term", "PASS  campaign again after a split vote",
+		"5 of 6 rules passed, 1 failed, 0 skipped",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestANodeThatDoesNotStart is reported with the end of its output.
+func TestANodeThatDoesNotStart(t *testing.T) {
+	logs := liveDirs(t)
+	code, out, errw := raftsim("live", "--cmd", "echo cannot bind $PORT >&2; exit 3", "--nodes", "3", "--trials", "1", "--logs", logs)
+	if code == 0 || out != "" {
+		t.Fatalf("exit %d with output %q, want a failure and no report", code, out)
+	}
+	for _, want := range []string{"node n", "exited (exit status 3) before answering /status", "cannot bind"} {
+		if !strings.Contains(errw, want) {
+			t.Errorf("the error lacks %q:\n%s", want, errw)
+		}
+	}
 }
