@@ -114,6 +114,11 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if !lf.conformance {
+		if _, err := live.Check(s, nodes); err != nil {
+			return badUsage("%v", err)
+		}
+	}
 	if err := prepareLogs(lf.logs); err != nil {
 		return badUsage("--logs: %v", err)
 	}
@@ -121,9 +126,6 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	defer stop()
 	if lf.conformance {
 		return conformanceRun(ctx, s, nodes, lf.logs, format, of.out, out)
-	}
-	if _, err := live.Check(s, nodes); err != nil {
-		return badUsage("%v", err)
 	}
 	begin := time.Now()
 	res, err := live.Run(ctx, s, live.Options{Nodes: nodes, Trials: s.Trials, Seed: s.Seed, Logs: lf.logs, Timelines: lf.timelines,

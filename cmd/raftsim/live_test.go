@@ -324,3 +324,39 @@ func TestANodeThatDoesNotStart(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveBadInput: bad flags and scenarios live mode cannot run end in a
+// message naming what is wrong, exit status 2, and no output file.
+func TestLiveBadInput(t *testing.T) {
+	dir := t.TempDir()
+	out, logs := filepath.Join(dir, "out.json"), filepath.Join(dir, "logs")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"live", "--sim-trials", "-5"}, "--sim-trials"},
+		{[]string{"live", "--plot", "cdf.txt"}, "--plot"},
+		{[]string{"live", "--nodes", "16"}, "cluster.nodes: 16 processes"},
+		{[]string{"live", "fast-laggard"}, "drift: live mode cannot change how fast a process's clock runs"},
+		{[]string{"live", "testdata/live/initial-term.yaml", "--cmd", "python3 x.py"}, "cluster.term and cluster.logs"},
+		{[]string{"live", "--latency", "uniform:9ms-1ms"}, "--latency"},
+		{[]string{"serve", "--listen", "127.0.0.1:0"}, "--id (or NODE_ID)"},
+		{[]string{"serve", "--id", "n1", "--listen", "127.0.0.1:0", "--peer", "n2=nowhere"}, "--peer: peer \"n2=nowhere\""},
+		{[]string{"serve", "--id", "n1", "--listen", "127.0.0.1:0", "--peer", "n1=127.0.0.1:1"}, "node name \"n1\" twice"},
+		{[]string{"cluster", "--port", "70000"}, "--port"},
+	} {
+		args := tc.args
+		if args[0] == "live" {
+			args = append(args, "--out", out, "--logs", logs)
+		}
+		code, stdout, errw := raftsim(args...)
+		if code != 2 || !strings.Contains(errw, tc.want) || stdout != "" {
+			t.Errorf("%v: got exit %d, stderr %q, stdout %q; want 2 and a message with %q", tc.args, code, errw, stdout, tc.want)
+		}
+		for _, f := range []string{out, logs} {
+			if _, err := os.Stat(f); err == nil {
+				t.Errorf("%v: made %s", tc.args, f)
+			}
+		}
+	}
+}
