@@ -154,18 +154,13 @@ func (m *meter) measured(term uint64, at time.Duration) {
 	res.Measured = true
 	res.TimeToLeader = at - m.origin
 	res.Messages = m.sends - m.originSends
-	for t := m.originTerm + 1; t <= term; t++ {
-		switch c := bits.OnesCount64(m.cands[t]); {
-		case c == 0:
-			continue
-		case t == term:
-		case c >= 2:
-			res.SplitVotes++
-		default:
-			res.OtherLosses++
+	counts := make([]int, term+1)
+	for t, nodes := range m.cands {
+		if t <= term {
+			counts[t] = bits.OnesCount64(nodes)
 		}
-		res.Rounds++
 	}
+	res.Rounds, res.SplitVotes, res.OtherLosses = trial.CountRounds(m.originTerm, term, counts)
 	m.measuring, m.hbLeader = false, -1
 	if w := m.o.sc.Expect.LeaderWithin; w > 0 && res.TimeToLeader > w {
 		m.o.fail(trial.KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", scenarios.FormatDuration(res.TimeToLeader), scenarios.FormatDuration(w)))

@@ -474,22 +474,29 @@ func (t *trialRun) report(err error) {
 // or paused.
 func (t *trialRun) poll(i int) {
 	defer t.wg.Done()
-	o := t.obs
 	for {
-		o.mu.Lock()
-		up := o.up(i)
-		o.mu.Unlock()
-		if up {
-			asked := t.now()
-			if s, err := t.cluster.Status(i); err == nil {
-				o.status(i, asked, s)
-			}
-		}
+		t.askStatus(i)
 		select {
 		case <-t.ctx.Done():
 			return
 		case <-time.After(pollEvery):
 		}
+	}
+}
+
+// askStatus asks node i for its /status, unless it is down or paused, and
+// tells the observer.
+func (t *trialRun) askStatus(i int) {
+	o := t.obs
+	o.mu.Lock()
+	up := o.up(i)
+	o.mu.Unlock()
+	if !up {
+		return
+	}
+	asked := t.now()
+	if s, err := t.cluster.Status(i); err == nil {
+		o.status(i, asked, s)
 	}
 }
 
@@ -604,15 +611,7 @@ func (t *trialRun) pause(i int, d time.Duration) error {
 func (t *trialRun) finish() error {
 	o := t.obs
 	for i := range t.sc.Cluster.Nodes {
-		o.mu.Lock()
-		up := o.up(i)
-		o.mu.Unlock()
-		if up {
-			asked := t.now()
-			if s, err := t.cluster.Status(i); err == nil {
-				o.status(i, asked, s)
-			}
-		}
+		t.askStatus(i)
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
