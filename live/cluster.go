@@ -14,6 +14,7 @@ import (
 
 	"github.com/raftsim/raftsim/proxy"
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/supervisor"
 	"github.com/raftsim/raftsim/trial"
 	"github.com/raftsim/raftsim/wire"
@@ -389,3 +390,24 @@ func (c *Cluster) Close() error {
 }
 
 func mkdir(dir string) error { return os.MkdirAll(dir, 0o755) }
+
+// For returns ns set up for the protocol of s: raftsim serve's flags, and
+// a --cmd node's optional environment (the timeouts and the Pre-Vote
+// switch).
+func (ns Nodes) For(s *scenarios.Scenario) Nodes {
+	c := &s.Cluster
+	ns.ServeArgs = []string{"--election-timeout", c.ElectionTimeout.String(), "--heartbeat", scenarios.FormatDuration(c.HeartbeatInterval())}
+	for _, flag := range scenarios.OptionFlags(c.Options) {
+		ns.ServeArgs = append(ns.ServeArgs, "--"+flag)
+	}
+	if c.Bugs != 0 {
+		ns.ServeArgs = append(ns.ServeArgs, "--bug", c.Bugs.String())
+	}
+	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+	ns.Env = []string{wire.EnvElectionMin + "=" + ms(c.ElectionTimeout.Min), wire.EnvElectionMax + "=" + ms(c.ElectionTimeout.Max),
+		wire.EnvHeartbeat + "=" + ms(c.HeartbeatInterval())}
+	if c.Options.PreVote {
+		ns.Env = append(ns.Env, wire.EnvPreVote+"=1")
+	}
+	return ns
+}
