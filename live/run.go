@@ -138,8 +138,8 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 		res.Logs = append(res.Logs, filepath.Join(opt.Logs, scenarios.NodeName(i)+".log"))
 	}
 	var seen noteSet
-	seen.add(notes...)
-	seen.add(loadNote("at the start"))
+	seen.always(notes...)
+	seen.always(loadNote("at the start"))
 	margin, reruns := bootMargin, 0
 	for i := 0; i < opt.Trials; i++ {
 		if ctx.Err() != nil {
@@ -185,35 +185,59 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 			break
 		}
 	}
-	seen.add(loadNote("at the end"))
+	seen.always(loadNote("at the end"))
 	if st := &res.Startup; st.N() > 0 {
-		seen.add(fmt.Sprintf("the --cmd nodes took %.0fms (median; the slowest %.0fms) from their process's start to answering /status; time to leader from the start is measured from the first node's answer",
+		seen.always(fmt.Sprintf("the --cmd nodes took %.0fms (median; the slowest %.0fms) from their process's start to answering /status; time to leader from the start is measured from the first node's answer",
 			st.Quantile(0.5)/1e6, float64(st.Max())/1e6))
 	}
 	if reruns > 0 {
-		seen.add(fmt.Sprintf("%d trials ran again because a node's port was taken before it could listen, or raftsim serve's processes were not all up by the trial's start (the machine was busy; the wait grew to %v)", reruns, margin))
+		seen.always(fmt.Sprintf("%d trials ran again because a node's port was taken before it could listen, or raftsim serve's processes were not all up by the trial's start (the machine was busy; the wait grew to %v)", reruns, margin))
 	}
-	res.Notes = seen.list
+	res.Notes = seen.notes()
 	if err := ctx.Err(); err != nil {
 		return res, fmt.Errorf("live: %w", err)
 	}
 	return res, nil
 }
 
-// noteSet collects notes once each, in order.
+// noteSet collects notes once each, in order: at most maxRunNotes of the
+// trials' own (API trouble and the like) beside the run's.
 type noteSet struct {
-	mu   sync.Mutex
-	list []string
+	mu      sync.Mutex
+	list    []string
+	dropped int
 }
 
-func (n *noteSet) add(notes ...string) {
+// maxRunNotes bounds the notes of a run.
+const maxRunNotes = 30
+
+func (n *noteSet) add(notes ...string) { n.put(maxRunNotes, notes) }
+
+// always adds the run's own notes, which are few.
+func (n *noteSet) always(notes ...string) { n.put(-1, notes) }
+
+func (n *noteSet) put(limit int, notes []string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, note := range notes {
-		if note != "" && !slices.Contains(n.list, note) {
+		switch {
+		case note == "" || slices.Contains(n.list, note):
+		case limit >= 0 && len(n.list) >= limit:
+			n.dropped++
+		default:
 			n.list = append(n.list, note)
 		}
 	}
+}
+
+// notes returns the notes, saying how many more there were.
+func (n *noteSet) notes() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.dropped == 0 {
+		return n.list
+	}
+	return append(n.list, fmt.Sprintf("(%d more notes not listed)", n.dropped))
 }
 
 // loadNote says how busy the machine was, from /proc/loadavg where there
