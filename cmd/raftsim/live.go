@@ -45,7 +45,10 @@ ELECTION_TIMEOUT_MAX_MS, HEARTBEAT_MS and RAFT_PREVOTE=1 (with --prevote).
 hand-made RPCs, and reports each rule — one vote per term, refuse a stale term,
 adopt a higher term and step down, refuse a candidate whose log is behind,
 reset the election timer on a heartbeat, campaign again after a split vote —
-passed, failed or skipped, with every RPC sent and received.
+passed, failed or skipped, with every RPC sent and received. It tells the node
+the scenario's election timeout (150ms-300ms unless --election-timeout says
+otherwise); on a busy machine a longer one keeps the timing rules clear of
+scheduling delays.
 
 Each node's output goes to --logs DIR/NAME.log; a failed trial's timeline,
 in replay's text format, to DIR/trial-K.timeline. wire/CONTRACT.md is the
