@@ -142,6 +142,8 @@ type Failure struct {
 	Replay   string   `json:"replay"`
 	Evidence []string `json:"evidence,omitempty"`
 	Timeline string   `json:"timeline,omitempty"`
+	// TimelineTail is the timeline's last lines, for the first failure.
+	TimelineTail []string `json:"timeline_tail,omitempty"`
 }
 
 // Stats are the statistics of one set of trials: a run, or a sweep cell.

@@ -185,6 +185,12 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 		if f.Timeline != "" {
 			fmt.Fprintf(b, "    timeline: %s\n", f.Timeline)
 		}
+		if len(f.TimelineTail) > 0 {
+			fmt.Fprintf(b, "    its last %d lines:\n", len(f.TimelineTail))
+			for _, l := range f.TimelineTail {
+				fmt.Fprintf(b, "      %s\n", l)
+			}
+		}
 	}
 	if s.Failed > len(s.Failures) {
 		fmt.Fprintf(b, "  (%d more not listed)\n", s.Failed-len(s.Failures))

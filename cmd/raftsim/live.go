@@ -149,6 +149,9 @@ func liveCmd(args []string, out, errw io.Writer) error {
 		for k := range rep.Failures {
 			if rep.Failures[k].Trial == f.Trial {
 				rep.Failures[k].Evidence, rep.Failures[k].Timeline = f.Evidence, f.Timeline
+				if k == 0 {
+					rep.Failures[k].TimelineTail = f.Tail
+				}
 			}
 		}
 	}

@@ -148,7 +148,8 @@ func TestLiveFindsTwoLeadersInATerm(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (a failed trial): %s\n%s", code, errw, out)
 	}
-	for _, want := range []string{"election-safety", "both leaders in term", "shown by: ", "(on the wire)", "timeline: " + logs} {
+	for _, want := range []string{"election-safety", "both leaders in term", "shown by: ", "(on the wire)", "timeline: " + logs,
+		"its last ", "cluster violation election-safety: "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
 		}
