@@ -58,7 +58,7 @@ func (m *meter) start(removed int, term uint64, at time.Duration) {
 	m.measuring = true
 	m.origin, m.originTerm, m.originSends = at, term, m.sends
 	o.emit(traceNote(at, fmt.Sprintf("measure from here: a leader of a term above %d", term)))
-	if removed >= 0 && o.leads[removed] && !o.down[removed] {
+	if removed >= 0 && o.leads(removed) && !o.down[removed] {
 		m.res.HasStale = true
 		m.stale = removed
 	}

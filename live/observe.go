@@ -37,10 +37,11 @@ type observer struct {
 	notes    []string
 
 	// The cluster as the trial sees it. term is the highest term node i
-	// has shown (in /status or a message of its own), leads whether it
-	// leads in that term.
+	// has shown (in /status or a message of its own), role its role in it
+	// as far as the trial knows: a RequestVote shows a candidate, an
+	// AppendEntries a leader, another message of a higher term a follower.
 	term     []uint64
-	leads    []bool
+	role     []raft.Role
 	booted   []bool
 	down     []bool // killed and not restarted
 	paused   []bool
@@ -65,7 +66,7 @@ type said struct {
 func newObserver(sc *scenarios.Scenario, now func() time.Duration) *observer {
 	n := sc.Cluster.Nodes
 	o := &observer{sc: sc, now: now, n: n, majority: n/2 + 1, kick: make(chan struct{}, 1), said: map[said]string{},
-		term: make([]uint64, n), leads: make([]bool, n), booted: make([]bool, n), down: make([]bool, n), paused: make([]bool, n),
+		term: make([]uint64, n), role: make([]raft.Role, n), booted: make([]bool, n), down: make([]bool, n), paused: make([]bool, n),
 		wireAt: make([]time.Duration, n), apps: make([]int, n), topo: newTopology(n)}
 	o.check.Reset(n)
 	o.watch.Reset(sc.Expect.LeaderWithin)
@@ -152,7 +153,7 @@ func (o *observer) Sent(m *raft.Message, at, arrive time.Duration, dropped strin
 		o.led(from, m.Term, at, line)
 	}
 	if m.Type != raft.MsgPreVote && !(m.Type == raft.MsgPreVoteResp && !m.Reject) {
-		o.showsTerm(from, m.Term, m.Type == raft.MsgApp, at, true)
+		o.showsTerm(from, m.Term, roleShown(m), at)
 	}
 	o.look(at)
 }
@@ -235,9 +236,9 @@ func (o *observer) status(i int, asked time.Duration, s wire.Status) {
 	// older than they are: it may only raise the term.
 	fresh := asked >= o.wireAt[i]
 	if s.Term > o.term[i] || fresh && s.Term == o.term[i] {
-		leads := s.State == wire.StateLeader
-		if s.Term != o.term[i] || leads != o.leads[i] {
-			o.setState(i, s.Term, leads, at)
+		role := roleOf(s.State)
+		if s.Term != o.term[i] || role != o.role[i] {
+			o.setState(i, s.Term, role, at)
 		}
 	}
 	o.look(at)
@@ -262,30 +263,51 @@ func (o *observer) led(i int, term uint64, at time.Duration, line string) {
 	}
 }
 
-// showsTerm notes that node i is in term; app says it leads it. fromWire
-// says a message of its own shows it.
-func (o *observer) showsTerm(i int, term uint64, app bool, at time.Duration, fromWire bool) {
-	if fromWire {
-		o.wireAt[i] = at
+// roleShown returns the role a message shows its sender in: a candidate
+// asks for votes, a leader sends AppendEntries, and anything else comes from
+// a follower (when its term is news).
+func roleShown(m *raft.Message) raft.Role {
+	switch m.Type {
+	case raft.MsgVote:
+		return raft.Candidate
+	case raft.MsgApp:
+		return raft.Leader
 	}
+	return raft.Follower
+}
+
+// roleOf reads the state /status reports.
+func roleOf(state string) raft.Role {
+	switch state {
+	case wire.StateLeader:
+		return raft.Leader
+	case wire.StateCandidate:
+		return raft.Candidate
+	}
+	return raft.Follower
+}
+
+// showsTerm notes that a message of node i's own shows it in term, in
+// role.
+func (o *observer) showsTerm(i int, term uint64, role raft.Role, at time.Duration) {
+	o.wireAt[i] = at
 	switch {
 	case term > o.term[i]:
-		o.setState(i, term, app, at)
-	case term == o.term[i] && app && !o.leads[i]:
-		o.setState(i, term, true, at)
+		o.setState(i, term, role, at)
+	case term == o.term[i] && role > o.role[i]: // a candidate of its term, then its leader
+		o.setState(i, term, role, at)
 	}
 }
 
-// setState records node i's new term and whether it leads in it.
-func (o *observer) setState(i int, term uint64, leads bool, at time.Duration) {
-	prevTerm, prevLeads := o.term[i], o.leads[i]
-	o.term[i], o.leads[i] = term, leads
-	role := raft.Follower
-	if leads {
-		role = raft.Leader
-	}
+// leads reports whether node i leads in the term it has shown.
+func (o *observer) leads(i int) bool { return o.role[i] == raft.Leader }
+
+// setState records node i's new term and role.
+func (o *observer) setState(i int, term uint64, role raft.Role, at time.Duration) {
+	prevTerm, prevLeads := o.term[i], o.leads(i)
+	o.term[i], o.role[i] = term, role
 	o.emit(trace.Event{At: at, Kind: trace.EvState, Node: i, Role: role, Term: term})
-	o.meter.stateChanged(i, prevTerm, prevLeads, term, leads)
+	o.meter.stateChanged(i, prevTerm, prevLeads, term, o.leads(i))
 }
 
 // look re-judges the cluster's working leader after anything that may
@@ -324,7 +346,7 @@ func (o *observer) linked(i, j int) bool { return !o.topo.blocked(i, j) && !o.to
 // running nodes, none of which is in a higher term, or -1.
 func (o *observer) workingLeader() int {
 	for i := range o.n {
-		if !o.leads[i] || !o.up(i) {
+		if !o.leads(i) || !o.up(i) {
 			continue
 		}
 		reach, ok := 0, true
@@ -376,7 +398,7 @@ func (o *observer) majorityConnected() bool {
 func (o *observer) currentLeader() int {
 	best := -1
 	for i := range o.n {
-		if o.leads[i] && !o.down[i] && (best < 0 || o.term[i] > o.term[best]) {
+		if o.leads(i) && !o.down[i] && (best < 0 || o.term[i] > o.term[best]) {
 			best = i
 		}
 	}
@@ -386,7 +408,7 @@ func (o *observer) currentLeader() int {
 // removed reports whether leader can no longer lead: it is down, paused,
 // no longer leader, or cut off from a majority.
 func (o *observer) removed(leader int) bool {
-	if o.down[leader] || o.paused[leader] || !o.leads[leader] {
+	if o.down[leader] || o.paused[leader] || !o.leads(leader) {
 		return true
 	}
 	reach := 0

@@ -197,7 +197,7 @@ func (t *trialRun) bootedAt(i int, at time.Duration) {
 	o := t.obs
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.booted[i], o.down[i], o.leads[i] = true, false, false
+	o.booted[i], o.down[i], o.role[i] = true, false, raft.Follower
 	o.emit(trace.Event{At: at, Kind: trace.EvStart, Node: i, Role: raft.Follower, Term: o.term[i]})
 }
 
@@ -423,7 +423,7 @@ func (t *trialRun) finish() error {
 	case ex.OneLeaderAtEnd:
 		var leaders []string
 		for i := range o.n {
-			if o.leads[i] && !o.down[i] {
+			if o.leads(i) && !o.down[i] {
 				leaders = append(leaders, fmt.Sprintf("%v (term %d)", raft.ID(i), o.term[i]))
 			}
 		}
