@@ -201,8 +201,8 @@ func (tl *timeline) apply(a *scenarios.Action, leader int) error {
 		t.fault(fmt.Sprintf("loss %g", a.Loss))
 	case scenarios.Write:
 		return tl.write(a, leader)
-	case scenarios.Drift:
-		return fmt.Errorf("line %d: drift cannot be applied live", a.Line) // refused before any trial
+	default:
+		return fmt.Errorf("line %d: %s cannot be applied live", a.Line, a.Kind) // Check refuses it before any trial
 	}
 	return nil
 }

@@ -157,3 +157,22 @@ func TestWorkingLeaderAndMajority(t *testing.T) {
 		t.Errorf("healed, n1 reaches n3: got %d, want 0", got)
 	}
 }
+
+func TestCheckRefusesWhatLiveCannotApply(t *testing.T) {
+	s, err := scenarios.Builtin("fast-laggard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Check(s, Nodes{}); err == nil || !strings.Contains(err.Error(), "drift") {
+		t.Errorf("fast-laggard (drift): got %v, want drift refused", err)
+	}
+	for _, name := range []string{"cold-start", "leader-crash", "partition-leader", "rejoin-disrupt", "churn", "flaky-link"} {
+		s, err := scenarios.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Check(s, Nodes{}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

@@ -84,6 +84,15 @@ const (
 	maxTrialTime  = 5 * time.Minute // whatever the scenario's limit
 )
 
+// The triggers and actions of a fault timeline that live mode applies; it
+// refuses a scenario with any other (a kind added to the scenario format
+// stays refused until live mode learns it).
+var (
+	liveTriggers = []scenarios.Trigger{scenarios.AfterPrevious, scenarios.AfterLeaderElected, scenarios.AfterHeartbeat}
+	liveActions  = []scenarios.ActionKind{scenarios.Crash, scenarios.Restart, scenarios.Partition, scenarios.Isolate,
+		scenarios.Heal, scenarios.Cut, scenarios.Pause, scenarios.SetLoss, scenarios.Write}
+)
+
 // Check refuses what live mode cannot do with s and these nodes, with a
 // message naming the field, and returns notes on what live does
 // differently from the simulator.
@@ -93,9 +102,15 @@ func Check(s *scenarios.Scenario, ns Nodes) (notes []string, err error) {
 		return nil, fmt.Errorf("cluster.nodes: %d processes is more than live runs on one machine (at most %d)", c.Nodes, MaxNodes)
 	}
 	for _, st := range s.Timeline() {
+		if !slices.Contains(liveTriggers, st.After) {
+			return nil, fmt.Errorf("%s:%d: after: %s: live mode cannot wait for it", s.Source, st.Line, st.After)
+		}
 		for _, a := range st.Actions {
-			if a.Kind == scenarios.Drift {
+			switch {
+			case a.Kind == scenarios.Drift:
 				return nil, fmt.Errorf("%s:%d: drift: live mode cannot change how fast a process's clock runs", s.Source, a.Line)
+			case !slices.Contains(liveActions, a.Kind):
+				return nil, fmt.Errorf("%s:%d: %s: live mode cannot apply it", s.Source, a.Line, a.Kind)
 			}
 		}
 	}
