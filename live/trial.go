@@ -155,9 +155,6 @@ func (t *trialRun) boot0(dir string) error {
 			t.bootedAt(i, spawned[i])
 		}
 	}
-	if own {
-		close(t.up) // the nodes start at 0
-	}
 	first := true
 	err := t.cluster.WaitAll(t.ctx, func(i int) {
 		if own {
@@ -188,6 +185,9 @@ func (t *trialRun) boot0(dir string) error {
 		return err
 	case own && t.now() > 0:
 		return errLateStart
+	}
+	if own {
+		close(t.up) // every process is up before its Raft clock starts at 0: the timeline may kill them
 	}
 	return nil
 }

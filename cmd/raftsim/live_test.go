@@ -17,6 +17,7 @@ import (
 
 	"github.com/raftsim/raftsim/internal/long"
 	"github.com/raftsim/raftsim/live"
+	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/wire"
 )
 
@@ -361,5 +362,30 @@ func TestLiveBadInput(t *testing.T) {
 				t.Errorf("%v: made %s", tc.args, f)
 			}
 		}
+	}
+}
+
+// TestLiveBuiltinsLong runs every built-in scenario live mode accepts, with
+// raftsim's own nodes: they run unchanged, and hold.
+func TestLiveBuiltinsLong(t *testing.T) {
+	if !long.Enabled() {
+		t.Skip("the long suite: RAFTSIM_LONG=1 runs it")
+	}
+	for _, name := range scenarios.BuiltinNames {
+		s, err := scenarios.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := live.Check(s, live.Nodes{}); err != nil {
+			t.Logf("%s: refused: %v", name, err)
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			logs := liveDirs(t)
+			code, out, errw := raftsim("live", name, "--trials", "2", "--sim-trials", "0", "--logs", logs)
+			if code != 0 {
+				t.Errorf("exit %d: %s\n%s", code, errw, out)
+			}
+		})
 	}
 }
