@@ -12,6 +12,7 @@
 //   NODE_ID                  this node's name, e.g. n1
 //   PORT                     the port to listen on, on 127.0.0.1
 //   PEERS                    n2=127.0.0.1:3002,n3=127.0.0.1:3003 (or node2:3002: host = name)
+//   DATA_DIR                 where term and vote are kept (default: the current directory)
 //   ELECTION_TIMEOUT_MIN_MS  default 150
 //   ELECTION_TIMEOUT_MAX_MS  default 300
 //   HEARTBEAT_MS             default 50
@@ -27,6 +28,7 @@
 
 const fs = require('fs');
 const http = require('http');
+const path = require('path');
 
 function parsePeers(text) {
   const peers = {};
@@ -46,6 +48,7 @@ const config = {
   id: env.NODE_ID,
   port: Number(env.PORT),
   peers: parsePeers(env.PEERS),
+  dataDir: env.DATA_DIR || '.',
   timeoutMin: ms('ELECTION_TIMEOUT_MIN_MS', 150),
   timeoutMax: ms('ELECTION_TIMEOUT_MAX_MS', 300),
   heartbeat: ms('HEARTBEAT_MS', 50),
@@ -60,7 +63,7 @@ if (!['', 'peers-majority', 'no-retry'].includes(config.bug)) {
 class RaftNode {
   constructor(cfg) {
     this.cfg = cfg;
-    this.stateFile = `raft-state-${cfg.id}.json`;
+    this.stateFile = path.join(cfg.dataDir, `raft-state-${cfg.id}.json`);
     this.term = 0; // persistent: loaded below
     this.votedFor = null;
     this.load();
@@ -92,7 +95,7 @@ class RaftNode {
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(tmp, this.stateFile);
-    const dir = fs.openSync('.', 'r');
+    const dir = fs.openSync(this.cfg.dataDir, 'r');
     fs.fsyncSync(dir);
     fs.closeSync(dir);
   }

@@ -11,6 +11,7 @@ Environment (the chapter's docker-compose variables, and raftsim's):
   NODE_ID                  this node's name, e.g. n1
   PORT                     the port to listen on, on 127.0.0.1
   PEERS                    n2=127.0.0.1:3002,n3=127.0.0.1:3003 (or node2:3002: host = name)
+  DATA_DIR                 where term and vote are kept (default: the current directory)
   ELECTION_TIMEOUT_MIN_MS  default 150
   ELECTION_TIMEOUT_MAX_MS  default 300
   HEARTBEAT_MS             default 50
@@ -66,7 +67,8 @@ class Node:
             sys.exit(f"RAFT_BUG={self.bug}: want peers-majority or no-retry")
 
         self.lock = threading.Condition()
-        self.state_file = f"raft-state-{self.id}.json"
+        self.data_dir = os.environ.get("DATA_DIR", ".")
+        self.state_file = os.path.join(self.data_dir, f"raft-state-{self.id}.json")
         self.term, self.voted_for = 0, None  # persistent: loaded below
         self.load()
         self.state = FOLLOWER
@@ -94,7 +96,7 @@ class Node:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.state_file)
-        fd = os.open(".", os.O_RDONLY)
+        fd = os.open(self.data_dir, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:

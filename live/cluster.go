@@ -197,11 +197,13 @@ func (c *Cluster) Start(i int, startAt time.Time) error {
 	spec := supervisor.Spec{Name: name, Log: c.LogFile(i), Also: c.cfg.Output}
 	ns := &c.cfg.Nodes
 	if ns.Cmd != "" {
+		// The command runs where raftsim was started, so that its paths
+		// mean what they say; its data directory is DATA_DIR.
+		data := filepath.Join(c.cfg.Data, name)
 		spec.Argv = []string{"sh", "-c", ns.Cmd}
-		spec.Dir = filepath.Join(c.cfg.Data, name)
 		spec.Env = append([]string{wire.EnvNodeID + "=" + name, wire.EnvPort + "=" + strconv.Itoa(c.ports[i]),
-			wire.EnvPeers + "=" + wire.FormatPeers(c.peers(i))}, ns.Env...)
-		if err := mkdir(spec.Dir); err != nil {
+			wire.EnvPeers + "=" + wire.FormatPeers(c.peers(i)), wire.EnvDataDir + "=" + data}, ns.Env...)
+		if err := mkdir(data); err != nil {
 			return err
 		}
 	} else {

@@ -14,6 +14,10 @@ const (
 	EnvNodeID = "NODE_ID" // the node's name: candidateId and leaderId in its requests
 	EnvPort   = "PORT"    // the port to listen on, on 127.0.0.1
 	EnvPeers  = "PEERS"   // the other nodes: see [ParsePeers]
+	// EnvDataDir is the node's own directory for its term, vote and log,
+	// kept across a kill and restart; a node started by raftsim runs in the
+	// directory raftsim was started in.
+	EnvDataDir = "DATA_DIR"
 
 	EnvElectionMin = "ELECTION_TIMEOUT_MIN_MS" // optional: the election timeout range, in ms
 	EnvElectionMax = "ELECTION_TIMEOUT_MAX_MS"

@@ -37,9 +37,10 @@ simulator's prediction for the same scenario (JSON key simulated, from
 live and simulated times to leader (ks_distance). Live trials are real time
 (about a second each) and noisy: see results/live.md for what differs and why.
 
---cmd runs another program as each node, with NODE_ID (n1, n2, ...), PORT (on
-127.0.0.1) and PEERS (n2=127.0.0.1:PORT,... where each port is raftsim's
-proxy for that link) in its environment, and optionally ELECTION_TIMEOUT_MIN_MS,
+--cmd runs another program as each node, in the current directory, with
+NODE_ID (n1, n2, ...), PORT (on 127.0.0.1), PEERS (n2=127.0.0.1:PORT,... where
+each port is raftsim's proxy for that link) and DATA_DIR (the node's own
+directory for its term and vote) in its environment, and optionally ELECTION_TIMEOUT_MIN_MS,
 ELECTION_TIMEOUT_MAX_MS, HEARTBEAT_MS and RAFT_PREVOTE=1 (with --prevote).
 --conformance tests one node instead: raftsim plays its two peers and sends it
 hand-made RPCs, and reports each rule — one vote per term, refuse a stale term,
