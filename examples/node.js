@@ -70,7 +70,7 @@ class RaftNode {
     this.state = 'follower';
     this.leader = null;
     this.heardLeaderAt = null; // when an AppendEntries of the current leader last arrived
-    this.election = 0; // bumped by each campaign: replies of older ones are ignored
+    this.election = 0; // bumped by each campaign, and whenever one is over: replies of older ones are ignored
     this.timer = null;
     this.heartbeats = null;
     this.resetTimer();
@@ -120,6 +120,7 @@ class RaftNode {
   }
 
   stepDown(term) {
+    this.election += 1; // a campaign (or Pre-Vote round) under way is over
     const was = [this.state, this.term, this.leader].join();
     this.term = term;
     this.votedFor = null;
@@ -131,6 +132,7 @@ class RaftNode {
   }
 
   follow(leader) {
+    this.election += 1; // a leader exists: a Pre-Vote round under way is over
     if (this.state !== 'follower' || this.leader !== leader) {
       this.state = 'follower';
       this.leader = leader;
@@ -151,6 +153,7 @@ class RaftNode {
     if (grant) {
       this.votedFor = args.candidateId;
       this.persist(); // before the answer leaves
+      this.election += 1; // voting for another, we stop campaigning
       this.resetTimer();
     }
     return { term: this.term, voteGranted: grant };

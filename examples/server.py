@@ -75,7 +75,7 @@ class Node:
         self.leader = None
         self.heard_leader_at = None  # when an AppendEntries of the current leader last arrived
         self.deadline = 0.0
-        self.election = 0  # bumped by each campaign: replies of older ones are ignored
+        self.election = 0  # bumped by each campaign, and whenever one is over: replies of older ones are ignored
         with self.lock:
             self.reset_timer()
 
@@ -118,6 +118,7 @@ class Node:
 
     def step_down(self, term):
         """Adopt a higher term: a follower with no vote in it."""
+        self.election += 1  # a campaign (or Pre-Vote round) under way is over
         was = (self.state, self.term, self.leader)
         self.term, self.voted_for = term, None
         self.state, self.leader = FOLLOWER, None
@@ -126,6 +127,7 @@ class Node:
             self.log_state()
 
     def follow(self, leader):
+        self.election += 1  # a leader exists: a Pre-Vote round under way is over
         if self.state != FOLLOWER or self.leader != leader:
             self.state, self.leader = FOLLOWER, leader
             self.log_state()
@@ -145,6 +147,7 @@ class Node:
             if grant:
                 self.voted_for = args["candidateId"]
                 self.persist()  # before the answer leaves
+                self.election += 1  # voting for another, we stop campaigning
                 self.reset_timer()
             return {"term": self.term, "voteGranted": grant}
 
