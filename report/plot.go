@@ -13,6 +13,8 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/raftsim/raftsim/runner"
 )
 
 // PlotFormat returns the image format a plot file's extension asks for:
@@ -36,26 +38,10 @@ func PlotFormat(path string) (string, error) {
 // or "png".
 func (sw *Sweep) CDFPlot(title, format string) ([]byte, error) {
 	c := newCDFPlot(title)
-	var empty []string
 	for i, cell := range sw.Cells {
-		if cell.agg == nil || cell.agg.TimeToLeader.N() == 0 {
-			empty = append(empty, legendLabel(cell.Label))
-			continue
-		}
-		x, frac := cell.agg.TimeToLeader.CDF()
-		share := float64(cell.Measured) / float64(cell.Started) // of the trials that reached the measured fault
-		pct := make([]float64, len(x))
-		for j := range x {
-			x[j] /= 1e6
-			pct[j] = 100 * frac[j] * share
-		}
-		if err := c.add(legendLabel(cell.Label), x, pct, i, 0); err != nil {
+		if err := c.addTrials(legendLabel(cell.Label), cell.agg, i); err != nil {
 			return nil, err
 		}
-	}
-	for _, label := range empty {
-		// No trial found a leader: a legend entry with no line says so.
-		c.legend.Add(label + ": no leader")
 	}
 	return c.render(format)
 }
@@ -105,6 +91,25 @@ func (c *cdfPlot) add(label string, x, pct []float64, i, dashes int) error {
 	c.p.Add(l)
 	c.legend.Add(label, l)
 	return nil
+}
+
+// addTrials draws the times to leader of agg's trials with colour i, as
+// a percent of the trials that reached the measured fault, so trials that
+// found no leader keep the line below 100%. With none to draw, a legend
+// entry without a line says so.
+func (c *cdfPlot) addTrials(label string, agg *runner.Aggregate, i int) error {
+	if agg == nil || agg.TimeToLeader.N() == 0 {
+		c.legend.Add(label + ": no leader")
+		return nil
+	}
+	x, frac := agg.TimeToLeader.CDF()
+	share := float64(agg.Measured) / float64(agg.Started)
+	pct := make([]float64, len(x))
+	for j := range x {
+		x[j] /= 1e6
+		pct[j] = 100 * frac[j] * share
+	}
+	return c.add(label, x, pct, i, 0)
 }
 
 // render sets the axes and writes the plot as an image: x on a log scale

@@ -91,6 +91,7 @@ type Params struct {
 	Bugs              string  `json:"bugs,omitempty"`
 	Persist           string  `json:"persist,omitempty"`
 	TimerJitter       string  `json:"timer_jitter,omitempty"`
+	Processing        string  `json:"processing,omitempty"`
 	// Links are the per-link overrides of latency, loss and duplication.
 	Links []string `json:"links,omitempty"`
 }
@@ -119,6 +120,7 @@ func ParamsOf(s *scenarios.Scenario) Params {
 		Persist:           distText(c.Persist),
 		TimerJitter:       distText(c.TimerJitter),
 		Links:             linksText(s.Network.Links),
+		Processing:        distText(c.Processing),
 	}
 }
 
@@ -139,15 +141,21 @@ func distText(d *sim.Dist) string {
 
 func ms(d time.Duration) Num { return Num(float64(d) / 1e6) }
 
-// Failure is one failed trial, with the command that replays it.
+// Failure is one failed trial, with the command that replays it. A live
+// trial does not replay: it has the observations that show its failure
+// and the file with its timeline instead.
 type Failure struct {
-	Trial  int    `json:"trial"`
-	Seed   uint64 `json:"seed"`
-	Kind   string `json:"kind"`
-	Detail string `json:"detail"`
-	AtMs   Num    `json:"at_ms"`
-	Event  uint64 `json:"event"`
-	Replay string `json:"replay"`
+	Trial    int      `json:"trial"`
+	Seed     uint64   `json:"seed"`
+	Kind     string   `json:"kind"`
+	Detail   string   `json:"detail"`
+	AtMs     Num      `json:"at_ms"`
+	Event    uint64   `json:"event"`
+	Replay   string   `json:"replay"`
+	Evidence []string `json:"evidence,omitempty"`
+	Timeline string   `json:"timeline,omitempty"`
+	// TimelineTail is the timeline's last lines, for the first failure.
+	TimelineTail []string `json:"timeline_tail,omitempty"`
 }
 
 // Note is something said of one trial, with the command that replays it.

@@ -85,27 +85,15 @@ func distRow(name string, d Dist, decimals int) []string {
 // WriteTable writes the run as text for people.
 func (r *Run) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	p := &r.Params
 	fmt.Fprintf(&b, "scenario %s: %d trials, seed %d\n", r.Scenario, r.Trials, r.Seed)
-	writeDescription(&b, r.Description, r.Overrides, nil)
-	fmt.Fprintf(&b, "cluster: %s\n", p.Describe())
-	fmt.Fprintf(&b, "measured from %s until %s\n\n", r.Measure.From, r.Measure.Until)
+	r.writeHeader(&b)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
 	}
-	rows := [][]string{
-		distRow("time to leader (ms)", r.TimeToLeaderMs, 1),
-		distRow("election rounds", r.Rounds, 2),
-	}
-	if r.StaleLeaderMs != nil {
-		rows = append(rows, distRow("stale leader (ms)", *r.StaleLeaderMs, 1))
-	}
-	rows = append(rows, distRow("terms bumped", r.TermsBumped, 2), distRow("disruptions", r.Disruptions, 2))
-	if err := writeTable(w, []string{"metric", "n", "mean", "stddev", "p50", "p90", "p99", "max"}, func(c int) bool { return c > 0 }, rows); err != nil {
+	if err := r.Stats.writeTable(w, r.Expect); err != nil {
 		return err
 	}
 	b.Reset()
-	r.Stats.writeSummary(&b, r.Expect)
 	if st := r.Stability; st != nil {
 		fmt.Fprintf(&b, "steady state, %s hours in %d runs: %s needless elections, %s leader changes, %s disruptions and %s ms without a working leader per hour\n",
 			st.Hours.String("0"), st.Runs, st.NeedlessElectionsPerHour.Fixed(2, "-"), st.LeaderChangesPerHour.Fixed(2, "-"),
@@ -115,6 +103,33 @@ func (r *Run) WriteTable(w io.Writer) error {
 		}
 	}
 	writeFound(&b, r.Found)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// writeHeader writes the lines under a report's first: the description,
+// the cluster, and what is measured.
+func (r *Run) writeHeader(b *strings.Builder) {
+	writeDescription(b, r.Description, r.Overrides, nil)
+	fmt.Fprintf(b, "cluster: %s\n", r.Params.Describe())
+	fmt.Fprintf(b, "measured from %s until %s\n\n", r.Measure.From, r.Measure.Until)
+}
+
+// writeTable writes the statistics' table and the summary under it.
+func (s *Stats) writeTable(w io.Writer, expect []string) error {
+	rows := [][]string{
+		distRow("time to leader (ms)", s.TimeToLeaderMs, 1),
+		distRow("election rounds", s.Rounds, 2),
+	}
+	if s.StaleLeaderMs != nil {
+		rows = append(rows, distRow("stale leader (ms)", *s.StaleLeaderMs, 1))
+	}
+	rows = append(rows, distRow("terms bumped", s.TermsBumped, 2), distRow("disruptions", s.Disruptions, 2))
+	if err := writeTable(w, []string{"metric", "n", "mean", "stddev", "p50", "p90", "p99", "max"}, func(c int) bool { return c > 0 }, rows); err != nil {
+		return err
+	}
+	var b strings.Builder
+	s.writeSummary(&b, expect)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -162,7 +177,7 @@ func (p *Params) parts() []part {
 		{"heartbeat", fmt.Sprintf("heartbeat %sms", p.HeartbeatMs.String("?"))},
 		{"latency", "latency " + p.Latency},
 		{"loss", fmt.Sprintf("loss %g", p.Loss)},
-		{"duplicate", ""}, {"fifo", ""}, {"disk writes", ""}, {"timer jitter", ""}, {"options", ""}, {"links", ""}, {"bugs", ""},
+		{"duplicate", ""}, {"fifo", ""}, {"disk writes", ""}, {"timer jitter", ""}, {"processing", ""}, {"options", ""}, {"links", ""}, {"bugs", ""},
 	}
 	set := func(name, text string) {
 		for i := range pts {
@@ -182,6 +197,9 @@ func (p *Params) parts() []part {
 	}
 	if p.TimerJitter != "" {
 		set("timer jitter", "timers late by "+p.TimerJitter)
+	}
+	if p.Processing != "" {
+		set("processing", "processing "+p.Processing)
 	}
 	if opts := scenarios.OptionFlags(p.Options()); len(opts) > 0 {
 		set("options", "options "+strings.Join(opts, ","))
@@ -249,7 +267,22 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 	}
 	fmt.Fprintf(b, "FAILED in %d of %d trials (expected: %s)\n", s.Failed, s.Trials, strings.Join(expect, ", "))
 	for _, f := range s.Failures {
-		fmt.Fprintf(b, "  trial %d seed %d: %s at t=%sms: %s\n    replay: %s\n", f.Trial, f.Seed, f.Kind, f.AtMs.Fixed(3, "?"), f.Detail, f.Replay)
+		fmt.Fprintf(b, "  trial %d seed %d: %s at t=%sms: %s\n", f.Trial, f.Seed, f.Kind, f.AtMs.Fixed(3, "?"), f.Detail)
+		for _, e := range f.Evidence {
+			fmt.Fprintf(b, "    shown by: %s\n", e)
+		}
+		if f.Replay != "" {
+			fmt.Fprintf(b, "    replay: %s\n", f.Replay)
+		}
+		if f.Timeline != "" {
+			fmt.Fprintf(b, "    timeline: %s\n", f.Timeline)
+		}
+		if len(f.TimelineTail) > 0 {
+			fmt.Fprintf(b, "    its last %d lines:\n", len(f.TimelineTail))
+			for _, l := range f.TimelineTail {
+				fmt.Fprintf(b, "      %s\n", l)
+			}
+		}
 	}
 	if s.Failed > len(s.Failures) {
 		fmt.Fprintf(b, "  (%d more not listed)\n", s.Failed-len(s.Failures))

@@ -188,8 +188,12 @@ func TestTrialSeesEveryTrial(t *testing.T) {
 	d := trial.NewDriver(p)
 	for _, w := range []int{1, 2} {
 		got := make([]trial.Result, 150)
-		Run(p, Options{Trials: len(got), Seed: 4, Workers: w, Trial: func(i int, r *trial.Result) { got[i] = *r }})
+		heard := make([]int, len(got))
+		Run(p, Options{Trials: len(got), Seed: 4, Workers: w, Trial: func(i int, r *trial.Result) { got[i] = *r; heard[i]++ }})
 		for i, r := range got {
+			if heard[i] != 1 {
+				t.Fatalf("%d workers: trial %d heard %d times", w, i, heard[i])
+			}
 			if want := d.Run(trial.Seed(4, i)); r.Seed != want.Seed || r.TimeToLeader != want.TimeToLeader || r.Measured != want.Measured {
 				t.Fatalf("%d workers, trial %d: got seed %d time %v, want seed %d time %v", w, i, r.Seed, r.TimeToLeader, want.Seed, want.TimeToLeader)
 			}

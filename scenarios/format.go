@@ -48,6 +48,9 @@ func (s *Scenario) YAML() []byte {
 	if c.TimerJitter != nil {
 		w(1, "timer_jitter: %s", q(FormatDist(*c.TimerJitter)))
 	}
+	if c.Processing != nil {
+		w(1, "processing: %s", q(FormatDist(*c.Processing)))
+	}
 	if len(c.Logs) > 0 {
 		w(1, "logs:")
 		for _, l := range c.Logs {

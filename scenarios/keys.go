@@ -109,6 +109,8 @@ var clusterKeys = keys[Cluster]{
 		func(d *decoder, v *yaml.Node, f string, c *Cluster) { c.Persist = d.optionalDist(v, f) }},
 	{"timer_jitter", "none", "every timer fires late by a random amount (a distribution)",
 		func(d *decoder, v *yaml.Node, f string, c *Cluster) { c.TimerJitter = d.optionalDist(v, f) }},
+	{"processing", "none", "how long a node takes to react to each input before what it sends leaves (a distribution)",
+		func(d *decoder, v *yaml.Node, f string, c *Cluster) { c.Processing = d.optionalDist(v, f) }},
 }
 
 // optionKeys are the keys of cluster.options, one per [ProtocolOptions].

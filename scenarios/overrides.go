@@ -53,6 +53,8 @@ var OverrideFlags = append([]Override{
 		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Cluster.TimerJitter = &d })},
 	{"persist", "string", "disk write time: messages that depend on a new term, vote or log entry wait for it (a distribution, e.g. uniform:2ms-8ms)", false, false,
 		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Cluster.Persist = &d })},
+	{"processing", "string", "how long a node takes to react to each input (HTTP, JSON, scheduling) before what it sends leaves (a distribution, e.g. lognormal:1ms,0.5ms)", false, false,
+		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Cluster.Processing = &d })},
 	{"fifo", "bool", "deliver messages on each link in the order sent (TCP-like)", false, false,
 		boolOverride(func(s *Scenario) *bool { return &s.Network.FIFO })},
 }, append(optionOverrides(), Override{

@@ -56,6 +56,11 @@ type Cluster struct {
 	// amount, as an operating system's timers do; perfectly punctual timers
 	// can keep a cluster with fixed timeouts in split votes forever.
 	TimerJitter *sim.Dist
+	// Processing, when set, is how long a node takes to react to each
+	// input — decoding a request, handling it, encoding what it sends, and
+	// waiting for a CPU — before what the input sends leaves: the cost of a
+	// real node's HTTP and JSON stack, which raftsim live measures.
+	Processing *sim.Dist
 	// Start holds each node's start time: none (all start at 0), one
 	// distribution for every node, or one per node.
 	Start []sim.Dist
@@ -145,6 +150,28 @@ type Step struct {
 	// leaving other steps out (Skip) does not change: its name, and the
 	// seed of its random draws.
 	Index int
+}
+
+// Name names the step in traces and failures: its position, and its line
+// in the file when it has one.
+func (st *Step) Name() string {
+	if st.Line > 0 {
+		return fmt.Sprintf("%d (line %d)", st.Index, st.Line)
+	}
+	return strconv.Itoa(st.Index) // a scenario made by a program
+}
+
+// FirstCheck returns the first of steps that checks something, or nil:
+// when a trial ends before such a step runs, its expectation fails.
+func FirstCheck(steps []Step) *Step {
+	for k := range steps {
+		for _, a := range steps[k].Actions {
+			if a.Kind == Check {
+				return &steps[k]
+			}
+		}
+	}
+	return nil
 }
 
 // ActionKind is what a fault action does.

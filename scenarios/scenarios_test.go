@@ -2,11 +2,12 @@ package scenarios
 
 import (
 	"errors"
-	"github.com/raftsim/raftsim/sim"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/raftsim/raftsim/sim"
 )
 
 func TestBuiltinsParseAndValidate(t *testing.T) {
@@ -304,5 +305,41 @@ func TestWrittenZeroes(t *testing.T) {
 	}
 	if s.Network.Latency != DefaultLatency || s.Cluster.Heartbeat != DefaultHeartbeat {
 		t.Errorf("defaults not applied to what is not written: %+v", s.Network.Latency)
+	}
+}
+
+// TestSelectorPick: what each kind of selector picks.
+func TestSelectorPick(t *testing.T) {
+	var r sim.Rand
+	r.Seed(7)
+	var bound Bindings
+	bound.Bind("old", []int{4, 2})
+	p := &Picker{N: 5, Leader: 1, OldLeader: 3, Rand: &r, Bound: &bound, Connected: func(i int) bool { return i != 0 }}
+	all := func(int) bool { return true }
+	for _, tc := range []struct {
+		sel  Selector
+		want string
+	}{
+		{Selector{Kind: Named, IDs: []int{2, 0}}, "{n3,n1}"},
+		{Selector{Kind: Leader}, "{n2}"},
+		{Selector{Kind: OldLeader}, "{n4}"},
+		{Selector{Kind: All}, "{n1,n2,n3,n4,n5}"},
+		{Selector{Kind: Connected}, "{n2,n3,n4,n5}"},
+		{Selector{Kind: Bound, Name: "old"}, "{n5,n3}"},
+		{Selector{Kind: Bound, Name: "unbound"}, "{}"},
+		{Selector{Kind: Union, Items: []Selector{{Kind: Leader}, {Kind: Bound, Name: "old"}}}, "{n2,n3,n5}"},
+	} {
+		if got := NodeSet(p.Pick(tc.sel, all)); got != tc.want {
+			t.Errorf("%+v: got %s, want %s", tc.sel, got, tc.want)
+		}
+	}
+	if got := NodeSet((&Picker{N: 5, Leader: -1, OldLeader: -1}).Pick(Selector{Kind: Leader}, all)); got != "{}" {
+		t.Errorf("the leader of a leaderless cluster: got %s", got)
+	}
+	for range 100 {
+		ids := p.Pick(Selector{Kind: RandomFollower, Count: 2}, func(i int) bool { return i != 4 })
+		if len(ids) != 2 || ids[0] >= ids[1] || slices.Contains(ids, 1) || slices.Contains(ids, 4) {
+			t.Fatalf("two random followers but n5: got %v", ids)
+		}
 	}
 }

@@ -24,6 +24,7 @@ type Driver struct {
 	rands   []sim.Rand // per node: election timeouts
 	disks   []sim.Rand // per node: disk write times
 	jitters []sim.Rand // per node: timer lateness
+	procs   []sim.Rand // per node: time to react to an input
 
 	view   view
 	faults faultSchedule
@@ -56,6 +57,7 @@ func NewDriver(plan *Plan) *Driver {
 	d.rands = make([]sim.Rand, n)
 	d.disks = make([]sim.Rand, n)
 	d.jitters = make([]sim.Rand, n)
+	d.procs = make([]sim.Rand, n)
 	c := &plan.Scenario.Cluster
 	for i := range n {
 		cfg := raft.Config{ID: raft.ID(i), Size: n, ElectionMin: c.ElectionTimeout.Min, ElectionMax: c.ElectionTimeout.Max,
@@ -118,6 +120,7 @@ func (d *Driver) setup(seed uint64) {
 		d.rands[i].Seed(seeds.Node(i))
 		d.disks[i].Seed(seeds.Disk(i))
 		d.jitters[i].Seed(seeds.Jitter(i))
+		d.procs[i].Seed(seeds.Processing(i))
 		node.Reset(d.configs[i])
 		var log []uint64
 		for _, l := range c.Logs {
@@ -220,7 +223,8 @@ func (d *Driver) boot(i int, restart bool) {
 
 // carryOut does what node i's Ready asks: it arms and stops timers, tells
 // the concerns of a new state or log, and sends the messages, after the
-// disk write they depend on when the scenario models the disk.
+// disk write they depend on and the node's processing time, when the
+// scenario models them.
 func (d *Driver) carryOut(i int, rd *raft.Ready) {
 	c := &d.plan.Scenario.Cluster
 	for _, ts := range rd.Timers {
@@ -240,6 +244,9 @@ func (d *Driver) carryOut(i int, rd *raft.Ready) {
 	var wait time.Duration
 	if c.Persist != nil && rd.MustSync {
 		wait = c.Persist.Sample(&d.disks[i]) // what this input sends waits for the disk
+	}
+	if c.Processing != nil && len(rd.Messages) > 0 {
+		wait += c.Processing.Sample(&d.procs[i]) // and for the node to get it out
 	}
 	if rd.StateChanged || len(rd.Entries) > 0 {
 		ch := Change{Prev: d.view.state[i]}

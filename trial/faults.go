@@ -28,10 +28,10 @@ type faultSchedule struct {
 	done      bool // every step has been applied
 	oldLeader int  // the leader the latest leader-removing step removed; -1 before one
 
-	action     int       // the next action of the current step to apply
-	stepLeader int       // the leader when the current step began to apply
-	bound      []binding // the nodes actions named with as:, by name
-	stepTerms  []int     // by step position: 1 + the highest term when it was applied, 0 if not yet
+	action     int // the next action of the current step to apply
+	stepLeader int // the leader when the current step began to apply
+	bound      scenarios.Bindings
+	stepTerms  []uint64 // by step position: 1 + the highest term when it was applied, 0 if not yet
 	pending    *scenarios.Assertion
 	pendingSeq int // the pending check's number: only its own deadline fails it
 
@@ -42,17 +42,11 @@ type faultSchedule struct {
 	keep     []int
 }
 
-// binding is the nodes an action named.
-type binding struct {
-	name string
-	ids  []int
-}
-
 func (f *faultSchedule) reset(d *Driver, seeds Seeds) {
 	f.d, f.steps, f.seeds = d, d.plan.steps, seeds
 	f.step, f.atPending, f.waiting, f.delaying, f.done = 0, false, false, false, false
 	f.oldLeader, f.holdFrom = -1, -1
-	f.bound = f.bound[:0]
+	f.bound.Reset()
 	f.stepTerms = f.stepTerms[:0]
 	f.pending = nil
 }
@@ -162,7 +156,7 @@ func (f *faultSchedule) due() {
 	for len(f.stepTerms) <= st.Index {
 		f.stepTerms = append(f.stepTerms, 0)
 	}
-	f.stepTerms[st.Index] = int(v.maxTerm()) + 1
+	f.stepTerms[st.Index] = v.maxTerm() + 1
 	f.applyActions()
 }
 
@@ -233,28 +227,12 @@ func (f *faultSchedule) unfinished() string {
 // failUnreached fails a trial whose timeline was not over when it ended,
 // if a check step never ran: a check is an expectation.
 func (f *faultSchedule) failUnreached(why string) {
-	for k := f.step; k < len(f.steps); k++ {
-		for _, a := range f.steps[k].Actions {
-			if a.Kind == scenarios.Check {
-				st := &f.steps[k]
-				name := fmt.Sprint(st.Index)
-				if st.Line > 0 {
-					name = fmt.Sprintf("%d (line %d)", st.Index, st.Line)
-				}
-				f.d.fail(KindCheck, "the check of step "+name+" never ran: "+why)
-				return
-			}
-		}
+	if st := scenarios.FirstCheck(f.steps[f.step:]); st != nil {
+		f.d.fail(KindCheck, "the check of step "+st.Name()+" never ran: "+why)
 	}
 }
 
-func (f *faultSchedule) stepName() string {
-	st := &f.steps[f.step]
-	if st.Line > 0 {
-		return fmt.Sprintf("%d (line %d)", st.Index, st.Line)
-	}
-	return fmt.Sprint(st.Index) // a scenario made by a program
-}
+func (f *faultSchedule) stepName() string { return f.steps[f.step].Name() }
 
 // apply applies one fault action.
 func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
@@ -263,7 +241,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 	switch a.Kind {
 	case scenarios.Crash:
 		ids := f.pickOnly(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) })
-		f.bind(a.As, ids)
+		f.bound.Bind(a.As, ids)
 		text := "crash " + names(ids)
 		if a.RestartAfter != nil {
 			text += " restart_after=" + scenarios.FormatDist(*a.RestartAfter)
@@ -281,57 +259,17 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 		}
 	case scenarios.Restart:
 		ids := f.pickOnly(a.Nodes, leader, func(i int) bool { return s.Crashed(i) && d.view.booted[i] })
-		f.bind(a.As, ids)
+		f.bound.Bind(a.As, ids)
 		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "restart " + names(ids)})
 		for _, i := range ids {
 			d.boot(i, true)
 		}
-	case scenarios.Partition:
-		taken := make([]bool, d.view.n())
-		var groups [][]int
-		var parts []string
-		for _, g := range a.Groups {
-			ids := f.pickOnly(g, leader, func(i int) bool { return !taken[i] })
-			for _, i := range ids {
-				taken[i] = true
-			}
-			groups = append(groups, ids)
-			parts = append(parts, names(ids))
-		}
-		var rest []int
-		for i := range taken {
-			if !taken[i] {
-				rest = append(rest, i)
-			}
-		}
-		if len(rest) > 0 {
-			parts = append(parts, names(rest))
-		}
-		nw.Partition(groups)
-		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "partition " + strings.Join(parts, " ")})
-	case scenarios.Isolate:
-		ids := f.pick(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) })
-		f.bind(a.As, ids)
-		for _, i := range ids {
-			nw.Isolate(i)
-		}
-		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "isolate " + names(ids)})
-	case scenarios.Heal:
-		f.heal(a, leader)
-	case scenarios.Cut:
-		from := f.pick(a.From, leader, func(int) bool { return true })
-		to := f.pick(a.To, leader, func(int) bool { return true })
-		for _, x := range from {
-			for _, y := range to {
-				if x != y {
-					nw.Cut(x, y)
-				}
-			}
-		}
-		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "cut " + names(from) + "->" + names(to)})
+	case scenarios.Partition, scenarios.Isolate, scenarios.Cut, scenarios.Heal:
+		text := f.picker(leader).ApplyNetwork(a, &nw.Topology, func(i int) bool { return !s.Crashed(i) })
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: text})
 	case scenarios.Pause:
 		ids := f.pickOnly(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) && !s.Paused(i) })
-		f.bind(a.As, ids)
+		f.bound.Bind(a.As, ids)
 		spans := make([]string, len(ids))
 		until := make([]sim.Time, len(ids))
 		for k, i := range ids {
@@ -346,7 +284,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 		}
 	case scenarios.Drift:
 		ids := f.pick(a.Nodes, leader, func(int) bool { return true })
-		f.bind(a.As, ids)
+		f.bound.Bind(a.As, ids)
 		for _, i := range ids {
 			s.SetRate(i, a.Factor)
 		}
@@ -378,7 +316,7 @@ func (f *faultSchedule) write(a *scenarios.Action, leader int) {
 	}
 	reach := others
 	if a.Reach >= 0 {
-		reach = f.choose(others, a.Reach)
+		reach = scenarios.Choose(others, a.Reach, &f.rand)
 	}
 	f.keep = append(f.keep[:0], reach...)
 	d.faulted(Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("write %d entries at leader %v, reaching %s", a.Entries, raft.ID(leader), names(reach))})
@@ -389,133 +327,22 @@ func (f *faultSchedule) write(a *scenarios.Action, leader int) {
 	d.carryOut(leader, d.nodes[leader].Ready())
 }
 
-// heal removes every partition and cut, or brings nodes back into the main
-// network, or opens links.
-func (f *faultSchedule) heal(a *scenarios.Action, leader int) {
-	nw := &f.d.s.Net
-	all := func(int) bool { return true }
-	text := "heal"
-	switch {
-	case a.Nodes.Text != "":
-		ids := f.pick(a.Nodes, leader, all)
-		for _, i := range ids {
-			nw.HealNode(i)
-		}
-		text += " " + names(ids)
-	case a.From.Text != "":
-		from, to := f.pick(a.From, leader, all), f.pick(a.To, leader, all)
-		for _, x := range from {
-			for _, y := range to {
-				if x != y {
-					nw.HealLink(x, y)
-					if a.Both {
-						nw.HealLink(y, x)
-					}
-				}
-			}
-		}
-		arrow := "->"
-		if a.Both {
-			arrow = "<->"
-		}
-		text += " " + names(from) + arrow + names(to)
-	default:
-		nw.Heal()
+// picker resolves selectors as the cluster is now, with the current
+// step's draws.
+func (f *faultSchedule) picker(leader int) *scenarios.Picker {
+	d := f.d
+	return &scenarios.Picker{
+		N: d.view.n(), Leader: leader, OldLeader: f.oldLeader, Bound: &f.bound, Rand: &f.rand,
+		Connected: func(i int) bool { return d.view.booted[i] && !d.s.Crashed(i) && d.s.Net.Main(i) },
 	}
-	f.d.faulted(Fault{Kind: FaultAction, Node: -1, Text: text})
 }
 
-// pick resolves a selector to node indexes, in increasing order. Random
-// choices come from the step's stream and only consider nodes where ok.
 func (f *faultSchedule) pick(sel scenarios.Selector, leader int, ok func(int) bool) []int {
-	v := &f.d.view
-	var ids []int
-	switch sel.Kind {
-	case scenarios.Named:
-		ids = append(ids, sel.IDs...)
-	case scenarios.Leader:
-		if leader >= 0 {
-			ids = []int{leader}
-		}
-	case scenarios.OldLeader:
-		if f.oldLeader >= 0 {
-			ids = []int{f.oldLeader}
-		}
-	case scenarios.All:
-		for i := range v.n() {
-			ids = append(ids, i)
-		}
-	case scenarios.Connected:
-		for i := range v.n() {
-			if v.booted[i] && !f.d.s.Crashed(i) && f.d.s.Net.Main(i) {
-				ids = append(ids, i)
-			}
-		}
-	case scenarios.Bound:
-		for _, b := range f.bound {
-			if b.name == sel.Name {
-				ids = append(ids, b.ids...)
-			}
-		}
-	case scenarios.Union:
-		for _, item := range sel.Items {
-			for _, i := range f.pick(item, leader, ok) {
-				if !slices.Contains(ids, i) {
-					ids = append(ids, i)
-				}
-			}
-		}
-		slices.Sort(ids)
-	case scenarios.Random, scenarios.RandomFollower:
-		var pool []int
-		for i := range v.n() {
-			if ok(i) && (sel.Kind == scenarios.Random || i != leader) {
-				pool = append(pool, i)
-			}
-		}
-		ids = f.choose(pool, sel.Count)
-	}
-	return ids
+	return f.picker(leader).Pick(sel, ok)
 }
 
-// pickOnly is pick for an action that applies to the nodes where ok alone,
-// whatever picked them: crash running nodes, restart crashed ones.
 func (f *faultSchedule) pickOnly(sel scenarios.Selector, leader int, ok func(int) bool) []int {
-	return slices.DeleteFunc(f.pick(sel, leader, ok), func(i int) bool { return !ok(i) })
+	return f.picker(leader).PickOnly(sel, ok)
 }
 
-// bind gives the nodes an action picked the name it says (as: name).
-func (f *faultSchedule) bind(name string, ids []int) {
-	if name == "" {
-		return
-	}
-	for k := range f.bound {
-		if f.bound[k].name == name {
-			f.bound[k].ids = slices.Clone(ids)
-			return
-		}
-	}
-	f.bound = append(f.bound, binding{name, slices.Clone(ids)})
-}
-
-// choose returns k distinct members of pool (all of it if smaller), drawn
-// from the fault stream, in increasing order.
-func (f *faultSchedule) choose(pool []int, k int) []int {
-	pool = slices.Clone(pool)
-	k = min(k, len(pool))
-	for i := range k { // a partial Fisher–Yates shuffle
-		j := i + f.rand.Intn(len(pool)-i)
-		pool[i], pool[j] = pool[j], pool[i]
-	}
-	out := pool[:k]
-	slices.Sort(out)
-	return out
-}
-
-func names(ids []int) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = raft.ID(id).String()
-	}
-	return "{" + strings.Join(parts, ",") + "}"
-}
+func names(ids []int) string { return scenarios.NodeSet(ids) }

@@ -4,8 +4,8 @@ import (
 	"fmt"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/safety"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/sim"
 )
 
 // watchdog checks liveness: while a majority of the cluster is up and
@@ -15,15 +15,15 @@ import (
 // scenario's end expectations: a leader after the origin, and exactly one
 // node that believes it leads.
 type watchdog struct {
-	d               *Driver
-	leaderless      bool // no working leader while a majority is up and connected ...
-	leaderlessSince sim.Time
-	converging      bool // the timeline is over and no working leader has appeared since
+	d          *Driver
+	leaderless safety.Watch // leader_within's account of stretches without a working leader
+	converging bool         // the timeline is over and no working leader has appeared since
 }
 
 func (w *watchdog) reset(d *Driver) {
 	w.d = d
-	w.leaderless, w.converging = false, false
+	w.leaderless.Reset(d.plan.Scenario.Expect.LeaderWithin)
+	w.converging = false
 }
 
 // timelineOver starts the wait for convergence, if the scenario asks for one.
@@ -44,27 +44,18 @@ func (w *watchdog) watch() {
 		w.converging = false
 		d.maybeEnd()
 	}
-	lim := d.plan.Scenario.Expect.LeaderWithin
-	if lim <= 0 || d.stop || d.plan.steady > 0 {
+	if w.leaderless.Limit <= 0 || d.stop || d.plan.steady > 0 {
 		return
 	}
-	if !v.majorityConnected() || v.workingLeader() >= 0 {
-		w.leaderless = false
-		return
-	}
-	if !w.leaderless {
-		w.leaderless, w.leaderlessSince = true, d.s.Now()
-		d.s.At(d.s.Now()+lim, callWatchdog)
+	if due, begun := w.leaderless.Look(d.s.Now(), v.majorityConnected(), v.workingLeader() >= 0); begun {
+		d.s.At(due, callWatchdog)
 	}
 }
 
 // watchdogDue is a leaderless stretch's deadline coming due.
 func (w *watchdog) watchdogDue() {
-	d := w.d
-	lim := d.plan.Scenario.Expect.LeaderWithin
-	if w.leaderless && d.s.Now()-w.leaderlessSince >= lim {
-		d.fail(KindLiveness, fmt.Sprintf("no working leader for %s while a majority was up and connected (leader_within %s)",
-			scenarios.FormatDuration(d.s.Now()-w.leaderlessSince), scenarios.FormatDuration(lim)))
+	if detail, over := w.leaderless.Due(w.d.s.Now()); over {
+		w.d.fail(KindLiveness, detail)
 	}
 }
 

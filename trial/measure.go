@@ -187,23 +187,33 @@ func (m *meter) measured(term uint64) {
 	res.Measured = true
 	res.TimeToLeader = d.s.Now() - m.origin
 	res.Messages = m.sends - m.originSends
-	for t := m.originTerm + 1; t <= term; t++ {
-		switch c := m.cands[t]; {
-		case c == 0:
-			continue
-		case t == term:
-		case c >= 2:
-			res.SplitVotes++
-		default:
-			res.OtherLosses++
-		}
-		res.Rounds++
-	}
+	res.Rounds, res.SplitVotes, res.OtherLosses = CountRounds(m.originTerm, term, m.cands)
 	m.measuring, m.hbLeader = false, -1
 	if w := d.plan.Scenario.Expect.LeaderWithin; w > 0 && res.TimeToLeader > w {
 		d.fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", scenarios.FormatDuration(res.TimeToLeader), scenarios.FormatDuration(w)))
 	}
 	d.maybeEnd()
+}
+
+// CountRounds counts the election rounds of a measurement from the term
+// above origin to won, the term a leader won: the terms with a candidate,
+// won included; split votes, the lost terms with two or more; and other
+// lost elections, those with one. candidates holds each term's number of
+// candidates, by term, up to won at least.
+func CountRounds[N ~uint16 | ~int](origin, won uint64, candidates []N) (rounds, splits, others int) {
+	for t := origin + 1; t <= won; t++ {
+		switch c := candidates[t]; {
+		case c == 0:
+			continue
+		case t == won:
+		case c >= 2:
+			splits++
+		default:
+			others++
+		}
+		rounds++
+	}
+	return rounds, splits, others
 }
 
 func (m *meter) staleEnded() {

@@ -98,3 +98,16 @@ func linkRules(s *scenarios.Scenario) []linkRule {
 	}
 	return rules
 }
+
+// Link returns how the link from → to behaves in the plan's scenario: the
+// network's default, or the last of its link overrides that names the link.
+func (p *Plan) Link(from, to int) sim.Link {
+	net := &p.Scenario.Network
+	l := sim.Link{Latency: net.Latency, Loss: net.Loss, Dup: net.Dup}
+	for _, r := range p.links {
+		if r.from == from && r.to == to {
+			l = r.link
+		}
+	}
+	return l
+}

@@ -34,13 +34,14 @@ type Seeds uint64
 type purpose uint32
 
 const (
-	purposeNode    purpose = iota + 1 // a node's election timeouts (index: node)
-	purposeNetwork                    // latency, loss and duplication draws
-	purposeFaults                     // random fault delays and random node choices
-	purposeStart                      // a node's start time (index: node)
-	purposeSwarm                      // a trial's whole configuration, under --swarm
-	purposeDisk                       // a node's disk write times (index: node)
-	purposeJitter                     // a node's timer lateness (index: node)
+	purposeNode       purpose = iota + 1 // a node's election timeouts (index: node)
+	purposeNetwork                       // latency, loss and duplication draws
+	purposeFaults                        // random fault delays and random node choices
+	purposeStart                         // a node's start time (index: node)
+	purposeSwarm                         // a trial's whole configuration, under --swarm
+	purposeDisk                          // a node's disk write times (index: node)
+	purposeJitter                        // a node's timer lateness (index: node)
+	purposeProcessing                    // a node's time to react to an input (index: node)
 )
 
 // derive is a pure function: the same trial, purpose and index always name
@@ -72,6 +73,9 @@ func (s Seeds) Disk(i int) uint64 { return s.derive(purposeDisk, i) }
 
 // Jitter is the seed of node i's timer lateness.
 func (s Seeds) Jitter(i int) uint64 { return s.derive(purposeJitter, i) }
+
+// Processing is the seed of node i's times to react to its inputs.
+func (s Seeds) Processing(i int) uint64 { return s.derive(purposeProcessing, i) }
 
 // Swarm is the seed of the trial's whole configuration under --swarm.
 func (s Seeds) Swarm() uint64 { return s.derive(purposeSwarm, 0) }

@@ -13,7 +13,7 @@ func TestSeedsIndependent(t *testing.T) {
 		s := Seeds(Seed(42, int(trial)))
 		streams := map[string]uint64{"network": s.Network(), "faults": s.Faults(), "swarm": s.Swarm()}
 		for i := 0; i < 50; i++ {
-			for name, seed := range map[string]func(int) uint64{"node": s.Node, "start": s.Start, "disk": s.Disk, "jitter": s.Jitter} {
+			for name, seed := range map[string]func(int) uint64{"node": s.Node, "start": s.Start, "disk": s.Disk, "jitter": s.Jitter, "processing": s.Processing} {
 				streams[name+string(rune('A'+i))] = seed(i)
 			}
 		}

@@ -109,7 +109,8 @@ func sameResult(a, b Result) bool {
 
 // TestDiskAndTimerJitter: with persist, the messages an input sends after
 // writing a new term, vote or entry leave only when the write is done; with
-// timer_jitter, timers fire late. Both draw from their own streams, so the
+// processing, every input's messages leave that much later; with
+// timer_jitter, timers fire late. Each draws from its own stream, so the
 // rest of the trial keeps its draws.
 func TestDiskAndTimerJitter(t *testing.T) {
 	base, err := scenarios.Builtin("cold-start")
@@ -123,6 +124,9 @@ func TestDiskAndTimerJitter(t *testing.T) {
 	late := *base
 	jitter := sim.ConstDist(2 * time.Millisecond)
 	late.Cluster.TimerJitter = &jitter
+	busy := *base
+	proc := sim.ConstDist(3 * time.Millisecond)
+	busy.Cluster.Processing = &proc
 	seed := Seed(1, 3)
 	first := func(s *scenarios.Scenario, kind trace.EventKind) trace.Event {
 		p, err := NewPlan(s)
@@ -141,6 +145,10 @@ func TestDiskAndTimerJitter(t *testing.T) {
 	p0, p1 := first(&plain, trace.EvSend), first(&slow, trace.EvSend)
 	if p1.At != p0.At || p1.Arrive != p0.Arrive+5*time.Millisecond {
 		t.Errorf("first RequestVote: sent %v arriving %v with a 5ms disk, want sent %v arriving %v", p1.At, p1.Arrive, p0.At, p0.Arrive+5*time.Millisecond)
+	}
+	p2 := first(&busy, trace.EvSend)
+	if p2.At != p0.At || p2.Arrive != p0.Arrive+3*time.Millisecond {
+		t.Errorf("first RequestVote: sent %v arriving %v with 3ms processing, want sent %v arriving %v", p2.At, p2.Arrive, p0.At, p0.Arrive+3*time.Millisecond)
 	}
 	t0, t1 := first(&plain, trace.EvTimeout), first(&late, trace.EvTimeout)
 	if t1.At != t0.At+2*time.Millisecond || t1.Node != t0.Node {

@@ -114,8 +114,9 @@ func (v *view) write(i int, first uint64, entries []uint64) {
 	v.logs[i] = append(v.logs[i][:first-1], entries...)
 }
 
-// logTerm returns the term of node i's entry idx, or 0 when it has none.
-func (v *view) logTerm(i int, idx uint64) uint64 {
+// LogTerm returns the term of node i's entry idx, or 0 when it has none: the
+// view is the safety checker's Logs (package safety).
+func (v *view) LogTerm(i int, idx uint64) uint64 {
 	if idx == 0 || idx > uint64(len(v.logs[i])) {
 		return 0
 	}

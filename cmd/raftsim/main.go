@@ -51,6 +51,9 @@ func commands() []command {
 		{"merge", "join the partial results of shards (--shard K/N) into what the unsharded command prints", mergeCmd},
 		{"list", "list the built-in scenarios", listCmd},
 		{"bugs", "list the deliberate bugs --bug switches on", bugsCmd},
+		{"serve", "run one Raft node on HTTP with the course's API", serveCmd},
+		{"live", "run a scenario on real processes on loopback, beside the simulator's prediction", liveCmd},
+		{"cluster", "start a cluster on loopback, as the chapter's docker-compose does, and kill, isolate and heal its nodes by hand", clusterCmd},
 	}
 }
 

@@ -249,8 +249,7 @@ type progress struct {
 }
 
 func newProgress(errw io.Writer, total int, what string) *progress {
-	f, ok := errw.(*os.File)
-	if !ok || total <= 0 || !term.IsTerminal(int(f.Fd())) {
+	if total <= 0 || !isTerminal(errw) {
 		return &progress{}
 	}
 	return &progress{bar: progressbar.NewOptions(total,
@@ -318,4 +317,10 @@ func writePlots(paths []string, out io.Writer, draw func(format string) ([]byte,
 		}
 	}
 	return nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

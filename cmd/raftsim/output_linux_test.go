@@ -11,15 +11,6 @@ import (
 	"testing"
 )
 
-// TestMain lets a test run raftsim as another process (as another user):
-// with RAFTSIM_TEST_MAIN set, the test binary is raftsim.
-func TestMain(m *testing.M) {
-	if os.Getenv("RAFTSIM_TEST_MAIN") != "" {
-		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
-
 // TestOutputDevices: devices are written in place, never replaced, even
 // by root: a full device (/dev/full) fails with an error naming it, a null
 // one (/dev/null) takes everything. As root the test makes its own device
@@ -146,7 +137,7 @@ func asNobody(t *testing.T) func(args ...string) (int, string, string) {
 	}
 	return func(args ...string) (int, string, string) {
 		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "RAFTSIM_TEST_MAIN=1")
+		cmd.Env = append(os.Environ(), beRaftsim+"=1") // the test binary is raftsim (TestMain)
 		cmd.Dir = dir
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		var out, errw bytes.Buffer

@@ -5,6 +5,9 @@
 //
 //	go run ./results/gen              every report
 //	go run ./results/gen figure16     the reports named
+//	go run ./results/gen -keep DIR live   keep each command's output in DIR, and
+//	                                  reuse it on the next run: for rewording a
+//	                                  report whose commands take long (live.md)
 //
 // Run it from the repository's root. gen must never write a number of its
 // own: every figure comes from raftsim's output. Screenshots of raftsim's
@@ -13,7 +16,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -38,6 +43,13 @@ func main() {
 }
 
 func run(names []string) error {
+	keep := ""
+	if len(names) >= 2 && names[0] == "-keep" {
+		keep, names = names[1], names[2:]
+		if err := os.MkdirAll(keep, 0o755); err != nil {
+			return err
+		}
+	}
 	if len(names) == 0 {
 		entries, err := templates.ReadDir("templates")
 		if err != nil {
@@ -56,7 +68,7 @@ func run(names []string) error {
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/raftsim").CombinedOutput(); err != nil {
 		return fmt.Errorf("building raftsim: %v\n%s", err, out)
 	}
-	g := &generator{bin: bin, cache: map[string]string{}}
+	g := &generator{bin: bin, cache: map[string]string{}, keep: keep}
 	defer g.close()
 	for _, name := range names {
 		if err := g.report(name); err != nil {
@@ -70,6 +82,7 @@ type generator struct {
 	bin     string
 	cache   map[string]string // command line → stdout; looked up only
 	browser *browser.Browser  // started by the first screenshot
+	keep    string            // a directory of outputs kept across runs, or ""
 }
 
 func (g *generator) close() {
@@ -121,6 +134,7 @@ func (g *generator) report(name string) error {
 		"hide":       func(string) string { return "" }, // run a command for its files only
 		"screenshot": g.screenshot,
 		"timeOf":     timeOf,
+		"list":       func(xs ...any) []any { return xs },
 	}).Parse(string(src))
 	if err != nil {
 		return err
@@ -141,6 +155,16 @@ func (g *generator) output(args string) (string, error) {
 	if out, ok := g.cache[args]; ok {
 		return out, nil
 	}
+	kept := ""
+	if g.keep != "" {
+		sum := sha256.Sum256([]byte(args))
+		kept = filepath.Join(g.keep, hex.EncodeToString(sum[:8])+".out")
+		if data, err := os.ReadFile(kept); err == nil {
+			fmt.Fprintf(os.Stderr, "gen: raftsim %s (kept in %s)\n", args, kept)
+			g.cache[args] = string(data)
+			return string(data), nil
+		}
+	}
 	fmt.Fprintf(os.Stderr, "gen: raftsim %s\n", args)
 	cmd := exec.Command(g.bin, splitWords(args)...)
 	var stdout, stderr bytes.Buffer
@@ -153,6 +177,11 @@ func (g *generator) output(args string) (string, error) {
 	}
 	out := strings.TrimRight(stdout.String(), "\n")
 	g.cache[args] = out
+	if kept != "" {
+		if err := os.WriteFile(kept, []byte(out), 0o644); err != nil {
+			return "", err
+		}
+	}
 	return out, nil
 }
 

@@ -1,0 +1,421 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/raftsim/raftsim/internal/long"
+	"github.com/raftsim/raftsim/live"
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/wire"
+)
+
+// beRaftsim makes this test binary run as raftsim: raftsim live starts its
+// nodes as "EXE serve ...", and EXE is the test binary while testing.
+const beRaftsim = "RAFTSIM_TEST_BE_RAFTSIM"
+
+// TestMain runs the tests, then checks that the live tests left nothing
+// behind: no process of this binary's, no data directory in TMPDIR.
+func TestMain(m *testing.M) {
+	if os.Getenv(beRaftsim) == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	tmp, err := os.MkdirTemp("", "raftsim-test-")
+	if err != nil {
+		panic(err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil { // another user runs raftsim in it (TestOutputAsOtherUser)
+		panic(err)
+	}
+	os.Setenv("TMPDIR", tmp)  // where raftsim live and cluster make their data directories
+	os.Setenv(beRaftsim, "1") // for the processes the tests start
+	code := m.Run()
+	if left, _ := filepath.Glob(filepath.Join(tmp, "raftsim-*")); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "data directories left behind: %v\n", left)
+		code = 1
+	}
+	exe, _ := os.Executable()
+	for _, p := range processesNaming(exe + " serve") {
+		fmt.Fprintf(os.Stderr, "process left behind: %s\n", p)
+		code = 1
+	}
+	os.RemoveAll(tmp)
+	os.Exit(code)
+}
+
+// liveDirs marks a live test parallel and gives it a logs directory.
+func liveDirs(t *testing.T) (logs string) {
+	t.Parallel()
+	return t.TempDir()
+}
+
+// processesNaming lists the processes whose command line contains any of
+// words.
+func processesNaming(words ...string) []string {
+	var out []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		cmd := strings.ReplaceAll(string(data), "\x00", " ")
+		for _, w := range words {
+			if strings.Contains(cmd, w) {
+				out = append(out, filepath.Base(filepath.Dir(p))+": "+cmd)
+			}
+		}
+	}
+	return out
+}
+
+// TestLiveLeaderCrash runs raftsim's own nodes as processes: three elect a
+// leader; kill -9 of the leader; a new leader in a later term; the killed
+// node, restarted with its data, rejoins as a follower of the new leader;
+// no observation shows two leaders in a term or two votes by a node in a
+// term (the run would fail).
+func TestLiveLeaderCrash(t *testing.T) {
+	logs := liveDirs(t)
+	begin := time.Now()
+	code, out, errw := raftsim("live", "testdata/live/leader-crash.yaml", "--sim-trials", "0", "--format", "json",
+		"--logs", logs, "--timelines")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errw, out)
+	}
+	var r struct {
+		Trials, Measured, Failed int
+		Failures                 []any
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r.Trials != 1 || r.Measured != 1 || r.Failed != 0 {
+		t.Errorf("got %d trials, %d measured, %d failed: want 1, 1, 0\n%s", r.Trials, r.Measured, r.Failed, out)
+	}
+	for trial := range r.Trials {
+		data, err := os.ReadFile(filepath.Join(logs, "trial-"+string(rune('0'+trial))+".timeline"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkCrashTimeline(t, string(data))
+	}
+	t.Logf("a live trial in %v", time.Since(begin).Round(time.Millisecond))
+}
+
+// checkCrashTimeline checks one trial's timeline: the leader killed, a new
+// leader of a later term, the old one restarted and answering the new
+// leader's AppendEntries with success.
+func checkCrashTimeline(t *testing.T, timeline string) {
+	t.Helper()
+	crash := regexp.MustCompile(`cluster fault crash \{(n\d)\}`).FindStringSubmatchIndex(timeline)
+	if crash == nil {
+		t.Fatalf("no crash in the timeline:\n%s", timeline)
+	}
+	old := timeline[crash[2]:crash[3]]
+	after := timeline[crash[1]:]
+	lead := regexp.MustCompile(`(n\d) state leader term=(\d+)`).FindStringSubmatch(after)
+	if lead == nil || lead[1] == old {
+		t.Fatalf("no new leader after %s was killed:\n%s", old, timeline)
+	}
+	restart := strings.Index(after, old+" start follower")
+	if restart < 0 {
+		t.Fatalf("%s was not restarted:\n%s", old, timeline)
+	}
+	joined := regexp.MustCompile(old + `->` + lead[1] + ` send AppendEntriesResp term=` + lead[2] + ` match=`)
+	if !joined.MatchString(after[restart:]) {
+		t.Errorf("the restarted %s never accepted the new leader %s's AppendEntries of term %s:\n%s", old, lead[1], lead[2], timeline)
+	}
+}
+
+// TestLiveFindsTwoLeadersInATerm: the checks judge what they see on the
+// wire and in /status; with the peers-majority bug on four nodes split
+// 2|2, both halves elect a leader, and a run fails with election-safety,
+// showing the RPCs and the timeline. (The example nodes' tests find it in
+// go test's short suite.)
+func TestLiveFindsTwoLeadersInATerm(t *testing.T) {
+	if !long.Enabled() {
+		t.Skip("the long suite: RAFTSIM_LONG=1 runs it")
+	}
+	logs := liveDirs(t)
+	code, out, errw := raftsim("live", "testdata/live/split-brain.yaml", "--bug", "peers-majority", "--sim-trials", "0", "--logs", logs)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (a failed trial): %s\n%s", code, errw, out)
+	}
+	for _, want := range []string{"election-safety", "both leaders in term", "shown by: ", "(on the wire)", "timeline: " + logs,
+		"its last ", "cluster violation election-safety: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestAKilledNodeDoesNotVoteTwice: a raftsim serve process that granted
+// its vote in term 5, killed with kill -9 and restarted on its data
+// directory, refuses another candidate in term 5.
+func TestAKilledNodeDoesNotVoteTwice(t *testing.T) {
+	logs := liveDirs(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := live.NewCluster(live.ClusterConfig{
+		Nodes: live.Nodes{Exe: exe, ServeArgs: []string{"--election-timeout", "1m-2m"}}, // no election while the test runs
+		Size:  3, Data: t.TempDir(), Logs: logs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	boot := func() {
+		if err := c.Start(0, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitReady(t.Context(), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vote := func(candidate string) string {
+		resp, err := http.Post("http://"+c.Addr(0)+wire.PathRequestVote, "application/json",
+			strings.NewReader(`{"term":5,"candidateId":"`+candidate+`","lastLogIndex":0,"lastLogTerm":0}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.TrimSpace(string(body))
+	}
+	boot()
+	if got := vote("n2"); got != `{"term":5,"voteGranted":true}` {
+		t.Fatalf("n2 asked first: got %s", got)
+	}
+	if err := c.Kill(0); err != nil {
+		t.Fatal(err)
+	}
+	boot()
+	if got := vote("n3"); got != `{"term":5,"voteGranted":false}` {
+		t.Errorf("after kill -9 and a restart, n3 asked in the same term: got %s, want the vote refused", got)
+	}
+}
+
+// TestClusterWalkthrough does the chapter's walkthrough through raftsim
+// cluster's console: a leader is elected, killed with kill -9, another is
+// elected, the old one restarts as a follower, and an isolated leader is
+// replaced; every process is gone afterwards.
+func TestClusterWalkthrough(t *testing.T) {
+	in, feed := io.Pipe()
+	stdin = in // not parallel: stdin is the package's
+	defer func() { stdin = os.Stdin }()
+	var out syncBuffer
+	done := make(chan int)
+	go func() { done <- Main([]string{"cluster", "--port", "0", "--latency", "1ms"}, &out, &out) }()
+	waitFor := func(what string, ok func(string) bool) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+			if ok(out.String()) {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("no %s within 10s:\n%s", what, out.String())
+	}
+	leaderLine := regexp.MustCompile(`(n\d) leader term=(\d+)`)
+	waitFor("leader", leaderLine.MatchString)
+	m := leaderLine.FindStringSubmatch(out.String())
+	first, firstTerm := m[1], atoi(m[2])
+	io.WriteString(feed, "kill "+first+"\n")
+	waitFor("new leader", func(s string) bool {
+		for _, m := range leaderLine.FindAllStringSubmatch(s, -1) {
+			if m[1] != first && atoi(m[2]) > firstTerm {
+				return true
+			}
+		}
+		return false
+	})
+	io.WriteString(feed, "restart "+first+"\n")
+	waitFor("restart", func(s string) bool { return strings.Contains(s, "restarted "+first) })
+	waitFor("the old leader following", func(s string) bool {
+		after := s[strings.Index(s, "killed "+first):]
+		return regexp.MustCompile(first + ` follower term=\d+ leader=n\d`).MatchString(after)
+	})
+	leaders := leaderLine.FindAllStringSubmatch(out.String(), -1)
+	second, term := leaders[len(leaders)-1][1], leaders[len(leaders)-1][2]
+	io.WriteString(feed, "isolate "+second+"\n")
+	waitFor("a leader after the isolated "+second, func(s string) bool {
+		for _, m := range leaderLine.FindAllStringSubmatch(s, -1) {
+			if m[1] != second && atoi(m[2]) > atoi(term) {
+				return true
+			}
+		}
+		return false
+	})
+	io.WriteString(feed, "heal\nstatus\nquit\n")
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d:\n%s", code, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("quit did not stop the cluster:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "curl http://127.0.0.1:") {
+		t.Errorf("no curl commands printed:\n%s", out.String())
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// syncBuffer is a bytes.Buffer safe for the nodes' output goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestConformanceFindsAVoteGrantedTwice: raftsim's own node with the bug
+// that forgets its vote fails "one vote per term", and passes the rest.
+func TestConformanceFindsAVoteGrantedTwice(t *testing.T) {
+	logs := liveDirs(t)
+	// A longer election timeout than the default keeps the timing rules
+	// clear of a busy machine's scheduling delays.
+	code, out, errw := raftsim("live", "--conformance", "--bug", "vote-unrecorded", "--election-timeout", "300ms-600ms", "--logs", logs)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s\n%s", code, errw, out)
+	}
+	for _, want := range []string{
+		"FAIL  one vote per term: granted n3 a vote in term 10 after granting n2 one",
+		"n3->n1 RequestVote term=10 log=0/0 (sent by raftsim) answered RequestVoteResp term=10 granted",
+		"PASS  refuse a stale term", "PASS  campaign again after a split vote",
+		"5 of 6 rules passed, 1 failed, 0 skipped",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestANodeThatDoesNotStart is reported with the end of its output.
+func TestANodeThatDoesNotStart(t *testing.T) {
+	logs := liveDirs(t)
+	code, out, errw := raftsim("live", "--cmd", "echo cannot bind $PORT >&2; exit 3", "--nodes", "3", "--trials", "1", "--logs", logs)
+	if code == 0 || out != "" {
+		t.Fatalf("exit %d with output %q, want a failure and no report", code, out)
+	}
+	for _, want := range []string{"node n", "exited (exit status 3) before answering /status", "cannot bind"} {
+		if !strings.Contains(errw, want) {
+			t.Errorf("the error lacks %q:\n%s", want, errw)
+		}
+	}
+}
+
+// TestLiveBadInput: bad flags and scenarios live mode cannot run end in a
+// message naming what is wrong, exit status 2, and no output file.
+func TestLiveBadInput(t *testing.T) {
+	dir := t.TempDir()
+	out, logs := filepath.Join(dir, "out.json"), filepath.Join(dir, "logs")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"live", "--sim-trials", "-5"}, "--sim-trials"},
+		{[]string{"live", "--plot", "cdf.txt"}, "--plot"},
+		{[]string{"live", "--nodes", "16"}, "cluster.nodes: 16 processes"},
+		{[]string{"live", "fast-laggard"}, "drift: live mode cannot change how fast a process's clock runs"},
+		{[]string{"live", "testdata/live/initial-term.yaml", "--cmd", "python3 x.py"}, "cluster.term and cluster.logs"},
+		{[]string{"live", "--latency", "uniform:9ms-1ms"}, "--latency"},
+		{[]string{"serve", "--listen", "127.0.0.1:0"}, "--id (or NODE_ID)"},
+		{[]string{"serve", "--id", "n1", "--listen", "127.0.0.1:0", "--peer", "n2=nowhere"}, "--peer: peer \"n2=nowhere\""},
+		{[]string{"serve", "--id", "n1", "--listen", "127.0.0.1:0", "--peer", "n1=127.0.0.1:1"}, "node name \"n1\" twice"},
+		{[]string{"cluster", "--port", "70000"}, "--port"},
+	} {
+		args := tc.args
+		if args[0] == "live" {
+			args = append(args, "--out", out, "--logs", logs)
+		}
+		code, stdout, errw := raftsim(args...)
+		if code != 2 || !strings.Contains(errw, tc.want) || stdout != "" {
+			t.Errorf("%v: got exit %d, stderr %q, stdout %q; want 2 and a message with %q", tc.args, code, errw, stdout, tc.want)
+		}
+		for _, f := range []string{out, logs} {
+			if _, err := os.Stat(f); err == nil {
+				t.Errorf("%v: made %s", tc.args, f)
+			}
+		}
+	}
+}
+
+// TestLiveBuiltinsLong runs every built-in scenario live mode accepts, with
+// raftsim's own nodes: they run unchanged, and hold.
+func TestLiveBuiltinsLong(t *testing.T) {
+	if !long.Enabled() {
+		t.Skip("the long suite: RAFTSIM_LONG=1 runs it")
+	}
+	for _, name := range scenarios.BuiltinNames {
+		s, err := scenarios.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := live.Check(s, live.Nodes{}); err != nil {
+			t.Logf("%s: refused: %v", name, err)
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			logs := liveDirs(t)
+			code, out, errw := raftsim("live", name, "--trials", "2", "--sim-trials", "0", "--logs", logs)
+			if code != 0 {
+				t.Errorf("exit %d: %s\n%s", code, errw, out)
+			}
+		})
+	}
+}
+
+// TestLiveChecks: check steps, names (as: old), heal of one node and
+// after: leader-exists run live as in the simulator. The old leader of an
+// isolated minority still believes it leads a second later unless
+// CheckQuorum makes it step down: the check fails, naming its step and
+// what it found, and holds with --check-quorum.
+func TestLiveChecks(t *testing.T) {
+	logs := liveDirs(t)
+	code, out, errw := raftsim("live", "testdata/live/stale-leader-check.yaml", "--sim-trials", "0", "--format", "json", "--logs", logs)
+	if code != 1 {
+		t.Fatalf("without CheckQuorum: exit %d, want 1: %s\n%s", code, errw, out)
+	}
+	var r struct {
+		Failures []struct{ Kind, Detail string }
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(r.Failures) != 1 || r.Failures[0].Kind != "check" ||
+		!regexp.MustCompile(`^step 2 \(line 15\): want no leader among old \{n\d\}, found 1: n\d \(term \d+\)$`).MatchString(r.Failures[0].Detail) {
+		t.Errorf("without CheckQuorum: want the check of step 2 to fail, got %+v", r.Failures)
+	}
+	code, out, errw = raftsim("live", "testdata/live/stale-leader-check.yaml", "--check-quorum", "--sim-trials", "0", "--logs", logs)
+	if code != 0 || !strings.Contains(out, "the checks of 2 steps") {
+		t.Errorf("with CheckQuorum: exit %d, want 0 and the checks held: %s\n%s", code, errw, out)
+	}
+}

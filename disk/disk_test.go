@@ -1,0 +1,142 @@
+package disk
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+func TestSaveThenOpenAgain(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "n1")
+	s, found, err := Open(dir)
+	if err != nil || found {
+		t.Fatalf("a new directory: got found=%v err=%v, want nothing found", found, err)
+	}
+	steps := []struct {
+		term    uint64
+		vote    string
+		first   uint64
+		entries []uint64
+	}{
+		{1, "n2", 0, nil},
+		{1, "n2", 1, []uint64{1, 1}},
+		{2, "", 0, nil},
+		{3, "n3", 2, []uint64{3}}, // replaces entry 2
+	}
+	for _, st := range steps {
+		if err := s.Save(st.term, st.vote, st.first, st.entries); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	again, found, err := Open(dir)
+	if err != nil || !found {
+		t.Fatalf("reopen: got found=%v err=%v", found, err)
+	}
+	got := again.State()
+	if got.Term != 3 || got.Vote != "n3" || !slices.Equal(got.Log, []uint64{1, 3}) {
+		t.Errorf("got %+v, want term 3, vote n3, log [1 3]", got)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+func TestSaveRefusesAGapInTheLog(t *testing.T) {
+	s, _, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(1, "", 3, []uint64{1}); err == nil {
+		t.Error("entries from 3 into an empty log were accepted")
+	}
+	if s.State().Term != 0 {
+		t.Error("a refused save changed the state")
+	}
+}
+
+func TestACorruptRecordIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte("{term: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Open(dir); err == nil {
+		t.Error("a corrupt log was loaded")
+	}
+}
+
+// A crash in the middle of a save leaves the record without its newline:
+// the save never returned, so the state is the one before it.
+func TestARecordCutShortIsDropped(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Save(4, "n2", 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	f, err := os.OpenFile(filepath.Join(dir, FileName), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"term":5,"vo`)
+	f.Close()
+	s, found, err := Open(dir)
+	if err != nil || !found {
+		t.Fatalf("got found=%v err=%v", found, err)
+	}
+	if got := s.State(); got.Term != 4 || got.Vote != "n2" {
+		t.Errorf("got %+v, want term 4 and the vote for n2", got)
+	}
+	if err := s.Save(5, "n3", 0, nil); err != nil { // appends after the dropped bytes, not to them
+		t.Fatal(err)
+	}
+	s.Close()
+	s, _, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.State(); got.Term != 5 || got.Vote != "n3" {
+		t.Errorf("after another save: got %+v, want term 5 and the vote for n3", got)
+	}
+}
+
+func TestALongLogIsCompacted(t *testing.T) {
+	dir := t.TempDir()
+	s, _, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := make([]uint64, 2000)
+	for term := uint64(1); term <= 300; term++ { // about 3 MB of records
+		for i := range entries {
+			entries[i] = term
+		}
+		if err := s.Save(term, "n1", 1, entries); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	st, err := os.Stat(filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() > 2*compactAt {
+		t.Errorf("the log is %d bytes, want it compacted below %d", st.Size(), 2*compactAt)
+	}
+	s, _, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.State()
+	if got.Term != 300 || len(got.Log) != 2000 || got.Log[1999] != 300 {
+		t.Errorf("got term %d, %d entries, want term 300 and 2000 entries of term 300", got.Term, len(got.Log))
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}

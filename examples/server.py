@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""A Raft leader-election node that speaks the course's HTTP API.
+
+Written from the chapter's design with its bugs fixed: the majority counts
+the whole cluster, a candidate whose election splits campaigns again, RPCs
+are real HTTP calls, and a candidate steps down on an AppendEntries of its
+own term. Standard library only. No log replication: its log stays empty,
+which raftsim tolerates (wire/CONTRACT.md).
+
+Environment (the chapter's docker-compose variables, and raftsim's):
+  NODE_ID                  this node's name, e.g. n1
+  PORT                     the port to listen on, on 127.0.0.1
+  PEERS                    n2=127.0.0.1:3002,n3=127.0.0.1:3003 (or node2:3002: host = name)
+  DATA_DIR                 where term and vote are kept (default: the current directory)
+  ELECTION_TIMEOUT_MIN_MS  default 150
+  ELECTION_TIMEOUT_MAX_MS  default 300
+  HEARTBEAT_MS             default 50
+  RAFT_PREVOTE=1           run a Pre-Vote round before each election
+  RAFT_BUG=peers-majority  count the majority over the peers only (the chapter's bug)
+  RAFT_BUG=no-retry        a candidate never campaigns again after a split vote
+
+Run three by hand:
+  NODE_ID=n1 PORT=3001 PEERS=n2=127.0.0.1:3002,n3=127.0.0.1:3003 python3 examples/server.py
+or let raftsim do it: raftsim cluster --cmd 'python3 examples/server.py'
+"""
+
+import json
+import os
+import random
+import sys
+import threading
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
+
+
+def parse_peers(text):
+    """PEERS: NAME=HOST:PORT or HOST:PORT (the host is the name), comma-separated."""
+    peers = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, addr = item.partition("=")
+        if not sep:
+            name, addr = item.rsplit(":", 1)[0], item
+        peers[name] = addr
+    return peers
+
+
+def env_ms(name, default):
+    return int(os.environ.get(name, default)) / 1000.0
+
+
+class Node:
+    def __init__(self):
+        self.id = os.environ["NODE_ID"]
+        self.peers = parse_peers(os.environ.get("PEERS", ""))
+        self.timeout_min = env_ms("ELECTION_TIMEOUT_MIN_MS", 150)
+        self.timeout_max = env_ms("ELECTION_TIMEOUT_MAX_MS", 300)
+        self.heartbeat_interval = env_ms("HEARTBEAT_MS", 50)
+        self.prevote = os.environ.get("RAFT_PREVOTE") == "1"
+        self.bug = os.environ.get("RAFT_BUG", "")
+        if self.bug not in ("", "peers-majority", "no-retry"):
+            sys.exit(f"RAFT_BUG={self.bug}: want peers-majority or no-retry")
+
+        self.lock = threading.Condition()
+        self.data_dir = os.environ.get("DATA_DIR", ".")
+        self.state_file = os.path.join(self.data_dir, f"raft-state-{self.id}.json")
+        self.term, self.voted_for = 0, None  # persistent: loaded below
+        self.load()
+        self.state = FOLLOWER
+        self.leader = None
+        self.heard_leader_at = None  # when an AppendEntries of the current leader last arrived
+        self.deadline = 0.0
+        self.election = 0  # bumped by each campaign, and whenever one is over: replies of older ones are ignored
+        with self.lock:
+            self.reset_timer()
+
+    # ---------- persistence: term and vote on disk before any answer ----------
+
+    def load(self):
+        try:
+            with open(self.state_file) as f:
+                saved = json.load(f)
+            self.term, self.voted_for = saved["term"], saved["votedFor"]
+        except FileNotFoundError:
+            pass
+
+    def persist(self):
+        tmp = self.state_file + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump({"term": self.term, "votedFor": self.voted_for}, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.state_file)
+        fd = os.open(self.data_dir, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    # ---------- state changes (the caller holds the lock) ----------
+
+    def log_state(self):
+        print(f"{time.strftime('%H:%M:%S')} {self.id} {self.state} term={self.term} leader={self.leader or 'none'}", flush=True)
+
+    def majority(self):
+        if self.bug == "peers-majority":
+            return len(self.peers) // 2 + 1  # the chapter's bug: wrong for even clusters
+        return (len(self.peers) + 1) // 2 + 1
+
+    def reset_timer(self):
+        self.deadline = time.monotonic() + random.uniform(self.timeout_min, self.timeout_max)
+        self.lock.notify_all()
+
+    def step_down(self, term):
+        """Adopt a higher term: a follower with no vote in it."""
+        self.election += 1  # a campaign (or Pre-Vote round) under way is over
+        was = (self.state, self.term, self.leader)
+        self.term, self.voted_for = term, None
+        self.state, self.leader = FOLLOWER, None
+        self.persist()
+        if was != (self.state, self.term, self.leader):
+            self.log_state()
+
+    def follow(self, leader):
+        self.election += 1  # a leader exists: a Pre-Vote round under way is over
+        if self.state != FOLLOWER or self.leader != leader:
+            self.state, self.leader = FOLLOWER, leader
+            self.log_state()
+        self.heard_leader_at = time.monotonic()
+        self.reset_timer()
+
+    # ---------- RPC handlers ----------
+
+    def request_vote(self, args):
+        with self.lock:
+            if args["term"] < self.term:
+                return {"term": self.term, "voteGranted": False}
+            if args["term"] > self.term:
+                self.step_down(args["term"])
+            # Our log is empty, so every candidate's is at least as up-to-date.
+            grant = self.voted_for in (None, args["candidateId"])
+            if grant:
+                self.voted_for = args["candidateId"]
+                self.persist()  # before the answer leaves
+                self.election += 1  # voting for another, we stop campaigning
+                self.reset_timer()
+            return {"term": self.term, "voteGranted": grant}
+
+    def pre_vote(self, args):
+        """Would we vote for this candidate in args["term"]? Changes nothing."""
+        with self.lock:
+            heard = self.heard_leader_at is not None and time.monotonic() - self.heard_leader_at < self.timeout_min
+            grant = args["term"] > self.term and not heard and self.state != LEADER
+            return {"term": args["term"] if grant else self.term, "voteGranted": grant}
+
+    def append_entries(self, args):
+        with self.lock:
+            if args["term"] < self.term:
+                return {"term": self.term, "success": False}
+            if args["term"] > self.term:
+                self.step_down(args["term"])
+            self.follow(args["leaderId"])  # a candidate of this term steps down too
+            # Our log is empty and stays so: we match only at 0, and cannot
+            # take entries (no log replication).
+            ok = args.get("prevLogIndex", 0) == 0 and not args.get("entries")
+            return {"term": self.term, "success": ok}
+
+    def status(self):
+        with self.lock:
+            return {"id": self.id, "state": self.state, "term": self.term, "leader": self.leader}
+
+    # ---------- elections ----------
+
+    def timer_loop(self):
+        with self.lock:
+            while True:
+                wait = self.deadline - time.monotonic()
+                if wait > 0:
+                    self.lock.wait(wait)
+                    continue
+                self.reset_timer()
+                if self.state == LEADER:
+                    continue
+                if self.state == CANDIDATE and self.bug == "no-retry":
+                    continue  # the chapter's bug: only a follower's timeout starts an election
+                self.campaign()
+
+    def campaign(self):
+        if self.prevote:
+            self.election += 1
+            self.ask_votes("/raft/pre-vote", self.term + 1, self.election, self.prevote_won)
+        else:
+            self.start_election()
+
+    def prevote_won(self, election):
+        if election == self.election and self.state != LEADER:
+            self.start_election()
+
+    def start_election(self):
+        self.term += 1
+        self.voted_for = self.id
+        self.state, self.leader = CANDIDATE, None
+        self.persist()
+        self.log_state()
+        self.reset_timer()
+        self.election += 1
+        self.ask_votes("/raft/request-vote", self.term, self.election, self.become_leader)
+
+    def ask_votes(self, path, term, election, won):
+        """Ask every peer for a (pre-)vote in term; call won(election) under
+        the lock once a majority, this node included, has granted it."""
+        votes = {"granted": 1}
+        if votes["granted"] >= self.majority():
+            won(election)
+            return
+        args = {"term": term, "candidateId": self.id, "lastLogIndex": 0, "lastLogTerm": 0}
+
+        def ask(addr):
+            reply = self.call(addr, path, args)
+            if reply is None:
+                return
+            with self.lock:
+                if reply["term"] > self.term and not (path == "/raft/pre-vote" and reply["voteGranted"]):
+                    self.step_down(reply["term"])
+                    return
+                if election != self.election or not reply["voteGranted"]:
+                    return
+                votes["granted"] += 1
+                if votes["granted"] == self.majority():
+                    won(election)
+
+        for addr in self.peers.values():
+            threading.Thread(target=ask, args=(addr,), daemon=True).start()
+
+    def become_leader(self, election):
+        if election != self.election or self.state != CANDIDATE:
+            return
+        self.state, self.leader = LEADER, self.id
+        self.log_state()
+        self.election += 1
+        threading.Thread(target=self.heartbeat_loop, args=(self.term,), daemon=True).start()
+
+    def heartbeat_loop(self, term):
+        while True:
+            with self.lock:
+                if self.state != LEADER or self.term != term:
+                    return
+            args = {"term": term, "leaderId": self.id, "prevLogIndex": 0, "prevLogTerm": 0, "entries": [], "leaderCommit": 0}
+            for addr in self.peers.values():
+                threading.Thread(target=self.heartbeat, args=(addr, args), daemon=True).start()
+            time.sleep(self.heartbeat_interval)
+
+    def heartbeat(self, addr, args):
+        reply = self.call(addr, "/raft/append-entries", args)
+        if reply is not None:
+            with self.lock:
+                if reply["term"] > self.term:
+                    self.step_down(reply["term"])
+
+    def call(self, addr, path, args):
+        req = urllib.request.Request(f"http://{addr}{path}", data=json.dumps(args).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout_max) as resp:
+                return json.loads(resp.read())
+        except Exception:  # lost, refused, timed out: no answer
+            return None
+
+
+def handler_for(node):
+    routes = {"/raft/request-vote": node.request_vote, "/raft/pre-vote": node.pre_vote,
+              "/raft/append-entries": node.append_entries, "/raft/heartbeat": node.append_entries}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def answer(self, code, body):
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            if self.path == "/status":
+                self.answer(200, node.status())
+            else:
+                self.answer(404, {"error": f"no endpoint GET {self.path}"})
+
+        def do_POST(self):
+            route = routes.get(self.path)
+            length = int(self.headers.get("Content-Length", 0))
+            body = self.rfile.read(length)
+            if route is None:
+                self.answer(404, {"error": f"no endpoint POST {self.path}"})
+                return
+            try:
+                args = json.loads(body)
+                if not isinstance(args.get("term"), int):
+                    raise ValueError("term must be a number")
+                self.answer(200, route(args))
+            except (ValueError, KeyError, AttributeError, TypeError) as e:
+                self.answer(400, {"error": f"bad request: {e}"})
+
+    return Handler
+
+
+def main():
+    node = Node()
+    server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), handler_for(node))
+    server.daemon_threads = True
+    with node.lock:
+        node.log_state()
+    threading.Thread(target=node.timer_loop, daemon=True).start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

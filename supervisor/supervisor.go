@@ -1,0 +1,210 @@
+// Package supervisor starts the processes of a live cluster and does to
+// them what a fault timeline says: kill -9, restart, SIGSTOP and SIGCONT.
+// Each process runs in its own process group (so that a shell command's
+// children get the same signals), writes its stdout and stderr to a log
+// file, and dies with the supervisor's process on Linux.
+//
+// supervisor must never leave a process behind: [Group.Close] kills and
+// reaps every process it started, and every wait is bounded.
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Spec says how to start a process.
+type Spec struct {
+	Name string   // for messages
+	Argv []string // the program and its arguments
+	Env  []string // added to this process's environment
+	Dir  string   // working directory; "" for the current one
+	Log  string   // the file stdout and stderr are appended to
+	// Also, if set, gets a copy of stdout and stderr (raftsim cluster
+	// shows the nodes' log lines as they come).
+	Also io.Writer
+}
+
+// Proc is a started process.
+type Proc struct {
+	spec    Spec
+	cmd     *exec.Cmd
+	log     *os.File
+	done    chan struct{}
+	mu      sync.Mutex
+	exitErr error
+	paused  bool
+}
+
+// reapWait bounds the wait for a killed process to be reaped.
+const reapWait = 5 * time.Second
+
+// ErrNotRunning says the process has exited.
+var ErrNotRunning = errors.New("supervisor: the process is not running")
+
+// Start starts a process as spec says.
+func Start(spec Spec) (*Proc, error) {
+	if len(spec.Argv) == 0 {
+		return nil, errors.New("supervisor: no program")
+	}
+	logf, err := os.OpenFile(spec.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(spec.Argv[0], spec.Argv[1:]...)
+	cmd.Env = append(os.Environ(), spec.Env...)
+	cmd.Dir = spec.Dir
+	var out io.Writer = logf
+	if spec.Also != nil {
+		out = io.MultiWriter(logf, spec.Also)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("starting %s (%s): %v", spec.Name, strings.Join(spec.Argv, " "), err)
+	}
+	p := &Proc{spec: spec, cmd: cmd, log: logf, done: make(chan struct{})}
+	go func() {
+		err := cmd.Wait()
+		p.mu.Lock()
+		p.exitErr = err
+		p.mu.Unlock()
+		logf.Close()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// Pid returns the process id.
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
+
+// Running reports whether the process has not exited.
+func (p *Proc) Running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// Exit returns how the process ended, once it has.
+func (p *Proc) Exit() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exitErr
+}
+
+// signal sends sig to the process's group.
+func (p *Proc) signal(sig syscall.Signal) error {
+	if !p.Running() {
+		return ErrNotRunning
+	}
+	return syscall.Kill(-p.cmd.Process.Pid, sig)
+}
+
+// Kill kills the process group with SIGKILL, as kill -9 does, and waits
+// (a bounded time) until the process is reaped.
+func (p *Proc) Kill() error {
+	err := p.signal(syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(reapWait):
+		return fmt.Errorf("supervisor: %s (pid %d) still running %v after SIGKILL", p.spec.Name, p.Pid(), reapWait)
+	}
+	if errors.Is(err, ErrNotRunning) {
+		return nil
+	}
+	return err
+}
+
+// Pause stops the process group with SIGSTOP.
+func (p *Proc) Pause() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	p.paused = true
+	return nil
+}
+
+// Resume continues a paused process group with SIGCONT.
+func (p *Proc) Resume() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.paused {
+		return nil
+	}
+	p.paused = false
+	return p.signal(syscall.SIGCONT)
+}
+
+// LogTail returns the last n lines of the process's log file.
+func (p *Proc) LogTail(n int) string { return Tail(p.spec.Log, n) }
+
+// Tail returns the last n lines of the file at path (at most its last
+// 64 KiB), or a note saying why it cannot.
+func Tail(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Sprintf("(no log: %v)", err)
+	}
+	defer f.Close()
+	const window = 64 << 10
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Sprintf("(no log: %v)", err)
+	}
+	off := max(0, st.Size()-window)
+	buf := make([]byte, st.Size()-off)
+	if _, err := f.ReadAt(buf, off); err != nil {
+		return fmt.Sprintf("(reading the log: %v)", err)
+	}
+	lines := strings.Split(strings.TrimRight(string(buf), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Group is a set of processes that are killed together.
+type Group struct {
+	mu    sync.Mutex
+	procs []*Proc
+}
+
+// Start starts a process in the group.
+func (g *Group) Start(spec Spec) (*Proc, error) {
+	p, err := Start(spec)
+	if err != nil {
+		return nil, err
+	}
+	g.mu.Lock()
+	g.procs = append(g.procs, p)
+	g.mu.Unlock()
+	return p, nil
+}
+
+// Close kills every process of the group that still runs, and reaps it.
+func (g *Group) Close() error {
+	g.mu.Lock()
+	procs := g.procs
+	g.procs = nil
+	g.mu.Unlock()
+	var errs []error
+	for _, p := range procs {
+		if err := p.Kill(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

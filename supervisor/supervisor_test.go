@@ -1,0 +1,116 @@
+package supervisor
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func sh(t *testing.T, g *Group, script string) *Proc {
+	t.Helper()
+	p, err := g.Start(Spec{Name: "sh", Argv: []string{"sh", "-c", script}, Log: filepath.Join(t.TempDir(), "log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// alive reports whether a process with this pid exists and is not a
+// zombie (a killed orphan waits for init to reap it).
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true // no /proc: the signal test is all there is
+	}
+	_, after, _ := strings.Cut(string(stat), ") ")
+	return !strings.HasPrefix(after, "Z")
+}
+
+func TestCloseKillsEveryProcessAndItsChildren(t *testing.T) {
+	var g Group
+	dir := t.TempDir()
+	child := filepath.Join(dir, "child")
+	p := sh(t, &g, "sleep 60 & echo $! > "+child+"; wait")
+	var pid int
+	for range 100 {
+		if data, err := os.ReadFile(child); err == nil && strings.HasSuffix(string(data), "\n") {
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(data)))
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if pid == 0 {
+		t.Fatal("the shell never started its child")
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if p.Running() {
+		t.Error("the shell still runs after Close")
+	}
+	for range 100 { // the child is killed with the group; wait for init to reap it
+		if !alive(pid) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("the shell's child %d survived Close", pid)
+}
+
+func TestPauseAndResume(t *testing.T) {
+	var g Group
+	defer g.Close()
+	p := sh(t, &g, "while true; do date +%s%N; sleep 0.01; done")
+	time.Sleep(50 * time.Millisecond)
+	if err := p.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(30 * time.Millisecond) // let a line in flight land
+	before := p.LogTail(1000)
+	time.Sleep(100 * time.Millisecond)
+	if after := p.LogTail(1000); after != before {
+		t.Error("a paused process kept writing")
+	}
+	if err := p.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if after := p.LogTail(1000); after == before {
+		t.Error("a resumed process wrote nothing")
+	}
+}
+
+func TestTheLogHoldsOutputAndTheTailIsBounded(t *testing.T) {
+	var g Group
+	defer g.Close()
+	p := sh(t, &g, "for i in 1 2 3 4 5; do echo line $i; done; echo oops >&2; exit 3")
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the script did not end")
+	}
+	if got := p.LogTail(2); got != "line 5\noops" {
+		t.Errorf("got %q, want the last two lines", got)
+	}
+	if p.Exit() == nil {
+		t.Error("exit status 3 reported as success")
+	}
+	if err := p.Pause(); err != ErrNotRunning {
+		t.Errorf("pausing an exited process: got %v, want ErrNotRunning", err)
+	}
+}
+
+func TestAMissingProgramIsAnError(t *testing.T) {
+	var g Group
+	_, err := g.Start(Spec{Name: "n1", Argv: []string{"/no/such/program"}, Log: filepath.Join(t.TempDir(), "log")})
+	if err == nil || !strings.Contains(err.Error(), "/no/such/program") {
+		t.Errorf("got %v, want an error naming the program", err)
+	}
+}
