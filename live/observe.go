@@ -244,7 +244,7 @@ func (o *observer) status(i int, asked time.Duration, s wire.Status) {
 	// older than they are: it may only raise the term.
 	fresh := asked >= o.wireAt[i]
 	if s.Term > o.term[i] || fresh && s.Term == o.term[i] {
-		role := roleOf(s.State)
+		role := wire.RoleOf(s.State)
 		if s.Term != o.term[i] || role != o.role[i] {
 			o.setState(i, s.Term, role, at)
 		}
@@ -286,17 +286,6 @@ func roleShown(m *raft.Message) raft.Role {
 		return raft.Candidate
 	case raft.MsgApp:
 		return raft.Leader
-	}
-	return raft.Follower
-}
-
-// roleOf reads the state /status reports.
-func roleOf(state string) raft.Role {
-	switch state {
-	case wire.StateLeader:
-		return raft.Leader
-	case wire.StateCandidate:
-		return raft.Candidate
 	}
 	return raft.Follower
 }

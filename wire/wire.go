@@ -134,6 +134,17 @@ func StateOf(role raft.Role) string {
 	return StateFollower
 }
 
+// RoleOf reads the state /status reports: the role StateOf named.
+func RoleOf(state string) raft.Role {
+	switch state {
+	case StateLeader:
+		return raft.Leader
+	case StateCandidate:
+		return raft.Candidate
+	}
+	return raft.Follower
+}
+
 // Error is the body of a 4xx or 5xx answer.
 type Error struct {
 	Error string `json:"error"`

@@ -166,3 +166,22 @@ func TestParsePeers(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusRoles: /status names each role, and reading the name gives the
+// role back.
+func TestStatusRoles(t *testing.T) {
+	for _, tc := range []struct {
+		role  raft.Role
+		state string
+	}{{raft.Follower, StateFollower}, {raft.Candidate, StateCandidate}, {raft.Leader, StateLeader}} {
+		if got := StateOf(tc.role); got != tc.state {
+			t.Errorf("StateOf(%v) = %q, want %q", tc.role, got, tc.state)
+		}
+		if got := RoleOf(tc.state); got != tc.role {
+			t.Errorf("RoleOf(%q) = %v, want %v", tc.state, got, tc.role)
+		}
+	}
+	if got := RoleOf("confused"); got != raft.Follower {
+		t.Errorf("RoleOf of an unknown state = %v, want a follower", got)
+	}
+}
