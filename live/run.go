@@ -48,6 +48,9 @@ type Options struct {
 	UntilFailure bool
 	// Progress, if set, hears after each trial how many are done.
 	Progress func(done int, failed int)
+	// Trial, if set, hears each trial's result as it ends, as
+	// runner.Options.Trial does (samples.Trials.Record, say).
+	Trial func(index int, r *trial.Result)
 }
 
 // Result is what a live run measured.
@@ -182,6 +185,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 			break // an interrupted trial measured nothing
 		}
 		res.Agg.Add(i, &t.res)
+		if opt.Trial != nil {
+			opt.Trial(i, &t.res)
+		}
 		for _, d := range t.startup {
 			res.Startup.Add(int64(d))
 		}

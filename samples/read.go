@@ -192,3 +192,37 @@ func Read(file string, r io.Reader) ([]Group, error) {
 	}
 	return groups, nil
 }
+
+// Join joins the groups read from several files into one list: groups of
+// the same conditions become one (their rows in file order), and the rest
+// keep the order they are first met in.
+func Join(files ...[]Group) []Group {
+	var out []Group
+	for _, gs := range files {
+		for _, g := range gs {
+			k := slices.IndexFunc(out, func(o Group) bool { return o.Conditions.same(g.Conditions) })
+			if k < 0 {
+				g.Times = slices.Clone(g.Times)
+				out = append(out, g)
+				continue
+			}
+			out[k].Times = append(out[k].Times, g.Times...)
+			out[k].NoLeader += g.NoLeader
+		}
+	}
+	return out
+}
+
+// same reports whether cs and other set the same values, in any column
+// order.
+func (cs Conditions) same(other Conditions) bool {
+	if len(cs) != len(other) {
+		return false
+	}
+	for _, c := range cs {
+		if !slices.Contains(other, c) {
+			return false
+		}
+	}
+	return true
+}

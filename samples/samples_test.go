@@ -84,6 +84,31 @@ func TestGroupsByCanonicalConditions(t *testing.T) {
 	}
 }
 
+// TestJoin: groups of the same conditions from several files become one,
+// whatever their files' column order; the others keep their order.
+func TestJoin(t *testing.T) {
+	read := func(name, text string) []Group {
+		gs, err := Read(name, strings.NewReader(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gs
+	}
+	a := read("a.csv", "election_timeout,nodes,time_to_leader_ms\n150ms-300ms,3,200\n150ms-300ms,3,\n")
+	b := read("b.csv", "nodes,time_to_leader_ms,election_timeout\n3,100,100ms-200ms\n3,210,150ms-300ms\n")
+	var got []string
+	for _, g := range Join(a, b) {
+		got = append(got, fmt.Sprintf("%s:%v+%d", g.Conditions.Label(), g.Times, g.NoLeader))
+	}
+	want := []string{"election_timeout 150ms-300ms, nodes 3:[200ms 210ms]+1", "nodes 3, election_timeout 100ms-200ms:[100ms]+0"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("joined %q, want %q", got, want)
+	}
+	if len(a[0].Times) != 1 {
+		t.Errorf("Join changed its input: %v", a[0].Times)
+	}
+}
+
 // TestReadErrors: every problem names the file, line and column.
 func TestReadErrors(t *testing.T) {
 	for _, c := range []struct{ in, want string }{

@@ -23,7 +23,8 @@ own network.
 raftsim sweep --samples write the same format): the columns election_timeout
 (such as 150ms-300ms) and time_to_leader_ms (empty for a trial that found no
 leader), and optionally nodes, heartbeat and loss. Each set of conditions is
-simulated with its own values, and all are fitted at once. Without samples,
+simulated with its own values, and all are fitted at once; --data again adds
+another file's rows (a live run per election timeout, say). Without samples,
 --target gives published figures instead (repeatable).
 
 The fit minimises, for samples, the sum over ranges of the two-sample
@@ -44,7 +45,7 @@ const fitExamples = `  raftsim run leader-crash --latency uniform:2ms-4ms --seed
 
 func fitCmd(args []string, out, errw io.Writer) error {
 	fs := newFlags("fit", "fit SCENARIO (--data FILE.csv | --target RANGE:STAT=VALUE ...) [FLAGS]", fitAbout, fitExamples, errw)
-	data := fs.String("data", "", "measured times to leader: a CSV file with one row per trial (see above)")
+	data := fs.StringArray("data", nil, "measured times to leader: a CSV file with one row per trial (see above; repeatable: the files' rows are fitted together)")
 	targets := fs.StringArray("target", nil, "a published figure RANGE:STAT=VALUE, STAT one of mean, p50, p90, p99, max, e.g. 150ms-155ms:p50=287ms (repeatable)")
 	comps := fs.String("fit", "latency", "what to fit: latency, and also persist (disk write time, uniform) and jitter (timer lateness, uniform from 0)")
 	family := fs.String("family", "uniform", "latency family: uniform, normal, lognormal, exp, or auto (all four, the best kept)")
@@ -126,22 +127,26 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	return rep.Write(out, format)
 }
 
-// observations reads what the fit is fitted to: the samples of the file
-// data, or the targets.
-func observations(data string, targets []string) ([]fit.Group, error) {
+// observations reads what the fit is fitted to: the samples of the data
+// files, or the targets.
+func observations(data, targets []string) ([]fit.Group, error) {
 	switch {
-	case data != "" && len(targets) > 0:
+	case len(data) > 0 && len(targets) > 0:
 		return nil, badUsage("fit: give --data or --target, not both")
-	case data != "":
-		text, err := os.ReadFile(data)
-		if err != nil {
-			return nil, badUsage("--data: %v", strings.TrimPrefix(err.Error(), "open "))
+	case len(data) > 0:
+		var files [][]samples.Group
+		for _, path := range data {
+			text, err := os.ReadFile(path)
+			if err != nil {
+				return nil, badUsage("--data: %v", strings.TrimPrefix(err.Error(), "open "))
+			}
+			gs, err := samples.Read(path, bytes.NewReader(text))
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, gs)
 		}
-		gs, err := samples.Read(data, bytes.NewReader(text))
-		if err != nil {
-			return nil, err
-		}
-		return fit.GroupsOf(gs), nil
+		return fit.GroupsOf(samples.Join(files...)), nil
 	case len(targets) > 0:
 		var ts []fit.Target
 		for _, t := range targets {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,35 @@ func TestFitSameBytes(t *testing.T) {
 	code, two, errw := raftsim(append(args, "--workers", "2", "--out", yaml, "--plot", svg)...)
 	if code != 0 || one != two {
 		t.Fatalf("exit %d (%s); 1 worker:\n%s\n2 workers:\n%s", code, errw, one, two)
+	}
+	// The same rows split into two files, one range each, fit the same.
+	text, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(text), "\n")
+	parts := [2]string{lines[0], lines[0]}
+	for _, l := range lines[1 : len(lines)-1] { // the last is empty
+		k := 0
+		if strings.HasPrefix(l, "100ms-200ms,") {
+			k = 1
+		}
+		parts[k] += l
+	}
+	if strings.Count(parts[0], "\n") != 301 || strings.Count(parts[1], "\n") != 301 {
+		t.Fatalf("splitting the rows by range: %d and %d lines", strings.Count(parts[0], "\n"), strings.Count(parts[1], "\n"))
+	}
+	var split []string
+	for k, part := range parts {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("part%d.csv", k))
+		if err := os.WriteFile(path, []byte(part), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		split = append(split, "--data", path)
+	}
+	code, joined, errw := raftsim(append(append([]string{"fit", "leader-crash"}, split...), args[4:]...)...)
+	if code != 0 || joined != one {
+		t.Errorf("--data twice, a range in each: exit %d (%s); got\n%s\nwant\n%s", code, errw, joined, one)
 	}
 	var r struct {
 		Params        map[string]string `json:"params"`

@@ -15,6 +15,7 @@ import (
 	"github.com/raftsim/raftsim/live"
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/samples"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
 	"github.com/raftsim/raftsim/stats"
@@ -74,6 +75,7 @@ type liveFlags struct {
 	logs        string
 	simTrials   int
 	plot        string
+	samples     *string
 }
 
 func liveCmd(args []string, out, errw io.Writer) error {
@@ -87,6 +89,7 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	fs.BoolVar(&lf.timelines, "timelines", false, "keep every trial's timeline in the logs directory, not only failed trials'")
 	fs.IntVar(&lf.simTrials, "sim-trials", 10000, "simulated trials of the same scenario to compare with (0: none)")
 	fs.StringVar(&lf.plot, "plot", "", "also draw the live and simulated CDFs of time to leader to FILE.svg or FILE.png")
+	lf.samples = samplesFlag(fs)
 	of.register(fs)
 	format, err := of.parse(fs, args, out)
 	if err != nil {
@@ -100,7 +103,8 @@ func liveCmd(args []string, out, errw io.Writer) error {
 			return badUsage("--plot: %v", err)
 		}
 	}
-	if err := checkOutputs(of.file(), outputFile{"--plot", lf.plot}); err != nil {
+	samplesFile := outputFile{"--samples", *lf.samples}
+	if err := checkOutputs(of.file(), outputFile{"--plot", lf.plot}, samplesFile); err != nil {
 		return err
 	}
 	o, err := overrides()
@@ -132,8 +136,14 @@ func liveCmd(args []string, out, errw io.Writer) error {
 		return conformanceRun(ctx, s, nodes, lf.logs, format, of.file(), out)
 	}
 	begin := time.Now()
-	res, err := live.Run(ctx, s, live.Options{Nodes: nodes, Trials: s.Trials, Seed: s.Seed, Logs: lf.logs, Timelines: lf.timelines,
-		Progress: func(done, failed int) { liveProgress(errw, done, s.Trials, failed, begin) }})
+	opt := live.Options{Nodes: nodes, Trials: s.Trials, Seed: s.Seed, Logs: lf.logs, Timelines: lf.timelines,
+		Progress: func(done, failed int) { liveProgress(errw, done, s.Trials, failed, begin) }}
+	var trials samples.Trials
+	if samplesFile.path != "" {
+		trials = make(samples.Trials, s.Trials)
+		opt.Trial = trials.Record
+	}
+	res, err := live.Run(ctx, s, opt)
 	if errors.Is(err, context.Canceled) {
 		return errInterrupted
 	}
@@ -159,6 +169,12 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	if lf.plot != "" {
 		title := fmt.Sprintf("%s: live (%s) and simulated", s.Name, nodes.Describe())
 		if err := writePlots([]string{lf.plot}, out, func(pf string) ([]byte, error) { return rep.CDFPlot(title, pf) }); err != nil {
+			return err
+		}
+	}
+	if samplesFile.path != "" {
+		columns, texts := samples.Columns(s, nil, nil)
+		if err := writeSamples(samplesFile, out, columns, [][]string{texts}, []samples.Trials{trials[:res.Agg.Trials]}); err != nil {
 			return err
 		}
 	}

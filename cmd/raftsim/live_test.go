@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/raftsim/raftsim/internal/long"
 	"github.com/raftsim/raftsim/live"
+	"github.com/raftsim/raftsim/samples"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/wire"
 )
@@ -88,20 +90,32 @@ func processesNaming(words ...string) []string {
 func TestLiveLeaderCrash(t *testing.T) {
 	logs := liveDirs(t)
 	begin := time.Now()
+	csvPath := filepath.Join(logs, "times.csv")
 	code, out, errw := raftsim("live", "testdata/live/leader-crash.yaml", "--sim-trials", "0", "--format", "json",
-		"--logs", logs, "--timelines")
+		"--logs", logs, "--timelines", "--samples", csvPath)
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errw, out)
 	}
 	var r struct {
 		Trials, Measured, Failed int
 		Failures                 []any
+		TimeToLeaderMs           struct{ Mean float64 } `json:"time_to_leader_ms"`
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if r.Trials != 1 || r.Measured != 1 || r.Failed != 0 {
 		t.Errorf("got %d trials, %d measured, %d failed: want 1, 1, 0\n%s", r.Trials, r.Measured, r.Failed, out)
+	}
+	// --samples writes the measured time, in the format raftsim fit reads.
+	data, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := samples.Read(csvPath, bytes.NewReader(data))
+	if err != nil || len(groups) != 1 || len(groups[0].Times) != 1 ||
+		math.Abs(float64(groups[0].Times[0])/1e6-r.TimeToLeaderMs.Mean) > 0.001 {
+		t.Errorf("--samples: got %+v (%v), want the one trial's time to leader, %.3f ms:\n%s", groups, err, r.TimeToLeaderMs.Mean, data)
 	}
 	for trial := range r.Trials {
 		data, err := os.ReadFile(filepath.Join(logs, "trial-"+string(rune('0'+trial))+".timeline"))
