@@ -43,18 +43,20 @@ func (tl *timeline) run() error {
 		st := &tl.steps[k]
 		tl.rand.Seed(t.seeds.Step(st.Index))
 		name := "step " + st.Name()
-		tl.waiting(k, name+" never ran: waiting until "+scenarios.FormatDuration(st.At))
-		if st.HasAt && !t.sleepUntil(t.base+st.At) {
-			return nil
+		if st.HasAt {
+			tl.waiting(k, scenarios.WaitingForTime)
+			if !t.sleepUntil(t.base + st.At) {
+				return nil
+			}
 		}
 		if st.After != scenarios.AfterPrevious {
-			tl.waiting(k, name+" never ran: waiting for "+st.After.String())
+			tl.waiting(k, scenarios.WaitingForTrigger)
 			o.note(name + " waits for " + st.After.String())
 			if !tl.waitFor(st.After) {
 				return nil
 			}
 		}
-		tl.waiting(k, name+" never ran: its delay was not over")
+		tl.waiting(k, scenarios.Delaying)
 		if !t.sleepUntil(t.now() + st.Delay.Sample(&tl.rand)) {
 			return nil
 		}
@@ -67,7 +69,7 @@ func (tl *timeline) run() error {
 		o.mu.Unlock()
 		for i := range st.Actions {
 			if st.Actions[i].Kind == scenarios.Check {
-				tl.waiting(k, name+" never finished: its check had not come true")
+				tl.waiting(k, scenarios.Checking)
 				if !tl.check(st, st.Actions[i].Assert, leader) {
 					return nil
 				}
@@ -95,7 +97,7 @@ func (tl *timeline) run() error {
 		o.look(now)
 		o.mu.Unlock()
 	}
-	tl.waiting(len(tl.steps), "")
+	tl.over()
 	o.mu.Lock()
 	if w := t.sc.Expect.ConvergeWithin; w > 0 {
 		o.converge = t.now() + w
@@ -105,13 +107,21 @@ func (tl *timeline) run() error {
 	return nil
 }
 
-// waiting tells the observer where the timeline is: at step k, and why it
-// would be unfinished if the trial ended now ("" when it is over).
-func (tl *timeline) waiting(k int, why string) {
+// waiting tells the observer where the timeline is, step k in phase p, so
+// that a trial that ends now says why its timeline was unfinished.
+func (tl *timeline) waiting(k int, p scenarios.StepPhase) {
 	o := tl.t.obs
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.unfinished, o.stepsLeft = why, tl.steps[k:]
+	o.unfinished, o.stepsLeft = tl.steps[k].Unfinished(p), tl.steps[k:]
+}
+
+// over tells the observer that the timeline is done.
+func (tl *timeline) over() {
+	o := tl.t.obs
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.unfinished, o.stepsLeft = "", nil
 }
 
 // waitFor waits for a step's trigger; it reports false when the trial

@@ -161,6 +161,32 @@ func (st *Step) Name() string {
 	return strconv.Itoa(st.Index) // a scenario made by a program
 }
 
+// StepPhase is where a step stands that has begun but not finished.
+type StepPhase uint8
+
+// The phases of a step, in order.
+const (
+	WaitingForTime    StepPhase = iota // until its at:
+	WaitingForTrigger                  // for its after: event
+	Delaying                           // out its delay:
+	Checking                           // for its check to come true (within:)
+)
+
+// Unfinished says why st was not done when its trial ended in phase p:
+// what a trial's unfinished report says of it.
+func (st *Step) Unfinished(p StepPhase) string {
+	name := "step " + st.Name()
+	switch p {
+	case WaitingForTime:
+		return name + " never ran: waiting until " + FormatDuration(st.At)
+	case WaitingForTrigger:
+		return name + " never ran: waiting for " + st.After.String()
+	case Delaying:
+		return name + " never ran: its delay was not over"
+	}
+	return name + " never finished: its check had not come true"
+}
+
 // FirstCheck returns the first of steps that checks something, or nil:
 // when a trial ends before such a step runs, its expectation fails.
 func FirstCheck(steps []Step) *Step {

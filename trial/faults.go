@@ -210,18 +210,17 @@ func (f *faultSchedule) unfinished() string {
 		return ""
 	}
 	st := &f.steps[f.step]
-	name := "step " + f.stepName()
 	switch {
 	case f.pending != nil:
-		return name + " never finished: its check had not come true"
+		return st.Unfinished(scenarios.Checking)
 	case f.atPending:
-		return name + " never ran: waiting until " + scenarios.FormatDuration(st.At)
+		return st.Unfinished(scenarios.WaitingForTime)
 	case f.waiting:
-		return name + " never ran: waiting for " + st.After.String()
+		return st.Unfinished(scenarios.WaitingForTrigger)
 	case f.delaying:
-		return name + " never ran: its delay was not over"
+		return st.Unfinished(scenarios.Delaying)
 	}
-	return name + " never finished"
+	return "step " + st.Name() + " never finished"
 }
 
 // failUnreached fails a trial whose timeline was not over when it ended,
