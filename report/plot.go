@@ -137,6 +137,8 @@ func (c *cdfPlot) render(format string) ([]byte, error) {
 		return nil, err
 	}
 	dc := draw.New(cw)
+	dc.SetColor(color.White) // the legend's column too, not only the axes' part
+	dc.Fill(dc.Rectangle.Path())
 	p.Draw(draw.Crop(dc, 0, -(size.X + 2*gap), 0, 0))
 	c.legend.Draw(draw.Crop(dc, w-size.X-gap, 0, 0, -titleH-gap))
 	var buf bytes.Buffer
