@@ -1,0 +1,123 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/raftsim/raftsim/sim"
+)
+
+// sel parses a selector or fails the test.
+func sel(t *testing.T, text string) Selector {
+	t.Helper()
+	s, err := ParseSelector(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestJudge: what each kind of check holds or finds, on five nodes of
+// which n2 leads term 3, n4 still believes it leads term 2, n5 is down,
+// and n1 and n3 follow n2.
+func TestJudge(t *testing.T) {
+	views := []NodeView{
+		{Term: 3, Lead: 1}, {Leads: true, Term: 3, Lead: 1}, {Term: 3, Lead: 1},
+		{Leads: true, Term: 2, Lead: 3}, {Leads: true, Term: 1, Lead: 4},
+	}
+	var bound Bindings
+	bound.Bind("old", []int{3})
+	j := Judge{
+		Picker:   &Picker{N: 5, Leader: 1, OldLeader: 3, Bound: &bound, Connected: func(i int) bool { return i < 3 }},
+		Node:     func(i int) NodeView { return views[i] },
+		Up:       func(i int) bool { return i != 4 },
+		TermThen: func(k int) uint64 { return map[int]uint64{1: 4, 2: 3}[k] },
+	}
+	old, leader := sel(t, "old"), sel(t, "leader")
+	for _, tc := range []struct {
+		name string
+		c    Assertion
+		why  string // "" when it holds
+	}{
+		{"one leader among connected", Assertion{Leader: CheckLeaderOne, Among: sel(t, "connected")}, ""},
+		{"one leader among all running", Assertion{Leader: CheckLeaderOne, Among: sel(t, "all")},
+			"want one leader among all {n1,n2,n3,n4}, found 2: n2 (term 3), n4 (term 2)"},
+		{"no leader among old", Assertion{Leader: CheckLeaderNone, Among: old},
+			"want no leader among old {n4}, found 1: n4 (term 2)"},
+		{"no leader among followers", Assertion{Leader: CheckLeaderNone, Among: sel(t, "n1")}, ""},
+		{"the leader is n2", Assertion{Leader: CheckLeaderIs, Is: sel(t, "n2"), Among: sel(t, "connected")}, ""},
+		{"the leader is old", Assertion{Leader: CheckLeaderIs, Is: old, Among: sel(t, "connected")},
+			"want old {n4} as the one leader among connected {n1,n2,n3}, found 1: n2 (term 3)"},
+		{"old does not lead the connected", Assertion{Not: &old, Among: sel(t, "connected")}, ""},
+		{"the leader does not lead", Assertion{Not: &leader, Among: sel(t, "all")},
+			"want no leader of leader {n2} among all {n1,n2,n3,n4}, found 2: n2 (term 3), n4 (term 2)"},
+		{"the connected agree", Assertion{Agree: true, Among: sel(t, "connected")}, ""},
+		{"all agree", Assertion{Agree: true, Among: sel(t, "all")},
+			"want every node of all {n1,n2,n3,n4} to follow the same leader: n1 follows n2, n2 follows n2, n3 follows n2, n4 follows n4"},
+		{"no new term since step 1", Assertion{TermSince: 1, Among: sel(t, "all")}, ""},
+		{"no new term since step 2", Assertion{TermSince: 2, Among: sel(t, "all")},
+			"want no term begun since step 2 (term 2 then), found term 3"},
+		{"a step that never ran", Assertion{TermSince: 3, Among: sel(t, "all")},
+			"step 3, whose term this check compares with, never ran"},
+	} {
+		ok, why := j.Holds(&tc.c)
+		if ok != (tc.why == "") || why != tc.why {
+			t.Errorf("%s: got %v %q, want %q", tc.name, ok, why, tc.why)
+		}
+	}
+}
+
+// TestJudgeNobodyToAgree: agreement among no node does not hold, nor among
+// nodes that follow nobody.
+func TestJudgeNobodyToAgree(t *testing.T) {
+	j := Judge{Picker: &Picker{N: 2, Leader: -1, OldLeader: -1},
+		Node: func(int) NodeView { return NodeView{Lead: -1} }, Up: func(int) bool { return true }}
+	if ok, why := j.Holds(&Assertion{Agree: true, Among: sel(t, "all")}); ok || !strings.Contains(why, "n1 follows none, n2 follows none") {
+		t.Errorf("nodes following nobody: got %v %q", ok, why)
+	}
+	j.Up = func(int) bool { return false }
+	if ok, _ := j.Holds(&Assertion{Agree: true, Among: sel(t, "all")}); ok {
+		t.Error("no running node: agreement held")
+	}
+}
+
+// TestApplyNetwork: each network action changes the topology as its text
+// says, picking nodes with the picker.
+func TestApplyNetwork(t *testing.T) {
+	all := func(int) bool { return true }
+	var bound Bindings
+	p := &Picker{N: 4, Leader: 0, OldLeader: -1, Bound: &bound, Connected: all}
+	tp := sim.NewTopology(4)
+	apply := func(a Action, want string) {
+		t.Helper()
+		if got := p.ApplyNetwork(&a, tp, all); got != want {
+			t.Errorf("%s: trace text %q, want %q", a.Kind, got, want)
+		}
+	}
+	apply(Action{Kind: Partition, Groups: []Selector{sel(t, "leader"), sel(t, "n2")}}, "partition {n1} {n2} {n3,n4}")
+	if !tp.Blocked(0, 1) || !tp.Blocked(1, 2) || tp.Blocked(2, 3) || !tp.Main(2) || tp.Main(0) {
+		t.Error("partition: the groups are not as its text says")
+	}
+	apply(Action{Kind: Heal, From: sel(t, "n1"), To: sel(t, "n2"), Both: true}, "heal {n1}<->{n2}")
+	if tp.Blocked(0, 1) || tp.Blocked(1, 0) || !tp.Blocked(0, 2) {
+		t.Error("heal of a link both ways: not opened, or more opened")
+	}
+	apply(Action{Kind: Heal, Nodes: sel(t, "n2")}, "heal {n2}")
+	if !tp.Main(1) || tp.Blocked(1, 2) {
+		t.Error("heal of n2: not back in the main network")
+	}
+	apply(Action{Kind: Heal}, "heal")
+	apply(Action{Kind: Isolate, Nodes: sel(t, "leader"), As: "old"}, "isolate {n1}")
+	if got := bound.Lookup("old"); len(got) != 1 || got[0] != 0 || !tp.Blocked(0, 1) || tp.Blocked(1, 2) {
+		t.Errorf("isolate the leader as old: bound %v", got)
+	}
+	apply(Action{Kind: Heal}, "heal")
+	apply(Action{Kind: Cut, From: sel(t, "n3"), To: sel(t, "all")}, "cut {n3}->{n1,n2,n3,n4}")
+	if !tp.Blocked(2, 0) || tp.Blocked(0, 2) || tp.Blocked(2, 2) {
+		t.Error("cut: not one way, or a node cut from itself")
+	}
+	apply(Action{Kind: Heal, From: sel(t, "n3"), To: sel(t, "n1")}, "heal {n3}->{n1}")
+	if tp.Blocked(2, 0) || !tp.Blocked(2, 1) {
+		t.Error("heal of one cut link: not opened, or more opened")
+	}
+}
