@@ -3,6 +3,7 @@ package scenarios
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/raftsim/raftsim/sim"
 )
@@ -15,6 +16,16 @@ func sel(t *testing.T, text string) Selector {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// union is the selector of a list of selectors, as YAML writes [n1, n2].
+func union(t *testing.T, texts ...string) Selector {
+	t.Helper()
+	u := Selector{Kind: Union, Text: "[" + strings.Join(texts, ", ") + "]"}
+	for _, text := range texts {
+		u.Items = append(u.Items, sel(t, text))
+	}
+	return u
 }
 
 // TestJudge: what each kind of check holds or finds, on five nodes of
@@ -67,6 +78,24 @@ func TestJudge(t *testing.T) {
 	}
 }
 
+// TestJudgeFollowingN1: n1, node 0, is a leader like any other: nodes that
+// follow it agree, and a failure names it.
+func TestJudgeFollowingN1(t *testing.T) {
+	views := []NodeView{{Leads: true, Term: 2, Lead: 0}, {Term: 2, Lead: 0}, {Term: 2, Lead: -1}}
+	j := Judge{Picker: &Picker{N: 3, Leader: 0, OldLeader: 0},
+		Node: func(i int) NodeView { return views[i] }, Up: func(int) bool { return true }}
+	if ok, why := j.Holds(&Assertion{Agree: true, Among: union(t, "n1", "n2")}); !ok {
+		t.Errorf("n1 and n2 follow n1: %s", why)
+	}
+	want := "want every node of all {n1,n2,n3} to follow the same leader: n1 follows n1, n2 follows n1, n3 follows none"
+	if ok, why := j.Holds(&Assertion{Agree: true, Among: sel(t, "all")}); ok || why != want {
+		t.Errorf("n3 follows nobody: got %v %q, want %q", ok, why, want)
+	}
+	if ok, why := j.Holds(&Assertion{Leader: CheckLeaderIs, Is: sel(t, "old-leader"), Among: sel(t, "all")}); !ok {
+		t.Errorf("the old leader, n1, leads: %s", why)
+	}
+}
+
 // TestJudgeNobodyToAgree: agreement among no node does not hold, nor among
 // nodes that follow nobody.
 func TestJudgeNobodyToAgree(t *testing.T) {
@@ -94,6 +123,10 @@ func TestApplyNetwork(t *testing.T) {
 			t.Errorf("%s: trace text %q, want %q", a.Kind, got, want)
 		}
 	}
+	apply(Action{Kind: Partition, Groups: []Selector{union(t, "n1", "n2"), union(t, "n3", "n4")}}, "partition {n1,n2} {n3,n4}")
+	if tp.Blocked(0, 1) || !tp.Blocked(1, 2) {
+		t.Error("partition of every node: the groups are not as its text says")
+	}
 	apply(Action{Kind: Partition, Groups: []Selector{sel(t, "leader"), sel(t, "n2")}}, "partition {n1} {n2} {n3,n4}")
 	if !tp.Blocked(0, 1) || !tp.Blocked(1, 2) || tp.Blocked(2, 3) || !tp.Main(2) || tp.Main(0) {
 		t.Error("partition: the groups are not as its text says")
@@ -119,5 +152,34 @@ func TestApplyNetwork(t *testing.T) {
 	apply(Action{Kind: Heal, From: sel(t, "n3"), To: sel(t, "n1")}, "heal {n3}->{n1}")
 	if tp.Blocked(2, 0) || !tp.Blocked(2, 1) {
 		t.Error("heal of one cut link: not opened, or more opened")
+	}
+}
+
+// TestStepWords: how traces and reports name a step, and say why it was
+// not done.
+func TestStepWords(t *testing.T) {
+	st := Step{Index: 4, Line: 12, At: 3 * time.Second, After: AfterLeaderElected}
+	for _, tc := range []struct {
+		p    StepPhase
+		want string
+	}{
+		{WaitingForTime, "step 4 (line 12) never ran: waiting until 3s"},
+		{WaitingForTrigger, "step 4 (line 12) never ran: waiting for leader-elected"},
+		{Delaying, "step 4 (line 12) never ran: its delay was not over"},
+		{Checking, "step 4 (line 12) never finished: its check had not come true"},
+	} {
+		if got := st.Unfinished(tc.p); got != tc.want {
+			t.Errorf("phase %d: %q, want %q", tc.p, got, tc.want)
+		}
+	}
+	if got := (&Step{Index: 2}).Name(); got != "2" {
+		t.Errorf("a step made by a program: named %q", got)
+	}
+	steps := []Step{{Index: 1, Actions: []Action{{Kind: Crash}}}, {Index: 2, Actions: []Action{{Kind: Heal}, {Kind: Check}}}}
+	if got := FirstCheck(steps); got == nil || got.Index != 2 {
+		t.Errorf("FirstCheck: %+v", got)
+	}
+	if got := FirstCheck(steps[:1]); got != nil {
+		t.Errorf("FirstCheck of steps without a check: %+v", got)
 	}
 }

@@ -71,11 +71,6 @@ func (p *Picker) ApplyNetwork(a *Action, t *sim.Topology, running func(int) bool
 	panic("scenarios: ApplyNetwork given " + a.Kind.String())
 }
 
-// IsNetwork reports whether kind is an action ApplyNetwork applies.
-func IsNetwork(kind ActionKind) bool {
-	return kind == Partition || kind == Isolate || kind == Cut || kind == Heal
-}
-
 // eachLink calls do for every link from a node of from to another of to,
 // and back when both.
 func eachLink(from, to []int, both bool, do func(from, to int)) {
