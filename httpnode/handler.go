@@ -75,8 +75,19 @@ func (n *Node) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, n.Status())
 }
 
-// Status returns the node's /status.
+// Status returns the node's /status. Before the boot (StartAt) it is the
+// state its data directory holds, as a follower that knows no leader: a
+// restarted node never reports a term below the one it persisted.
 func (n *Node) Status() wire.Status {
+	select {
+	case <-n.booted:
+	default:
+		s := wire.Status{ID: n.cfg.Name, State: wire.StateFollower, Term: n.stored.Term, LogLength: uint64(len(n.stored.Log))}
+		if n.stored.Vote != "" {
+			s.VotedFor = &n.stored.Vote
+		}
+		return s
+	}
 	st := n.drv.State()
 	s := wire.Status{ID: n.cfg.Name, State: wire.StateOf(st.Role), Term: st.Term, CommitIndex: st.Commit, LogLength: st.LastIndex}
 	if st.Lead != raft.None {

@@ -70,7 +70,8 @@ type Node struct {
 	self     raft.ID
 	urls     []string // by raft.ID: the base URL of each peer
 	store    *disk.Store
-	restart  bool // the data directory held a state: this is a restart
+	restart  bool       // the data directory held a state: this is a restart
+	stored   disk.State // what the data directory held, which /status reports until the boot
 	drv      *realtime.Driver
 	booted   chan struct{}
 	client   *http.Client
@@ -120,7 +121,7 @@ func New(cfg Config) (*Node, error) {
 	if out == nil {
 		out = io.Discard
 	}
-	n := &Node{cfg: cfg, names: names, self: self, store: store, restart: found, booted: make(chan struct{}), ln: ln,
+	n := &Node{cfg: cfg, names: names, self: self, store: store, restart: found, stored: st, booted: make(chan struct{}), ln: ln,
 		log: log.New(out, "", log.Ltime|log.Lmicroseconds)}
 	n.urls = make([]string, len(names))
 	n.inFlight = make([]chan struct{}, len(names))

@@ -206,3 +206,22 @@ func TestRPCsWaitForTheStart(t *testing.T) {
 		t.Errorf("status before the start: got %+v", s)
 	}
 }
+
+// TestARestartedNodeReportsItsTermBeforeTheStart: until its start, a
+// restarted node's /status is what its data directory holds, never term 0
+// (raftsim live's term-monotonic check saw a restarted node "go back" to
+// term 0 while it waited for its start).
+func TestARestartedNodeReportsItsTermBeforeTheStart(t *testing.T) {
+	dir := t.TempDir()
+	c, n := lone(t, dir)
+	if _, body := post(t, n, wire.PathRequestVote, `{"term":5,"candidateId":"n2","lastLogIndex":0,"lastLogTerm":0}`); body != `{"term":5,"voteGranted":true}` {
+		t.Fatalf("vote: got %s", body)
+	}
+	c.stopNode(0)
+	cfg := config("n1", listen(t), dir, n.cfg.Peers)
+	cfg.StartAt = time.Now().Add(time.Hour)
+	later := c.start(cfg)
+	if s := status(t, later); s.Term != 5 || s.State != wire.StateFollower || s.VotedFor == nil || *s.VotedFor != "n2" || s.Leader != nil {
+		t.Errorf("status of the restarted node before its start: got %+v, want a follower in term 5 that voted for n2", s)
+	}
+}
