@@ -14,6 +14,7 @@ import (
 
 	"github.com/raftsim/raftsim/disk"
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/realtime"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
 	"github.com/raftsim/raftsim/trace"
@@ -299,20 +300,7 @@ func (t *trialRun) askStatus(i int) {
 
 // sleepUntil sleeps until the trial's clock reads at; it reports false when
 // the trial ended first.
-func (t *trialRun) sleepUntil(at time.Duration) bool {
-	d := at - t.now()
-	if d <= 0 {
-		return t.ctx.Err() == nil
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return true
-	case <-t.ctx.Done():
-		return false
-	}
-}
+func (t *trialRun) sleepUntil(at time.Duration) bool { return realtime.Sleep(t.ctx, at-t.now()) }
 
 // waitUntil waits until cond, called under the observer's lock, holds; it
 // reports false when the trial ended first.

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/realtime"
 	"github.com/raftsim/raftsim/rng"
 	"github.com/raftsim/raftsim/sim"
 	"github.com/raftsim/raftsim/wire"
@@ -247,20 +248,7 @@ func (nw *Net) release(from, to int) {
 
 // wait sleeps until the proxy's clock reads at; it reports false when the
 // network closes first.
-func (nw *Net) wait(at time.Duration) bool {
-	d := at - nw.cfg.Now()
-	if d <= 0 {
-		return nw.ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-nw.ctx.Done():
-		return false
-	}
-}
+func (nw *Net) wait(at time.Duration) bool { return realtime.Sleep(nw.ctx, at-nw.cfg.Now()) }
 
 // link is the proxy of the link from → to.
 type link struct {
