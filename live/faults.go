@@ -29,7 +29,7 @@ type timeline struct {
 	steps     []scenarios.Step
 	oldLeader int
 	bound     scenarios.Bindings
-	stepTerms []uint64 // by step position: 1 + the highest term when it was applied, 0 if not yet
+	stepTerms scenarios.StepTerms
 	rand      sim.Rand // the current step's draws
 }
 
@@ -62,10 +62,7 @@ func (tl *timeline) run() error {
 		}
 		o.mu.Lock()
 		leader := o.currentLeader()
-		for len(tl.stepTerms) <= st.Index {
-			tl.stepTerms = append(tl.stepTerms, 0)
-		}
-		tl.stepTerms[st.Index] = o.maxTerm() + 1
+		tl.stepTerms.Record(st.Index, o.maxTerm())
 		o.mu.Unlock()
 		for i := range st.Actions {
 			if st.Actions[i].Kind == scenarios.Check {
@@ -166,13 +163,8 @@ func (tl *timeline) check(st *scenarios.Step, c *scenarios.Assertion, leader int
 			Node: func(i int) scenarios.NodeView {
 				return scenarios.NodeView{Leads: o.leads(i), Term: o.term[i], Lead: o.lead[i]}
 			},
-			Up: func(i int) bool { return o.booted[i] && !o.down[i] },
-			TermThen: func(k int) uint64 {
-				if k < len(tl.stepTerms) {
-					return tl.stepTerms[k]
-				}
-				return 0
-			},
+			Up:    func(i int) bool { return o.booted[i] && !o.down[i] },
+			Terms: tl.stepTerms,
 		}
 		return j.Holds(c)
 	}

@@ -18,10 +18,33 @@ type Judge struct {
 	*Picker
 	Node func(i int) NodeView // node i as it reports itself
 	Up   func(i int) bool     // node i runs: only running nodes are judged
-	// TermThen returns 1 + the highest term when the step at a position was
-	// applied, or 0 if it has not been.
-	TermThen func(step int) uint64
+	// Terms are the terms when earlier steps were applied (term_since).
+	Terms StepTerms
 }
+
+// StepTerms remember, by step position, the highest term of any node when
+// each step was applied, for checks of term_since.
+type StepTerms struct{ terms []uint64 } // 1 + the term; 0: not applied yet
+
+// Record notes that the step at position step was applied in term.
+func (st *StepTerms) Record(step int, term uint64) {
+	for len(st.terms) <= step {
+		st.terms = append(st.terms, 0)
+	}
+	st.terms[step] = term + 1
+}
+
+// At returns the term when the step at position step was applied, and
+// whether it has been.
+func (st *StepTerms) At(step int) (term uint64, applied bool) {
+	if step < 0 || step >= len(st.terms) || st.terms[step] == 0 {
+		return 0, false
+	}
+	return st.terms[step] - 1, true
+}
+
+// Reset forgets every step, keeping the memory for the next trial.
+func (st *StepTerms) Reset() { st.terms = st.terms[:0] }
 
 // Holds judges c and, when it does not hold, says why.
 func (j *Judge) Holds(c *Assertion) (bool, string) {
@@ -72,16 +95,16 @@ func (j *Judge) Holds(c *Assertion) (bool, string) {
 		}
 	}
 	if k := c.TermSince; k > 0 {
-		then := j.TermThen(k)
-		if then == 0 {
+		then, applied := j.Terms.At(k)
+		if !applied {
 			return false, fmt.Sprintf("step %d, whose term this check compares with, never ran", k)
 		}
 		var now uint64
 		for i := range j.N {
 			now = max(now, j.Node(i).Term)
 		}
-		if then-1 != now {
-			return false, fmt.Sprintf("want no term begun since step %d (term %d then), found term %d", k, then-1, now)
+		if then != now {
+			return false, fmt.Sprintf("want no term begun since step %d (term %d then), found term %d", k, then, now)
 		}
 	}
 	return true, ""

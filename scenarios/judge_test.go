@@ -38,11 +38,15 @@ func TestJudge(t *testing.T) {
 	}
 	var bound Bindings
 	bound.Bind("old", []int{3})
+	var terms StepTerms
+	terms.Record(1, 3)
+	terms.Record(2, 2)
+	terms.Record(4, 0) // before any election
 	j := Judge{
-		Picker:   &Picker{N: 5, Leader: 1, OldLeader: 3, Bound: &bound, Connected: func(i int) bool { return i < 3 }},
-		Node:     func(i int) NodeView { return views[i] },
-		Up:       func(i int) bool { return i != 4 },
-		TermThen: func(k int) uint64 { return map[int]uint64{1: 4, 2: 3}[k] },
+		Picker: &Picker{N: 5, Leader: 1, OldLeader: 3, Bound: &bound, Connected: func(i int) bool { return i < 3 }},
+		Node:   func(i int) NodeView { return views[i] },
+		Up:     func(i int) bool { return i != 4 },
+		Terms:  terms,
 	}
 	old, leader := sel(t, "old"), sel(t, "leader")
 	for _, tc := range []struct {
@@ -68,6 +72,8 @@ func TestJudge(t *testing.T) {
 		{"no new term since step 1", Assertion{TermSince: 1, Among: sel(t, "all")}, ""},
 		{"no new term since step 2", Assertion{TermSince: 2, Among: sel(t, "all")},
 			"want no term begun since step 2 (term 2 then), found term 3"},
+		{"no new term since a step in term 0", Assertion{TermSince: 4, Among: sel(t, "all")},
+			"want no term begun since step 4 (term 0 then), found term 3"},
 		{"a step that never ran", Assertion{TermSince: 3, Among: sel(t, "all")},
 			"step 3, whose term this check compares with, never ran"},
 	} {

@@ -52,13 +52,8 @@ func (f *faultSchedule) asserts(c *scenarios.Assertion) (bool, string) {
 			st := &v.state[i]
 			return scenarios.NodeView{Leads: st.Role == raft.Leader, Term: st.Term, Lead: int(st.Lead)}
 		},
-		Up: func(i int) bool { return v.booted[i] && !f.d.s.Crashed(i) },
-		TermThen: func(k int) uint64 {
-			if k < len(f.stepTerms) {
-				return f.stepTerms[k]
-			}
-			return 0
-		},
+		Up:    func(i int) bool { return v.booted[i] && !f.d.s.Crashed(i) },
+		Terms: f.stepTerms,
 	}
 	return j.Holds(c)
 }

@@ -31,7 +31,7 @@ type faultSchedule struct {
 	action     int // the next action of the current step to apply
 	stepLeader int // the leader when the current step began to apply
 	bound      scenarios.Bindings
-	stepTerms  []uint64 // by step position: 1 + the highest term when it was applied, 0 if not yet
+	stepTerms  scenarios.StepTerms
 	pending    *scenarios.Assertion
 	pendingSeq int // the pending check's number: only its own deadline fails it
 
@@ -47,7 +47,7 @@ func (f *faultSchedule) reset(d *Driver, seeds Seeds) {
 	f.step, f.atPending, f.waiting, f.delaying, f.done = 0, false, false, false, false
 	f.oldLeader, f.holdFrom = -1, -1
 	f.bound.Reset()
-	f.stepTerms = f.stepTerms[:0]
+	f.stepTerms.Reset()
 	f.pending = nil
 }
 
@@ -153,10 +153,7 @@ func (f *faultSchedule) due() {
 	st := &f.steps[f.step]
 	f.delaying = false
 	f.stepLeader, f.action = v.currentLeader(), 0
-	for len(f.stepTerms) <= st.Index {
-		f.stepTerms = append(f.stepTerms, 0)
-	}
-	f.stepTerms[st.Index] = v.maxTerm() + 1
+	f.stepTerms.Record(st.Index, v.maxTerm())
 	f.applyActions()
 }
 
