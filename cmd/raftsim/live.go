@@ -15,7 +15,6 @@ import (
 	"github.com/raftsim/raftsim/live"
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
-	"github.com/raftsim/raftsim/samples"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
 	"github.com/raftsim/raftsim/stats"
@@ -138,11 +137,8 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	begin := time.Now()
 	opt := live.Options{Nodes: nodes, Trials: s.Trials, Seed: s.Seed, Logs: lf.logs, Timelines: lf.timelines,
 		Progress: func(done, failed int) { liveProgress(errw, done, s.Trials, failed, begin) }}
-	var trials samples.Trials
-	if samplesFile.path != "" {
-		trials = make(samples.Trials, s.Trials)
-		opt.Trial = trials.Record
-	}
+	samplesOut := newTrialSamples(samplesFile, s.Trials)
+	opt.Trial = samplesOut.record()
 	res, err := live.Run(ctx, s, opt)
 	if errors.Is(err, context.Canceled) {
 		return errInterrupted
@@ -172,11 +168,8 @@ func liveCmd(args []string, out, errw io.Writer) error {
 			return err
 		}
 	}
-	if samplesFile.path != "" {
-		columns, texts := samples.Columns(s, nil, nil)
-		if err := writeSamples(samplesFile, out, columns, [][]string{texts}, []samples.Trials{trials[:res.Agg.Trials]}); err != nil {
-			return err
-		}
+	if err := samplesOut.write(out, s, res.Agg.Trials); err != nil {
+		return err
 	}
 	if err := of.file().write(out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
 		return err

@@ -16,6 +16,8 @@ import (
 
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/samples"
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/trial"
 )
 
 // outputFile is a file a command writes, named by the flag that gave its
@@ -280,6 +282,41 @@ func (p *progress) finish() {
 // samplesFlag registers --samples on fs.
 func samplesFlag(fs *pflag.FlagSet) *string {
 	return fs.String("samples", "", "also write every trial's time to leader to this CSV file, one row per trial: the format raftsim fit reads")
+}
+
+// trialSamples are --samples of one scenario's trials (run, live): each
+// trial's outcome is recorded as it ends, and all are written at the end.
+type trialSamples struct {
+	file   outputFile
+	trials samples.Trials
+}
+
+// newTrialSamples prepares --samples for n trials; with no file asked
+// for, it records nothing.
+func newTrialSamples(file outputFile, n int) *trialSamples {
+	ts := &trialSamples{file: file}
+	if file.path != "" {
+		ts.trials = make(samples.Trials, n)
+	}
+	return ts
+}
+
+// record is a runner.Options.Trial (or live.Options.Trial) function, nil
+// when no file is asked for.
+func (ts *trialSamples) record() func(int, *trial.Result) {
+	if ts.file.path == "" {
+		return nil
+	}
+	return ts.trials.Record
+}
+
+// write writes the first done trials of s, if a file is asked for.
+func (ts *trialSamples) write(out io.Writer, s *scenarios.Scenario, done int) error {
+	if ts.file.path == "" {
+		return nil
+	}
+	columns, texts := samples.Columns(s, nil, nil)
+	return writeSamples(ts.file, out, columns, [][]string{texts}, []samples.Trials{ts.trials[:done]})
 }
 
 // writeSamples writes the rows of trials to f, whole or not at all: a

@@ -8,7 +8,6 @@ import (
 	"github.com/raftsim/raftsim/find"
 	"github.com/raftsim/raftsim/report"
 	"github.com/raftsim/raftsim/runner"
-	"github.com/raftsim/raftsim/samples"
 	"github.com/raftsim/raftsim/shard"
 	"github.com/raftsim/raftsim/trial"
 	"github.com/spf13/pflag"
@@ -167,11 +166,8 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	runs, _ := runner.SteadyRuns(steady)
 	bar := newProgress(sh.progress(errw), s.Trials+runs, "trials")
 	opt := runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set, Queries: queries}
-	var trials samples.Trials
-	if *samplesPath != "" {
-		trials = make(samples.Trials, s.Trials)
-		opt.Trial = trials.Record
-	}
+	samplesOut := newTrialSamples(samplesFile, s.Trials)
+	opt.Trial = samplesOut.record()
 	agg := sh.run(0, plan, opt)
 	replay := replayFunc(arg, o)
 	rep := report.NewRun(s, agg, replay)
@@ -194,11 +190,8 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if done, err := sh.finish(of.file(), out, false); done || err != nil {
 		return err
 	}
-	if *samplesPath != "" {
-		columns, texts := samples.Columns(s, nil, nil)
-		if err := writeSamples(samplesFile, out, columns, [][]string{texts}, []samples.Trials{trials}); err != nil {
-			return err
-		}
+	if err := samplesOut.write(out, s, s.Trials); err != nil {
+		return err
 	}
 	if err := of.file().write(out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
 		return err
