@@ -238,7 +238,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 	case scenarios.Crash:
 		ids := f.pickOnly(a.Nodes, leader, func(i int) bool { return !s.Crashed(i) })
 		f.bound.Bind(a.As, ids)
-		text := "crash " + names(ids)
+		text := "crash " + scenarios.NodeSet(ids)
 		if a.RestartAfter != nil {
 			text += " restart_after=" + scenarios.FormatDist(*a.RestartAfter)
 		}
@@ -256,7 +256,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 	case scenarios.Restart:
 		ids := f.pickOnly(a.Nodes, leader, func(i int) bool { return s.Crashed(i) && d.view.booted[i] })
 		f.bound.Bind(a.As, ids)
-		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "restart " + names(ids)})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: "restart " + scenarios.NodeSet(ids)})
 		for _, i := range ids {
 			d.boot(i, true)
 		}
@@ -284,7 +284,7 @@ func (f *faultSchedule) apply(a *scenarios.Action, leader int) {
 		for _, i := range ids {
 			s.SetRate(i, a.Factor)
 		}
-		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("drift %s factor=%g", names(ids), a.Factor)})
+		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("drift %s factor=%g", scenarios.NodeSet(ids), a.Factor)})
 	case scenarios.SetLoss:
 		nw.SetLoss(a.Loss)
 		d.faulted(Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("loss %g", a.Loss)})
@@ -315,7 +315,7 @@ func (f *faultSchedule) write(a *scenarios.Action, leader int) {
 		reach = scenarios.Choose(others, a.Reach, &f.rand)
 	}
 	f.keep = append(f.keep[:0], reach...)
-	d.faulted(Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("write %d entries at leader %v, reaching %s", a.Entries, raft.ID(leader), names(reach))})
+	d.faulted(Fault{Kind: FaultAction, Node: -1, Text: fmt.Sprintf("write %d entries at leader %v, reaching %s", a.Entries, raft.ID(leader), scenarios.NodeSet(reach))})
 	if a.Reach >= 0 {
 		f.holdFrom = leader
 	}
@@ -340,5 +340,3 @@ func (f *faultSchedule) pick(sel scenarios.Selector, leader int, ok func(int) bo
 func (f *faultSchedule) pickOnly(sel scenarios.Selector, leader int, ok func(int) bool) []int {
 	return f.picker(leader).PickOnly(sel, ok)
 }
-
-func names(ids []int) string { return scenarios.NodeSet(ids) }
