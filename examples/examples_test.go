@@ -12,10 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/raftsim/raftsim/conformance"
-	"github.com/raftsim/raftsim/internal/long"
-	"github.com/raftsim/raftsim/live"
-	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/internal/live"
+	"github.com/raftsim/raftsim/internal/live/conformance"
+	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/testkit/long"
 	"github.com/raftsim/raftsim/scenarios"
 )
 

@@ -6,7 +6,7 @@
 // the whole cluster, a candidate whose election splits campaigns again, RPCs
 // are real HTTP calls, and a candidate steps down on an AppendEntries of its
 // own term. No log replication: its log stays empty, which raftsim tolerates
-// (wire/CONTRACT.md).
+// (internal/node/wire/CONTRACT.md).
 //
 // Environment (the chapter's docker-compose variables, and raftsim's):
 //   NODE_ID                  this node's name, e.g. n1

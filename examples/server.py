@@ -5,7 +5,7 @@ Written from the chapter's design with its bugs fixed: the majority counts
 the whole cluster, a candidate whose election splits campaigns again, RPCs
 are real HTTP calls, and a candidate steps down on an AppendEntries of its
 own term. Standard library only. No log replication: its log stays empty,
-which raftsim tolerates (wire/CONTRACT.md).
+which raftsim tolerates (internal/node/wire/CONTRACT.md).
 
 Environment (the chapter's docker-compose variables, and raftsim's):
   NODE_ID                  this node's name, e.g. n1

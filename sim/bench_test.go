@@ -4,8 +4,8 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/trial"
 )
 
 // benchScenario runs trials of a built-in scenario on one goroutine and

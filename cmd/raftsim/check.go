@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/raftsim/raftsim/internal/runner/shrink"
+	"github.com/raftsim/raftsim/internal/runner/swarm"
+	"github.com/raftsim/raftsim/internal/study/shard"
+	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/shard"
-	"github.com/raftsim/raftsim/shrink"
-	"github.com/raftsim/raftsim/swarm"
-	"github.com/raftsim/raftsim/trace"
-	"github.com/raftsim/raftsim/trial"
 )
 
 const checkAbout = `Hunts for failures: runs trial after trial of a scenario (trial k with the seed

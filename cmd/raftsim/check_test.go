@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/raftsim/raftsim/internal/golden"
-	"github.com/raftsim/raftsim/internal/long"
+	"github.com/raftsim/raftsim/internal/testkit/golden"
+	"github.com/raftsim/raftsim/internal/testkit/long"
 	"github.com/raftsim/raftsim/raft"
 )
 

@@ -10,10 +10,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/raftsim/raftsim/live"
-	"github.com/raftsim/raftsim/report"
+	"github.com/raftsim/raftsim/internal/live"
+	"github.com/raftsim/raftsim/internal/study/report"
+	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/trial"
 )
 
 const clusterAbout = `Starts a cluster on this machine, as the chapter's docker-compose file does,

@@ -14,7 +14,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/raftsim/raftsim/shard"
+	"github.com/raftsim/raftsim/internal/study/shard"
 )
 
 // The files of deploy/ are checked against the CLI: each engine's shard
@@ -22,7 +22,7 @@ import (
 // commands, run as the engine runs them (with few trials), print what the
 // unsharded command prints.
 
-const deployDir = "../../deploy"
+const deployDir = "../../examples/deploy"
 
 // fewTrials make a deployment's sweep quick; every shard and the
 // unsharded command get them.

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/raftsim/raftsim/fit"
-	"github.com/raftsim/raftsim/report"
-	"github.com/raftsim/raftsim/samples"
+	"github.com/raftsim/raftsim/internal/study/fit"
+	"github.com/raftsim/raftsim/internal/study/report"
+	"github.com/raftsim/raftsim/internal/study/samples"
 	"github.com/raftsim/raftsim/scenarios"
 )
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/raftsim/raftsim/internal/browser"
+	"github.com/raftsim/raftsim/internal/testkit/browser"
 )
 
 // startBrowser starts headless Chromium for a test and ends it, whatever

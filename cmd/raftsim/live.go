@@ -11,14 +11,14 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/raftsim/raftsim/conformance"
-	"github.com/raftsim/raftsim/live"
-	"github.com/raftsim/raftsim/report"
-	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/internal/live"
+	"github.com/raftsim/raftsim/internal/live/conformance"
+	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/runner/stats"
+	"github.com/raftsim/raftsim/internal/study/report"
+	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
-	"github.com/raftsim/raftsim/stats"
-	"github.com/raftsim/raftsim/trial"
 )
 
 const liveAbout = `Runs a scenario on a real cluster on this machine: N nodes on free loopback
@@ -52,7 +52,7 @@ otherwise); on a busy machine a longer one keeps the timing rules clear of
 scheduling delays.
 
 Each node's output goes to --logs DIR/NAME.log; a failed trial's timeline,
-in replay's text format, to DIR/trial-K.timeline. wire/CONTRACT.md is the
+in replay's text format, to DIR/trial-K.timeline. internal/node/wire/CONTRACT.md is the
 contract. Every process, port and temporary directory is removed at the end,
 on failure and on ^C.
 `

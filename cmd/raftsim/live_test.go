@@ -16,11 +16,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/raftsim/raftsim/internal/long"
-	"github.com/raftsim/raftsim/live"
-	"github.com/raftsim/raftsim/samples"
+	"github.com/raftsim/raftsim/internal/live"
+	"github.com/raftsim/raftsim/internal/node/wire"
+	"github.com/raftsim/raftsim/internal/study/samples"
+	"github.com/raftsim/raftsim/internal/testkit/long"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/wire"
 )
 
 // beRaftsim makes this test binary run as raftsim: raftsim live starts its

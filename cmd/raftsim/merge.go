@@ -7,7 +7,7 @@ import (
 	"os"
 	"slices"
 
-	"github.com/raftsim/raftsim/shard"
+	"github.com/raftsim/raftsim/internal/study/shard"
 )
 
 const mergeAbout = `Joins the partial results of the N shards of one run, sweep or check (each

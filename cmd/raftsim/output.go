@@ -14,10 +14,10 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/raftsim/raftsim/report"
-	"github.com/raftsim/raftsim/samples"
+	"github.com/raftsim/raftsim/internal/study/report"
+	"github.com/raftsim/raftsim/internal/study/samples"
+	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/trial"
 )
 
 // outputFile is a file a command writes, named by the flag that gave its

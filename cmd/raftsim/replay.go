@@ -9,13 +9,13 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/runner/swarm"
+	"github.com/raftsim/raftsim/internal/study/report"
+	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/raft"
-	"github.com/raftsim/raftsim/report"
-	"github.com/raftsim/raftsim/runner"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/swarm"
-	"github.com/raftsim/raftsim/trace"
-	"github.com/raftsim/raftsim/trial"
 )
 
 const replayAbout = `Re-runs one trial and prints its timeline, one event a line: virtual time,

@@ -5,11 +5,11 @@ import (
 	"io"
 	"strings"
 
-	"github.com/raftsim/raftsim/find"
-	"github.com/raftsim/raftsim/report"
-	"github.com/raftsim/raftsim/runner"
-	"github.com/raftsim/raftsim/shard"
-	"github.com/raftsim/raftsim/trial"
+	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/runner/find"
+	"github.com/raftsim/raftsim/internal/study/report"
+	"github.com/raftsim/raftsim/internal/study/shard"
+	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/spf13/pflag"
 )
 

@@ -12,9 +12,9 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/raftsim/raftsim/httpnode"
+	"github.com/raftsim/raftsim/internal/node/httpnode"
+	"github.com/raftsim/raftsim/internal/node/wire"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/wire"
 )
 
 const serveAbout = `Runs one Raft node, raftsim's own, on HTTP with the course's API:
@@ -31,7 +31,7 @@ Term, vote and log live in the data directory and are fsynced before any reply
 or message that depends on them leaves, so a node killed with kill -9 and
 restarted never votes twice in a term. The node logs one line per change of
 term, role or leader on stderr. A malformed request gets 400 and a JSON error.
-wire/CONTRACT.md is the whole contract.
+internal/node/wire/CONTRACT.md is the whole contract.
 
 The chapter's environment variables work too: NODE_ID for --id, PORT for
 --listen 127.0.0.1:PORT, and PEERS for --peer: comma-separated NAME=HOST:PORT

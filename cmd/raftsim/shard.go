@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/raftsim/raftsim/runner"
+	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/study/shard"
+	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/shard"
-	"github.com/raftsim/raftsim/trial"
 )
 
 // sharding is how a command gets its aggregates: by running all its

@@ -10,13 +10,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/raftsim/raftsim/report"
-	"github.com/raftsim/raftsim/runner"
-	"github.com/raftsim/raftsim/samples"
+	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/study/report"
+	"github.com/raftsim/raftsim/internal/study/samples"
+	"github.com/raftsim/raftsim/internal/study/shard"
+	"github.com/raftsim/raftsim/internal/study/sweep"
+	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/shard"
-	"github.com/raftsim/raftsim/sweep"
-	"github.com/raftsim/raftsim/trial"
 )
 
 const sweepAbout = `Runs a scenario for every combination of the listed values and prints one row

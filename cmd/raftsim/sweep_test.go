@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/raftsim/raftsim/internal/long"
-	"github.com/raftsim/raftsim/trial"
+	"github.com/raftsim/raftsim/internal/testkit/long"
+	"github.com/raftsim/raftsim/internal/trial"
 )
 
 type sweepJSON struct {

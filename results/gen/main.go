@@ -29,7 +29,7 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/raftsim/raftsim/internal/browser"
+	"github.com/raftsim/raftsim/internal/testkit/browser"
 )
 
 //go:embed templates/*.md.tmpl

@@ -1,0 +1,378 @@
+// Package conformance drives a single Raft node — raftsim's own or any
+// program that keeps the node contract (internal/node/wire/CONTRACT.md) — with hand-made
+// RPCs and reports, rule by rule, whether it behaves as Figure 2 says: one
+// vote per term; refuse a stale term; adopt a higher term and step down;
+// refuse a candidate whose log is behind; reset the election timer on a
+// heartbeat from the current leader; campaign again after a split vote.
+// raftsim live --conformance runs it.
+//
+// The node under test is n1 of a three-node cluster whose other two
+// members, n2 and n3, are raftsim's stand-ins: they answer n1's requests as
+// each rule needs (granting or refusing votes) and raftsim's proxy, between
+// n1 and them, records what n1 sends. Each rule runs on a fresh process and
+// data directory.
+//
+// conformance must never leave a process or directory behind, and never
+// call a rule failed when the node could not have been tested on it (a node
+// without log replication cannot have a log that is ahead): such a rule is
+// skipped, saying why.
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/raftsim/raftsim/internal/live"
+	"github.com/raftsim/raftsim/internal/node/wire"
+	"github.com/raftsim/raftsim/raft"
+)
+
+// Outcome is how a rule went.
+type Outcome string
+
+// The outcomes.
+const (
+	Pass Outcome = "pass"
+	Fail Outcome = "fail"
+	Skip Outcome = "skip" // the node could not be tested on the rule
+)
+
+// Result is one rule's outcome, with what was sent and received.
+type Result struct {
+	Rule    string   `json:"rule"`
+	Outcome Outcome  `json:"outcome"`
+	Why     string   `json:"why"`
+	Wire    []string `json:"wire"` // the RPCs, one a line
+}
+
+// Options say how to test.
+type Options struct {
+	// Nodes is the node's program, set up for the protocol (live.Nodes.For):
+	// the election timeout below among it.
+	Nodes live.Nodes
+	// Logs is the directory for the node's log file.
+	Logs string
+	// ElectionMin and ElectionMax are the election timeout the node was
+	// told, which the rules' waits assume; Heartbeat is how often the
+	// stand-in leader sends heartbeats.
+	ElectionMin, ElectionMax time.Duration
+	Heartbeat                time.Duration
+}
+
+// rule is one rule's test.
+type rule struct {
+	name string
+	test func(h *harness) (Outcome, string)
+}
+
+var rules = []rule{
+	{"one vote per term", oneVote},
+	{"refuse a stale term", staleTerm},
+	{"adopt a higher term and step down", stepDown},
+	{"refuse a candidate whose log is behind", logBehind},
+	{"reset the election timer on a heartbeat from the current leader", heartbeatResets},
+	{"campaign again after a split vote", campaignAgain},
+}
+
+// Rules lists the rules' names, in the order they are tested.
+func Rules() []string {
+	var out []string
+	for _, r := range rules {
+		out = append(out, r.name)
+	}
+	return out
+}
+
+// Run tests the node on every rule.
+func Run(ctx context.Context, opt Options) ([]Result, error) {
+	var out []Result
+	for _, r := range rules {
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		res, err := runRule(ctx, &opt, r)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// runRule starts a fresh node, tests it on r and stops it.
+func runRule(ctx context.Context, opt *Options, r rule) (Result, error) {
+	h, err := newHarness(ctx, opt)
+	if err != nil {
+		return Result{}, err
+	}
+	defer h.close()
+	if err := h.cluster.Start(0, time.Now()); err != nil {
+		return Result{}, err
+	}
+	if err := h.cluster.WaitReady(ctx, 0); err != nil {
+		return Result{}, err
+	}
+	outcome, why := r.test(h)
+	return Result{Rule: r.name, Outcome: outcome, Why: why, Wire: h.wire()}, nil
+}
+
+// harness is one node under test and its two stand-in peers.
+type harness struct {
+	ctx     context.Context
+	opt     *Options
+	dir     string
+	cluster *live.Cluster
+	peers   [2]*standIn
+	client  *http.Client
+	start   time.Time
+
+	mu    sync.Mutex
+	lines []string
+	sent  []raft.Message // what n1 sent, as the proxy saw it
+}
+
+func newHarness(ctx context.Context, opt *Options) (*harness, error) {
+	h := &harness{ctx: ctx, opt: opt, client: &http.Client{Timeout: 2 * time.Second}, start: time.Now()}
+	var err error
+	if h.dir, err = os.MkdirTemp("", "raftsim-conformance-"); err != nil {
+		return nil, err
+	}
+	ports := []int{0, 0, 0}
+	for k := range h.peers {
+		if h.peers[k], err = startStandIn(); err != nil {
+			h.close()
+			return nil, err
+		}
+		ports[k+1] = h.peers[k].port
+	}
+	if ports[0], err = freePort(); err != nil {
+		h.close()
+		return nil, err
+	}
+	h.cluster, err = live.NewCluster(live.ClusterConfig{Nodes: opt.Nodes, Size: 3, Ports: ports, Data: h.dir, Logs: opt.Logs,
+		Observer: h, Now: func() time.Duration { return time.Since(h.start) }})
+	if err != nil {
+		h.close()
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *harness) close() {
+	if h.cluster != nil {
+		h.cluster.Close()
+	}
+	for _, p := range h.peers {
+		if p != nil {
+			p.close()
+		}
+	}
+	h.client.CloseIdleConnections()
+	os.RemoveAll(h.dir)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func (h *harness) note(format string, args ...any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.lines = append(h.lines, fmt.Sprintf("t=%6.1fms ", float64(time.Since(h.start))/1e6)+fmt.Sprintf(format, args...))
+}
+
+func (h *harness) wire() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.lines...)
+}
+
+// Sent implements proxy.Observer: n1's requests to the stand-ins and their
+// answers.
+func (h *harness) Sent(m *raft.Message, _, _ time.Duration, dropped string) {
+	if m.From == 0 {
+		h.mu.Lock()
+		h.sent = append(h.sent, *m)
+		h.mu.Unlock()
+	}
+	h.note("%v->%v %s (sent by %s)", m.From, m.To, m.String(), map[bool]string{true: "the node", false: "a stand-in"}[m.From == 0])
+}
+
+// The rest of proxy.Observer: nothing to hear.
+func (h *harness) Delivered(*raft.Message, time.Duration, time.Duration) {}
+func (h *harness) Answered(*raft.Message, *raft.Message, time.Duration)  {}
+func (h *harness) Dropped(*raft.Message, time.Duration, string)          {}
+func (h *harness) Unreadable(from, to int, _ time.Duration, what string, err error) {
+	h.note("%v->%v %s: %v", raft.ID(from), raft.ID(to), what, err)
+}
+
+// requestsFrom returns what n1 sent of type t, from index k of what it sent on.
+func (h *harness) requestsFrom(k int, t raft.MsgType) []raft.Message {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []raft.Message
+	for _, m := range h.sent[min(k, len(h.sent)):] {
+		if m.Type == t {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (h *harness) sentSoFar() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.sent)
+}
+
+// call sends n1 a hand-made request m (From a stand-in) and returns the
+// reply, noting both.
+func (h *harness) call(m raft.Message) (raft.Message, error) {
+	m.To = 0
+	body, err := json.Marshal(wire.EncodeRequest(&m, wire.NodeNames(3).Name(m.From)))
+	if err != nil {
+		return raft.Message{}, err
+	}
+	resp, err := h.client.Post("http://"+h.cluster.Addr(0)+wire.Path(m.Type), "application/json", bytes.NewReader(body))
+	if err != nil {
+		h.note("%v->n1 %s (sent by raftsim): no answer: %v", m.From, m.String(), err)
+		return raft.Message{}, err
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusOK {
+		h.note("%v->n1 %s (sent by raftsim): %s %s", m.From, m.String(), resp.Status, bytes.TrimSpace(data))
+		return raft.Message{}, fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(data))
+	}
+	reply, err := wire.DecodeReply(&m, data)
+	if err != nil {
+		h.note("%v->n1 %s (sent by raftsim): an answer that does not follow the API: %v", m.From, m.String(), err)
+		return reply, err
+	}
+	h.note("%v->n1 %s (sent by raftsim) answered %s", m.From, m.String(), reply.String())
+	return reply, nil
+}
+
+// status asks n1 for its /status, noting it.
+func (h *harness) status() (wire.Status, error) {
+	s, err := h.cluster.Status(0)
+	if err != nil {
+		h.note("/status of n1: %v", err)
+		return s, err
+	}
+	h.note("/status of n1: %s term=%d leader=%s", s.State, s.Term, nameOr(s.Leader))
+	return s, nil
+}
+
+func nameOr(s *string) string {
+	if s == nil {
+		return "none"
+	}
+	return *s
+}
+
+// sleep waits d, or less if the run is cancelled.
+func (h *harness) sleep(d time.Duration) {
+	select {
+	case <-h.ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// heartbeats sends n1 an AppendEntries of term from n2 every heartbeat
+// interval for d.
+func (h *harness) heartbeats(term uint64, d time.Duration) {
+	for end := time.Now().Add(d); time.Now().Before(end) && h.ctx.Err() == nil; {
+		h.call(raft.Message{Type: raft.MsgApp, From: 1, Term: term})
+		h.sleep(h.opt.Heartbeat)
+	}
+}
+
+// standIn is one of n1's two peers, played by raftsim: it answers
+// RequestVote as told (granting, or refusing at the requester's term, as a
+// peer that voted for another candidate does), grants every Pre-Vote, and
+// answers AppendEntries with success.
+type standIn struct {
+	srv   *http.Server
+	port  int
+	mu    sync.Mutex
+	grant bool // RequestVote
+}
+
+func startStandIn() (*standIn, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &standIn{port: ln.Addr().(*net.TCPAddr).Port}
+	p.srv = &http.Server{Handler: http.HandlerFunc(p.serve), ReadHeaderTimeout: 5 * time.Second}
+	go p.srv.Serve(ln)
+	return p, nil
+}
+
+func (p *standIn) setGrant(grant bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.grant = grant
+}
+
+func (p *standIn) serve(w http.ResponseWriter, r *http.Request) {
+	t, ok := wire.RequestType(r.URL.Path)
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	req, err := wire.DecodeRequest(t, body)
+	if !ok || err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	m := req.Msgs[len(req.Msgs)-1]
+	p.mu.Lock()
+	grant := p.grant
+	p.mu.Unlock()
+	reply := raft.Message{Type: wire.ReplyType(t), Term: m.Term, Reject: t == raft.MsgVote && !grant,
+		Index: m.Index + uint64(m.NEntries)}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(wire.EncodeReply(&reply))
+}
+
+func (p *standIn) close() { p.srv.Close() }
+
+// Write writes results as text: one line per rule, then what was sent and
+// received, indented.
+func Write(w io.Writer, node string, results []Result) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "conformance of %s: it runs as n1 of a 3-node cluster; raftsim plays n2 and n3\n\n", node)
+	passed, failed := 0, 0
+	for _, r := range results {
+		fmt.Fprintf(&b, "%-4s  %s", strings.ToUpper(string(r.Outcome)), r.Rule)
+		if r.Why != "" {
+			fmt.Fprintf(&b, ": %s", r.Why)
+		}
+		b.WriteString("\n")
+		for _, l := range r.Wire {
+			fmt.Fprintf(&b, "        %s\n", l)
+		}
+		switch r.Outcome {
+		case Pass:
+			passed++
+		case Fail:
+			failed++
+		}
+	}
+	fmt.Fprintf(&b, "\n%d of %d rules passed, %d failed, %d skipped\n", passed, len(results), failed, len(results)-passed-failed)
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,140 @@
+package live
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/raftsim/raftsim/internal/node/wire"
+)
+
+// ConsoleHelp lists the commands of [Console].
+const ConsoleHelp = `commands:
+  status          every node's /status
+  kill NODE       kill -9 the node (its data directory is kept)
+  restart NODE    start a killed node again
+  pause NODE      freeze the node (SIGSTOP); resume NODE continues it (SIGCONT)
+  isolate NODE    cut the node off from the others, both ways
+  heal            undo every isolate
+  help            this list
+  quit            stop the cluster (so does ^C)
+`
+
+// Console runs the commands a person types at raftsim cluster, one a
+// line, until quit, the end of in, or ctx ending. It reports whether the
+// person asked to quit.
+func Console(ctx context.Context, c *Cluster, in io.Reader, out io.Writer) bool {
+	lines := make(chan string)
+	go func() { // ends with in, or with the process
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case line, ok := <-lines:
+			if !ok {
+				return false
+			}
+			if quit := c.command(line, out); quit {
+				return true
+			}
+		}
+	}
+}
+
+// command runs one console command.
+func (c *Cluster) command(line string, out io.Writer) (quit bool) {
+	words := strings.Fields(line)
+	if len(words) == 0 {
+		return false
+	}
+	node := func() (int, bool) {
+		if len(words) != 2 {
+			fmt.Fprintf(out, "%s needs one node, e.g. %s n1\n", words[0], words[0])
+			return 0, false
+		}
+		if id, ok := c.names.ID(words[1]); ok {
+			return int(id), true
+		}
+		fmt.Fprintf(out, "no node %q (the nodes: %s)\n", words[1], strings.Join(c.names, " "))
+		return 0, false
+	}
+	report := func(what string, err error) {
+		if err != nil {
+			fmt.Fprintf(out, "%s: %v\n", what, err)
+			return
+		}
+		fmt.Fprintln(out, what)
+	}
+	switch words[0] {
+	case "status":
+		for i, name := range c.names {
+			s, err := c.Status(i)
+			if err != nil {
+				fmt.Fprintf(out, "%s: no answer (%v)\n", name, err)
+				continue
+			}
+			fmt.Fprintf(out, "%s: %s term=%d leader=%s\n", name, s.State, s.Term, orNone(s.Leader))
+		}
+	case "kill":
+		if i, ok := node(); ok {
+			report("killed "+c.names[i]+" (kill -9)", c.Kill(i))
+		}
+	case "restart":
+		if i, ok := node(); ok {
+			err := c.Start(i, time.Now())
+			if err == nil {
+				err = c.WaitReady(context.Background(), i)
+			}
+			report("restarted "+c.names[i], err)
+		}
+	case "pause":
+		if i, ok := node(); ok {
+			report("paused "+c.names[i]+" (SIGSTOP)", c.Pause(i))
+		}
+	case "resume":
+		if i, ok := node(); ok {
+			report("resumed "+c.names[i]+" (SIGCONT)", c.Resume(i))
+		}
+	case "isolate":
+		if i, ok := node(); ok {
+			c.Isolate(i)
+			report("isolated "+c.names[i], nil)
+		}
+	case "heal":
+		c.Heal()
+		report("healed", nil)
+	case "help":
+		fmt.Fprint(out, ConsoleHelp)
+	case "quit", "exit":
+		return true
+	default:
+		fmt.Fprintf(out, "unknown command %q\n%s", words[0], ConsoleHelp)
+	}
+	return false
+}
+
+func orNone(s *string) string {
+	if s == nil {
+		return "none"
+	}
+	return *s
+}
+
+// CurlLines returns the commands that ask each node for its /status, as the
+// chapter's walkthrough does.
+func (c *Cluster) CurlLines() []string {
+	var out []string
+	for i := range c.names {
+		out = append(out, "curl http://"+c.Addr(i)+wire.PathStatus)
+	}
+	return out
+}

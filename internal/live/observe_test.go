@@ -1,0 +1,178 @@
+package live
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/raftsim/raftsim/internal/node/wire"
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/scenarios"
+)
+
+// observed returns an observer of a 3-node cold start whose nodes have all
+// booted, and the clock it reads, which the test moves.
+func observed(t *testing.T) (*observer, *time.Duration) {
+	t.Helper()
+	sc, err := scenarios.Builtin("cold-start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Cluster.Nodes = 3
+	var now time.Duration
+	o := newObserver(sc, func() time.Duration { return now })
+	o.meter.start(-1, 0, 0)
+	for i := range 3 {
+		o.booted[i] = true
+	}
+	return o, &now
+}
+
+func msg(t raft.MsgType, from, to int, term uint64) *raft.Message {
+	return &raft.Message{Type: t, From: raft.ID(from), To: raft.ID(to), Term: term}
+}
+
+func grant(from, to int, term uint64) *raft.Message { return msg(raft.MsgVoteResp, from, to, term) }
+
+func wantFailure(t *testing.T, o *observer, kind, detail string, evidence ...string) {
+	t.Helper()
+	if o.failure == nil {
+		t.Fatalf("no failure, want %s: %s", kind, detail)
+	}
+	if o.failure.Kind != kind || o.failure.Detail != detail {
+		t.Errorf("got %s: %s\nwant %s: %s", o.failure.Kind, o.failure.Detail, kind, detail)
+	}
+	for _, e := range evidence {
+		if !strings.Contains(strings.Join(o.evidence, "\n"), e) {
+			t.Errorf("the evidence %q lacks %q", o.evidence, e)
+		}
+	}
+}
+
+func TestTwoLeadersInATermOnTheWire(t *testing.T) {
+	o, now := observed(t)
+	*now = 10 * time.Millisecond
+	o.Sent(msg(raft.MsgApp, 0, 1, 3), *now, *now+time.Millisecond, "")
+	*now = 20 * time.Millisecond
+	o.Sent(msg(raft.MsgApp, 2, 1, 3), *now, *now+time.Millisecond, "")
+	wantFailure(t, o, "election-safety", "n1 and n3 both leaders in term 3",
+		"t=10.000ms n1->n2 AppendEntries term=3", "t=20.000ms n3->n2 AppendEntries term=3")
+}
+
+func TestALeaderInStatusAndAnotherOnTheWire(t *testing.T) {
+	o, now := observed(t)
+	o.status(1, 0, wire.Status{ID: "n2", State: wire.StateLeader, Term: 2})
+	*now = 5 * time.Millisecond
+	o.Sent(msg(raft.MsgApp, 0, 2, 2), *now, *now, "")
+	wantFailure(t, o, "election-safety", "n2 and n1 both leaders in term 2", "/status of n2: leader term=2")
+}
+
+func TestTwoVotesInATerm(t *testing.T) {
+	o, _ := observed(t)
+	o.Sent(grant(2, 0, 4), 0, 0, "")
+	o.Sent(grant(2, 0, 4), 0, 0, "") // a duplicate request's second reply: the same vote
+	if o.failure != nil {
+		t.Fatalf("the same vote twice failed: %v", o.failure)
+	}
+	o.Sent(grant(2, 1, 4), 0, 0, "")
+	wantFailure(t, o, "vote-once", "n3 voted for n1 and then for n2 in term 4",
+		"n3->n1 RequestVoteResp term=4 granted", "n3->n2 RequestVoteResp term=4 granted")
+}
+
+func TestACandidateVotesForItself(t *testing.T) {
+	o, _ := observed(t)
+	o.Sent(msg(raft.MsgVote, 1, 0, 2), 0, 0, "") // n2 stands in term 2
+	o.Sent(grant(1, 2, 2), 0, 0, "")
+	wantFailure(t, o, "vote-once", "n2 voted for n2 and then for n3 in term 2")
+}
+
+func TestATermGoingBackInStatus(t *testing.T) {
+	o, now := observed(t)
+	o.status(0, 0, wire.Status{ID: "n1", State: wire.StateFollower, Term: 5})
+	*now = time.Millisecond
+	o.status(0, *now, wire.Status{ID: "n1", State: wire.StateFollower, Term: 4})
+	wantFailure(t, o, "term-monotonic", "n1 went from term 5 back to 4")
+}
+
+func TestAnOldStatusAnswerIsNotATermGoingBack(t *testing.T) {
+	o, now := observed(t)
+	*now = 10 * time.Millisecond
+	o.Sent(msg(raft.MsgVote, 0, 1, 6), *now, *now, "") // n1 is in term 6 from 10ms on
+	o.status(0, 5*time.Millisecond, wire.Status{ID: "n1", State: wire.StateFollower, Term: 5})
+	if o.failure != nil {
+		t.Errorf("an answer asked for before the node's message failed: %v", o.failure)
+	}
+}
+
+// TestTheMeter: a split vote in term 1 (n1 and n2 stand), then n3 wins
+// term 2; the measurement counts two rounds and one split vote, and ends at
+// n3's first AppendEntries.
+func TestTheMeter(t *testing.T) {
+	o, now := observed(t)
+	*now = 160 * time.Millisecond
+	o.Sent(msg(raft.MsgVote, 0, 1, 1), *now, *now, "")
+	o.Sent(msg(raft.MsgVote, 1, 0, 1), *now, *now, "")
+	*now = 400 * time.Millisecond
+	o.Sent(msg(raft.MsgVote, 2, 0, 2), *now, *now, "")
+	o.Sent(grant(0, 2, 2), *now, *now, "")
+	*now = 420 * time.Millisecond
+	o.Sent(msg(raft.MsgApp, 2, 0, 2), *now, *now, "")
+	r := &o.meter.res
+	if !r.Measured || r.TimeToLeader != 420*time.Millisecond || r.Rounds != 2 || r.SplitVotes != 1 || r.Messages != 5 {
+		t.Errorf("got measured=%v time=%v rounds=%d splits=%d messages=%d, want true 420ms 2 1 5",
+			r.Measured, r.TimeToLeader, r.Rounds, r.SplitVotes, r.Messages)
+	}
+	if r.TermsBumped != 2 {
+		t.Errorf("terms bumped: got %d, want 2", r.TermsBumped)
+	}
+	// n3 is deposed: its refusal of a vote in term 3 shows it in term 3.
+	o.Sent(&raft.Message{Type: raft.MsgVoteResp, From: 2, To: 1, Term: 3, Reject: true}, *now, *now, "")
+	if r.Disruptions != 1 {
+		t.Errorf("disruptions: got %d, want 1", r.Disruptions)
+	}
+	if o.failure != nil {
+		t.Errorf("an ordinary run failed: %v", o.failure)
+	}
+}
+
+func TestWorkingLeaderAndMajority(t *testing.T) {
+	o, _ := observed(t)
+	o.Sent(msg(raft.MsgApp, 0, 1, 1), 0, 0, "")
+	if got := o.workingLeader(); got != 0 {
+		t.Errorf("working leader: got %d, want 0 (n1)", got)
+	}
+	o.topo.Isolate(0)
+	if got := o.workingLeader(); got != -1 {
+		t.Errorf("an isolated leader works: got %d", got)
+	}
+	if !o.majorityConnected() {
+		t.Error("n2 and n3 together are a majority")
+	}
+	o.down[1] = true
+	if o.majorityConnected() {
+		t.Error("n3 alone is no majority")
+	}
+	o.topo.Heal()
+	if got := o.workingLeader(); got != 0 {
+		t.Errorf("healed, n1 reaches n3: got %d, want 0", got)
+	}
+}
+
+func TestCheckRefusesWhatLiveCannotApply(t *testing.T) {
+	s, err := scenarios.Builtin("fast-laggard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Check(s, Nodes{}); err == nil || !strings.Contains(err.Error(), "drift") {
+		t.Errorf("fast-laggard (drift): got %v, want drift refused", err)
+	}
+	for _, name := range []string{"cold-start", "leader-crash", "partition-leader", "rejoin-disrupt", "churn", "flaky-link"} {
+		s, err := scenarios.Builtin(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Check(s, Nodes{}); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

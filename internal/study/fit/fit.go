@@ -1,0 +1,502 @@
+package fit
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/gonum/optimize"
+
+	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
+)
+
+// Problem is a fit to do.
+type Problem struct {
+	// Scenario is the scenario as loaded, and Overrides the command line's
+	// changes to it; --trials sets how many trials each candidate runs per
+	// group, --seed their seeds. The overrides must leave the fitted
+	// components alone.
+	Scenario  *scenarios.Scenario
+	Overrides scenarios.Overrides
+	// Groups are what was observed: all samples, or all targets.
+	Groups []Group
+	// Fit lists the components to estimate (always the latency), Families
+	// the latency families to try; the best is kept.
+	Fit      []Component
+	Families []sim.DistKind
+	// Bootstrap is the number of bootstrap replicates for the uncertainty;
+	// 0 skips it.
+	Bootstrap int
+	Workers   int
+	// Progress, if set, is told how many simulated trials are done, of at
+	// most total, from any goroutine.
+	Progress func(done, total int)
+}
+
+// Limits of a fit.
+const (
+	MaxGroups    = 20
+	MaxBootstrap = 10000
+)
+
+// seedSalt keeps the fit's trial seeds apart from those of raftsim run
+// with the same scenario seed, so that samples written by run are never
+// the very trials the fit simulates.
+const seedSalt = 0x4669745472696173 // "FitTrias"
+
+// Search effort: the coarse grid's points per location coordinate and
+// per shape, and the Nelder–Mead evaluations allowed per dimension.
+const (
+	gridLocations = 13
+	gridShapes    = 4
+	nmPerDim      = 25
+)
+
+// Result is a fit.
+type Result struct {
+	Distance string  // what was minimised, in words
+	Value    float64 // its value at the fit
+	Family   sim.DistKind
+	// Fitted holds the fitted distribution of each component, in the
+	// order of Problem.Fit.
+	Fitted    []Fitted
+	Estimates []Estimate
+	// Families holds the distance each family tried reached.
+	Families []FamilyFit
+	Groups   []GroupFit
+	// Scenario is the scenario with the fitted network, validated.
+	Scenario    *scenarios.Scenario
+	Trials      int    // simulated trials per group and candidate
+	Seed        uint64 // the scenario seed (the fit's trial seeds derive from it)
+	Bootstrap   int
+	Evaluations int // candidates simulated
+}
+
+// Fitted is the fitted distribution of a component.
+type Fitted struct {
+	Component Component
+	Dist      sim.Dist
+}
+
+// Estimate is a fitted parameter with its bootstrap uncertainty: the
+// standard deviation and the 95% percentile interval of the replicates'
+// values (NaN without a bootstrap).
+type Estimate struct {
+	Parameter
+	SD, Lo, Hi float64
+}
+
+// FamilyFit is the distance a latency family reached.
+type FamilyFit struct {
+	Family   sim.DistKind
+	Distance float64
+}
+
+// GroupFit is how well the fit matches one group.
+type GroupFit struct {
+	Group
+	// Simulated are the fitted model's times (ms, sorted, +Inf for no
+	// leader), of the trials whose measurement began.
+	Simulated []float64
+	// Samples: the group's share of the distance, and the two-sample
+	// Kolmogorov–Smirnov statistic and its asymptotic p-value.
+	CvM, KS, PValue float64
+	// Targets: the simulated value of each target.
+	Achieved []float64
+}
+
+// NoLeader returns how many of the group's trials found no leader.
+func (g *GroupFit) NoLeader() int { return countInf(g.Times) }
+
+func countInf(xs []float64) int {
+	n := 0
+	for _, x := range xs {
+		if math.IsInf(x, 1) {
+			n++
+		}
+	}
+	return n
+}
+
+// Run fits p.
+func Run(p *Problem) (*Result, error) {
+	f, err := newFitter(p)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Distance: DistanceSamples, Trials: f.trials, Seed: f.seed ^ seedSalt, Bootstrap: p.Bootstrap}
+	if f.targets {
+		res.Distance = DistanceTargets
+	}
+	var best *eval
+	var bestSpace *space
+	for _, fam := range p.Families {
+		sp := newSpace(fam, p.Fit, f.scale)
+		e := f.search(sp)
+		if f.err != nil {
+			return nil, f.err
+		}
+		res.Families = append(res.Families, FamilyFit{fam, e.d})
+		if best == nil || e.d < best.d {
+			best, bestSpace = e, sp
+		}
+	}
+	res.Family, res.Value = bestSpace.family, best.d
+	for i, c := range p.Fit {
+		res.Fitted = append(res.Fitted, Fitted{c, best.dists[i]})
+	}
+	boot := f.bootstrap(bestSpace, best, p.Bootstrap)
+	if f.err != nil {
+		return nil, f.err
+	}
+	for i, prm := range best.parameters(p.Fit) {
+		e := Estimate{Parameter: prm, SD: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+		if len(boot) > 0 {
+			vals := make([]float64, len(boot))
+			for b := range boot {
+				vals[b] = boot[b][i].Value
+			}
+			e.SD, e.Lo, e.Hi = spread(vals)
+		}
+		res.Estimates = append(res.Estimates, e)
+	}
+	for gi := range f.groups {
+		g := GroupFit{Group: f.groups[gi], Simulated: best.sims[gi].x, CvM: math.NaN(), KS: math.NaN(), PValue: math.NaN()}
+		simW := weighted{x: g.Simulated}
+		if f.targets {
+			for _, t := range g.Targets {
+				g.Achieved = append(g.Achieved, statistic(t.Stat, simW))
+			}
+		} else {
+			g.CvM, g.KS = compare(weighted{x: g.Times}, simW)
+			g.PValue = ksPValue(g.KS, float64(len(g.Times)), float64(len(g.Simulated)))
+		}
+		res.Groups = append(res.Groups, g)
+	}
+	o := f.p.Overrides
+	for _, fd := range res.Fitted {
+		if err := o.Set(fd.Component.Flag(), scenarios.FormatDist(fd.Dist)); err != nil {
+			return nil, err
+		}
+	}
+	if res.Scenario, err = o.Apply(p.Scenario); err != nil {
+		return nil, err
+	}
+	res.Evaluations = f.evaluations
+	if p.Progress != nil {
+		p.Progress(f.budget, f.budget)
+	}
+	return res, nil
+}
+
+// spread returns the standard deviation and the 2.5% and 97.5% quantiles
+// of xs.
+func spread(xs []float64) (sd, lo, hi float64) {
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	mean := 0.0
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	for _, x := range xs {
+		sd += (x - mean) * (x - mean)
+	}
+	if len(xs) > 1 {
+		sd = math.Sqrt(sd / float64(len(xs)-1))
+	}
+	q := func(p float64) float64 { return xs[int(math.Round(p*float64(len(xs)-1)))] }
+	return sd, q(0.025), q(0.975)
+}
+
+// fitter holds what a fit's searches share: the groups, each group's
+// scenario overrides, and every candidate simulated so far.
+type fitter struct {
+	p       *Problem
+	groups  []Group
+	over    []scenarios.Overrides // of each group: the command line's and the group's conditions
+	targets bool
+	trials  int
+	seed    uint64
+	scale   float64          // typical time to leader, ms
+	cache   map[string]*eval // by key; looked up only
+	all     []*eval          // every candidate, in the order simulated
+	// evaluations counts the candidates simulated; done their trials, of
+	// at most budget.
+	evaluations, done, budget int
+	err                       error // the first error of a simulation
+}
+
+func newFitter(p *Problem) (*fitter, error) {
+	if len(p.Groups) == 0 {
+		return nil, errors.New("nothing to fit: give samples or targets")
+	}
+	if len(p.Groups) > MaxGroups {
+		return nil, fmt.Errorf("%d groups of trials: at most %d", len(p.Groups), MaxGroups)
+	}
+	if len(p.Fit) == 0 || p.Fit[0] != Latency || len(p.Families) == 0 {
+		return nil, errors.New("fit: want the latency first among the components, and a family")
+	}
+	if p.Bootstrap < 0 || p.Bootstrap > MaxBootstrap {
+		return nil, fmt.Errorf("bootstrap of %d replicates: want 0 to %d", p.Bootstrap, MaxBootstrap)
+	}
+	for _, c := range p.Fit {
+		if p.Overrides.Text(c.Flag()) != "" {
+			return nil, fmt.Errorf("--%s: the fit estimates it; leave the flag out, or %s out of --fit", c.Flag(), c)
+		}
+	}
+	f := &fitter{p: p, groups: p.Groups, targets: len(p.Groups[0].Targets) > 0, cache: map[string]*eval{}, scale: math.Inf(1)}
+	for _, g := range p.Groups {
+		if (len(g.Targets) > 0) != f.targets {
+			return nil, errors.New("fit to samples or to targets, not both")
+		}
+		if !f.targets && len(g.Times) < MinRows {
+			return nil, fmt.Errorf("%s: %d trials; a group needs at least %d", g.Label, len(g.Times), MinRows)
+		}
+		o := p.Overrides
+		for _, c := range g.Conditions {
+			if err := o.Set(c.Flag, c.Text); err != nil {
+				return nil, fmt.Errorf("%s: --%s %s: %v", g.Label, c.Flag, c.Text, err)
+			}
+		}
+		s, err := o.Apply(p.Scenario)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", g.Label, err)
+		}
+		f.trials, f.seed = s.Trials, s.Seed^seedSalt
+		f.over = append(f.over, o)
+		for _, t := range g.Targets {
+			f.scale = math.Min(f.scale, t.Value)
+		}
+		if !f.targets {
+			f.scale = math.Min(f.scale, g.Times[len(g.Times)/2])
+		}
+	}
+	if math.IsInf(f.scale, 1) {
+		return nil, errors.New("no group has a median time to leader: most of its trials found no leader")
+	}
+	dim := 0
+	for _, c := range p.Fit {
+		dim += 2
+		if c == Jitter {
+			dim--
+		}
+	}
+	f.budget = f.trials * len(f.groups) * (len(p.Families)*searchEvals(dim) + bootstrapEvals(dim, p.Bootstrap))
+	return f, nil
+}
+
+// searchEvals bounds the candidates one family's search simulates.
+func searchEvals(dim int) int {
+	return gridLocations*gridShapes + 4*(dim-2) + nmPerDim*dim
+}
+
+// eval is one candidate, simulated.
+type eval struct {
+	z     []float64
+	dists []sim.Dist  // of each component fitted
+	sims  []simulated // of each group
+	d     float64     // the distance to the observations
+	space *space      // the family searched
+}
+
+// simulated are a candidate's trials of one group that began: their trial
+// indexes and times in increasing order of time (ties by index).
+type simulated struct {
+	order []int32
+	x     []float64 // ms; +Inf for no leader
+}
+
+func (e *eval) parameters(comps []Component) []Parameter {
+	var out []Parameter
+	for i, c := range comps {
+		out = append(out, parameters(c, e.dists[i])...)
+	}
+	return out
+}
+
+// key names a candidate by its distributions' text.
+func key(family sim.DistKind, dists []sim.Dist) string {
+	parts := []string{FamilyName(family)}
+	for _, d := range dists {
+		parts = append(parts, scenarios.FormatDist(d))
+	}
+	return strings.Join(parts, " ")
+}
+
+// evaluate simulates the candidate at z of sp (once: candidates are kept)
+// and returns it with its distance to the observations.
+func (f *fitter) evaluate(sp *space, z []float64) *eval {
+	dists := sp.dists(z)
+	k := key(sp.family, dists)
+	if e, ok := f.cache[k]; ok {
+		return e
+	}
+	e := &eval{z: slices.Clone(z), dists: dists, space: sp}
+	for i := range e.z {
+		e.z[i] = math.Min(1, math.Max(0, e.z[i]))
+	}
+	f.cache[k] = e
+	f.all = append(f.all, e)
+	f.evaluations++
+	for gi := range f.groups {
+		e.sims = append(e.sims, f.simulate(gi, sp.comps, dists))
+	}
+	e.d = f.distance(e.sims, nil, nil, nil)
+	return e
+}
+
+// simulate runs the fit's trials of group gi with the given distributions.
+func (f *fitter) simulate(gi int, comps []Component, dists []sim.Dist) simulated {
+	o := f.over[gi]
+	for i, c := range comps {
+		if err := o.Set(c.Flag(), scenarios.FormatDist(dists[i])); err != nil && f.err == nil {
+			f.err = err
+		}
+	}
+	s, err := o.Apply(f.p.Scenario)
+	var plan *trial.Plan
+	if err == nil {
+		plan, err = trial.NewPlan(s)
+	}
+	if err != nil {
+		if f.err == nil {
+			f.err = fmt.Errorf("%s: %v", f.groups[gi].Label, err)
+		}
+		return simulated{}
+	}
+	times := make([]float64, f.trials)
+	began := make([]bool, f.trials)
+	base := f.done
+	runner.Run(plan, runner.Options{Trials: f.trials, Seed: f.seed, Workers: f.p.Workers,
+		Progress: func(n int) {
+			if f.p.Progress != nil {
+				f.p.Progress(base+n, f.budget)
+			}
+		},
+		Trial: func(i int, r *trial.Result) {
+			began[i] = r.Started
+			times[i] = math.Inf(1)
+			if r.Measured {
+				times[i] = float64(r.TimeToLeader) / 1e6
+			}
+		}})
+	f.done += f.trials
+	var sm simulated
+	for i, b := range began {
+		if b {
+			sm.order = append(sm.order, int32(i))
+		}
+	}
+	slices.SortStableFunc(sm.order, func(a, b int32) int { return cmpFloat(times[a], times[b]) })
+	sm.x = make([]float64, len(sm.order))
+	for j, i := range sm.order {
+		sm.x[j] = times[i]
+	}
+	return sm
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// distance returns the distance between the observations and the
+// simulated groups sims. For a bootstrap replicate, dataW holds each
+// group's data weights (by sorted position), simW each group's trial
+// weights (by trial index), and scale each target's factor; nil means
+// the observations as they are.
+func (f *fitter) distance(sims []simulated, dataW, simW, scale [][]float64) float64 {
+	total := 0.0
+	for gi, g := range f.groups {
+		sm := weighted{x: sims[gi].x}
+		if simW != nil {
+			sm.w = make([]float64, len(sims[gi].order))
+			for j, i := range sims[gi].order {
+				sm.w[j] = simW[gi][i]
+			}
+		}
+		if f.targets {
+			for ti, t := range g.Targets {
+				target := t.Value
+				if scale != nil {
+					target *= scale[gi][ti]
+				}
+				total += targetLoss(statistic(t.Stat, sm), target)
+			}
+			continue
+		}
+		data := weighted{x: g.Times}
+		if dataW != nil {
+			data.w = dataW[gi]
+		}
+		cvm, _ := compare(data, sm)
+		if math.IsNaN(cvm) {
+			cvm = missLoss
+		}
+		total += cvm
+	}
+	return total
+}
+
+// search fits one latency family: the best point of a coarse grid, then
+// Nelder–Mead from it. It returns the best candidate met.
+func (f *fitter) search(sp *space) *eval {
+	var best *eval
+	try := func(z []float64) *eval {
+		e := f.evaluate(sp, z)
+		if best == nil || e.d < best.d {
+			best = e
+		}
+		return e
+	}
+	// The grid: every location and shape of the latency, the other
+	// components at a quarter of their ranges; then each other component's
+	// location alone, the rest at the best so far.
+	z := make([]float64, sp.dim())
+	for i := range z {
+		z[i] = 0.25
+	}
+	for a := range gridLocations {
+		for b := range gridShapes {
+			z[0], z[1] = float64(a)/(gridLocations-1), (float64(b)+0.5)/gridShapes
+			try(z)
+		}
+	}
+	for i := 2; i < sp.dim(); i++ {
+		if sp.coords[i].shape {
+			continue
+		}
+		for a := range 4 {
+			z := slices.Clone(best.z)
+			z[i] = (float64(a) + 0.5) / 4
+			try(z)
+		}
+	}
+	// Nelder–Mead, then once more from where it ended with a smaller
+	// simplex: on a distance with chance in it, a restart finds what a
+	// collapsed simplex missed.
+	for _, size := range []float64{0.5, 0.25} {
+		_, err := optimize.Minimize(optimize.Problem{Func: func(x []float64) float64 { return try(x).d }},
+			slices.Clone(best.z),
+			&optimize.Settings{
+				FuncEvaluations: nmPerDim * sp.dim() / 2,
+				Converger:       &optimize.FunctionConverge{Absolute: 1e-6, Relative: 1e-2, Iterations: 8},
+			},
+			&optimize.NelderMead{SimplexSize: size / (gridLocations - 1)})
+		if err != nil && f.err == nil {
+			f.err = fmt.Errorf("optimiser: %v", err)
+		}
+	}
+	return best
+}
