@@ -2,8 +2,6 @@ package sim
 
 import (
 	"time"
-
-	"github.com/raftsim/raftsim/rng"
 )
 
 // Link is how one direction of a link between two nodes behaves.
@@ -51,7 +49,7 @@ func (nw *Network) reset(n int, seed uint64) {
 	nw.arrival = nw.arrival[:0]
 	nw.Topology.reset(n)
 	nw.rng.Seed(seed)
-	nw.dupRng.Seed(rng.Mix(seed ^ 0x6475706c69636174)) // "duplicat"
+	nw.dupRng.Seed(Mix(seed ^ 0x6475706c69636174)) // "duplicat"
 }
 
 // SetDefault sets the behaviour of every link without an override.

@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/raftsim/raftsim/rng"
+	"github.com/raftsim/raftsim/sim"
 )
 
 // Seed returns the seed of trial index of a scenario run with seed
 // scenarioSeed. Trial seeds are below 2^53, so that JSON readers keep them
 // exact.
 func Seed(scenarioSeed uint64, index int) uint64 {
-	return rng.Mix(scenarioSeed^rng.Mix(uint64(index)+1)) & (1<<53 - 1)
+	return sim.Mix(scenarioSeed^sim.Mix(uint64(index)+1)) & (1<<53 - 1)
 }
 
 // SteadySeed returns the scenario seed of a scenario's steady-state runs:
@@ -47,7 +47,7 @@ const (
 // derive is a pure function: the same trial, purpose and index always name
 // the same stream.
 func (s Seeds) derive(p purpose, index int) uint64 {
-	return rng.Mix(uint64(s) ^ rng.Mix(uint64(p)<<32^uint64(uint32(index))^0x5bd1e9955bd1e995))
+	return sim.Mix(uint64(s) ^ sim.Mix(uint64(p)<<32^uint64(uint32(index))^0x5bd1e9955bd1e995))
 }
 
 // Node is the seed of node i's election timeouts.
@@ -63,7 +63,7 @@ func (s Seeds) Faults() uint64 { return s.derive(purposeFaults, 0) }
 // its 1-based position in the unrolled timeline): each step draws from its
 // own stream, so that leaving one step out, as shrinking does, leaves the
 // draws of every other as they were.
-func (s Seeds) Step(k int) uint64 { return rng.Mix(s.Faults() ^ rng.Mix(uint64(k))) }
+func (s Seeds) Step(k int) uint64 { return sim.Mix(s.Faults() ^ sim.Mix(uint64(k))) }
 
 // Start is the seed of node i's start time.
 func (s Seeds) Start(i int) uint64 { return s.derive(purposeStart, i) }

@@ -28,7 +28,6 @@ import (
 	"github.com/raftsim/raftsim/internal/node/realtime"
 	"github.com/raftsim/raftsim/internal/node/wire"
 	"github.com/raftsim/raftsim/raft"
-	"github.com/raftsim/raftsim/rng"
 	"github.com/raftsim/raftsim/sim"
 )
 
@@ -102,7 +101,7 @@ type Net struct {
 	mu      sync.Mutex
 	blocked []bool // by link
 	links   []Link // by link
-	rand    rng.Rand
+	rand    sim.Rand
 	arrival []time.Duration // by link: the last arrival, for FIFO
 	slots   []int           // by link: messages in flight
 	hold    func(m *raft.Message) bool

@@ -6,7 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"github.com/raftsim/raftsim/rng"
+	"github.com/raftsim/raftsim/sim"
 )
 
 // The bootstrap's design: the scan along each coordinate doubles its step
@@ -57,7 +57,7 @@ func (f *fitter) bootstrap(sp *space, center *eval, replicates int) [][]Paramete
 	if replicates == 0 {
 		return nil
 	}
-	r := rng.NewRand(rng.Mix(f.seed ^ bootPurpose))
+	r := sim.NewRand(sim.Mix(f.seed ^ bootPurpose))
 	noise := make([]float64, noiseReplicates)
 	for i := range noise {
 		dataW, simW, scale := f.resample(r, center)
@@ -149,7 +149,7 @@ func (f *fitter) bootstrap(sp *space, center *eval, replicates int) [][]Paramete
 // resample draws one bootstrap replicate's weights: of each group's
 // measurements (by sorted position), of the simulated trials (by trial
 // index), and for targets a factor for each target.
-func (f *fitter) resample(r *rng.Rand, center *eval) (dataW, simW, scale [][]float64) {
+func (f *fitter) resample(r *sim.Rand, center *eval) (dataW, simW, scale [][]float64) {
 	draw := func(n int) []float64 {
 		w := make([]float64, n)
 		for range n {
