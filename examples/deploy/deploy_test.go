@@ -1,10 +1,16 @@
-package main
+// The files of this directory are checked against the CLI: each engine's
+// shard count and index variable agree with --shard, and its shard and
+// merge commands, run as the engine runs them (with few trials), print what
+// the unsharded command prints.
+package deploy_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -17,12 +23,46 @@ import (
 	"github.com/raftsim/raftsim/internal/study/shard"
 )
 
-// The files of deploy/ are checked against the CLI: each engine's shard
-// count and index variable agree with --shard, and its shard and merge
-// commands, run as the engine runs them (with few trials), print what the
-// unsharded command prints.
+// deployDir is where the deployments' files are: here, beside this test.
+var deployDir, _ = filepath.Abs(".")
 
-const deployDir = "../../examples/deploy"
+// raftsimBin is the raftsim binary the tests run, built by TestMain.
+var raftsimBin string
+
+// TestMain builds raftsim once for the tests, as the engines would run it.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "raftsim-deploy-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	raftsimBin = filepath.Join(dir, "raftsim")
+	build := exec.Command("go", "build", "-o", raftsimBin, "../../cmd/raftsim")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build ../../cmd/raftsim: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(2)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// raftsim runs the built binary in the current directory, with the
+// process's environment, and returns its exit status and output.
+func raftsim(args ...string) (code int, stdout, stderr string) {
+	var out, errw bytes.Buffer
+	cmd := exec.Command(raftsimBin, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errw
+	if err := cmd.Run(); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			return -1, out.String(), err.Error()
+		}
+		return exit.ExitCode(), out.String(), errw.String()
+	}
+	return 0, out.String(), errw.String()
+}
 
 // fewTrials make a deployment's sweep quick; every shard and the
 // unsharded command get them.
