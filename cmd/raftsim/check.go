@@ -6,14 +6,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
+	"github.com/raftsim/raftsim/internal/runner"
 	"github.com/raftsim/raftsim/internal/runner/shrink"
 	"github.com/raftsim/raftsim/internal/runner/swarm"
+	"github.com/raftsim/raftsim/internal/study/report"
 	"github.com/raftsim/raftsim/internal/study/shard"
-	"github.com/raftsim/raftsim/internal/trial"
-	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/scenarios"
 )
 
@@ -47,33 +46,21 @@ func checkCmd(args []string, out, errw io.Writer) error { return checkWith(args,
 // checkWith runs raftsim check, taking what the hunt found from merge m
 // when m is set.
 func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
-	fs := newFlags("check", "check [SCENARIO] [--trials N | --for DURATION] [--swarm] [FLAGS]", checkAbout, checkExamples, errw)
 	// check's own --trials says how many trials to hunt through.
-	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Flag == "trials" })
-	trials := fs.Int("trials", 10000, "stop after this many trials")
-	budget := fs.Duration("for", 0, "stop after this much wall-clock time instead (e.g. 30s, 5m)")
-	swarmOn := fs.Bool("swarm", false, "draw each trial's whole configuration from its seed")
-	noShrink := fs.Bool("no-shrink", false, "do not shrink a failure")
-	workers := fs.Int("workers", defaultWorkers(), "parallel workers (the failure found does not depend on it)")
-	outPath := fs.String("out", "-", "write the report (with --shard, the partial result) to this file, whole or not at all; - is stdout")
-	shardText := shardFlag(fs)
-	if err := parse(fs, args, out); err != nil {
+	c := newScenarioCommand(commandSpec{name: "check", synopsis: "check [SCENARIO] [--trials N | --for DURATION] [--swarm] [FLAGS]",
+		about: checkAbout, examples: checkExamples, leave: func(ov *scenarios.Override) bool { return ov.Flag == "trials" }}, errw, m)
+	trials := c.fs.Int("trials", 10000, "stop after this many trials")
+	budget := c.fs.Duration("for", 0, "stop after this much wall-clock time instead (e.g. 30s, 5m)")
+	swarmOn := c.fs.Bool("swarm", false, "draw each trial's whole configuration from its seed")
+	noShrink := c.fs.Bool("no-shrink", false, "do not shrink a failure")
+	c.outputs(false, "-")
+	c.shardable()
+	if err := c.parse(args, out, nil); err != nil {
 		return err
-	}
-	outFile := outputFile{"--out", *outPath}
-	if err := checkOutputs(outFile); err != nil {
-		return err
-	}
-	sh, err := newSharding(fs, *shardText, m)
-	if err != nil {
-		return err
-	}
-	if *workers < 1 {
-		return badUsage("--workers: want at least 1")
 	}
 	n := *trials
-	if fs.Changed("for") {
-		if fs.Changed("trials") {
+	if c.fs.Changed("for") {
+		if c.fs.Changed("trials") {
 			return badUsage("give --trials or --for, not both")
 		}
 		if *budget <= 0 {
@@ -83,173 +70,95 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	} else if n < 1 {
 		return badUsage("--trials: want at least 1")
 	}
-
-	o, err := overrides()
+	hunt, arg, err := checkHunt(c, *swarmOn)
 	if err != nil {
 		return err
 	}
-	// fresh builds the scenario of trial seed seed, overrides applied.
-	var fresh func(seed uint64) (*scenarios.Scenario, error)
-	var arg string
-	var base *scenarios.Scenario
-	if *swarmOn {
-		if fs.NArg() > 0 {
-			return badUsage("--swarm draws each trial's scenario from its seed: give no scenario")
-		}
-		arg = "--swarm"
-		fresh = func(seed uint64) (*scenarios.Scenario, error) { return o.Apply(swarm.Scenario(seed)) }
-		// The hunt's seed and bugs: the flags', else the swarm's seed 1.
-		if base, err = fresh(1); err != nil {
-			return err
-		}
-	} else {
-		if base, arg, err = loadScenario(sh.load, fs.Args(), o); err != nil {
-			return err
-		}
-		for _, w := range base.Warnings() {
-			fmt.Fprintf(errw, "raftsim: warning: %s\n", w.Text)
-		}
-		fresh = func(uint64) (*scenarios.Scenario, error) {
-			s, _, err := loadScenario(sh.load, fs.Args(), o)
-			return s, err
-		}
-	}
-	var shared *trial.Plan
-	src := func(i int) (*trial.Plan, uint64, error) {
-		seed := trial.Seed(base.Seed, i)
-		if !*swarmOn {
-			if shared == nil {
-				s, err := fresh(seed)
-				if err != nil {
-					return nil, 0, err
-				}
-				if shared, err = trial.NewPlan(s); err != nil {
-					return nil, 0, err
-				}
-			}
-			return shared, shared.SeedOf(base.Seed, i), nil
-		}
-		s, err := fresh(seed)
-		if err != nil {
-			return nil, 0, err
-		}
-		p, err := trial.NewPlan(s)
-		return p, seed, err
-	}
-	if !*swarmOn { // build the shared plan before the workers start
-		if _, _, err := src(0); err != nil {
-			return err
-		}
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now() // wall clock: decides only when --for ends the hunt
 	stopWhen := func() bool {
-		return ctx.Err() != nil || fs.Changed("for") && time.Since(start) > *budget
+		return ctx.Err() != nil || c.fs.Changed("for") && time.Since(start) > *budget
 	}
 	total := n
-	if fs.Changed("for") {
+	if c.fs.Changed("for") {
 		total = 0
 	}
-	bar := newProgress(sh.progress(errw), total, "trials")
-	found, ran, err := sh.find(src, n, *workers, stopWhen, bar.set)
+	bar := newProgress(c.progress(), total, "trials")
+	found, ran, err := c.sh.find(hunt.Trial, n, c.output.workers, stopWhen, bar.set)
 	bar.finish()
 	if err != nil {
 		return err
 	}
-	if done, err := sh.finish(outFile, out, ctx.Err() != nil); done || err != nil {
+	if done, err := c.sh.finish(c.output.file(), out, ctx.Err() != nil); done || err != nil {
 		return err
 	}
-	what := base.Name
-	if bugs := base.Cluster.Bugs.String(); bugs != "" {
+	what := hunt.Base.Name
+	if bugs := hunt.Base.Cluster.Bugs.String(); bugs != "" {
 		what += " with bug " + bugs
 	}
-	if found == nil {
-		if err := outFile.write(out, func(w io.Writer) error {
-			_, err := fmt.Fprintf(w, "check of %s: no failure in %d trials (seed %d)\n", what, ran, base.Seed)
-			return err
-		}); err != nil {
-			return err
-		}
-		if ctx.Err() != nil {
-			return errInterrupted
-		}
-		return nil
+	rep := &report.Check{What: what, Ran: ran, Seed: hunt.Base.Seed}
+	if found != nil {
+		rep.Failed = checkFailure(hunt, found, arg, c.o, !*noShrink)
 	}
+	if err := c.output.file().write(out, rep.Write); err != nil {
+		return err
+	}
+	switch {
+	case found != nil:
+		return errFailed
+	case ctx.Err() != nil:
+		return errInterrupted
+	}
+	return nil
+}
 
-	var b strings.Builder
-	s := found.Plan.Scenario
-	fmt.Fprintf(&b, "check of %s: trial %d (seed %d) failed, after %d trials:\n", what, found.Index, found.Seed, ran)
-	fmt.Fprintf(&b, "  %s\n", found.Result.Failure)
-	hash, last := traceOf(found.Plan, found.Seed)
-	fmt.Fprintf(&b, "  trace sha256 %s\n", hash)
-	fmt.Fprintf(&b, "  the last %d events:\n", len(last))
-	for _, line := range last {
-		fmt.Fprintf(&b, "    %s\n", line)
+// checkHunt returns what check hunts through: the trials of the scenario
+// the arguments name, or, with --swarm, trials that draw their own; arg is
+// how the scenario is named in replay commands.
+func checkHunt(c *scenarioCommand, swarmOn bool) (hunt *runner.Hunt, arg string, err error) {
+	if swarmOn {
+		if c.fs.NArg() > 0 {
+			return nil, "", badUsage("--swarm draws each trial's scenario from its seed: give no scenario")
+		}
+		// The hunt's seed and bugs: the flags', else the swarm's seed 1.
+		hunt, err = runner.SwarmHunt(func(seed uint64) (*scenarios.Scenario, error) { return c.o.Apply(swarm.Scenario(seed)) })
+		return hunt, "--swarm", err
 	}
-	fmt.Fprintf(&b, "  replay: %s\n", replayCommand(arg, found.Seed, o))
-	if *swarmOn {
+	if _, arg, err = c.load(); err != nil { // once, for its warnings
+		return nil, "", err
+	}
+	hunt, err = runner.ScenarioHunt(func() (*scenarios.Scenario, error) {
+		s, _, err := loadScenario(c.sh.load, c.fs.Args(), c.o)
+		return s, err
+	})
+	return hunt, arg, err
+}
+
+// checkFailure reports the failing trial a hunt found: its trace, the
+// command that replays it, a swarm's drawn configuration, and, if shrink,
+// the smallest trial that fails the same way.
+func checkFailure(hunt *runner.Hunt, found *runner.Found, arg string, o scenarios.Overrides, shrinkIt bool) *report.CheckFailure {
+	s := found.Plan.Scenario
+	f := &report.CheckFailure{Trial: found.Index, Seed: found.Seed, Failure: found.Result.Failure.String(), Replay: replayCommand(arg, found.Seed, o)}
+	f.TraceHash, f.Last = found.Trace(tailLines)
+	if hunt.Swarm() {
 		// The configuration as a scenario file whose one trial is the
 		// failing one: saved and run, it fails the same way.
 		file := *s
 		file.Trials, file.TrialSeeds = 1, []uint64{found.Seed}
 		name := fmt.Sprintf("swarm-%d.yaml", found.Seed)
-		fmt.Fprintf(&b, "  the drawn configuration, as a scenario file whose one trial is this one (trial_seeds: [%d]);\n", found.Seed)
-		fmt.Fprintf(&b, "  saved as %s, %s fails the same way:\n", name, commandLine(append([]string{"raftsim", "run", name}, o.Args()...)...))
-		for _, line := range strings.Split(strings.TrimRight(string(file.YAML()), "\n"), "\n") {
-			fmt.Fprintf(&b, "    %s\n", line)
+		f.Swarm = &report.SwarmFile{Name: name, Run: commandLine(append([]string{"raftsim", "run", name}, o.Args()...)...), YAML: file.YAML()}
+	}
+	if shrinkIt {
+		red, res := shrink.Shrink(func() *scenarios.Scenario { return hunt.Scenario(found.Seed) }, found.Seed, found.Result)
+		f.Shrunk = &report.Shrunk{}
+		if !red.Empty() {
+			f.Shrunk = &report.Shrunk{How: red.Describe(s), Failure: res.Failure.String(), Replay: replayCommand(arg, found.Seed, o, red.Args()...)}
 		}
 	}
-	if !*noShrink {
-		red, res := shrink.Shrink(func() *scenarios.Scenario {
-			s, err := fresh(found.Seed)
-			if err != nil {
-				panic(err) // it built once already: the same inputs build again
-			}
-			return s
-		}, found.Seed, found.Result)
-		if red.Empty() {
-			b.WriteString("shrunk: no smaller trial fails the same way\n")
-		} else {
-			fmt.Fprintf(&b, "shrunk: %s\n  %s\n  replay: %s\n", describe(red, s), res.Failure, replayCommand(arg, found.Seed, o, red.Args()...))
-		}
-	}
-	if err := outFile.write(out, func(w io.Writer) error {
-		_, err := io.WriteString(w, b.String())
-		return err
-	}); err != nil {
-		return err
-	}
-	return errFailed
-}
-
-// describe says how a reduction made a trial of s smaller.
-func describe(r shrink.Reduction, s *scenarios.Scenario) string {
-	var parts []string
-	if n := len(r.Skip); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d of %d fault steps left out", n, len(s.Timeline())))
-	}
-	if r.Nodes > 0 {
-		parts = append(parts, fmt.Sprintf("%d nodes instead of %d", r.Nodes, s.Cluster.Nodes))
-	}
-	if r.Limit > 0 {
-		parts = append(parts, "run cut at "+trace.FormatTime(r.Limit))
-	}
-	return strings.Join(parts, ", ")
+	return f
 }
 
 // tailLines is how many events of a failing trial check prints.
 const tailLines = 12
-
-// traceOf runs the trial again with tracers and returns the SHA-256 of its
-// text trace (the same hash means the same trial, event for event) and its
-// last lines, which end with the violation.
-func traceOf(plan *trial.Plan, seed uint64) (hash string, last []string) {
-	h := trace.NewHash()
-	tail := &trace.Tail{N: tailLines}
-	r := trial.NewDriver(plan)
-	r.SetTracer(trace.Tee{h, tail})
-	r.Run(seed)
-	return h.Sum(), tail.Lines()
-}

@@ -11,6 +11,7 @@ import (
 	"github.com/raftsim/raftsim/internal/study/report"
 	"github.com/raftsim/raftsim/internal/study/samples"
 	"github.com/raftsim/raftsim/scenarios"
+	"github.com/spf13/pflag"
 )
 
 const fitAbout = `Calibrates the network model from measured times to leader: it searches the
@@ -43,31 +44,45 @@ const fitExamples = `  raftsim run leader-crash --latency uniform:2ms-4ms --seed
   raftsim fit figure16 --target 150ms-155ms:p50=287ms --target 12ms-24ms:mean=35ms --out fitted.yaml
 `
 
+// fitFlags are fit's own flags.
+type fitFlags struct {
+	data, targets, plots []string
+	comps, family        string
+	boot, workers        int
+	outPath, title       string
+	format               string
+}
+
+func (ff *fitFlags) register(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&ff.data, "data", nil, "measured times to leader: a CSV file with one row per trial (see above; repeatable: the files' rows are fitted together)")
+	fs.StringArrayVar(&ff.targets, "target", nil, "a published figure RANGE:STAT=VALUE, STAT one of mean, p50, p90, p99, max, e.g. 150ms-155ms:p50=287ms (repeatable)")
+	fs.StringVar(&ff.comps, "fit", "latency", "what to fit: latency, and also persist (disk write time, uniform) and jitter (timer lateness, uniform from 0)")
+	fs.StringVar(&ff.family, "family", "uniform", "latency family: uniform, normal, lognormal, exp, or auto (all four, the best kept)")
+	fs.IntVar(&ff.boot, "bootstrap", 200, "bootstrap replicates for the uncertainty (0: none)")
+	fs.StringVar(&ff.outPath, "out", "", "write the scenario with the fitted network to this YAML file, for raftsim run and sweep")
+	fs.StringArrayVar(&ff.plots, "plot", nil, "draw each range's measured CDF (or published figures) against the fitted one to FILE.svg or FILE.png (repeatable)")
+	fs.StringVar(&ff.title, "title", "", "the plot's title (default: fit of the scenario's name)")
+}
+
 func fitCmd(args []string, out, errw io.Writer) error {
 	fs := newFlags("fit", "fit SCENARIO (--data FILE.csv | --target RANGE:STAT=VALUE ...) [FLAGS]", fitAbout, fitExamples, errw)
-	data := fs.StringArray("data", nil, "measured times to leader: a CSV file with one row per trial (see above; repeatable: the files' rows are fitted together)")
-	targets := fs.StringArray("target", nil, "a published figure RANGE:STAT=VALUE, STAT one of mean, p50, p90, p99, max, e.g. 150ms-155ms:p50=287ms (repeatable)")
-	comps := fs.String("fit", "latency", "what to fit: latency, and also persist (disk write time, uniform) and jitter (timer lateness, uniform from 0)")
-	family := fs.String("family", "uniform", "latency family: uniform, normal, lognormal, exp, or auto (all four, the best kept)")
-	boot := fs.Int("bootstrap", 200, "bootstrap replicates for the uncertainty (0: none)")
-	outPath := fs.String("out", "", "write the scenario with the fitted network to this YAML file, for raftsim run and sweep")
-	plots := fs.StringArray("plot", nil, "draw each range's measured CDF (or published figures) against the fitted one to FILE.svg or FILE.png (repeatable)")
-	title := fs.String("title", "", "the plot's title (default: fit of the scenario's name)")
+	var ff fitFlags
+	ff.register(fs)
 	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Flag == "election-timeout" })
-	workers := fs.Int("workers", defaultWorkers(), "parallel workers (the output does not depend on it)")
-	formatText := fs.String("format", "table", "output format: table or json")
+	fs.IntVar(&ff.workers, "workers", defaultWorkers(), "parallel workers (the output does not depend on it)")
+	fs.StringVar(&ff.format, "format", "table", "output format: table or json")
 	if err := parse(fs, args, out); err != nil {
 		return err
 	}
-	format, err := report.ParseFormat(*formatText)
+	format, err := report.ParseFormat(ff.format)
 	if err != nil || format == report.CSV {
-		return badUsage("--format: want table or json, got %q", *formatText)
+		return badUsage("--format: want table or json, got %q", ff.format)
 	}
-	if *workers < 1 {
-		return badUsage("--workers: want at least 1, got %d", *workers)
+	if ff.workers < 1 {
+		return badUsage("--workers: want at least 1, got %d", ff.workers)
 	}
-	files := []outputFile{{"--out", *outPath}}
-	for _, p := range *plots {
+	files := []outputFile{{"--out", ff.outPath}}
+	for _, p := range ff.plots {
 		if _, err := report.PlotFormat(p); err != nil {
 			return badUsage("--plot: %v", err)
 		}
@@ -76,25 +91,62 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	if err := checkOutputs(files...); err != nil {
 		return err
 	}
-	prob := &fit.Problem{Bootstrap: *boot, Workers: *workers}
-	if prob.Fit, err = fit.ParseComponents(*comps); err != nil {
-		return badUsage("--fit: %v", err)
+	prob, err := ff.problem(fs, overrides)
+	if err != nil {
+		return err
 	}
-	if prob.Families, err = fit.ParseFamily(*family); err != nil {
-		return badUsage("--family: %v", err)
+	res, err := runFit(prob, errw)
+	if err != nil {
+		return badUsage("fit: %v", err)
+	}
+	rep := report.NewFit(prob.Scenario.Name, res)
+	t := ff.title
+	if t == "" {
+		t = "fit of " + prob.Scenario.Name + ": measured (solid) and fitted (dashed)"
+		if len(ff.targets) > 0 {
+			t = "fit of " + prob.Scenario.Name + ": published figures (points) and fitted (dashed)"
+		}
+	}
+	if err := writePlots(ff.plots, out, func(format string) ([]byte, error) { return rep.Plot(t, format) }); err != nil {
+		return err
+	}
+	if ff.outPath != "" {
+		if err := files[0].write(out, func(w io.Writer) error { _, err := w.Write(res.Scenario.YAML()); return err }); err != nil {
+			return err
+		}
+	}
+	return rep.Write(out, format)
+}
+
+// problem reads the fit's problem from the flags: what to fit, to which
+// scenario, from which observations.
+func (ff *fitFlags) problem(fs *pflag.FlagSet, overrides func() (scenarios.Overrides, error)) (*fit.Problem, error) {
+	prob := &fit.Problem{Bootstrap: ff.boot, Workers: ff.workers}
+	var err error
+	if prob.Fit, err = fit.ParseComponents(ff.comps); err != nil {
+		return nil, badUsage("--fit: %v", err)
+	}
+	if prob.Families, err = fit.ParseFamily(ff.family); err != nil {
+		return nil, badUsage("--family: %v", err)
 	}
 	if prob.Overrides, err = overrides(); err != nil {
-		return err
+		return nil, err
 	}
 	if len(fs.Args()) == 0 {
-		return badUsage("fit: want the scenario the measurements come from, such as leader-crash or my-cluster.yaml")
+		return nil, badUsage("fit: want the scenario the measurements come from, such as leader-crash or my-cluster.yaml")
 	}
 	if prob.Scenario, _, err = loadRaw(scenarios.Load, fs.Args()); err != nil {
-		return err
+		return nil, err
 	}
-	if prob.Groups, err = observations(*data, *targets); err != nil {
-		return err
+	if prob.Groups, err = observations(ff.data, ff.targets); err != nil {
+		return nil, err
 	}
+	return prob, nil
+}
+
+// runFit runs the fit, with a progress bar on errw once it knows how many
+// trials it runs.
+func runFit(prob *fit.Problem, errw io.Writer) (*fit.Result, error) {
 	var once sync.Once
 	var bar *progress
 	prob.Progress = func(done, total int) {
@@ -105,26 +157,7 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	if bar != nil {
 		bar.finish()
 	}
-	if err != nil {
-		return badUsage("fit: %v", err)
-	}
-	rep := report.NewFit(prob.Scenario.Name, res)
-	t := *title
-	if t == "" {
-		t = "fit of " + prob.Scenario.Name + ": measured (solid) and fitted (dashed)"
-		if len(*targets) > 0 {
-			t = "fit of " + prob.Scenario.Name + ": published figures (points) and fitted (dashed)"
-		}
-	}
-	if err := writePlots(*plots, out, func(format string) ([]byte, error) { return rep.Plot(t, format) }); err != nil {
-		return err
-	}
-	if *outPath != "" {
-		if err := files[0].write(out, func(w io.Writer) error { _, err := w.Write(res.Scenario.YAML()); return err }); err != nil {
-			return err
-		}
-	}
-	return rep.Write(out, format)
+	return res, err
 }
 
 // observations reads what the fit is fitted to: the samples of the data

@@ -19,6 +19,7 @@ import (
 	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
+	"github.com/spf13/pflag"
 )
 
 const liveAbout = `Runs a scenario on a real cluster on this machine: N nodes on free loopback
@@ -78,20 +79,14 @@ type liveFlags struct {
 }
 
 func liveCmd(args []string, out, errw io.Writer) error {
-	fs := newFlags("live", "live [SCENARIO] [--trials K] [--cmd COMMAND] [FLAGS]", liveAbout, liveExamples, errw)
+	c := newScenarioCommand(commandSpec{name: "live", synopsis: "live [SCENARIO] [--trials K] [--cmd COMMAND] [FLAGS]",
+		about: liveAbout, examples: liveExamples}, errw, nil)
 	var lf liveFlags
-	var of outputFlags
-	overrides := overrideFlags(fs, nil)
-	fs.StringVar(&lf.cmd, "cmd", "", "a shell command that runs one node of the course's API (default: raftsim serve)")
-	fs.StringVar(&lf.logs, "logs", "raftsim-live-logs", "directory for the nodes' logs and failed trials' timelines")
-	fs.BoolVar(&lf.conformance, "conformance", false, "instead of the scenario, drive one node with hand-made RPCs and report each rule of Figure 2 passed or failed")
-	fs.BoolVar(&lf.timelines, "timelines", false, "keep every trial's timeline in the logs directory, not only failed trials'")
-	fs.IntVar(&lf.simTrials, "sim-trials", 10000, "simulated trials of the same scenario to compare with (0: none)")
-	fs.StringVar(&lf.plot, "plot", "", "also draw the live and simulated CDFs of time to leader to FILE.svg or FILE.png")
-	lf.samples = samplesFlag(fs)
-	of.register(fs)
-	format, err := of.parse(fs, args, out)
-	if err != nil {
+	lf.register(c.fs)
+	c.outputs(true, "")
+	if err := c.parse(args, out, func() []outputFile {
+		return []outputFile{{"--plot", lf.plot}, {"--samples", *lf.samples}}
+	}); err != nil {
 		return err
 	}
 	if lf.simTrials < 0 || lf.simTrials > scenarios.MaxTrials {
@@ -102,19 +97,11 @@ func liveCmd(args []string, out, errw io.Writer) error {
 			return badUsage("--plot: %v", err)
 		}
 	}
-	samplesFile := outputFile{"--samples", *lf.samples}
-	if err := checkOutputs(of.file(), outputFile{"--plot", lf.plot}, samplesFile); err != nil {
-		return err
-	}
-	o, err := overrides()
+	s, _, err := c.load()
 	if err != nil {
 		return err
 	}
-	s, _, err := loadScenario(scenarios.Load, fs.Args(), o)
-	if err != nil {
-		return err
-	}
-	if !fs.Changed("trials") {
+	if !c.fs.Changed("trials") {
 		s.Trials = min(s.Trials, defaultLiveTrials) // a live trial takes a second, a simulated one microseconds
 	}
 	nodes, err := liveNodes(lf.cmd)
@@ -132,24 +119,62 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if lf.conformance {
-		return conformanceRun(ctx, s, nodes, lf.logs, format, of.file(), out)
+		return conformanceRun(ctx, s, nodes, lf.logs, c.format, c.output.file(), out)
 	}
-	begin := time.Now()
-	opt := live.Options{Nodes: nodes, Trials: s.Trials, Seed: s.Seed, Logs: lf.logs, Timelines: lf.timelines,
-		Progress: func(done, failed int) { liveProgress(errw, done, s.Trials, failed, begin) }}
-	samplesOut := newTrialSamples(samplesFile, s.Trials)
-	opt.Trial = samplesOut.record()
-	res, err := live.Run(ctx, s, opt)
-	if errors.Is(err, context.Canceled) {
-		return errInterrupted
-	}
+	samplesOut := newTrialSamples(outputFile{"--samples", *lf.samples}, s.Trials)
+	res, err := runLive(ctx, s, nodes, &lf, samplesOut.record(), errw)
 	if err != nil {
 		return err
 	}
-	simAgg, simTimes := simulate(s, lf.simTrials, of.workers)
+	rep := liveReport(s, nodes, res, lf.simTrials, c.output.workers)
+	if lf.plot != "" {
+		title := fmt.Sprintf("%s: live (%s) and simulated", s.Name, nodes.Describe())
+		if err := writePlots([]string{lf.plot}, out, func(pf string) ([]byte, error) { return rep.CDFPlot(title, pf) }); err != nil {
+			return err
+		}
+	}
+	if err := samplesOut.write(out, s, res.Agg.Trials); err != nil {
+		return err
+	}
+	if err := c.output.file().write(out, func(w io.Writer) error { return rep.Write(w, c.format) }); err != nil {
+		return err
+	}
+	if res.Agg.Failed > 0 {
+		return errFailed
+	}
+	return nil
+}
+
+func (lf *liveFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&lf.cmd, "cmd", "", "a shell command that runs one node of the course's API (default: raftsim serve)")
+	fs.StringVar(&lf.logs, "logs", "raftsim-live-logs", "directory for the nodes' logs and failed trials' timelines")
+	fs.BoolVar(&lf.conformance, "conformance", false, "instead of the scenario, drive one node with hand-made RPCs and report each rule of Figure 2 passed or failed")
+	fs.BoolVar(&lf.timelines, "timelines", false, "keep every trial's timeline in the logs directory, not only failed trials'")
+	fs.IntVar(&lf.simTrials, "sim-trials", 10000, "simulated trials of the same scenario to compare with (0: none)")
+	fs.StringVar(&lf.plot, "plot", "", "also draw the live and simulated CDFs of time to leader to FILE.svg or FILE.png")
+	lf.samples = samplesFlag(fs)
+}
+
+// runLive runs the live trials of s on nodes, hearing each trial in
+// record and showing progress on errw.
+func runLive(ctx context.Context, s *scenarios.Scenario, nodes live.Nodes, lf *liveFlags, record func(int, *trial.Result), errw io.Writer) (*live.Result, error) {
+	begin := time.Now()
+	opt := live.Options{Nodes: nodes, Trials: s.Trials, Seed: s.Seed, Logs: lf.logs, Timelines: lf.timelines, Trial: record,
+		Progress: func(done, failed int) { liveProgress(errw, done, s.Trials, failed, begin) }}
+	res, err := live.Run(ctx, s, opt)
+	if errors.Is(err, context.Canceled) {
+		return nil, errInterrupted
+	}
+	return res, err
+}
+
+// liveReport reports a live run beside the simulator's prediction for the
+// same scenario, from simTrials trials.
+func liveReport(s *scenarios.Scenario, nodes live.Nodes, res *live.Result, simTrials, workers int) *report.Live {
+	simAgg, simTimes := simulate(s, simTrials, workers)
 	rep := report.NewLive(s, nodes.Describe(), &res.Agg, simAgg, stats.KSDistance(res.TimeToLeader, simTimes),
 		stats.KSCritical95(len(res.TimeToLeader), len(simTimes)))
-	withOverheads(rep, s, res, lf.simTrials, of.workers)
+	withOverheads(rep, s, res, simTrials, workers)
 	rep.Notes = append(rep.Notes, res.Notes...)
 	rep.Logs = append(rep.Logs, res.Logs...)
 	for _, f := range res.Failed {
@@ -162,22 +187,7 @@ func liveCmd(args []string, out, errw io.Writer) error {
 			}
 		}
 	}
-	if lf.plot != "" {
-		title := fmt.Sprintf("%s: live (%s) and simulated", s.Name, nodes.Describe())
-		if err := writePlots([]string{lf.plot}, out, func(pf string) ([]byte, error) { return rep.CDFPlot(title, pf) }); err != nil {
-			return err
-		}
-	}
-	if err := samplesOut.write(out, s, res.Agg.Trials); err != nil {
-		return err
-	}
-	if err := of.file().write(out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
-		return err
-	}
-	if res.Agg.Failed > 0 {
-		return errFailed
-	}
-	return nil
+	return rep
 }
 
 // conformanceRun tests one node on the rules of package conformance, with

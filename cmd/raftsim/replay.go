@@ -62,21 +62,7 @@ type replayFlags struct {
 func replayCmd(args []string, out, errw io.Writer) error {
 	fs := newFlags("replay", "replay [SCENARIO] --seed S [FLAGS]", replayAbout, replayExamples, errw)
 	var rf replayFlags
-	fs.StringVar(&rf.seed, "seed", "", "the trial's seed, as a failure's replay command gives it (required)")
-	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Picks })
-	fs.StringVar(&rf.nodes, "node", "", "only events at these nodes, e.g. n1,n3 (messages: at either end)")
-	fs.StringVar(&rf.from, "from", "", "only events at or after this virtual time, e.g. 500ms")
-	fs.StringVar(&rf.to, "to", "", "only events at or before this virtual time")
-	fs.StringVar(&rf.kinds, "kind", "", "only these kinds of event: "+strings.Join(trace.EventKindNames(), ","))
-	rf.files = make([]string, len(traceFiles))
-	for i, tf := range traceFiles {
-		fs.StringVar(&rf.files[i], tf.flag, "", tf.help)
-	}
-	fs.StringVar(&rf.steady, "steady-time", "", "replay a steady-state run of a sweep with this --steady-time")
-	fs.StringVar(&rf.skip, "skip-steps", "", "leave these fault steps out (1-based, repeats unrolled), as shrinking prints")
-	fs.StringVar(&rf.limit, "limit", "", "cap the trial's virtual time")
-	fs.BoolVar(&rf.swarm, "swarm", false, "the trial's whole configuration is drawn from its seed, as raftsim check --swarm does")
-	fs.BoolVarP(&rf.quiet, "quiet", "q", false, "print only the verdict and measurements")
+	overrides := rf.register(fs)
 	if err := parse(fs, args, out); err != nil {
 		return err
 	}
@@ -115,33 +101,10 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r := trial.NewDriver(plan)
-	var rec trace.Recorder
-	r.SetTracer(&rec)
-	res := r.Run(seed)
-	events := filter.Select(rec.Events)
-	rep := &replayed{all: rec.Events, kept: events, filter: filter, nodes: s.Cluster.Nodes,
-		title: fmt.Sprintf("%s, trial seed %d", s.Name, seed)}
-
-	var b strings.Builder
-	params := report.ParamsOf(s)
-	fmt.Fprintf(&b, "# %s: %s\n", replayCommand(arg, seed, o, rf.trialArgs()...), params.Describe())
-	for _, line := range trial.Seeds(seed).Describe(s.Cluster.Nodes) {
-		fmt.Fprintf(&b, "# seeds: %s\n", line)
+	rep, text, res, err := replayTrial(plan, seed, filter, &rf, func(extra ...string) string { return replayCommand(arg, seed, o, extra...) })
+	if err != nil {
+		return err
 	}
-	if !rf.quiet {
-		if err := trace.WriteText(&b, events); err != nil {
-			return err
-		}
-	}
-	var verdict strings.Builder
-	writeVerdict(&verdict, &res, plan)
-	b.WriteString(verdict.String())
-	fmt.Fprintf(&b, "# trace sha256 %s\n", trace.HashOf(rec.Events))
-	rep.page = &trace.Page{Title: rep.title, Nodes: s.Cluster.Nodes, ElectionMax: s.Cluster.ElectionTimeout.Max, End: res.End,
-		Events: rec.Events, Details: rec.Details, Filter: filter,
-		Command: replayCommand(arg, seed, o, slices.Concat(rf.trialArgs(), rf.filterArgs(), []string{"--html", rf.file("html")})...),
-		Summary: append([]string{params.Describe()}, uncomment(verdict.String())...)}
 	// The timeline goes to standard output unless a trace file does.
 	timeline := out
 	for i, f := range files {
@@ -155,13 +118,70 @@ func replayCmd(args []string, out, errw io.Writer) error {
 			return err
 		}
 	}
-	if _, err := io.WriteString(timeline, b.String()); err != nil {
+	if _, err := io.WriteString(timeline, text); err != nil {
 		return err
 	}
 	if res.Failure != nil {
 		return errFailed
 	}
 	return nil
+}
+
+// register registers replay's flags on fs, and returns the function that
+// reads the scenario overrides given.
+func (rf *replayFlags) register(fs *pflag.FlagSet) func() (scenarios.Overrides, error) {
+	fs.StringVar(&rf.seed, "seed", "", "the trial's seed, as a failure's replay command gives it (required)")
+	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Picks })
+	fs.StringVar(&rf.nodes, "node", "", "only events at these nodes, e.g. n1,n3 (messages: at either end)")
+	fs.StringVar(&rf.from, "from", "", "only events at or after this virtual time, e.g. 500ms")
+	fs.StringVar(&rf.to, "to", "", "only events at or before this virtual time")
+	fs.StringVar(&rf.kinds, "kind", "", "only these kinds of event: "+strings.Join(trace.EventKindNames(), ","))
+	rf.files = make([]string, len(traceFiles))
+	for i, tf := range traceFiles {
+		fs.StringVar(&rf.files[i], tf.flag, "", tf.help)
+	}
+	fs.StringVar(&rf.steady, "steady-time", "", "replay a steady-state run of a sweep with this --steady-time")
+	fs.StringVar(&rf.skip, "skip-steps", "", "leave these fault steps out (1-based, repeats unrolled), as shrinking prints")
+	fs.StringVar(&rf.limit, "limit", "", "cap the trial's virtual time")
+	fs.BoolVar(&rf.swarm, "swarm", false, "the trial's whole configuration is drawn from its seed, as raftsim check --swarm does")
+	fs.BoolVarP(&rf.quiet, "quiet", "q", false, "print only the verdict and measurements")
+	return overrides
+}
+
+// replayTrial runs the trial of plan with seed, recording every event, and
+// returns what its trace files are drawn from, its timeline as replay
+// prints it (the events filter keeps, under a header of the command, the
+// parameters and the seeds, and above the verdict), and its result.
+// command spells the replay command with extra flags.
+func replayTrial(plan *trial.Plan, seed uint64, filter *trace.Filter, rf *replayFlags, command func(extra ...string) string) (*replayed, string, trial.Result, error) {
+	s := plan.Scenario
+	r := trial.NewDriver(plan)
+	var rec trace.Recorder
+	r.SetTracer(&rec)
+	res := r.Run(seed)
+	events := filter.Select(rec.Events)
+	rep := &replayed{all: rec.Events, kept: events, filter: filter, nodes: s.Cluster.Nodes,
+		title: fmt.Sprintf("%s, trial seed %d", s.Name, seed)}
+	var b strings.Builder
+	params := report.ParamsOf(s)
+	fmt.Fprintf(&b, "# %s: %s\n", command(rf.trialArgs()...), params.Describe())
+	for _, line := range trial.Seeds(seed).Describe(s.Cluster.Nodes) {
+		fmt.Fprintf(&b, "# seeds: %s\n", line)
+	}
+	if !rf.quiet {
+		if err := trace.WriteText(&b, events); err != nil {
+			return nil, "", res, err
+		}
+	}
+	var verdict strings.Builder
+	writeVerdict(&verdict, &res, plan)
+	b.WriteString(verdict.String())
+	fmt.Fprintf(&b, "# trace sha256 %s\n", trace.HashOf(rec.Events))
+	rep.page = &trace.Page{Title: rep.title, Nodes: s.Cluster.Nodes, ElectionMax: s.Cluster.ElectionTimeout.Max, End: res.End,
+		Events: rec.Events, Details: rec.Details, Filter: filter,
+		Command: command(slices.Concat(rf.trialArgs(), rf.filterArgs(), []string{"--html", rf.file("html")})...),
+		Summary: append([]string{params.Describe()}, uncomment(verdict.String())...)}
+	return rep, b.String(), res, nil
 }
 
 // replayed is what a trace file is drawn from: one trial's events, all of

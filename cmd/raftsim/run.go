@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/raftsim/raftsim/internal/runner"
 	"github.com/raftsim/raftsim/internal/runner/find"
 	"github.com/raftsim/raftsim/internal/study/report"
 	"github.com/raftsim/raftsim/internal/study/shard"
 	"github.com/raftsim/raftsim/internal/trial"
-	"github.com/spf13/pflag"
+	"github.com/raftsim/raftsim/scenarios"
 )
 
 const runAbout = `Runs the trials of a scenario and prints statistics: time to leader, election
@@ -38,46 +39,6 @@ const runExamples = `  raftsim run
   raftsim run partition-leader --prevote --check-quorum
   raftsim run my-cluster.yaml --format json --out results.json
 `
-
-type outputFlags struct {
-	workers int
-	format  string
-	out     string
-}
-
-func (o *outputFlags) register(fs interface {
-	IntVar(*int, string, int, string)
-	StringVar(*string, string, string, string)
-}) {
-	fs.IntVar(&o.workers, "workers", defaultWorkers(), "parallel workers (the output does not depend on it)")
-	fs.StringVar(&o.format, "format", "table", "output format: table, json or csv")
-	fs.StringVar(&o.out, "out", "", "write the output to this file (whole or not at all) instead of stdout, and a one-line summary to stderr; - is stdout")
-}
-
-// file is where the report goes: --out, or standard output.
-func (o *outputFlags) file() outputFile {
-	if o.out == "" {
-		return outputFile{"--out", "-"}
-	}
-	return outputFile{"--out", o.out}
-}
-
-// parse parses the command line, then checks the output flags and returns
-// the format. The command checks the output files with [checkOutputs]
-// once it knows them all.
-func (o *outputFlags) parse(fs *pflag.FlagSet, args []string, out io.Writer) (report.Format, error) {
-	if err := parse(fs, args, out); err != nil {
-		return "", err
-	}
-	f, err := report.ParseFormat(o.format)
-	if err != nil {
-		return "", badUsage("--format: %v", err)
-	}
-	if o.workers < 1 {
-		return "", badUsage("--workers: want at least 1, got %d", o.workers)
-	}
-	return f, nil
-}
 
 // summarize prints one line on stderr when the report went to a file, so
 // that failures are never silent: what ran, how many failed, and where
@@ -109,52 +70,24 @@ func runCmd(args []string, out, errw io.Writer) error { return runWith(args, out
 // runWith runs raftsim run, taking the aggregates from merge m when m is
 // set.
 func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
-	fs := newFlags("run", "run [SCENARIO] [FLAGS]", runAbout+"  "+strings.Join(find.Syntax(), "\n  ")+"\n", runExamples, errw)
-	var of outputFlags
-	overrides := overrideFlags(fs, nil)
-	steadyFlag := fs.String("steady-time", "", "also measure stability (needless elections, leader changes, disruptions and time without a working leader per hour) over this much steady state (default: the scenario's steady.duration, or none)")
-	findFlags := fs.StringArray("find", nil, "list the trials that held and match KIND, with their replay commands (repeatable; see below)")
-	samplesPath := samplesFlag(fs)
-	of.register(fs)
-	shardText := shardFlag(fs)
-	format, err := of.parse(fs, args, out)
+	c := newScenarioCommand(commandSpec{name: "run", synopsis: "run [SCENARIO] [FLAGS]",
+		about: runAbout + "  " + strings.Join(find.Syntax(), "\n  ") + "\n", examples: runExamples}, errw, m)
+	steadyFlag := c.fs.String("steady-time", "", "also measure stability (needless elections, leader changes, disruptions and time without a working leader per hour) over this much steady state (default: the scenario's steady.duration, or none)")
+	findFlags := c.fs.StringArray("find", nil, "list the trials that held and match KIND, with their replay commands (repeatable; see below)")
+	samplesPath := samplesFlag(c.fs)
+	c.outputs(true, "")
+	c.shardable()
+	samplesFile := func() outputFile { return outputFile{"--samples", *samplesPath} }
+	if err := c.parse(args, out, func() []outputFile { return []outputFile{samplesFile()} }); err != nil {
+		return err
+	}
+	queries, steadyQueries, err := findQueries(*findFlags)
 	if err != nil {
 		return err
 	}
-	var queries, steadyQueries []*find.Query
-	for _, text := range *findFlags {
-		q, err := find.Parse(text)
-		if err != nil {
-			return badUsage("--find: %v", err)
-		}
-		if q.Steady() {
-			steadyQueries = append(steadyQueries, q)
-		} else {
-			queries = append(queries, q)
-		}
-	}
-	samplesFile := outputFile{"--samples", *samplesPath}
-	if err := checkOutputs(of.file(), samplesFile); err != nil {
-		return err
-	}
-	sh, err := newSharding(fs, *shardText, m)
+	s, arg, err := c.load()
 	if err != nil {
 		return err
-	}
-	o, err := overrides()
-	if err != nil {
-		return err
-	}
-	s, arg, err := loadScenario(sh.load, fs.Args(), o)
-	if err != nil {
-		return err
-	}
-	plan, err := trial.NewPlan(s)
-	if err != nil {
-		return err
-	}
-	for _, w := range s.Warnings() {
-		fmt.Fprintf(errw, "raftsim: warning: %s\n", w.Text)
 	}
 	steady, err := steadyTime(*steadyFlag, s, 0)
 	if err != nil {
@@ -163,50 +96,81 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if len(steadyQueries) > 0 && steady == 0 {
 		return badUsage("--find %s: looks at steady-state runs: give --steady-time", steadyQueries[0].Text)
 	}
-	runs, _ := runner.SteadyRuns(steady)
-	bar := newProgress(sh.progress(errw), s.Trials+runs, "trials")
-	opt := runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: of.workers, Progress: bar.set, Queries: queries}
-	samplesOut := newTrialSamples(samplesFile, s.Trials)
-	opt.Trial = samplesOut.record()
-	agg := sh.run(0, plan, opt)
-	replay := replayFunc(arg, o)
-	rep := report.NewRun(s, agg, replay)
-	rep.Overrides = o.Flags()
-	rep.Found = report.FoundOf(agg, replay)
-	if steady > 0 {
-		st, err := sh.runSteady(0, s, steady, runner.Options{Seed: s.Seed, Workers: of.workers,
-			Progress: func(n int) { bar.set(s.Trials + n) }, Queries: steadyQueries})
-		if err != nil {
-			return err
-		}
-		steadyReplay := replayFunc(arg, o, steadyArgs(steady)...)
-		rep.Stability = report.StabilityOf(st, steadyReplay)
-		rep.Found = append(rep.Found, report.FoundOf(st, steadyReplay)...)
-		if st.Failed > 0 {
-			agg.Failed += st.Failed
-		}
+	samplesOut := newTrialSamples(samplesFile(), s.Trials)
+	rep, agg, err := runReport(c, s, arg, steady, queries, steadyQueries, samplesOut.record())
+	if err != nil {
+		return err
 	}
-	bar.finish()
-	if done, err := sh.finish(of.file(), out, false); done || err != nil {
+	if done, err := c.sh.finish(c.output.file(), out, false); done || err != nil {
 		return err
 	}
 	if err := samplesOut.write(out, s, s.Trials); err != nil {
 		return err
 	}
-	if err := of.file().write(out, func(w io.Writer) error { return rep.Write(w, format) }); err != nil {
+	if err := c.output.file().write(out, func(w io.Writer) error { return rep.Write(w, c.format) }); err != nil {
 		return err
 	}
 	ran := fmt.Sprintf("%d trials", agg.Trials)
 	if rep.Stability != nil {
 		ran += fmt.Sprintf(" and %d steady-state runs", rep.Stability.Runs)
 	}
-	files := []outputFile{of.file()}
+	files := []outputFile{c.output.file()}
 	if *samplesPath != "" {
-		files = append(files, samplesFile)
+		files = append(files, samplesFile())
 	}
-	summarize(errw, "run "+s.Name, ran, agg.Failed, format, files...)
+	summarize(errw, "run "+s.Name, ran, agg.Failed, c.format, files...)
 	if agg.Failed > 0 {
 		return errFailed
 	}
 	return nil
+}
+
+// findQueries parses --find's queries: those about trials, and those
+// about steady-state runs.
+func findQueries(texts []string) (trials, steady []*find.Query, err error) {
+	for _, text := range texts {
+		q, err := find.Parse(text)
+		if err != nil {
+			return nil, nil, badUsage("--find: %v", err)
+		}
+		if q.Steady() {
+			steady = append(steady, q)
+		} else {
+			trials = append(trials, q)
+		}
+	}
+	return trials, steady, nil
+}
+
+// runReport runs the trials of s, hearing each in record, and, for steady
+// above 0, its steady-state runs, and returns run's report of them and
+// the aggregate of both (a steady-state run that failed counts as failed).
+func runReport(c *scenarioCommand, s *scenarios.Scenario, arg string, steady time.Duration, queries, steadyQueries []*find.Query,
+	record func(int, *trial.Result)) (*report.Run, *runner.Aggregate, error) {
+	plan, err := trial.NewPlan(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	runs, _ := runner.SteadyRuns(steady)
+	bar := newProgress(c.progress(), s.Trials+runs, "trials")
+	defer bar.finish()
+	w := c.output.workers
+	agg := c.sh.run(0, plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: w, Progress: bar.set, Queries: queries, Trial: record})
+	replay := replayFunc(arg, c.o)
+	rep := report.NewRun(s, agg, replay)
+	rep.Overrides = c.o.Flags()
+	rep.Found = report.FoundOf(agg, replay)
+	if steady == 0 {
+		return rep, agg, nil
+	}
+	st, err := c.sh.runSteady(0, s, steady, runner.Options{Seed: s.Seed, Workers: w,
+		Progress: func(n int) { bar.set(s.Trials + n) }, Queries: steadyQueries})
+	if err != nil {
+		return nil, nil, err
+	}
+	steadyReplay := replayFunc(arg, c.o, steadyArgs(steady)...)
+	rep.Stability = report.StabilityOf(st, steadyReplay)
+	rep.Found = append(rep.Found, report.FoundOf(st, steadyReplay)...)
+	agg.Failed += st.Failed
+	return rep, agg, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/raftsim/raftsim/internal/study/sweep"
 	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/scenarios"
+	"github.com/spf13/pflag"
 )
 
 const sweepAbout = `Runs a scenario for every combination of the listed values and prints one row
@@ -57,55 +58,36 @@ func sweepCmd(args []string, out, errw io.Writer) error { return sweepWith(args,
 // sweepWith runs raftsim sweep, taking the aggregates from merge m when m
 // is set.
 func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
-	fs := newFlags("sweep", "sweep [SCENARIO] [LISTS] [FLAGS]", sweepAbout, sweepExamples, errw)
-	var of outputFlags
+	c := newScenarioCommand(commandSpec{name: "sweep", synopsis: "sweep [SCENARIO] [LISTS] [FLAGS]", about: sweepAbout, examples: sweepExamples,
+		leave: func(ov *scenarios.Override) bool { return ov.Swept }}, errw, m)
 	var wf sweepFlags
-	fs.StringVar(&wf.election, "election-timeout", "", "election timeout ranges, e.g. 50ms-100ms,150ms-300ms,500ms-1s")
-	fs.StringVar(&wf.nodes, "nodes", "", "cluster sizes, e.g. 3,5,7")
-	fs.StringArrayVar(&wf.latency, "latency", nil, "latency distributions, e.g. 'uniform:5ms-10ms;exp:2ms,5ms' (see raftsim run --help)")
-	fs.StringVar(&wf.loss, "loss", "", "loss probabilities, e.g. 0,0.01")
-	fs.StringVar(&wf.heartbeat, "heartbeat", "", "heartbeat intervals, e.g. 25ms,50ms or 50% (of the minimum election timeout)")
-	fs.StringVar(&wf.options, "options", "", "protocol option sets, '+' within a set: e.g. none,prevote,check-quorum,prevote+check-quorum (also leader-stickiness)")
-	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Swept })
-	fs.StringVar(&wf.steady, "steady-time", "", "virtual time of steady state per cell for the stability columns; 0 turns them off (default: the scenario's steady.duration, or 1h)")
-	fs.Float64Var(&wf.maxNeedless, "max-needless", 1, "recommendation rule: the most needless elections per hour a recommended range may have")
-	fs.StringArrayVar(&wf.plots, "plot", nil, "also draw the CDF of time to leader, one line per cell, to FILE.svg or FILE.png (repeatable; - or no extension: SVG)")
-	fs.StringVar(&wf.title, "title", "", "the plot's title (default: the scenario's name)")
-	samplesPath := samplesFlag(fs)
-	of.register(fs)
-	shardText := shardFlag(fs)
-	format, err := of.parse(fs, args, out)
-	if err != nil {
+	wf.register(c.fs)
+	samplesPath := samplesFlag(c.fs)
+	c.outputs(true, "")
+	c.shardable()
+	var files []outputFile // besides --out
+	if err := c.parse(args, out, func() []outputFile {
+		for _, p := range wf.plots {
+			files = append(files, outputFile{"--plot", p})
+		}
+		if *samplesPath != "" {
+			files = append(files, outputFile{"--samples", *samplesPath})
+		}
+		return files
+	}); err != nil {
 		return err
 	}
-	sh, err := newSharding(fs, *shardText, m)
-	if err != nil {
-		return err
-	}
-	files := []outputFile{of.file()}
 	for _, p := range wf.plots {
 		if _, err := report.PlotFormat(p); err != nil {
 			return badUsage("--plot: %v", err)
 		}
-		files = append(files, outputFile{"--plot", p})
-	}
-	samplesFile := outputFile{"--samples", *samplesPath}
-	if *samplesPath != "" {
-		files = append(files, samplesFile)
-	}
-	if err := checkOutputs(files...); err != nil {
-		return err
 	}
 	if wf.maxNeedless < 0 {
 		return badUsage("--max-needless: want 0 or more, got %g", wf.maxNeedless)
 	}
-	o, err := overrides()
-	if err != nil {
-		return err
-	}
 	// The cells are validated, not the scenario: a sweep over --nodes may
 	// name nodes that only its larger clusters have.
-	raw, arg, err := loadRaw(sh.load, fs.Args())
+	raw, arg, err := c.loadRaw()
 	if err != nil {
 		return err
 	}
@@ -113,98 +95,138 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if err != nil {
 		return err
 	}
-	axes, err := sweep.Axes(raw, wf.lists(fs))
+	axes, err := sweep.Axes(raw, wf.lists(c.fs))
 	if err != nil {
 		return badUsage("%v", err)
 	}
-	cells, err := sweep.New(raw, o, axes)
+	cells, err := sweep.New(raw, c.o, axes)
 	if err != nil {
 		return err
 	}
-	plans := make([]*trial.Plan, len(cells.Cells))
-	for i, c := range cells.Cells {
-		if plans[i], err = trial.NewPlan(c.Scenario); err != nil {
-			return err
-		}
-	}
-	base := cells.Cells[0].Scenario // what every cell shares: name, seed, trials, measure
 	warnCells(errw, cells)
-
-	runs, _ := runner.SteadyRuns(steady)
-	bar := newProgress(sh.progress(errw), len(cells.Cells)*(base.Trials+runs), "cells")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	interrupted := func() bool { return ctx.Err() != nil }
-
 	rule := sweep.Rule{MaxNeedlessPerHour: wf.maxNeedless, Steady: steady > 0}
-	sw := &report.Sweep{Scenario: base.Name, Description: base.Description, Overrides: o.Flags(), Seed: base.Seed, Trials: base.Trials,
-		Varied: cells.Varied(), Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(steady) / float64(time.Hour)),
-		Rule: report.Rule{Text: rule.Text(cells), MaxNeedlessPerHour: wf.maxNeedless}}
-	outcomes := make([]sweep.Outcome, len(cells.Cells))
-	done := 0
-	var trials []samples.Trials // of each cell, with --samples
-	for i, cell := range cells.Cells {
-		c := cell.Scenario
-		opt := runner.Options{Trials: c.Trials, Seed: c.Seed, Workers: of.workers,
-			Progress: func(n int) { bar.set(done + n) }, Stop: interrupted}
-		if *samplesPath != "" {
-			trials = append(trials, make(samples.Trials, c.Trials))
-			opt.Trial = trials[i].Record
-		}
-		agg := sh.run(i, plans[i], opt)
-		done += c.Trials
-		var st *runner.Aggregate
-		if steady > 0 && !interrupted() {
-			if st, err = sh.runSteady(i, c, steady, runner.Options{Seed: c.Seed, Workers: of.workers,
-				Progress: func(n int) { bar.set(done + n) }, Stop: interrupted}); err != nil {
-				return err
-			}
-			done += runs
-		}
-		if interrupted() {
-			bar.finish()
-			return errInterrupted
-		}
-		sw.AddCell(cell.Values, c, agg, st, replayFunc(arg, cell.Overrides), replayFunc(arg, cell.Overrides, steadyArgs(steady)...))
-		outcomes[i] = sweep.OutcomeOf(agg, st)
-	}
-	bar.finish()
-	if done, err := sh.finish(of.file(), out, false); done || err != nil {
+	run := sweepRun{c: c, cells: cells, arg: arg, steady: steady, samples: *samplesPath != ""}
+	sw, err := run.all(rule)
+	if err != nil {
 		return err
 	}
-	sw.Mark(rule.Recommend(cells, outcomes))
-
+	if done, err := c.sh.finish(c.output.file(), out, false); done || err != nil {
+		return err
+	}
 	if *samplesPath != "" {
-		var columns []string
-		texts := make([][]string, len(cells.Cells))
-		for i, cell := range cells.Cells {
-			var varied, values []string // the axes of two values or more
-			for j, a := range cells.Axes {
-				if len(a.Values) > 1 {
-					varied, values = append(varied, a.Name), append(values, cell.Values[j])
-				}
-			}
-			columns, texts[i] = samples.Columns(cell.Scenario, varied, values)
-		}
-		if err := writeSamples(samplesFile, out, columns, texts, trials); err != nil {
+		if err := run.writeSamples(outputFile{"--samples", *samplesPath}, out); err != nil {
 			return err
 		}
 	}
 	title := wf.title
 	if title == "" {
-		title = "time to leader: " + base.Name
+		title = "time to leader: " + sw.Scenario
 	}
 	if err := writePlots(wf.plots, out, func(format string) ([]byte, error) { return sw.CDFPlot(title, format) }); err != nil {
 		return err
 	}
-	if err := of.file().write(out, func(w io.Writer) error { return sw.Write(w, format) }); err != nil {
+	if err := c.output.file().write(out, func(w io.Writer) error { return sw.Write(w, c.format) }); err != nil {
 		return err
 	}
-	summarize(errw, "sweep "+base.Name, fmt.Sprintf("%d cells of %d trials", len(cells.Cells), base.Trials), sw.Failed(), format, files...)
+	summarize(errw, "sweep "+sw.Scenario, fmt.Sprintf("%d cells of %d trials", len(cells.Cells), sw.Trials), sw.Failed(), c.format,
+		append([]outputFile{c.output.file()}, files...)...)
 	if sw.Failed() > 0 {
 		return errFailed
 	}
 	return nil
+}
+
+func (wf *sweepFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&wf.election, "election-timeout", "", "election timeout ranges, e.g. 50ms-100ms,150ms-300ms,500ms-1s")
+	fs.StringVar(&wf.nodes, "nodes", "", "cluster sizes, e.g. 3,5,7")
+	fs.StringArrayVar(&wf.latency, "latency", nil, "latency distributions, e.g. 'uniform:5ms-10ms;exp:2ms,5ms' (see raftsim run --help)")
+	fs.StringVar(&wf.loss, "loss", "", "loss probabilities, e.g. 0,0.01")
+	fs.StringVar(&wf.heartbeat, "heartbeat", "", "heartbeat intervals, e.g. 25ms,50ms or 50% (of the minimum election timeout)")
+	fs.StringVar(&wf.options, "options", "", "protocol option sets, '+' within a set: e.g. none,prevote,check-quorum,prevote+check-quorum (also leader-stickiness)")
+	fs.StringVar(&wf.steady, "steady-time", "", "virtual time of steady state per cell for the stability columns; 0 turns them off (default: the scenario's steady.duration, or 1h)")
+	fs.Float64Var(&wf.maxNeedless, "max-needless", 1, "recommendation rule: the most needless elections per hour a recommended range may have")
+	fs.StringArrayVar(&wf.plots, "plot", nil, "also draw the CDF of time to leader, one line per cell, to FILE.svg or FILE.png (repeatable; - or no extension: SVG)")
+	fs.StringVar(&wf.title, "title", "", "the plot's title (default: the scenario's name)")
+}
+
+// sweepRun runs the cells of a sweep, each one's trials and steady-state
+// runs, and keeps their samples when asked to.
+type sweepRun struct {
+	c       *scenarioCommand
+	cells   *sweep.Sweep
+	arg     string
+	steady  time.Duration
+	samples bool
+	trials  []samples.Trials // of each cell, with --samples
+}
+
+// all runs every cell and returns the sweep's report, its recommendation
+// marked by rule; ^C ends it with errInterrupted.
+func (r *sweepRun) all(rule sweep.Rule) (*report.Sweep, error) {
+	c, cells := r.c, r.cells
+	plans := make([]*trial.Plan, len(cells.Cells))
+	for i, cell := range cells.Cells {
+		var err error
+		if plans[i], err = trial.NewPlan(cell.Scenario); err != nil {
+			return nil, err
+		}
+	}
+	base := cells.Cells[0].Scenario // what every cell shares: name, seed, trials, measure
+	runs, _ := runner.SteadyRuns(r.steady)
+	bar := newProgress(c.progress(), len(cells.Cells)*(base.Trials+runs), "cells")
+	defer bar.finish()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	interrupted := func() bool { return ctx.Err() != nil }
+	sw := &report.Sweep{Scenario: base.Name, Description: base.Description, Overrides: c.o.Flags(), Seed: base.Seed, Trials: base.Trials,
+		Varied: cells.Varied(), Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(r.steady) / float64(time.Hour)),
+		Rule: report.Rule{Text: rule.Text(cells), MaxNeedlessPerHour: rule.MaxNeedlessPerHour}}
+	outcomes := make([]sweep.Outcome, len(cells.Cells))
+	done := 0
+	for i, cell := range cells.Cells {
+		s := cell.Scenario
+		opt := runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: c.output.workers,
+			Progress: func(n int) { bar.set(done + n) }, Stop: interrupted}
+		if r.samples {
+			r.trials = append(r.trials, make(samples.Trials, s.Trials))
+			opt.Trial = r.trials[i].Record
+		}
+		agg := c.sh.run(i, plans[i], opt)
+		done += s.Trials
+		var st *runner.Aggregate
+		if r.steady > 0 && !interrupted() {
+			var err error
+			if st, err = c.sh.runSteady(i, s, r.steady, runner.Options{Seed: s.Seed, Workers: c.output.workers,
+				Progress: func(n int) { bar.set(done + n) }, Stop: interrupted}); err != nil {
+				return nil, err
+			}
+			done += runs
+		}
+		if interrupted() {
+			return nil, errInterrupted
+		}
+		sw.AddCell(cell.Values, s, agg, st, replayFunc(r.arg, cell.Overrides), replayFunc(r.arg, cell.Overrides, steadyArgs(r.steady)...))
+		outcomes[i] = sweep.OutcomeOf(agg, st)
+	}
+	sw.Mark(rule.Recommend(cells, outcomes))
+	return sw, nil
+}
+
+// writeSamples writes every cell's samples to f, each row with the values
+// of the axes that vary.
+func (r *sweepRun) writeSamples(f outputFile, out io.Writer) error {
+	var columns []string
+	texts := make([][]string, len(r.cells.Cells))
+	for i, cell := range r.cells.Cells {
+		var varied, values []string // the axes of two values or more
+		for j, a := range r.cells.Axes {
+			if len(a.Values) > 1 {
+				varied, values = append(varied, a.Name), append(values, cell.Values[j])
+			}
+		}
+		columns, texts[i] = samples.Columns(cell.Scenario, varied, values)
+	}
+	return writeSamples(f, out, columns, texts, r.trials)
 }
 
 // warnCells prints each warning the cells' scenarios raise once, naming

@@ -20,6 +20,7 @@ import (
 	"github.com/raftsim/raftsim/internal/runner/find"
 	"github.com/raftsim/raftsim/internal/runner/stats"
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/scenarios"
 )
 
@@ -311,6 +312,18 @@ type Found struct {
 	Seed   uint64
 	Plan   *trial.Plan
 	Result trial.Result
+}
+
+// Trace runs the trial again with tracers and returns the SHA-256 of its
+// text trace (the same hash means the same trial, event for event) and its
+// last n lines, which end with its failure.
+func (f *Found) Trace(n int) (hash string, last []string) {
+	h := trace.NewHash()
+	tail := &trace.Tail{N: n}
+	d := trial.NewDriver(f.Plan)
+	d.SetTracer(trace.Tee{h, tail})
+	d.Run(f.Seed)
+	return h.Sum(), tail.Lines()
 }
 
 // Find runs trials 0, 1, 2, ... of src until one fails, n have run, or stop

@@ -10,11 +10,13 @@
 package shrink
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/scenarios"
 )
 
@@ -55,6 +57,21 @@ func (r Reduction) Args() []string {
 		out = append(out, "--limit", strconv.FormatInt(int64(r.Limit/time.Millisecond), 10)+"ms")
 	}
 	return out
+}
+
+// Describe says how r makes a trial of s smaller.
+func (r Reduction) Describe(s *scenarios.Scenario) string {
+	var parts []string
+	if n := len(r.Skip); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d fault steps left out", n, len(s.Timeline())))
+	}
+	if r.Nodes > 0 {
+		parts = append(parts, fmt.Sprintf("%d nodes instead of %d", r.Nodes, s.Cluster.Nodes))
+	}
+	if r.Limit > 0 {
+		parts = append(parts, "run cut at "+trace.FormatTime(r.Limit))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Empty reports whether r changes nothing.

@@ -1,0 +1,80 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Check is what raftsim check found: no failure in the trials it ran, or
+// the first failing trial.
+type Check struct {
+	What   string // the scenario hunted through, with its bugs
+	Ran    int    // trials run
+	Seed   uint64 // the hunt's scenario seed
+	Failed *CheckFailure
+}
+
+// CheckFailure is the first failing trial of a hunt, with what shows it and
+// the commands that replay it.
+type CheckFailure struct {
+	Trial     int
+	Seed      uint64
+	Failure   string   // what was violated, when and where
+	TraceHash string   // the SHA-256 of its text trace: the same hash, the same trial
+	Last      []string // its last trace lines, ending with the violation
+	Replay    string
+	Swarm     *SwarmFile // under --swarm: the drawn configuration
+	Shrunk    *Shrunk    // nil when not shrunk
+}
+
+// SwarmFile is a swarm trial's drawn configuration as a scenario file whose
+// one trial is the failing one: saved as Name and run by Run, it fails the
+// same way.
+type SwarmFile struct {
+	Name string
+	Run  string
+	YAML []byte
+}
+
+// Shrunk is the smallest trial that fails the same way, or says there is
+// none smaller (How is "").
+type Shrunk struct {
+	How     string // how it is smaller than the trial found
+	Failure string
+	Replay  string
+}
+
+// Write prints the check's report.
+func (c *Check) Write(w io.Writer) error {
+	f := c.Failed
+	if f == nil {
+		_, err := fmt.Fprintf(w, "check of %s: no failure in %d trials (seed %d)\n", c.What, c.Ran, c.Seed)
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "check of %s: trial %d (seed %d) failed, after %d trials:\n", c.What, f.Trial, f.Seed, c.Ran)
+	fmt.Fprintf(&b, "  %s\n", f.Failure)
+	fmt.Fprintf(&b, "  trace sha256 %s\n", f.TraceHash)
+	fmt.Fprintf(&b, "  the last %d events:\n", len(f.Last))
+	for _, line := range f.Last {
+		fmt.Fprintf(&b, "    %s\n", line)
+	}
+	fmt.Fprintf(&b, "  replay: %s\n", f.Replay)
+	if sf := f.Swarm; sf != nil {
+		fmt.Fprintf(&b, "  the drawn configuration, as a scenario file whose one trial is this one (trial_seeds: [%d]);\n", f.Seed)
+		fmt.Fprintf(&b, "  saved as %s, %s fails the same way:\n", sf.Name, sf.Run)
+		for _, line := range strings.Split(strings.TrimRight(string(sf.YAML), "\n"), "\n") {
+			fmt.Fprintf(&b, "    %s\n", line)
+		}
+	}
+	switch s := f.Shrunk; {
+	case s == nil:
+	case s.How == "":
+		b.WriteString("shrunk: no smaller trial fails the same way\n")
+	default:
+		fmt.Fprintf(&b, "shrunk: %s\n  %s\n  replay: %s\n", s.How, s.Failure, s.Replay)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
