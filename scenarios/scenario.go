@@ -86,6 +86,14 @@ func (c *Cluster) HeartbeatInterval() time.Duration {
 	return c.Heartbeat.D
 }
 
+// NodeConfig returns node i's configuration: the one translation of a
+// scenario's cluster into a Raft node's, for the simulator, raftsim serve
+// and live alike.
+func (c *Cluster) NodeConfig(i int) raft.Config {
+	return raft.Config{ID: raft.ID(i), Size: c.Nodes, ElectionMin: c.ElectionTimeout.Min, ElectionMax: c.ElectionTimeout.Max,
+		Heartbeat: c.HeartbeatInterval(), Options: c.Options, Bugs: c.Bugs}
+}
+
 // NodeLog is the log a node starts with.
 type NodeLog struct {
 	Node  int

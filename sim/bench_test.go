@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/simulated"
 	"github.com/raftsim/raftsim/scenarios"
 )
 
@@ -16,11 +17,8 @@ func benchScenario(b *testing.B, name string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	plan, err := trial.NewPlan(s)
-	if err != nil {
-		b.Fatal(err)
-	}
-	r := trial.NewDriver(plan)
+	plan := trial.NewPlan(s)
+	r := simulated.NewDriver(plan)
 	for i := 0; i < 100; i++ { // grow the runner's storage to its steady state
 		r.Run(trial.Seed(s.Seed, i))
 	}

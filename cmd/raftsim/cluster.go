@@ -66,10 +66,7 @@ func clusterCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	plan, err := trial.NewPlan(s)
-	if err != nil {
-		return err
-	}
+	plan := trial.NewPlan(s)
 	dir, err := os.MkdirTemp("", "raftsim-cluster-")
 	if err != nil {
 		return err

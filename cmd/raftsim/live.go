@@ -287,10 +287,7 @@ func simulate(s *scenarios.Scenario, trials, workers int) (*runner.Aggregate, []
 	if trials == 0 {
 		return nil, nil
 	}
-	plan, err := trial.NewPlan(s)
-	if err != nil {
-		return nil, nil
-	}
+	plan := trial.NewPlan(s)
 	times := make([]time.Duration, trials)
 	measured := make([]bool, trials)
 	agg := runner.Run(plan, runner.Options{Trials: trials, Seed: s.Seed, Workers: workers, Trial: func(i int, r *trial.Result) {

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/raftsim/raftsim/internal/node/disk"
 	"github.com/raftsim/raftsim/internal/study/report"
 	"github.com/raftsim/raftsim/internal/study/samples"
 	"github.com/raftsim/raftsim/internal/trial"
@@ -83,7 +84,7 @@ func (f outputFile) check() error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return badUsage("%s %s: the directory %s does not exist", f.flag, f.path, dir)
 	}
-	probe, err := createBeside(path)
+	probe, err := os.CreateTemp(dir, ".raftsim-probe-*")
 	if err != nil {
 		return badUsage("%s %s: cannot create a file in %s: %v", f.flag, f.path, dir, reason(err))
 	}
@@ -150,7 +151,7 @@ func (f outputFile) write(out io.Writer, render func(io.Writer) error) error {
 	if inPlace {
 		err = writeInPlace(path, buf.Bytes())
 	} else {
-		err = replaceFile(path, buf.Bytes())
+		err = disk.WriteFile(path, buf.Bytes())
 	}
 	if err != nil {
 		return f.fail(err)
@@ -188,60 +189,6 @@ func writeInPlace(path string, data []byte) error {
 		return err
 	}
 	return w.Close()
-}
-
-// replaceFile replaces the regular file at path (or creates it) with data,
-// all at once: the data go to a temporary file beside it, which gets the
-// old file's mode, is synced to disk and renamed over path.
-func replaceFile(path string, data []byte) error {
-	tmp, err := createBeside(path)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename this does nothing
-	if st, err := os.Stat(path); err == nil {
-		if err := tmp.Chmod(st.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)); err != nil {
-			tmp.Close()
-			return err
-		}
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	syncDir(filepath.Dir(path))
-	return nil
-}
-
-// createBeside creates a new, empty temporary file in path's directory,
-// with the permissions a new file gets (0666 less the umask).
-func createBeside(path string) (*os.File, error) {
-	dir, base := filepath.Split(path)
-	for i := 0; ; i++ {
-		name := filepath.Join(dir, fmt.Sprintf(".%s.%d-%d.tmp", base, os.Getpid(), i))
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-		if err == nil || !errors.Is(err, fs.ErrExist) || i == 1000 {
-			return f, err
-		}
-	}
-}
-
-// syncDir makes a rename in dir durable where the system allows it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // not every system syncs a directory; the rename is done either way
-		d.Close()
-	}
 }
 
 // progress shows a progress bar on stderr when stderr is a terminal and

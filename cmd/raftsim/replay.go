@@ -13,6 +13,7 @@ import (
 	"github.com/raftsim/raftsim/internal/runner/swarm"
 	"github.com/raftsim/raftsim/internal/study/report"
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/simulated"
 	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
@@ -155,7 +156,7 @@ func (rf *replayFlags) register(fs *pflag.FlagSet) func() (scenarios.Overrides, 
 // command spells the replay command with extra flags.
 func replayTrial(plan *trial.Plan, seed uint64, filter *trace.Filter, rf *replayFlags, command func(extra ...string) string) (*replayed, string, trial.Result, error) {
 	s := plan.Scenario
-	r := trial.NewDriver(plan)
+	r := simulated.NewDriver(plan)
 	var rec trace.Recorder
 	r.SetTracer(&rec)
 	res := r.Run(seed)
@@ -267,7 +268,7 @@ func replayScenario(fs *pflag.FlagSet, o scenarios.Overrides, rf *replayFlags, s
 // --steady-time, of its steady-state runs.
 func planFor(s *scenarios.Scenario, steady string) (*trial.Plan, error) {
 	if steady == "" {
-		return trial.NewPlan(s)
+		return trial.NewPlan(s), nil
 	}
 	d, err := scenarios.ParseDuration(steady)
 	if err != nil || d <= 0 {

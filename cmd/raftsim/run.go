@@ -147,10 +147,7 @@ func findQueries(texts []string) (trials, steady []*find.Query, err error) {
 // the aggregate of both (a steady-state run that failed counts as failed).
 func runReport(c *scenarioCommand, s *scenarios.Scenario, arg string, steady time.Duration, queries, steadyQueries []*find.Query,
 	record func(int, *trial.Result)) (*report.Run, *runner.Aggregate, error) {
-	plan, err := trial.NewPlan(s)
-	if err != nil {
-		return nil, nil, err
-	}
+	plan := trial.NewPlan(s)
 	runs, _ := runner.SteadyRuns(steady)
 	bar := newProgress(c.progress(), s.Trials+runs, "trials")
 	defer bar.finish()

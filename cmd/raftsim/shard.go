@@ -11,6 +11,7 @@ import (
 	"github.com/raftsim/raftsim/internal/runner"
 	"github.com/raftsim/raftsim/internal/study/shard"
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/simulated"
 	"github.com/raftsim/raftsim/scenarios"
 )
 
@@ -176,7 +177,7 @@ func (sh *sharding) find(src runner.Source, n, workers int, stop func() bool, pr
 		if err != nil {
 			return nil, 0, err
 		}
-		res := trial.NewDriver(plan).Run(seed)
+		res := simulated.NewDriver(plan).Run(seed)
 		if res.Failure == nil {
 			return nil, 0, fmt.Errorf("merge: trial %d, which a shard found failing, does not fail here: the partial results do not match the command", first)
 		}

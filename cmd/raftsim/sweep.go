@@ -166,10 +166,7 @@ func (r *sweepRun) all(rule sweep.Rule) (*report.Sweep, error) {
 	c, cells := r.c, r.cells
 	plans := make([]*trial.Plan, len(cells.Cells))
 	for i, cell := range cells.Cells {
-		var err error
-		if plans[i], err = trial.NewPlan(cell.Scenario); err != nil {
-			return nil, err
-		}
+		plans[i] = trial.NewPlan(cell.Scenario)
 	}
 	base := cells.Cells[0].Scenario // what every cell shares: name, seed, trials, measure
 	runs, _ := runner.SteadyRuns(r.steady)

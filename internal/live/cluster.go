@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/raftsim/raftsim/internal/live/proxy"
@@ -69,6 +70,7 @@ type Cluster struct {
 	cfg    ClusterConfig
 	names  wire.Names
 	ports  []int
+	mu     sync.Mutex         // guards procs: a live trial starts and kills processes while it polls them
 	procs  []*supervisor.Proc // by node: the current process, nil before the first start
 	group  supervisor.Group
 	net    *proxy.Net
@@ -190,7 +192,7 @@ func (c *Cluster) peers(i int) []wire.Peer {
 // is kept). raftsim's own node starts its Raft clock at startAt; another
 // program starts when its process does.
 func (c *Cluster) Start(i int, startAt time.Time) error {
-	if c.procs[i] != nil && c.procs[i].Running() {
+	if c.Running(i) {
 		return fmt.Errorf("%s is already running", c.names[i])
 	}
 	name := c.names[i]
@@ -222,8 +224,17 @@ func (c *Cluster) Start(i int, startAt time.Time) error {
 	if err != nil {
 		return err
 	}
+	c.mu.Lock()
 	c.procs[i] = p
+	c.mu.Unlock()
 	return nil
+}
+
+// proc returns node i's current process, or nil before its first start.
+func (c *Cluster) proc(i int) *supervisor.Proc {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.procs[i]
 }
 
 // WaitReady waits until node i answers /status, its process exits, or
@@ -231,7 +242,7 @@ func (c *Cluster) Start(i int, startAt time.Time) error {
 func (c *Cluster) WaitReady(ctx context.Context, i int) error {
 	deadline := time.Now().Add(startTimeout)
 	for time.Now().Before(deadline) {
-		p := c.procs[i]
+		p := c.proc(i)
 		if p == nil || !p.Running() {
 			return c.startError(i, fmt.Sprintf("exited (%v) before answering %s", exitText(p), wire.PathStatus))
 		}
@@ -259,7 +270,7 @@ func (c *Cluster) WaitAll(ctx context.Context, ready func(i int)) error {
 	for {
 		var still []int
 		for _, i := range pending {
-			if p := c.procs[i]; p == nil || !p.Running() {
+			if p := c.proc(i); p == nil || !p.Running() {
 				return c.startError(i, fmt.Sprintf("exited (%v) before answering %s", exitText(p), wire.PathStatus))
 			}
 			if _, err := c.Status(i); err != nil {
@@ -337,30 +348,57 @@ func (c *Cluster) Status(i int) (wire.Status, error) {
 }
 
 // Running reports whether node i's process runs (paused or not).
-func (c *Cluster) Running(i int) bool { return c.procs[i] != nil && c.procs[i].Running() }
+func (c *Cluster) Running(i int) bool {
+	p := c.proc(i)
+	return p != nil && p.Running()
+}
 
 // Kill kills node i's process with SIGKILL.
 func (c *Cluster) Kill(i int) error {
-	if c.procs[i] == nil {
-		return nil
+	if p := c.proc(i); p != nil {
+		return p.Kill()
 	}
-	return c.procs[i].Kill()
+	return nil
 }
 
 // Pause stops node i with SIGSTOP.
 func (c *Cluster) Pause(i int) error {
-	if !c.Running(i) {
+	p := c.proc(i)
+	if p == nil || !p.Running() {
 		return supervisor.ErrNotRunning
 	}
-	return c.procs[i].Pause()
+	return p.Pause()
 }
 
 // Resume continues node i with SIGCONT.
 func (c *Cluster) Resume(i int) error {
-	if !c.Running(i) {
+	p := c.proc(i)
+	if p == nil || !p.Running() {
 		return supervisor.ErrNotRunning
 	}
-	return c.procs[i].Resume()
+	return p.Resume()
+}
+
+// Block blocks or unblocks the one-way link from → to, in the proxy.
+func (c *Cluster) Block(from, to int, blocked bool) { c.net.Block(from, to, blocked) }
+
+// SetLoss sets the loss probability of every link, in the proxy.
+func (c *Cluster) SetLoss(p float64) { c.net.SetLoss(p) }
+
+// SetHold makes the proxy discard the requests hold says (nil: none).
+func (c *Cluster) SetHold(hold func(*raft.Message) bool) { c.net.SetHold(hold) }
+
+// Propose asks node leader to append entries (POST /propose, which the
+// contract makes optional) and returns the status of its answer.
+func (c *Cluster) Propose(leader, entries int) (status int, err error) {
+	resp, err := c.client.Post("http://"+c.Addr(leader)+wire.PathPropose, "application/json",
+		strings.NewReader(fmt.Sprintf(`{"count":%d}`, entries)))
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 // Isolate cuts node i off from every other node, both ways.

@@ -2,7 +2,6 @@ package live
 
 import (
 	"fmt"
-	"math/bits"
 	"slices"
 	"sync"
 	"time"
@@ -13,56 +12,38 @@ import (
 	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/sim"
 )
 
-// observer is what one live trial knows: every RPC the proxy carried and
-// every /status answer, fed to the safety checker (package safety, the
-// simulator's checks), the trial's measurements, its timeline, and the
-// view of the cluster the fault timeline and the liveness checks read. It
-// never asks a node what it thinks beyond /status, and counts the majority
-// from the cluster size. Its methods are safe for concurrent use.
+// observer is live's wire view of one trial: every RPC the proxy carried
+// and every /status answer, checked for safety (package safety, the
+// simulator's checks) and turned into what the trial's [trial.Conductor]
+// hears, the same observations the simulator reports: a node's term and
+// role as far as the wire shows them, messages sent, AppendEntries
+// delivered, leaders' heartbeats. It never asks a node what it thinks
+// beyond /status, and counts the majority from the cluster size. Its
+// methods are safe for concurrent use: mu guards it and the conductor.
 type observer struct {
-	mu       sync.Mutex
-	sc       *scenarios.Scenario
-	now      func() time.Duration
-	n        int
-	names    wire.Names // n1, n2, ...: what /status calls the leader
-	majority int
-	kick     chan struct{} // wakes the fault timeline when something happened
+	mu    sync.Mutex
+	sc    *scenarios.Scenario
+	now   func() time.Duration
+	n     int
+	names wire.Names // n1, n2, ...: what /status calls the leader
+	c     *trial.Conductor
 
 	check    safety.Checker
 	said     map[said]string // the first observation of each leadership and vote, for evidence
-	failure  *trial.Failure
 	evidence []string
 	events   []trace.Event
 	notes    []string
 
-	// The cluster as the trial sees it. term is the highest term node i
-	// has shown (in /status or a message of its own), role its role in it
-	// as far as the trial knows: a RequestVote shows a candidate, an
-	// AppendEntries a leader, another message of a higher term a follower.
-	term     []uint64
-	role     []raft.Role
-	booted   []bool
-	down     []bool // killed and not restarted
-	paused   []bool
-	wireAt   []time.Duration // by node: when a message of its own last told its role or term
-	lead     []int           // by node: the leader its /status names, or -1
-	topo     *sim.Topology
-	leaders  int // leader elections seen: terms that got their first leader
-	topTerm  uint64
-	apps     []int // by node: AppendEntries it sent, for after: heartbeat
-	watch    safety.Watch
-	converge time.Duration // converge_within's deadline while converging; 0 otherwise
+	// wireAt is, by node, when a message of its own last told its role or
+	// term: a /status answer asked for before then is older.
+	wireAt []time.Duration
+	// answered is, by node, whether it has answered /status since it last
+	// started.
+	answered []bool
 
-	// unfinished says why the fault timeline would be unfinished if the
-	// trial ended now, and stepsLeft are its steps not yet done.
-	unfinished string
-	stepsLeft  []scenarios.Step
-
-	meter meter
-	cost  Overheads
+	cost Overheads
 }
 
 // said keys the evidence of a leadership (candidate < 0) or a vote.
@@ -71,18 +52,11 @@ type said struct {
 	term            uint64
 }
 
-func newObserver(sc *scenarios.Scenario, now func() time.Duration) *observer {
+func newObserver(sc *scenarios.Scenario, c *trial.Conductor, now func() time.Duration) *observer {
 	n := sc.Cluster.Nodes
-	o := &observer{sc: sc, now: now, n: n, names: wire.NodeNames(n), majority: n/2 + 1, kick: make(chan struct{}, 1), said: map[said]string{},
-		term: make([]uint64, n), role: make([]raft.Role, n), booted: make([]bool, n), down: make([]bool, n), paused: make([]bool, n),
-		wireAt: make([]time.Duration, n), apps: make([]int, n), lead: make([]int, n), topo: sim.NewTopology(n)}
+	o := &observer{sc: sc, c: c, now: now, n: n, names: wire.NodeNames(n), said: map[said]string{},
+		wireAt: make([]time.Duration, n), answered: make([]bool, n)}
 	o.check.Reset(n)
-	o.watch.Reset(sc.Expect.LeaderWithin)
-	for i := range o.term {
-		o.term[i], o.lead[i] = sc.Cluster.Term, -1
-	}
-	o.topTerm = sc.Cluster.Term
-	o.meter.reset(o, sc.Cluster.Term)
 	return o
 }
 
@@ -91,45 +65,18 @@ func (o *observer) emit(e trace.Event) {
 	o.events = append(o.events, e)
 }
 
-// failed says whether the trial has failed.
-func (o *observer) failed() bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.failure != nil
-}
-
-// fail ends the trial with its first failure; the caller holds o.mu.
-func (o *observer) fail(kind, detail string, evidence ...string) {
-	if o.failure != nil {
-		return
-	}
-	at := o.now()
-	o.failure = &trial.Failure{Kind: kind, Detail: detail, At: at, Event: uint64(len(o.events))}
-	o.evidence = evidence
-	o.emit(trace.Event{At: at, Kind: trace.EvViolation, Node: -1, Text: kind + ": " + detail})
-	o.wake()
-}
-
 // report fails the trial with a safety violation, if the scenario checks
 // its invariant, naming the observations that show it.
 func (o *observer) report(v *safety.Violation, keys ...said) {
-	if v == nil || !slices.Contains(o.sc.Expect.Invariants, v.Invariant) {
+	if v == nil || !slices.Contains(o.sc.Expect.Invariants, v.Invariant) || o.c.Failed() {
 		return
 	}
-	var ev []string
 	for _, k := range keys {
 		if line, ok := o.said[k]; ok {
-			ev = append(ev, line)
+			o.evidence = append(o.evidence, line)
 		}
 	}
-	o.fail(v.Invariant.String(), v.Detail, ev...)
-}
-
-func (o *observer) wake() {
-	select {
-	case o.kick <- struct{}{}:
-	default:
-	}
+	o.c.Fail(v.Invariant.String(), v.Detail)
 }
 
 // Sent implements proxy.Observer.
@@ -145,25 +92,26 @@ func (o *observer) Sent(m *raft.Message, at, arrive time.Duration, dropped strin
 			o.emit(trace.Event{At: at, Kind: trace.EvDrop, Node: to, Peer: from, Msg: *m, Reason: dropped})
 		}
 	}
-	o.meter.sent()
+	o.c.Sent()
 	line := fmt.Sprintf("t=%s %v->%v %s (on the wire)", trace.FormatTime(at), m.From, m.To, m.String())
 	switch {
 	case m.Type == raft.MsgVote:
 		o.remember(said{from, from, m.Term}, line)
 		o.report(o.check.Voted(from, m.Term, from), o.voteKeys(from, m.Term)...) // a candidate votes for itself
-		o.meter.candidate(from, m.Term)
 	case m.Type == raft.MsgVoteResp && !m.Reject:
 		o.remember(said{from, to, m.Term}, line)
 		o.emit(trace.Event{At: at, Kind: trace.EvVote, Node: from, Vote: to, Term: m.Term})
 		o.report(o.check.Voted(from, m.Term, to), o.voteKeys(from, m.Term)...)
 	case m.Type == raft.MsgApp:
-		o.apps[from]++
-		o.led(from, m.Term, at, line)
+		o.led(from, m.Term, line)
 	}
 	if m.Type != raft.MsgPreVote && !(m.Type == raft.MsgPreVoteResp && !m.Reject) {
 		o.showsTerm(from, m.Term, roleShown(m), at)
 	}
-	o.look(at)
+	if m.Type == raft.MsgApp {
+		o.c.Heartbeat(from) // a leader's AppendEntries on the wire: its heartbeat, as far as live can tell
+	}
+	o.c.Watch()
 }
 
 // voteKeys returns the evidence keys of every vote node cast in term.
@@ -188,7 +136,7 @@ func (o *observer) Delivered(m *raft.Message, at, late time.Duration) {
 	o.cost.Late.Add(int64(late))
 	o.emit(trace.Event{At: at, Kind: trace.EvRecv, Node: int(m.To), Peer: int(m.From), Msg: *m})
 	if m.Type == raft.MsgApp {
-		o.meter.heartbeatReached(int(m.From), int(m.To), m.Term)
+		o.c.AppendEntriesDelivered(int(m.From), int(m.To), m.Term)
 	}
 }
 
@@ -197,7 +145,7 @@ func (o *observer) Delivered(m *raft.Message, at, late time.Duration) {
 func (o *observer) Answered(req, reply *raft.Message, took time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if req.Type == raft.MsgVote && !reply.Reject || req.Term > o.term[req.To] || req.Type == raft.MsgApp && req.NEntries > 0 {
+	if req.Type == raft.MsgVote && !reply.Reject || req.Term > o.c.Cluster.State[req.To].Term || req.Type == raft.MsgApp && req.NEntries > 0 {
 		o.cost.AnswerSync.Add(int64(took))
 	} else {
 		o.cost.Answer.Add(int64(took))
@@ -229,38 +177,37 @@ func (o *observer) Unreadable(from, to int, at time.Duration, what string, err e
 func (o *observer) status(i int, asked time.Duration, s wire.Status) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.down[i] {
+	cl := &o.c.Cluster
+	if !cl.Up(i) {
 		return // an answer from before the kill
 	}
+	o.answered[i] = true
 	at := o.now()
+	cur := &cl.State[i]
 	line := fmt.Sprintf("t=%s /status of %v: %s term=%d", trace.FormatTime(at), raft.ID(i), s.State, s.Term)
-	if s.Term < o.term[i] && asked > o.wireAt[i] {
-		o.report(o.check.TermChanged(i, o.term[i], s.Term))
+	if s.Term < cur.Term && asked > o.wireAt[i] {
+		o.report(o.check.TermChanged(i, cur.Term, s.Term))
 	}
 	if s.State == wire.StateLeader {
-		o.led(i, s.Term, at, line)
+		o.led(i, s.Term, line)
 	}
 	// An answer asked for before the node's own messages last spoke is
 	// older than they are: it may only raise the term.
-	fresh := asked >= o.wireAt[i]
-	if s.Term > o.term[i] || fresh && s.Term == o.term[i] {
-		role := wire.RoleOf(s.State)
-		if s.Term != o.term[i] || role != o.role[i] {
-			o.setState(i, s.Term, role, at)
-		}
-		o.lead[i] = -1
+	if fresh := asked >= o.wireAt[i]; s.Term > cur.Term || fresh && s.Term == cur.Term {
+		lead := raft.None
 		if s.Leader != nil {
 			if id, ok := o.names.ID(*s.Leader); ok {
-				o.lead[i] = int(id)
+				lead = id
 			}
 		}
+		o.setState(i, s.Term, wire.RoleOf(s.State), lead, at)
 	}
-	o.look(at)
+	o.c.Watch()
 }
 
 // led notes that node i leads term: it said so in /status, or sent
 // AppendEntries of that term.
-func (o *observer) led(i int, term uint64, at time.Duration, line string) {
+func (o *observer) led(i int, term uint64, line string) {
 	o.remember(said{i, -1, term}, line)
 	if v := o.check.Led(i, term); v != nil {
 		var keys []said
@@ -268,12 +215,6 @@ func (o *observer) led(i int, term uint64, at time.Duration, line string) {
 			keys = append(keys, said{j, -1, term})
 		}
 		o.report(v, keys...)
-	}
-	if term > o.topTerm || o.leaders == 0 && term >= o.topTerm {
-		o.topTerm = term
-		o.leaders++
-		o.meter.leader(i, term, at)
-		o.wake()
 	}
 }
 
@@ -294,157 +235,31 @@ func roleShown(m *raft.Message) raft.Role {
 // role.
 func (o *observer) showsTerm(i int, term uint64, role raft.Role, at time.Duration) {
 	o.wireAt[i] = at
+	cur := &o.c.Cluster.State[i]
 	switch {
-	case term > o.term[i]:
-		o.setState(i, term, role, at)
-	case term == o.term[i] && role > o.role[i]: // a candidate of its term, then its leader
-		o.setState(i, term, role, at)
+	case term > cur.Term:
+		o.setState(i, term, role, raft.None, at)
+	case term == cur.Term && role > cur.Role: // a candidate of its term, then its leader
+		o.setState(i, term, role, cur.Lead, at)
 	}
 }
 
-// leads reports whether node i leads in the term it has shown.
-func (o *observer) leads(i int) bool { return o.role[i] == raft.Leader }
-
-// setState records node i's new term and role.
-func (o *observer) setState(i int, term uint64, role raft.Role, at time.Duration) {
-	prevTerm, prevLeads := o.term[i], o.leads(i)
-	if term != prevTerm {
-		o.lead[i] = -1 // it has not heard of a leader of its new term yet
-	}
+// setState records node i's term, role and leader, and tells the
+// conductor when the role or term changed.
+func (o *observer) setState(i int, term uint64, role raft.Role, lead raft.ID, at time.Duration) {
+	cur := &o.c.Cluster.State[i]
+	prev := *cur
 	if role == raft.Leader {
-		o.lead[i] = i
+		lead = raft.ID(i)
 	}
-	o.term[i], o.role[i] = term, role
+	cur.Term, cur.Role, cur.Lead = term, role, lead
+	if prev.Term == term && prev.Role == role {
+		return
+	}
 	o.emit(trace.Event{At: at, Kind: trace.EvState, Node: i, Role: role, Term: term})
-	o.meter.stateChanged(i, prevTerm, prevLeads, term, o.leads(i))
-}
-
-// look re-judges the cluster's working leader after anything that may
-// have given or taken it; the caller holds o.mu.
-func (o *observer) look(at time.Duration) {
-	working := o.workingLeader()
-	o.watch.Look(at, o.majorityConnected(), working >= 0)
-	if o.converge > 0 && working >= 0 {
-		o.converge = 0
-	}
-	o.meter.working(working, at)
-}
-
-// due checks the deadlines that come due with time alone.
-func (o *observer) due() {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	now := o.now()
-	o.look(now)
-	if detail, over := o.watch.Due(now); over {
-		o.fail(trial.KindLiveness, detail)
-	}
-	if o.converge > 0 && now >= o.converge {
-		o.fail(trial.KindLiveness, fmt.Sprintf("no working leader within %s of the last fault (converge_within)",
-			scenarios.FormatDuration(o.sc.Expect.ConvergeWithin)))
-	}
-}
-
-// up reports whether node i has booted and runs: not killed, not paused.
-func (o *observer) up(i int) bool { return o.booted[i] && !o.down[i] && !o.paused[i] }
-
-// linked reports whether i and j can exchange messages both ways.
-func (o *observer) linked(i, j int) bool { return !o.topo.Blocked(i, j) && !o.topo.Blocked(j, i) }
-
-// maxTerm returns the highest term any node has shown.
-func (o *observer) maxTerm() uint64 { return slices.Max(o.term) }
-
-// workingLeader returns a running leader that reaches a majority of
-// running nodes, none of which is in a higher term, or -1.
-func (o *observer) workingLeader() int {
-	for i := range o.n {
-		if !o.leads(i) || !o.up(i) {
-			continue
-		}
-		reach, ok := 0, true
-		for j := range o.n {
-			if j == i || o.up(j) && o.linked(i, j) {
-				reach++
-				ok = ok && o.term[j] <= o.term[i]
-			}
-		}
-		if ok && reach >= o.majority {
-			return i
-		}
-	}
-	return -1
-}
-
-// majorityConnected reports whether some majority of running nodes can
-// all exchange messages: a connected component of the running nodes.
-func (o *observer) majorityConnected() bool {
-	var seen uint64 // live clusters are small: see maxLiveNodes
-	for start := range o.n {
-		if seen&(1<<start) != 0 || !o.up(start) {
-			continue
-		}
-		component := uint64(1) << start
-		for grew := true; grew; {
-			grew = false
-			for i := range o.n {
-				if component&(1<<i) == 0 {
-					continue
-				}
-				for j := range o.n {
-					if component&(1<<j) == 0 && o.up(j) && o.linked(i, j) {
-						component |= 1 << j
-						grew = true
-					}
-				}
-			}
-		}
-		seen |= component
-		if bits.OnesCount64(component) >= o.majority {
-			return true
-		}
-	}
-	return false
-}
-
-// currentLeader returns the running leader of the highest term, or -1.
-func (o *observer) currentLeader() int {
-	best := -1
-	for i := range o.n {
-		if o.leads(i) && !o.down[i] && (best < 0 || o.term[i] > o.term[best]) {
-			best = i
-		}
-	}
-	return best
-}
-
-// removed reports whether leader can no longer lead: it is down, paused,
-// no longer leader, or cut off from a majority.
-func (o *observer) removed(leader int) bool {
-	if o.down[leader] || o.paused[leader] || !o.leads(leader) {
-		return true
-	}
-	reach := 0
-	for j := range o.n {
-		if j == leader || !o.down[j] && !o.paused[j] && o.linked(leader, j) {
-			reach++
-		}
-	}
-	return reach < o.majority
+	o.c.StateChanged(i, &prev)
 }
 
 func traceNote(at time.Duration, text string) trace.Event {
 	return trace.Event{At: at, Kind: trace.EvNote, Node: -1, Text: text}
-}
-
-// fault notes a fault in the timeline; the caller holds o.mu.
-func (o *observer) fault(e trace.Event) {
-	e.At = o.now()
-	o.emit(e)
-}
-
-// note adds a line to the timeline.
-func (o *observer) note(text string) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.emit(traceNote(o.now(), text))
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/raftsim/raftsim/scenarios"
 )
 
-// observed returns an observer of a 3-node cold start whose nodes have all
-// booted, and the clock it reads, which the test moves.
+// observed returns the observer of a live 3-node cold start whose nodes
+// have all booted, and the clock it reads, which the test moves.
 func observed(t *testing.T) (*observer, *time.Duration) {
 	t.Helper()
 	sc, err := scenarios.Builtin("cold-start")
@@ -19,13 +19,15 @@ func observed(t *testing.T) (*observer, *time.Duration) {
 		t.Fatal(err)
 	}
 	sc.Cluster.Nodes = 3
-	var now time.Duration
-	o := newObserver(sc, func() time.Duration { return now })
-	o.meter.start(-1, 0, 0)
+	tr, now, _ := testTrial(t, sc, 1)
+	o := tr.obs
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	tr.c.Begin()
 	for i := range 3 {
-		o.booted[i] = true
+		tr.booted(i)
 	}
-	return o, &now
+	return o, now
 }
 
 func msg(t raft.MsgType, from, to int, term uint64) *raft.Message {
@@ -36,11 +38,12 @@ func grant(from, to int, term uint64) *raft.Message { return msg(raft.MsgVoteRes
 
 func wantFailure(t *testing.T, o *observer, kind, detail string, evidence ...string) {
 	t.Helper()
-	if o.failure == nil {
+	f := o.c.Failure()
+	if f == nil {
 		t.Fatalf("no failure, want %s: %s", kind, detail)
 	}
-	if o.failure.Kind != kind || o.failure.Detail != detail {
-		t.Errorf("got %s: %s\nwant %s: %s", o.failure.Kind, o.failure.Detail, kind, detail)
+	if f.Kind != kind || f.Detail != detail {
+		t.Errorf("got %s: %s\nwant %s: %s", f.Kind, f.Detail, kind, detail)
 	}
 	for _, e := range evidence {
 		if !strings.Contains(strings.Join(o.evidence, "\n"), e) {
@@ -71,8 +74,8 @@ func TestTwoVotesInATerm(t *testing.T) {
 	o, _ := observed(t)
 	o.Sent(grant(2, 0, 4), 0, 0, "")
 	o.Sent(grant(2, 0, 4), 0, 0, "") // a duplicate request's second reply: the same vote
-	if o.failure != nil {
-		t.Fatalf("the same vote twice failed: %v", o.failure)
+	if f := o.c.Failure(); f != nil {
+		t.Fatalf("the same vote twice failed: %v", f)
 	}
 	o.Sent(grant(2, 1, 4), 0, 0, "")
 	wantFailure(t, o, "vote-once", "n3 voted for n1 and then for n2 in term 4",
@@ -99,8 +102,8 @@ func TestAnOldStatusAnswerIsNotATermGoingBack(t *testing.T) {
 	*now = 10 * time.Millisecond
 	o.Sent(msg(raft.MsgVote, 0, 1, 6), *now, *now, "") // n1 is in term 6 from 10ms on
 	o.status(0, 5*time.Millisecond, wire.Status{ID: "n1", State: wire.StateFollower, Term: 5})
-	if o.failure != nil {
-		t.Errorf("an answer asked for before the node's message failed: %v", o.failure)
+	if f := o.c.Failure(); f != nil {
+		t.Errorf("an answer asked for before the node's message failed: %v", f)
 	}
 }
 
@@ -117,7 +120,7 @@ func TestTheMeter(t *testing.T) {
 	o.Sent(grant(0, 2, 2), *now, *now, "")
 	*now = 420 * time.Millisecond
 	o.Sent(msg(raft.MsgApp, 2, 0, 2), *now, *now, "")
-	r := &o.meter.res
+	r := o.c.Finish()
 	if !r.Measured || r.TimeToLeader != 420*time.Millisecond || r.Rounds != 2 || r.SplitVotes != 1 || r.Messages != 5 {
 		t.Errorf("got measured=%v time=%v rounds=%d splits=%d messages=%d, want true 420ms 2 1 5",
 			r.Measured, r.TimeToLeader, r.Rounds, r.SplitVotes, r.Messages)
@@ -127,34 +130,25 @@ func TestTheMeter(t *testing.T) {
 	}
 	// n3 is deposed: its refusal of a vote in term 3 shows it in term 3.
 	o.Sent(&raft.Message{Type: raft.MsgVoteResp, From: 2, To: 1, Term: 3, Reject: true}, *now, *now, "")
-	if r.Disruptions != 1 {
+	if r := o.c.Finish(); r.Disruptions != 1 {
 		t.Errorf("disruptions: got %d, want 1", r.Disruptions)
 	}
-	if o.failure != nil {
-		t.Errorf("an ordinary run failed: %v", o.failure)
+	if f := o.c.Failure(); f != nil {
+		t.Errorf("an ordinary run failed: %v", f)
 	}
 }
 
 func TestWorkingLeaderAndMajority(t *testing.T) {
 	o, _ := observed(t)
+	cl := &o.c.Cluster
 	o.Sent(msg(raft.MsgApp, 0, 1, 1), 0, 0, "")
-	if got := o.workingLeader(); got != 0 {
+	if got := cl.WorkingLeader(); got != 0 {
 		t.Errorf("working leader: got %d, want 0 (n1)", got)
 	}
-	o.topo.Isolate(0)
-	if got := o.workingLeader(); got != -1 {
+	cl.Topo.Isolate(0)
+	o.c.Watch() // the conductor's view recomputes when told the topology changed
+	if got := cl.WorkingLeader(); got != -1 {
 		t.Errorf("an isolated leader works: got %d", got)
-	}
-	if !o.majorityConnected() {
-		t.Error("n2 and n3 together are a majority")
-	}
-	o.down[1] = true
-	if o.majorityConnected() {
-		t.Error("n3 alone is no majority")
-	}
-	o.topo.Heal()
-	if got := o.workingLeader(); got != 0 {
-		t.Errorf("healed, n1 reaches n3: got %d, want 0", got)
 	}
 }
 

@@ -147,10 +147,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	plan, err := trial.NewPlan(s)
-	if err != nil {
-		return nil, err
-	}
+	plan := trial.NewPlan(s)
 	opt.Nodes = opt.Nodes.For(s)
 	res := &Result{}
 	for i := range s.Cluster.Nodes {

@@ -1,19 +1,22 @@
 package live
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/raftsim/raftsim/internal/node/disk"
-	"github.com/raftsim/raftsim/internal/node/realtime"
+	"github.com/raftsim/raftsim/internal/node/wire"
 	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/raft"
@@ -21,36 +24,67 @@ import (
 	"github.com/raftsim/raftsim/sim"
 )
 
-// trialRun is one live trial.
+// trialRun is one live trial: the live world of a [trial.Conductor]. The
+// conductor runs the trial's timeline, measures it and judges it, as it
+// does in the simulator; trialRun carries out what it says on processes
+// (kill -9, start, SIGSTOP and SIGCONT, through an ordered queue of work,
+// so that nothing slow happens under the trial's lock) and on the proxy
+// (partitions, cuts, loss, held-back entries), keeps the wake-ups it asks
+// for in real time, and feeds it what the observer sees on the wire.
 type trialRun struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	sc      *scenarios.Scenario
-	plan    *trial.Plan
 	opt     *Options
 	index   int
 	seeds   trial.Seeds
-	start   time.Time // the trial's origin: t=0 of its timeline
+	start   time.Time // the trial's origin: t=0 of its clock
+	clock   func() time.Duration
 	obs     *observer
+	c       *trial.Conductor
 	cluster *Cluster
-	client  *http.Client
+	procs   processes // what the trial's actions do: the cluster, or a test's fake
 	notes   *noteSet
 	wg      sync.WaitGroup // the trial's goroutines
-	errs    chan error     // from goroutines that apply faults
+	errs    chan error     // from goroutines that carry out work
 
-	// The fault timeline runs from up on: the start for raftsim serve's
-	// nodes, the first node's first /status answer for --cmd nodes (base
-	// on the trial's clock), until timelineDone.
-	up           chan struct{}
-	base         time.Duration
-	timelineDone chan struct{}
+	// Under obs.mu: the wake-ups asked for, whether the trial has ended,
+	// when each node's process was last asked to start and when the
+	// process now running was (the queue starts it a little later), and
+	// whether the timeline has begun.
+	wakeups  wakeups
+	ended    bool
+	spawned  []time.Duration
+	launched []time.Duration
+	begun    bool
+
+	kick chan struct{} // the loop looks again: a new wake-up, or the end
+	work chan func() error
 
 	res     trial.Result
 	failed  *FailedTrial
 	startup []time.Duration // --cmd nodes: from each process's start to its first /status answer
 }
 
-func (t *trialRun) now() time.Duration { return time.Since(t.start) }
+func (t *trialRun) now() time.Duration { return t.clock() }
+
+// processes is what a live trial's actions do to the nodes' processes,
+// the proxy between them and the nodes' optional /propose: a *Cluster, or
+// a test's fake that records them.
+type processes interface {
+	Start(i int, startAt time.Time) error
+	Kill(i int) error
+	Pause(i int) error
+	Resume(i int) error
+	Block(from, to int, blocked bool)
+	SetLoss(p float64)
+	SetHold(hold func(*raft.Message) bool)
+	Propose(leader, entries int) (status int, err error)
+}
+
+// own reports whether the nodes are raftsim serve's, whose Raft clocks
+// start when told.
+func (t *trialRun) own() bool { return t.opt.Nodes.Cmd == "" }
 
 // errLateStart says raftsim serve's processes were not all up when their
 // Raft clocks were to start: the trial would not have started together.
@@ -60,9 +94,10 @@ var errLateStart = errors.New("live: the nodes started late")
 // is the time raftsim serve's processes get to start.
 func runTrial(ctx context.Context, plan *trial.Plan, opt Options, index int, seed uint64, margin time.Duration, notes *noteSet) (*trialRun, error) {
 	sc := plan.Scenario
-	t := &trialRun{sc: sc, plan: plan, opt: &opt, index: index, seeds: trial.Seeds(seed), notes: notes,
-		client: &http.Client{Timeout: time.Second}, errs: make(chan error, 1)}
-	t.res.Seed = seed
+	n := sc.Cluster.Nodes
+	t := &trialRun{sc: sc, opt: &opt, index: index, seeds: trial.Seeds(seed), notes: notes,
+		errs: make(chan error, 1), kick: make(chan struct{}, 1),
+		work: make(chan func() error, 64), spawned: make([]time.Duration, n), launched: make([]time.Duration, n)}
 	t.ctx, t.cancel = context.WithCancel(ctx)
 	defer t.cancel()
 	dir, err := os.MkdirTemp("", "raftsim-live-")
@@ -71,28 +106,32 @@ func runTrial(ctx context.Context, plan *trial.Plan, opt Options, index int, see
 	}
 	defer os.RemoveAll(dir)
 	t.start = time.Now().Add(margin)
-	t.obs = newObserver(sc, t.now)
-	if sc.Measure.From == scenarios.FromStart && opt.Nodes.Cmd == "" {
-		t.obs.meter.start(-1, sc.Cluster.Term, 0) // raftsim serve's nodes boot together at 0
-	}
-	t.cluster, err = NewCluster(ClusterConfig{Nodes: opt.Nodes, Size: sc.Cluster.Nodes, Data: dir, Logs: opt.Logs, Links: LinksOf(plan),
+	t.clock = func() time.Duration { return time.Since(t.start) }
+	t.setup(plan, seed)
+	t.cluster, err = NewCluster(ClusterConfig{Nodes: opt.Nodes, Size: n, Data: dir, Logs: opt.Logs, Links: LinksOf(plan),
 		FIFO: sc.Network.FIFO, Seed: t.seeds.Network(), Observer: t.obs, Now: t.now})
 	if err != nil {
 		return nil, err
 	}
+	t.procs = t.cluster
 	defer func() {
 		t.cancel()
 		t.wg.Wait()
 		t.cluster.Close()
-		t.client.CloseIdleConnections()
 	}()
-	t.up, t.timelineDone = make(chan struct{}), make(chan struct{})
-	t.wg.Add(1)
-	go t.runTimeline()
-	if err := t.boot0(dir); err != nil {
+	if err := t.prepare(dir); err != nil {
 		return nil, err
 	}
-	err = t.run()
+	t.wg.Add(1)
+	go t.carryOut()
+	if err := t.boot(); err != nil {
+		return nil, err
+	}
+	for i := range n {
+		t.wg.Add(1)
+		go t.poll(i)
+	}
+	err = t.loop()
 	t.cancel()
 	t.wg.Wait()
 	if err != nil {
@@ -101,12 +140,25 @@ func runTrial(ctx context.Context, plan *trial.Plan, opt Options, index int, see
 	return t, t.finish()
 }
 
-// boot0 writes each node's initial state, if the scenario gives one, and
-// starts the nodes at their start times.
-func (t *trialRun) boot0(dir string) error {
+// setup readies the trial's conductor and observer for the trial with
+// the given seed; the caller sets the clock first.
+func (t *trialRun) setup(plan *trial.Plan, seed uint64) {
+	sc := plan.Scenario
+	t.c = trial.NewConductor(plan)
+	t.obs = newObserver(sc, t.c, t.now)
+	t.c.Reset(seed, t, sim.NewTopology(sc.Cluster.Nodes))
+	for i := range sc.Cluster.Nodes {
+		t.c.Cluster.State[i] = raft.State{Term: sc.Cluster.Term, Lead: raft.None}
+	}
+}
+
+// prepare writes each node's log header and, if the scenario gives one,
+// its initial state.
+func (t *trialRun) prepare(dir string) error {
 	c := &t.sc.Cluster
+	plan := t.c.Plan()
 	for i := range c.Nodes {
-		header := fmt.Sprintf("=== raftsim live: %s trial %d (seed %d), %s ===\n", t.sc.Name, t.index, t.res.Seed, scenarios.NodeName(i))
+		header := fmt.Sprintf("=== raftsim live: %s trial %d (seed %d), %s ===\n", t.sc.Name, t.index, uint64(t.seeds), scenarios.NodeName(i))
 		if err := appendFile(t.cluster.LogFile(i), header); err != nil {
 			return err
 		}
@@ -117,150 +169,158 @@ func (t *trialRun) boot0(dir string) error {
 		if err != nil {
 			return err
 		}
-		var log []uint64
-		for _, l := range c.Logs {
-			if l.Node == i {
-				log = l.Terms
-			}
+		err = store.Save(c.Term, "", 1, plan.InitialLog(i))
+		if cerr := store.Close(); err == nil {
+			err = cerr
 		}
-		if err := store.Save(c.Term, "", 1, log); err != nil {
+		if err != nil {
 			return err
 		}
 	}
-	offsets := make([]time.Duration, c.Nodes)
-	for i := range offsets {
-		if len(c.Start) > 0 {
-			var r sim.Rand
-			r.Seed(t.seeds.Start(i))
-			offsets[i] = c.Start[min(i, len(c.Start)-1)].Sample(&r)
+	return nil
+}
+
+// boot starts the nodes at their start times. raftsim serve's processes
+// all start now and their Raft clocks at their start times, once every
+// process answers: the timeline begins at 0. Another program's processes
+// start at their start times, and the timeline begins when the first
+// answers (its process takes a while to start up).
+func (t *trialRun) boot() error {
+	plan := t.c.Plan()
+	n := t.sc.Cluster.Nodes
+	o := t.obs
+	if !t.own() {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		for i := range n {
+			at := plan.StartTime(t.seeds, i)
+			t.wakeups.push(at, func() { t.bootNode(i) })
 		}
+		t.poke()
+		return nil
 	}
-	order := make([]int, c.Nodes)
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return int(offsets[a] - offsets[b]) })
-	own := t.opt.Nodes.Cmd == ""
-	spawned := make([]time.Duration, c.Nodes)
-	for _, i := range order {
-		if !own && !t.sleepUntil(offsets[i]) {
-			return nil
-		}
-		if err := t.cluster.Start(i, t.start.Add(offsets[i])); err != nil {
+	for i := range n {
+		if err := t.cluster.Start(i, t.start.Add(plan.StartTime(t.seeds, i))); err != nil {
 			return err
 		}
-		spawned[i] = t.now()
-		if own {
-			t.bootedAt(i, offsets[i])
-		} else {
-			t.bootedAt(i, spawned[i])
-		}
 	}
-	first := true
-	err := t.cluster.WaitAll(t.ctx, func(i int) {
-		if own {
-			return
-		}
-		now := t.now()
-		t.startup = append(t.startup, now-spawned[i])
-		if !first {
-			return
-		}
-		// Another program boots when its process has started up: the
-		// measurement and the fault timeline start with the first node to
-		// answer.
-		first = false
-		if t.sc.Measure.From == scenarios.FromStart {
-			o := t.obs
-			o.mu.Lock()
-			o.meter.start(-1, c.Term, now)
-			o.mu.Unlock()
-		}
-		t.base = now
-		close(t.up)
-	})
+	err := t.cluster.WaitAll(t.ctx, nil)
 	switch {
 	case t.ctx.Err() != nil:
 		return nil
 	case err != nil:
 		return err
-	case own && t.now() > 0:
+	case t.now() > 0:
 		return errLateStart
 	}
-	if own {
-		close(t.up) // every process is up before its Raft clock starts at 0: the timeline may kill them
-	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	t.startOwn()
 	return nil
 }
 
-// bootedAt marks node i booted (started, or to start, at at).
-func (t *trialRun) bootedAt(i int, at time.Duration) {
-	o := t.obs
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.booted[i], o.down[i], o.role[i] = true, false, raft.Follower
-	o.emit(trace.Event{At: at, Kind: trace.EvStart, Node: i, Role: raft.Follower, Term: o.term[i]})
+// startOwn schedules the start of raftsim serve's nodes, whose processes
+// are up: the timeline begins at 0, and each node boots at its start
+// time, when its Raft clock starts. The caller holds obs.mu.
+func (t *trialRun) startOwn() {
+	plan := t.c.Plan()
+	t.begun = true
+	t.wakeups.push(0, t.c.Begin)
+	for i := range t.sc.Cluster.Nodes {
+		t.wakeups.push(plan.StartTime(t.seeds, i), func() { t.booted(i) })
+	}
+	t.poke()
 }
 
-// run runs the trial until it ends: its timeline over and its measurement
-// done, then its settle time; a failure; its time limit; or ctx.
-func (t *trialRun) run() error {
-	sc := t.sc
-	for i := range sc.Cluster.Nodes {
-		t.wg.Add(1)
-		go t.poll(i)
+// bootNode starts another program's node i: its process starts now (in
+// the queue of work), and it counts as booted from now.
+func (t *trialRun) bootNode(i int) {
+	t.booted(i)
+	t.spawn(i)
+}
+
+// spawn queues the start of node i's process, now; the caller holds
+// obs.mu.
+func (t *trialRun) spawn(i int) {
+	at := t.now()
+	t.spawned[i] = at
+	t.obs.answered[i] = false
+	t.do(func() error {
+		if err := t.procs.Start(i, time.Now()); err != nil {
+			return err
+		}
+		t.obs.mu.Lock()
+		t.launched[i] = at
+		t.obs.mu.Unlock()
+		return nil
+	})
+}
+
+// booted marks node i booted: a follower in its term; the caller holds
+// obs.mu.
+func (t *trialRun) booted(i int) {
+	o, cl := t.obs, &t.c.Cluster
+	t.c.Booted(i)
+	o.emit(trace.Event{At: t.now(), Kind: trace.EvStart, Node: i, Role: raft.Follower, Term: cl.State[i].Term})
+	if st := &cl.State[i]; st.Role != raft.Follower || st.Lead != raft.None {
+		prev := *st
+		st.Role, st.Lead = raft.Follower, raft.None
+		t.c.StateChanged(i, &prev)
 	}
-	limit := t.base + min(sc.Measure.Limit, maxTrialTime)
-	var endAt time.Duration // when the trial ends once settled; 0 while it is not
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
+	t.c.Watch()
+}
+
+// loop runs the trial until it ends: the conductor ends it (its timeline
+// and measurement over and settled, a failure, its time limit), it runs
+// past the longest live trial, or ctx ends. It runs the wake-ups as they
+// come due.
+func (t *trialRun) loop() error {
+	o := t.obs
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
+		o.mu.Lock()
+		now := t.now()
+		for !t.ended {
+			f, ok := t.wakeups.popDue(now)
+			if !ok {
+				break
+			}
+			f()
+		}
+		if !t.ended && (t.begun && now >= maxTrialTime || t.c.Overdue()) {
+			t.c.Stop() // live time is dear: a trial that has failed already, or runs too long, ends now
+		}
+		ended := t.ended
+		wait := 10 * time.Millisecond // at least this often: Overdue comes due with time alone
+		if next, ok := t.wakeups.next(); ok {
+			wait = min(wait, next-now)
+		}
+		o.mu.Unlock()
+		if ended {
+			return nil
+		}
+		timer.Reset(max(wait, 0))
 		select {
 		case <-t.ctx.Done():
 			return nil
 		case err := <-t.errs:
 			return err
-		case <-tick.C:
-		}
-		now := t.now()
-		t.obs.due()
-		o := t.obs
-		o.mu.Lock()
-		over := o.failure != nil || now >= limit || o.meter.overdue(now)
-		settled := !o.meter.measuring && o.converge == 0
-		o.mu.Unlock()
-		if over {
-			return nil
-		}
-		select {
-		case <-t.timelineDone:
-			if settled && endAt == 0 {
-				endAt = now + sc.SettleTime()
-			}
-		default:
-		}
-		if endAt > 0 && now >= endAt {
-			return nil
+		case <-t.kick:
+		case <-timer.C:
 		}
 	}
 }
 
-// runTimeline runs the fault timeline once the nodes are up.
-func (t *trialRun) runTimeline() {
-	defer t.wg.Done()
-	defer close(t.timelineDone)
+// poke makes the loop look again.
+func (t *trialRun) poke() {
 	select {
-	case <-t.up:
-	case <-t.ctx.Done():
-		return
-	}
-	tl := &timeline{t: t, steps: t.sc.Timeline()}
-	if err := tl.run(); err != nil {
-		t.report(err)
+	case t.kick <- struct{}{}:
+	default:
 	}
 }
 
-// report hands an error of a goroutine to run.
+// report hands an error of a goroutine to the loop.
 func (t *trialRun) report(err error) {
 	select {
 	case t.errs <- err:
@@ -268,12 +328,60 @@ func (t *trialRun) report(err error) {
 	}
 }
 
-// poll asks node i for its /status until the trial ends, unless it is down
-// or paused.
-func (t *trialRun) poll(i int) {
+// do queues work on processes or nodes (starting a process, a signal, an
+// HTTP request): the queue carries it out in order, outside the trial's
+// lock; the caller holds obs.mu.
+func (t *trialRun) do(f func() error) {
+	select {
+	case t.work <- f:
+	default:
+		t.report(errors.New("live: more than 64 actions on processes waiting at once"))
+	}
+}
+
+// carryOut carries out the queued work, in order, until the trial ends.
+func (t *trialRun) carryOut() {
 	defer t.wg.Done()
 	for {
-		t.askStatus(i)
+		select {
+		case <-t.ctx.Done():
+			return
+		case f := <-t.work:
+			if err := f(); err != nil {
+				t.report(err)
+				return
+			}
+		}
+	}
+}
+
+// poll asks node i for its /status until the trial ends, while it is up
+// and not paused. A node that has not answered since its process started
+// is starting up: one whose process exits by itself, or that does not
+// answer in time, ends the trial with a StartError.
+func (t *trialRun) poll(i int) {
+	defer t.wg.Done()
+	o := t.obs
+	for {
+		o.mu.Lock()
+		cl := &t.c.Cluster
+		up := cl.Up(i) && !cl.Paused(i)
+		starting := up && !o.answered[i]
+		since := t.spawned[i]
+		o.mu.Unlock()
+		if up {
+			asked := t.now()
+			s, err := t.cluster.Status(i)
+			switch {
+			case err == nil:
+				t.answered(i, asked, s)
+			case starting:
+				if err := t.startTrouble(i, since, err); err != nil {
+					t.report(err)
+					return
+				}
+			}
+		}
 		select {
 		case <-t.ctx.Done():
 			return
@@ -282,165 +390,199 @@ func (t *trialRun) poll(i int) {
 	}
 }
 
-// askStatus asks node i for its /status, unless it is down or paused, and
-// tells the observer.
-func (t *trialRun) askStatus(i int) {
+// answered takes node i's /status answer to a request sent at asked. The
+// first answer of another program's node begins the timeline.
+func (t *trialRun) answered(i int, asked time.Duration, s wire.Status) {
 	o := t.obs
 	o.mu.Lock()
-	up := o.up(i)
+	first := !o.answered[i] && t.c.Cluster.Up(i)
+	if first && !t.own() {
+		t.startup = append(t.startup, t.now()-t.spawned[i])
+		if !t.begun {
+			t.begun = true
+			t.c.Begin()
+		}
+	}
 	o.mu.Unlock()
-	if !up {
-		return
-	}
-	asked := t.now()
-	if s, err := t.cluster.Status(i); err == nil {
-		o.status(i, asked, s)
-	}
+	o.status(i, asked, s)
 }
 
-// sleepUntil sleeps until the trial's clock reads at; it reports false when
-// the trial ended first.
-func (t *trialRun) sleepUntil(at time.Duration) bool { return realtime.Sleep(t.ctx, at-t.now()) }
-
-// waitUntil waits until cond, called under the observer's lock, holds; it
-// reports false when the trial ended first.
-func (t *trialRun) waitUntil(cond func() bool) bool {
+// startTrouble returns the error of a node i that has not answered since
+// it was spawned at since (last is why it did not answer now): its process
+// exited by itself, or it took longer than startTimeout. A node the
+// timeline killed or restarted meanwhile is no trouble.
+func (t *trialRun) startTrouble(i int, since time.Duration, last error) error {
 	o := t.obs
-	for {
+	o.mu.Lock()
+	trouble := t.c.Cluster.Up(i) && !o.answered[i] && t.spawned[i] == since && !t.ended
+	o.mu.Unlock()
+	if !trouble {
+		return nil
+	}
+	if t.now()-since > startTimeout {
+		return t.cluster.startError(i, fmt.Sprintf("did not answer GET http://%s%s within %v (last: %v)", t.cluster.Addr(i), wire.PathStatus, startTimeout, last))
+	}
+	if p := t.cluster.proc(i); p != nil && !p.Running() {
+		// The timeline marks a node down before its queued kill runs, and
+		// up before its queued start does: a node still up now, whose
+		// process for this start was launched, exited by itself.
 		o.mu.Lock()
-		ok := cond()
+		trouble = t.c.Cluster.Up(i) && t.spawned[i] == since && t.launched[i] == since && !t.ended
 		o.mu.Unlock()
-		if ok {
-			return true
-		}
-		select {
-		case <-t.ctx.Done():
-			return false
-		case <-o.kick:
-		case <-time.After(5 * time.Millisecond):
+		if trouble {
+			return t.cluster.startError(i, fmt.Sprintf("exited (%v) before answering %s", exitText(p), wire.PathStatus))
 		}
 	}
+	return nil
 }
 
-// after runs f after d, in the trial's goroutines, unless the trial ends
-// first.
-func (t *trialRun) after(d time.Duration, f func() error) {
-	at := t.now() + d
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		if t.sleepUntil(at) {
-			if err := f(); err != nil {
-				t.report(err)
+// What the conductor asks of its world ([trial.World]). The conductor
+// calls them with obs.mu held.
+
+// Now implements [trial.World].
+func (t *trialRun) Now() time.Duration { return t.now() }
+
+// Events implements [trial.World].
+func (t *trialRun) Events() uint64 { return uint64(len(t.obs.events)) }
+
+// At implements [trial.World].
+func (t *trialRun) At(at time.Duration, call trial.Call) {
+	t.wakeups.push(at, func() { t.c.Due(call) })
+	t.poke()
+}
+
+// Tracing implements [trial.World]: live keeps every trial's timeline.
+func (t *trialRun) Tracing() bool { return true }
+
+// Note implements [trial.World].
+func (t *trialRun) Note(text string) { t.obs.emit(traceNote(t.now(), text)) }
+
+// Fault implements [trial.World].
+func (t *trialRun) Fault(text string) {
+	t.obs.emit(trace.Event{At: t.now(), Kind: trace.EvFault, Node: -1, Text: text})
+}
+
+// End implements [trial.World].
+func (t *trialRun) End(f *trial.Failure) {
+	if f != nil {
+		t.obs.emit(trace.Event{At: f.At, Kind: trace.EvViolation, Node: -1, Text: f.Kind + ": " + f.Detail})
+	}
+	t.ended = true
+	t.poke()
+}
+
+// Crash implements [trial.World]: kill -9.
+func (t *trialRun) Crash(i int) {
+	t.obs.emit(trace.Event{At: t.now(), Kind: trace.EvDown, Node: i})
+	t.do(func() error { return t.procs.Kill(i) })
+}
+
+// Restart implements [trial.World]: the node's process starts again with
+// its data directory; raftsim serve's starts its Raft clock at once.
+func (t *trialRun) Restart(i int) {
+	t.booted(i)
+	t.spawn(i)
+}
+
+// Pause implements [trial.World]: SIGSTOP, then SIGCONT after d.
+func (t *trialRun) Pause(i int, d time.Duration) {
+	now := t.now()
+	t.obs.emit(trace.Event{At: now, Kind: trace.EvPause, Node: i, Arrive: now + d})
+	t.do(func() error { return t.procs.Pause(i) })
+	t.wakeups.push(now+d, func() {
+		t.do(func() error { return t.procs.Resume(i) })
+		t.obs.emit(trace.Event{At: t.now(), Kind: trace.EvResume, Node: i})
+		t.c.Resumed(i)
+		t.c.Watch()
+	})
+	t.poke()
+}
+
+// Drift implements [trial.World]; live refuses drift before a trial
+// begins (Check), since a process's clock cannot be made to run slow.
+func (t *trialRun) Drift(i int, factor float64) {
+	t.report(fmt.Errorf("live: drift of %v by %g: a process's clock cannot be changed", raft.ID(i), factor))
+}
+
+// SetLoss implements [trial.World].
+func (t *trialRun) SetLoss(p float64) { t.procs.SetLoss(p) }
+
+// NetworkChanged implements [trial.World]: the proxy blocks what the
+// topology blocks.
+func (t *trialRun) NetworkChanged() {
+	topo := t.c.Cluster.Topo
+	for from := range t.sc.Cluster.Nodes {
+		for to := range t.sc.Cluster.Nodes {
+			if from != to {
+				t.procs.Block(from, to, topo.Blocked(from, to))
 			}
 		}
-	}()
+	}
 }
 
-// kill kills node i's process.
-func (t *trialRun) kill(i int) error {
-	if err := t.cluster.Kill(i); err != nil {
-		return err
+// Write implements [trial.World]: POST /propose to the leader. With hold,
+// the proxy discards the AppendEntries that carry entries to followers
+// outside reach for one heartbeat interval (the simulator holds them until
+// the leader's next heartbeat, which live cannot see).
+func (t *trialRun) Write(leader, entries int, reach []int, hold bool) {
+	if hold {
+		reach := slices.Clone(reach)
+		t.procs.SetHold(func(m *raft.Message) bool {
+			return int(m.From) == leader && m.Type == raft.MsgApp && m.NEntries > 0 && !slices.Contains(reach, int(m.To))
+		})
+		t.wakeups.push(t.now()+t.sc.Cluster.HeartbeatInterval(), func() { t.procs.SetHold(nil) })
+		t.poke()
 	}
-	o := t.obs
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	now := t.now()
-	o.down[i] = true
-	o.emit(trace.Event{At: now, Kind: trace.EvDown, Node: i})
-	o.meter.crashed(i, now)
-	o.look(now)
-	return nil
-}
-
-// boot restarts node i after a kill, with its data directory.
-func (t *trialRun) boot(i int) error {
-	if t.ctx.Err() != nil {
-		return nil
-	}
-	if err := t.cluster.Start(i, time.Now()); err != nil {
-		return err
-	}
-	t.bootedAt(i, t.now())
-	return nil
-}
-
-// pause stops node i with SIGSTOP for d, then continues it.
-func (t *trialRun) pause(i int, d time.Duration) error {
-	if err := t.cluster.Pause(i); err != nil {
-		return err
-	}
-	o := t.obs
-	o.mu.Lock()
-	now := t.now()
-	o.paused[i] = true
-	o.emit(trace.Event{At: now, Kind: trace.EvPause, Node: i, Arrive: now + d})
-	o.look(now)
-	o.mu.Unlock()
-	t.after(d, func() error {
-		if err := t.cluster.Resume(i); err != nil {
-			return err
-		}
-		o.mu.Lock()
-		defer o.mu.Unlock()
-		o.paused[i] = false
-		o.emit(trace.Event{At: t.now(), Kind: trace.EvResume, Node: i})
-		o.look(t.now())
+	t.do(func() error {
+		t.propose(leader, entries)
 		return nil
 	})
-	return nil
 }
 
-// finish asks every running node for its /status once more, checks the
-// end-of-trial expectations, and keeps what shows a failure.
+// propose asks the leader to append entries, and notes what went wrong.
+func (t *trialRun) propose(leader, entries int) {
+	status, err := t.procs.Propose(leader, entries)
+	o := t.obs
+	switch {
+	case err != nil:
+		o.mu.Lock()
+		t.Fault(fmt.Sprintf("write failed: %v", err))
+		o.mu.Unlock()
+	case status == http.StatusNotFound:
+		t.notes.always(fmt.Sprintf("the nodes have no POST %s (optional in the contract): writes were skipped, so logs did not diverge", wire.PathPropose))
+	}
+}
+
+var _ trial.World = (*trialRun)(nil)
+
+// finish asks every running node for its /status once more, closes the
+// trial, checks the end-of-trial expectations, and keeps what shows a
+// failure.
 func (t *trialRun) finish() error {
 	o := t.obs
 	for i := range t.sc.Cluster.Nodes {
-		t.askStatus(i)
+		o.mu.Lock()
+		up := t.c.Cluster.Up(i) && !t.c.Cluster.Paused(i)
+		o.mu.Unlock()
+		if up {
+			asked := t.now()
+			if s, err := t.cluster.Status(i); err == nil {
+				o.status(i, asked, s)
+			}
+		}
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	end := t.now()
-	o.meter.finish(end)
-	ex := &t.sc.Expect
-	m := &o.meter
-	if o.failure == nil && o.unfinished != "" {
-		m.res.Unfinished = o.unfinished
-		if st := scenarios.FirstCheck(o.stepsLeft); st != nil {
-			o.fail(trial.KindCheck, "the check of step "+st.Name()+" never ran: "+o.unfinished)
-		}
-	}
-	switch {
-	case o.failure != nil:
-	case ex.ConvergeWithin > 0 && m.res.Unfinished != "":
-		o.fail(trial.KindLiveness, "converge_within was never put to the test: the fault timeline never finished ("+m.res.Unfinished+")")
-	case ex.LeaderWithin > 0 && m.res.Started && !m.res.Measured:
-		o.fail(trial.KindLiveness, fmt.Sprintf("no leader within %s after the origin", scenarios.FormatDuration((end-m.origin).Round(time.Millisecond))))
-	case ex.OneLeaderAtEnd:
-		var leaders []string
-		for i := range o.n {
-			if o.leads(i) && !o.down[i] {
-				leaders = append(leaders, fmt.Sprintf("%v (term %d)", raft.ID(i), o.term[i]))
-			}
-		}
-		if len(leaders) != 1 {
-			o.fail(trial.KindLeadersAtEnd, fmt.Sprintf("%d nodes believe they lead at the end: %v", len(leaders), leaders))
-		}
-	}
+	t.res = *t.c.Finish()
 	t.notes.add(o.notes...)
-	t.res = m.res
-	t.res.Seed = uint64(t.seeds)
-	t.res.Events = uint64(len(o.events))
-	t.res.Failure = o.failure
-	if o.failure == nil && !t.opt.Timelines {
+	if t.res.Failure == nil && !t.opt.Timelines {
 		return nil
 	}
 	return t.keepTimeline()
 }
 
 // keepTimeline writes a failed trial's timeline, in the text format of
-// raftsim replay, to the logs directory; the caller holds the observer's
-// lock.
+// raftsim replay, to the logs directory; the caller holds obs.mu.
 func (t *trialRun) keepTimeline() error {
 	o := t.obs
 	events := slices.Clone(o.events)
@@ -459,19 +601,15 @@ func (t *trialRun) keepTimeline() error {
 		lines = append(lines, events[k].Line())
 	}
 	path := filepath.Join(t.opt.Logs, "trial-"+strconv.Itoa(t.index)+".timeline")
-	f, err := os.Create(path)
-	if err != nil {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# raftsim live: %s, trial %d (seed %d), nodes: %s\n", t.sc.Name, t.index, t.res.Seed, t.opt.Nodes.Describe())
+	if err := trace.WriteText(&b, events); err != nil {
 		return err
 	}
-	fmt.Fprintf(f, "# raftsim live: %s, trial %d (seed %d), nodes: %s\n", t.sc.Name, t.index, t.res.Seed, t.opt.Nodes.Describe())
-	if err := trace.WriteText(f, events); err != nil {
-		f.Close()
+	if err := disk.WriteFile(path, []byte(b.String())); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if o.failure != nil {
+	if t.res.Failure != nil {
 		t.failed = &FailedTrial{Trial: t.index, Evidence: o.evidence, Timeline: path, Tail: lines[max(0, len(lines)-tailLines):]}
 	}
 	return nil
@@ -482,9 +620,58 @@ func appendFile(path, text string) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.WriteString(text)
+	_, err = io.WriteString(f, text)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// wakeups are the calls a live trial waits to make, ordered by (time,
+// order of asking), as the simulator orders its events.
+type wakeups struct {
+	h   wakeupHeap
+	seq uint64
+}
+
+type wakeup struct {
+	at  time.Duration
+	seq uint64
+	f   func()
+}
+
+type wakeupHeap []wakeup
+
+func (h wakeupHeap) Len() int { return len(h) }
+func (h wakeupHeap) Less(i, j int) bool {
+	return h[i].at < h[j].at || h[i].at == h[j].at && h[i].seq < h[j].seq
+}
+func (h wakeupHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *wakeupHeap) Push(x any)   { *h = append(*h, x.(wakeup)) }
+func (h *wakeupHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+func (w *wakeups) push(at time.Duration, f func()) {
+	w.seq++
+	heap.Push(&w.h, wakeup{at, w.seq, f})
+}
+
+// popDue returns the first call due by now.
+func (w *wakeups) popDue(now time.Duration) (func(), bool) {
+	if len(w.h) == 0 || w.h[0].at > now {
+		return nil, false
+	}
+	return heap.Pop(&w.h).(wakeup).f, true
+}
+
+// next returns when the first call comes due.
+func (w *wakeups) next() (time.Duration, bool) {
+	if len(w.h) == 0 {
+		return 0, false
+	}
+	return w.h[0].at, true
 }

@@ -24,10 +24,7 @@ func ScenarioHunt(fresh func() (*scenarios.Scenario, error)) (*Hunt, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan, err := trial.NewPlan(s)
-	if err != nil {
-		return nil, err
-	}
+	plan := trial.NewPlan(s)
 	return &Hunt{Base: s, shared: plan, fresh: func(uint64) (*scenarios.Scenario, error) { return fresh() }}, nil
 }
 
@@ -51,8 +48,7 @@ func (h *Hunt) Trial(i int) (*trial.Plan, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	p, err := trial.NewPlan(s)
-	return p, seed, err
+	return trial.NewPlan(s), seed, nil
 }
 
 // Scenario returns a new copy of the scenario of the trial with the given

@@ -7,6 +7,7 @@ import (
 
 	"github.com/raftsim/raftsim/internal/runner/find"
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/simulated"
 )
 
 // TestMatchesAnyWorkers: the trials a query picks out are the same at any
@@ -48,7 +49,7 @@ func TestMatchesAnyWorkers(t *testing.T) {
 		t.Errorf("split-vote: not listed best first: %v", split.Top)
 	}
 	for _, x := range one.Matches[1].Top {
-		r := trial.NewDriver(p).Run(x.Seed)
+		r := simulated.NewDriver(p).Run(x.Seed)
 		if x.Seed != trial.Seed(3, x.Trial) || float64(r.TimeToLeader)/1e6 != x.Score {
 			t.Errorf("slowest: trial %d seed %d scored %g; a fresh run measures %v", x.Trial, x.Seed, x.Score, r.TimeToLeader)
 		}

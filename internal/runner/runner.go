@@ -20,6 +20,7 @@ import (
 	"github.com/raftsim/raftsim/internal/runner/find"
 	"github.com/raftsim/raftsim/internal/runner/stats"
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/simulated"
 	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/scenarios"
 )
@@ -225,7 +226,7 @@ func Run(plan *trial.Plan, opt Options) *Aggregate {
 		wg.Add(1)
 		go func(agg *Aggregate) {
 			defer wg.Done()
-			r := trial.NewDriver(plan)
+			r := simulated.NewDriver(plan)
 			for {
 				c := int(next.Add(1) - 1)
 				if c >= chunks || opt.Stop != nil && opt.Stop() {
@@ -320,7 +321,7 @@ type Found struct {
 func (f *Found) Trace(n int) (hash string, last []string) {
 	h := trace.NewHash()
 	tail := &trace.Tail{N: n}
-	d := trial.NewDriver(f.Plan)
+	d := simulated.NewDriver(f.Plan)
 	d.SetTracer(trace.Tee{h, tail})
 	d.Run(f.Seed)
 	return h.Sum(), tail.Lines()
@@ -348,7 +349,7 @@ func Find(src Source, n, workers int, stop func() bool, progress func(int)) (*Fo
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				runners := map[*trial.Plan]*trial.Driver{} // one runner per plan this worker meets
+				runners := map[*trial.Plan]*simulated.Driver{} // one runner per plan this worker meets
 				for {
 					i := int(next.Add(1) - 1)
 					if i >= hi {
@@ -364,7 +365,7 @@ func Find(src Source, n, workers int, stop func() bool, progress func(int)) (*Fo
 						if len(runners) > 16 {
 							clear(runners) // a swarm: plans are not met again
 						}
-						r = trial.NewDriver(plan)
+						r = simulated.NewDriver(plan)
 						runners[plan] = r
 					}
 					if res := r.Run(seed); res.Failure != nil {

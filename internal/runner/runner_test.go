@@ -8,6 +8,7 @@ import (
 	"github.com/raftsim/raftsim/internal/runner/stats"
 	"github.com/raftsim/raftsim/internal/testkit/long"
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/simulated"
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
 )
@@ -21,10 +22,7 @@ func plan(t *testing.T, name string, edit func(*scenarios.Scenario)) *trial.Plan
 	if edit != nil {
 		edit(s)
 	}
-	p, err := trial.NewPlan(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := trial.NewPlan(s)
 	return p
 }
 
@@ -185,7 +183,7 @@ func TestChunksReachEveryWorker(t *testing.T) {
 // result the trial's own seed gives, at any number of workers.
 func TestTrialSeesEveryTrial(t *testing.T) {
 	p := plan(t, "leader-crash", nil)
-	d := trial.NewDriver(p)
+	d := simulated.NewDriver(p)
 	for _, w := range []int{1, 2} {
 		got := make([]trial.Result, 150)
 		heard := make([]int, len(got))

@@ -15,84 +15,84 @@ import (
 // scenario's end expectations: a leader after the origin, and exactly one
 // node that believes it leads.
 type watchdog struct {
-	d          *Driver
+	c          *Conductor
 	leaderless safety.Watch // leader_within's account of stretches without a working leader
 	converging bool         // the timeline is over and no working leader has appeared since
 }
 
-func (w *watchdog) reset(d *Driver) {
-	w.d = d
-	w.leaderless.Reset(d.plan.Scenario.Expect.LeaderWithin)
+func (w *watchdog) reset(c *Conductor) {
+	w.c = c
+	w.leaderless.Reset(c.plan.Scenario.Expect.LeaderWithin)
 	w.converging = false
 }
 
 // timelineOver starts the wait for convergence, if the scenario asks for one.
 func (w *watchdog) timelineOver() {
-	d := w.d
-	if lim := d.plan.Scenario.Expect.ConvergeWithin; lim > 0 && d.plan.steady == 0 {
+	c := w.c
+	if lim := c.plan.Scenario.Expect.ConvergeWithin; lim > 0 && c.plan.steady == 0 {
 		w.converging = true
-		d.s.At(d.s.Now()+lim, callConverge)
-		d.watch()
+		c.w.At(c.w.Now()+lim, call(callConverge, 0))
+		c.Watch()
 	}
 }
 
 // watch looks again after anything that may have given or taken the
 // cluster's working leader.
 func (w *watchdog) watch() {
-	d, v := w.d, &w.d.view
-	if w.converging && v.workingLeader() >= 0 {
+	c, cl := w.c, &w.c.Cluster
+	if w.converging && cl.WorkingLeader() >= 0 {
 		w.converging = false
-		d.maybeEnd()
+		c.maybeEnd()
 	}
-	if w.leaderless.Limit <= 0 || d.stop || d.plan.steady > 0 {
+	if w.leaderless.Limit <= 0 || c.ended || c.plan.steady > 0 {
 		return
 	}
-	if due, begun := w.leaderless.Look(d.s.Now(), v.majorityConnected(), v.workingLeader() >= 0); begun {
-		d.s.At(due, callWatchdog)
+	if due, begun := w.leaderless.Look(c.w.Now(), cl.MajorityConnected(), cl.WorkingLeader() >= 0); begun {
+		c.w.At(due, call(callWatchdog, 0))
 	}
 }
 
 // watchdogDue is a leaderless stretch's deadline coming due.
 func (w *watchdog) watchdogDue() {
-	if detail, over := w.leaderless.Due(w.d.s.Now()); over {
-		w.d.fail(KindLiveness, detail)
+	if detail, over := w.leaderless.Due(w.c.w.Now()); over {
+		w.c.Fail(KindLiveness, detail)
 	}
 }
 
 // convergeDue is converge_within coming due.
 func (w *watchdog) convergeDue() {
 	if w.converging {
-		w.d.fail(KindLiveness, fmt.Sprintf("no working leader within %s of the last fault (converge_within)",
-			scenarios.FormatDuration(w.d.plan.Scenario.Expect.ConvergeWithin)))
+		w.c.Fail(KindLiveness, fmt.Sprintf("no working leader within %s of the last fault (converge_within)",
+			scenarios.FormatDuration(w.c.plan.Scenario.Expect.ConvergeWithin)))
 	}
 }
 
 // finish checks the expectations about the end of a trial.
 func (w *watchdog) finish() {
-	d := w.d
-	ex := &d.plan.Scenario.Expect
-	res := &d.res
+	c := w.c
+	ex := &c.plan.Scenario.Expect
+	res := &c.res
 	if res.Failure != nil {
 		return
 	}
 	if ex.ConvergeWithin > 0 && res.Unfinished != "" {
-		d.fail(KindLiveness, "converge_within was never put to the test: the fault timeline never finished ("+res.Unfinished+")")
+		c.Fail(KindLiveness, "converge_within was never put to the test: the fault timeline never finished ("+res.Unfinished+")")
 		return
 	}
 	if ex.LeaderWithin > 0 && res.Started && !res.Measured {
-		d.fail(KindLiveness, fmt.Sprintf("no leader within the trial's %s after the origin", scenarios.FormatDuration(res.End-d.meter.origin)))
+		c.Fail(KindLiveness, fmt.Sprintf("no leader within the trial's %s after the origin", scenarios.FormatDuration(res.End-c.meter.origin)))
 		return
 	}
 	if ex.OneLeaderAtEnd {
 		var leaders []string
-		v := &d.view
-		for i := range v.n() {
-			if v.leads(i) {
-				leaders = append(leaders, fmt.Sprintf("%v (term %d)", raft.ID(i), v.state[i].Term))
+		cl := &c.Cluster
+		for i := range cl.N() {
+			if cl.Leads(i) {
+				leaders = append(leaders, fmt.Sprintf("%v (term %d)", raft.ID(i), cl.State[i].Term))
 			}
 		}
 		if len(leaders) != 1 {
-			d.fail(KindLeadersAtEnd, fmt.Sprintf("%d nodes believe they lead at the end: %v", len(leaders), leaders))
+			c.Fail(KindLeadersAtEnd, fmt.Sprintf("%d nodes believe they lead at the end: %v", len(leaders), leaders))
 		}
 	}
 }

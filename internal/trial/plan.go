@@ -8,8 +8,8 @@ import (
 	"github.com/raftsim/raftsim/sim"
 )
 
-// Plan is a scenario made ready for running many trials. It is read-only
-// once made, and may be shared by many [Runner]s.
+// Plan is a scenario made ready for running many trials, in the simulator
+// or live. It is read-only once made, and may be shared by many drivers.
 type Plan struct {
 	Scenario *scenarios.Scenario
 	steps    []scenarios.Step
@@ -26,10 +26,8 @@ type linkRule struct {
 
 // NewPlan prepares s for running. s must be valid, as
 // [scenarios.Overrides.Apply] returns scenarios: plans trust it.
-func NewPlan(s *scenarios.Scenario) (*Plan, error) {
-	p := &Plan{Scenario: s, steps: s.Timeline()}
-	p.links = linkRules(s)
-	return p, nil
+func NewPlan(s *scenarios.Scenario) *Plan {
+	return &Plan{Scenario: s, steps: s.Timeline(), links: linkRules(s)}
 }
 
 // NewSteadyPlan prepares steady-state runs of s, each measuring run of
@@ -61,7 +59,7 @@ func (p *Plan) Steady() time.Duration { return p.steady }
 
 func linkRules(s *scenarios.Scenario) []linkRule {
 	var rules []linkRule
-	def := sim.Link{Latency: s.Network.Latency, Loss: s.Network.Loss, Dup: s.Network.Dup}
+	def := (&Plan{Scenario: s}).DefaultLink()
 	n := s.Cluster.Nodes
 	expand := func(sel scenarios.Selector) []int {
 		if sel.Kind == scenarios.All {
@@ -99,15 +97,53 @@ func linkRules(s *scenarios.Scenario) []linkRule {
 	return rules
 }
 
+// DefaultLink returns how a link behaves that no link override names.
+func (p *Plan) DefaultLink() sim.Link {
+	net := &p.Scenario.Network
+	return sim.Link{Latency: net.Latency, Loss: net.Loss, Dup: net.Dup}
+}
+
+// EachLink calls set for every link override, in order: a later one for
+// the same link replaces an earlier one.
+func (p *Plan) EachLink(set func(from, to int, l sim.Link)) {
+	for _, r := range p.links {
+		set(r.from, r.to, r.link)
+	}
+}
+
 // Link returns how the link from → to behaves in the plan's scenario: the
 // network's default, or the last of its link overrides that names the link.
 func (p *Plan) Link(from, to int) sim.Link {
-	net := &p.Scenario.Network
-	l := sim.Link{Latency: net.Latency, Loss: net.Loss, Dup: net.Dup}
+	l := p.DefaultLink()
 	for _, r := range p.links {
 		if r.from == from && r.to == to {
 			l = r.link
 		}
 	}
 	return l
+}
+
+// InitialLog returns the terms of node i's entries at the start of a
+// trial: the scenario's cluster.logs, or none.
+func (p *Plan) InitialLog(i int) []uint64 {
+	var log []uint64
+	for _, l := range p.Scenario.Cluster.Logs {
+		if l.Node == i {
+			log = l.Terms
+		}
+	}
+	return log
+}
+
+// StartTime returns when node i boots in the trial whose streams seeds
+// derive: the scenario's cluster.start, drawn from the node's own stream,
+// or 0.
+func (p *Plan) StartTime(seeds Seeds, i int) time.Duration {
+	start := p.Scenario.Cluster.Start
+	if len(start) == 0 {
+		return 0
+	}
+	var r sim.Rand
+	r.Seed(seeds.Start(i))
+	return start[min(i, len(start)-1)].Sample(&r)
 }

@@ -169,48 +169,27 @@ func (s *Store) append(r *record) error {
 	return nil
 }
 
-// compact replaces the log with one record of st: a new file, synced, is
-// renamed into place and the directory synced, so that a crash leaves the
-// old log or the new one, whole.
+// compact replaces the log with one record of st, whole or not at all
+// ([WriteFile]): a crash leaves the old log or the new one. On an error
+// the old log stays, open, and nothing changed.
 func (s *Store) compact(st State) error {
 	line, err := json.Marshal(&record{Term: st.Term, Vote: st.Vote, First: 1, Entries: st.Log})
 	if err != nil {
 		return err
 	}
 	line = append(line, '\n')
-	tmp, err := os.CreateTemp(s.dir, "."+FileName+".*.tmp")
+	path := filepath.Join(s.dir, FileName)
+	if err := WriteFile(path, line); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // nothing left after the rename
-	if _, err := tmp.Write(line); err == nil {
-		err = tmp.Sync()
-	}
-	if err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(s.dir, FileName)); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := syncDir(s.dir); err != nil {
-		tmp.Close()
-		return err
+		return err // the new log holds st; the store, writing to the old file, must not go on
 	}
 	s.f.Close()
-	s.f, s.size, s.state = tmp, int64(len(line)), st
+	s.f, s.size, s.state = f, int64(len(line)), st
 	return nil
 }
 
 // Close closes the log.
 func (s *Store) Close() error { return s.f.Close() }
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}

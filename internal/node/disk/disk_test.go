@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -138,5 +139,114 @@ func TestALongLogIsCompacted(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(left) > 0 {
 		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// failingFile is a temporary file whose write or sync fails, as a full or
+// failing disk makes them.
+type failingFile struct {
+	*os.File
+	failWrite, failSync bool
+}
+
+var errDisk = errors.New("injected disk failure")
+
+func (f *failingFile) Write(p []byte) (int, error) {
+	if f.failWrite {
+		return 0, errDisk
+	}
+	return f.File.Write(p)
+}
+
+func (f *failingFile) Sync() error {
+	if f.failSync {
+		return errDisk
+	}
+	return f.File.Sync()
+}
+
+// TestAFailedCompactionKeepsTheOldLog: when the new log's write or sync
+// fails, the compaction returns the error, renames nothing into place, and
+// the old log, still open, keeps working and loads as it was.
+func TestAFailedCompactionKeepsTheOldLog(t *testing.T) {
+	for _, tt := range []struct {
+		name                string
+		failWrite, failSync bool
+	}{{"write", true, false}, {"sync", false, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s, _, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			entries := make([]uint64, 2000)
+			var term uint64
+			for s.size <= compactAt { // grow the log to the size that compacts at the next save
+				term++
+				if err := s.Save(term, "n1", 1, entries); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before, err := os.ReadFile(filepath.Join(dir, FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			newTemp = func(path string) (tempFile, error) {
+				f, err := createBeside(path)
+				return &failingFile{File: f, failWrite: tt.failWrite, failSync: tt.failSync}, err
+			}
+			defer func() { newTemp = func(path string) (tempFile, error) { return createBeside(path) } }()
+			if err := s.Save(term+1, "n2", 1, entries); !errors.Is(err, errDisk) {
+				t.Fatalf("the compacting save returned %v, want the injected failure", err)
+			}
+			after, err := os.ReadFile(filepath.Join(dir, FileName))
+			if err != nil || !slices.Equal(before, after) {
+				t.Fatalf("the log changed (%d bytes before, %d after, %v): want the old log kept", len(before), len(after), err)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(left) > 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+			if got := s.State(); got.Term != term || got.Vote != "n1" {
+				t.Errorf("after the failed save: state term %d vote %q, want term %d vote n1: nothing changed", got.Term, got.Vote, term)
+			}
+			newTemp = func(path string) (tempFile, error) { return createBeside(path) }
+			if err := s.Save(term+1, "n2", 1, entries); err != nil {
+				t.Fatalf("a save after the failure: %v", err)
+			}
+			s2, _, err := Open(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s2.Close()
+			if got := s2.State(); got.Term != term+1 || got.Vote != "n2" {
+				t.Errorf("reloaded: term %d vote %q, want term %d vote n2", got.Term, got.Vote, term+1)
+			}
+		})
+	}
+}
+
+// TestWriteFileReplacesWholeOrNotAtAll: a failed write leaves the old file
+// as it was, and a good one replaces it keeping its mode.
+func TestWriteFileReplacesWholeOrNotAtAll(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.txt")
+	if err := os.WriteFile(path, []byte("old"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	newTemp = func(p string) (tempFile, error) {
+		f, err := createBeside(p)
+		return &failingFile{File: f, failSync: true}, err
+	}
+	err := WriteFile(path, []byte("new"))
+	newTemp = func(p string) (tempFile, error) { return createBeside(p) }
+	if data, _ := os.ReadFile(path); !errors.Is(err, errDisk) || string(data) != "old" {
+		t.Fatalf("a failing sync: got %v and %q, want the error and the old file", err, data)
+	}
+	if err := WriteFile(path, []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(path)
+	if data, _ := os.ReadFile(path); string(data) != "new" || st.Mode().Perm() != 0o640 {
+		t.Errorf("got %q mode %v, want \"new\" with the old mode 0640", data, st.Mode().Perm())
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/simulated"
 	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/scenarios"
 )
@@ -98,11 +99,8 @@ func Shrink(fresh func() *scenarios.Scenario, seed uint64, failed trial.Result) 
 		if err := r.Apply(s); err != nil {
 			return false // e.g. a fault names a node that is gone
 		}
-		plan, err := trial.NewPlan(s)
-		if err != nil {
-			return false
-		}
-		res := trial.NewDriver(plan).Run(seed)
+		plan := trial.NewPlan(s)
+		res := simulated.NewDriver(plan).Run(seed)
 		if res.Failure == nil || res.Failure.Kind != kind {
 			return false
 		}

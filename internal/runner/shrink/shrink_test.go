@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/simulated"
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
 )
@@ -35,11 +36,8 @@ func TestShrinkKeepsTheFailure(t *testing.T) {
 		s.Cluster.Bugs = raft.BugVoteNotPersisted
 		return s
 	}
-	plan, err := trial.NewPlan(fresh())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := trial.NewDriver(plan)
+	plan := trial.NewPlan(fresh())
+	r := simulated.NewDriver(plan)
 	var seed uint64
 	var failed trial.Result
 	for i := 0; ; i++ {
@@ -56,11 +54,8 @@ func TestShrinkKeepsTheFailure(t *testing.T) {
 	if err := red.Apply(s); err != nil {
 		t.Fatal(err)
 	}
-	p, err := trial.NewPlan(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	again := trial.NewDriver(p).Run(seed)
+	p := trial.NewPlan(s)
+	again := simulated.NewDriver(p).Run(seed)
 	if again.Failure == nil || *again.Failure != *res.Failure {
 		t.Fatalf("the shrunk trial does not reproduce: %v vs %v", again.Failure, res.Failure)
 	}

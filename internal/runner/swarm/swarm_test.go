@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/internal/trial/simulated"
 	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/scenarios"
 )
@@ -55,12 +56,9 @@ func TestScenarioIsValidAndStable(t *testing.T) {
 var lineRef = regexp.MustCompile(` \(line \d+\)`)
 
 func traceText(t *testing.T, s *scenarios.Scenario, seed uint64) string {
-	p, err := trial.NewPlan(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := trial.NewPlan(s)
 	var b bytes.Buffer
-	r := trial.NewDriver(p)
+	r := simulated.NewDriver(p)
 	tw := trace.NewTextWriter(&b)
 	r.SetTracer(tw)
 	r.Run(seed)

@@ -360,10 +360,6 @@ func (f *fitter) simulate(gi int, comps []Component, dists []sim.Dist) simulated
 		}
 	}
 	s, err := o.Apply(f.p.Scenario)
-	var plan *trial.Plan
-	if err == nil {
-		plan, err = trial.NewPlan(s)
-	}
 	if err != nil {
 		if f.err == nil {
 			f.err = fmt.Errorf("%s: %v", f.groups[gi].Label, err)
@@ -373,7 +369,7 @@ func (f *fitter) simulate(gi int, comps []Component, dists []sim.Dist) simulated
 	times := make([]float64, f.trials)
 	began := make([]bool, f.trials)
 	base := f.done
-	runner.Run(plan, runner.Options{Trials: f.trials, Seed: f.seed, Workers: f.p.Workers,
+	runner.Run(trial.NewPlan(s), runner.Options{Trials: f.trials, Seed: f.seed, Workers: f.p.Workers,
 		Progress: func(n int) {
 			if f.p.Progress != nil {
 				f.p.Progress(base+n, f.budget)

@@ -33,10 +33,7 @@ func measure(t *testing.T, name, latency string, ranges []string, n int, seed ui
 		if err != nil {
 			t.Fatal(err)
 		}
-		plan, err := trial.NewPlan(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		plan := trial.NewPlan(s)
 		ts := make(samples.Trials, n)
 		runner.Run(plan, runner.Options{Trials: n, Seed: s.Seed, Trial: ts.Record})
 		g := samples.Group{Conditions: samples.Conditions{{Flag: "election-timeout", Text: r}}}

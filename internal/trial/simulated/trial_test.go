@@ -1,7 +1,8 @@
-package trial
+package simulated
 
 import (
 	"bytes"
+	"github.com/raftsim/raftsim/internal/trial"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 )
 
 // load returns a plan of a built-in scenario or of a file in testdata/.
-func load(t testing.TB, name string) *Plan {
+func load(t testing.TB, name string) *trial.Plan {
 	t.Helper()
 	var s *scenarios.Scenario
 	var err error
@@ -27,15 +28,12 @@ func load(t testing.TB, name string) *Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPlan(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := trial.NewPlan(s)
 	return p
 }
 
 // record runs one trial on r and returns every event it traced.
-func record(r *Driver, seed uint64) ([]trace.Event, Result) {
+func record(r *Driver, seed uint64) ([]trace.Event, trial.Result) {
 	var rec trace.Recorder
 	r.SetTracer(&rec)
 	res := r.Run(seed)
@@ -43,7 +41,7 @@ func record(r *Driver, seed uint64) ([]trace.Event, Result) {
 }
 
 // traceOf runs one trial with a text tracer and returns the trace and result.
-func traceOf(t testing.TB, p *Plan, seed uint64) (string, Result) {
+func traceOf(t testing.TB, p *trial.Plan, seed uint64) (string, trial.Result) {
 	var b bytes.Buffer
 	r := NewDriver(p)
 	tw := trace.NewTextWriter(&b)
@@ -62,7 +60,7 @@ func TestGoldenTraces(t *testing.T) {
 	for _, name := range []string{"cold-start", "leader-crash", "partition-leader", "minority", "stale-leader", "faults.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			p := load(t, name)
-			seed := Seed(p.Scenario.Seed, 0)
+			seed := trial.Seed(p.Scenario.Seed, 0)
 			got, res := traceOf(t, p, seed)
 			if res.Failure != nil {
 				t.Errorf("trial failed: %v", res.Failure)
@@ -79,10 +77,10 @@ func TestTracingChangesNothing(t *testing.T) {
 	for _, name := range []string{"leader-crash", "churn", "faults.yaml"} {
 		p := load(t, name)
 		for i := 0; i < 20; i++ {
-			seed := Seed(p.Scenario.Seed, i)
+			seed := trial.Seed(p.Scenario.Seed, i)
 			trace1, withTrace := traceOf(t, p, seed)
 			plain := NewDriver(p)
-			plain.Run(Seed(p.Scenario.Seed, i+1)) // a different trial first: state must not leak
+			plain.Run(trial.Seed(p.Scenario.Seed, i+1)) // a different trial first: state must not leak
 			without := plain.Run(seed)
 			if !sameResult(withTrace, without) {
 				t.Fatalf("%s seed %d: result with tracer %+v, without %+v", name, seed, withTrace, without)
@@ -95,7 +93,7 @@ func TestTracingChangesNothing(t *testing.T) {
 	}
 }
 
-func sameResult(a, b Result) bool {
+func sameResult(a, b trial.Result) bool {
 	fa, fb := a.Failure, b.Failure
 	a.Failure, b.Failure = nil, nil
 	if a != b {
@@ -127,12 +125,9 @@ func TestDiskAndTimerJitter(t *testing.T) {
 	busy := *base
 	proc := sim.ConstDist(3 * time.Millisecond)
 	busy.Cluster.Processing = &proc
-	seed := Seed(1, 3)
+	seed := trial.Seed(1, 3)
 	first := func(s *scenarios.Scenario, kind trace.EventKind) trace.Event {
-		p, err := NewPlan(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := trial.NewPlan(s)
 		events, _ := record(NewDriver(p), seed)
 		for _, e := range events {
 			if e.Kind == kind {
@@ -162,7 +157,7 @@ func TestOldLeaderSelector(t *testing.T) {
 	p := load(t, "stale-leader")
 	r := NewDriver(p)
 	for i := 0; i < 300; i++ {
-		events, _ := record(r, Seed(p.Scenario.Seed, i))
+		events, _ := record(r, trial.Seed(p.Scenario.Seed, i))
 		var isolated, cut string
 		for _, e := range events {
 			if e.Kind != trace.EvFault {
@@ -190,7 +185,7 @@ func TestWriteHoldsBackEntries(t *testing.T) {
 	p := load(t, "figure16")
 	r := NewDriver(p)
 	for i := 0; i < 200; i++ {
-		events, res := record(r, Seed(p.Scenario.Seed, i))
+		events, res := record(r, trial.Seed(p.Scenario.Seed, i))
 		var reached string
 		crashed, writes, caughtUp := false, 0, 0
 		firstLeader := ""
@@ -230,14 +225,11 @@ func TestVoteOnceFromReplies(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Cluster.Bugs = raft.BugVoteUnrecorded
-	p, err := NewPlan(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := trial.NewPlan(s)
 	d := NewDriver(p)
 	found := 0
 	for i := 0; i < 50; i++ {
-		events, res := record(d, Seed(s.Seed, i))
+		events, res := record(d, trial.Seed(s.Seed, i))
 		for _, e := range events {
 			if e.Kind == trace.EvVote && e.Vote != e.Node {
 				t.Fatalf("trial %d: a vote for another node was reported: %s", i, e.Line())
@@ -278,13 +270,10 @@ expect: {invariants: none}
 		t.Fatal(err)
 	}
 	s.Cluster.Bugs = raft.BugPeersMajority
-	p, err := NewPlan(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := trial.NewPlan(s)
 	d := NewDriver(p)
 	for i := 0; i < 20; i++ {
-		res := d.Run(Seed(s.Seed, i))
+		res := d.Run(trial.Seed(s.Seed, i))
 		if !res.Started {
 			t.Fatalf("trial %d: the leader with 2 of 4 counted as not removed", i)
 		}
@@ -304,11 +293,8 @@ func TestStepDrawsIndependent(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Skip = skip
-		p, err := NewPlan(s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		events, _ := record(NewDriver(p), Seed(s.Seed, 3))
+		p := trial.NewPlan(s)
+		events, _ := record(NewDriver(p), trial.Seed(s.Seed, 3))
 		out := map[string]bool{}
 		for _, e := range events {
 			if e.Kind == trace.EvFault && strings.HasPrefix(e.Text, "isolate ") {
@@ -329,5 +315,40 @@ func TestStepDrawsIndependent(t *testing.T) {
 	}
 	if missing != 1 {
 		t.Errorf("leaving one isolation out changed %d of the others' choices: %v vs %v", missing-1, all, fewer)
+	}
+}
+
+// mirrorCheck is a tracer that, at every event, holds the conductor's
+// view of which nodes are crashed and paused against the simulator's own.
+type mirrorCheck struct {
+	t   *testing.T
+	d   *Driver
+	bad int
+}
+
+func (m *mirrorCheck) Event(e *trace.Event) {
+	for i := range m.d.c.Cluster.N() {
+		cl := &m.d.c.Cluster
+		if cl.Crashed(i) != m.d.s.Crashed(i) || cl.Paused(i) != m.d.s.Paused(i) {
+			if m.bad++; m.bad <= 3 {
+				m.t.Errorf("after %s: n%d crashed %v paused %v in the conductor's view, %v %v in the simulator",
+					e.Line(), i+1, cl.Crashed(i), cl.Paused(i), m.d.s.Crashed(i), m.d.s.Paused(i))
+			}
+		}
+	}
+}
+
+// TestClusterMirrorsTheSimulator: the conductor's Cluster, which both
+// worlds keep, says of every node what the simulator says, after every
+// event of every built-in scenario's first trials.
+func TestClusterMirrorsTheSimulator(t *testing.T) {
+	for _, name := range scenarios.BuiltinNames {
+		p := load(t, name)
+		d := NewDriver(p)
+		m := &mirrorCheck{t: t, d: d}
+		d.SetTracer(m)
+		for i := range 20 {
+			d.Run(p.SeedOf(p.Scenario.Seed, i))
+		}
 	}
 }

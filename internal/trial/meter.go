@@ -2,25 +2,24 @@ package trial
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/sim"
 )
 
-// meter measures a trial into its Result: from the origin (the start, or
-// the fault that removed a leader) until a leader of a later term (or its
-// first heartbeat's arrival, or a working leader), the time, the election
-// rounds, split votes and messages; how long a removed but live leader went
-// on believing it led; terms begun and leaders deposed. In a steady-state
-// run it measures stability instead: from the first leader on, every
-// election is a needless one.
+// meter measures a trial into its Result, from what its world reports:
+// from the origin (the start, or the fault that removed a leader) until a
+// leader of a later term (or its first heartbeat's arrival, or a working
+// leader), the time, the election rounds, split votes and messages; how
+// long a removed but live leader went on believing it led; terms begun and
+// leaders deposed. In a steady-state run it measures stability instead:
+// from the first leader on, every election is a needless one.
 type meter struct {
-	noObserver
-	d *Driver
+	c *Conductor
 
 	measuring   bool
-	origin      sim.Time
+	origin      time.Duration
 	originTerm  uint64
 	originSends int
 	sends       int      // messages sent so far
@@ -37,15 +36,15 @@ type meter struct {
 	maxTerm          uint64 // the highest term any node has reached
 	newestLeaderTerm uint64 // the highest term that has had a leader
 
-	steadyStart  sim.Time // steady runs: when the first leader was elected, or -1
-	leaderlessAt sim.Time // steady runs: since when no leader works, or -1
+	steadyStart  time.Duration // steady runs: when the first leader was elected, or -1
+	leaderlessAt time.Duration // steady runs: since when no leader works, or -1
 }
 
-func (m *meter) reset(d *Driver, term uint64) {
-	m.d = d
+func (m *meter) reset(c *Conductor, term uint64) {
+	m.c = c
 	m.measuring, m.sends, m.stale, m.hbLeader = false, 0, -1, -1
 	m.cands = m.cands[:0]
-	m.hbWaiting = setLen(m.hbWaiting, d.view.n())
+	m.hbWaiting = setLen(m.hbWaiting, c.Cluster.N())
 	m.maxTerm, m.newestLeaderTerm = term, 0
 	m.steadyStart, m.leaderlessAt = -1, -1
 	m.growTerms(term)
@@ -57,15 +56,10 @@ func (m *meter) growTerms(term uint64) {
 	}
 }
 
-// StateChanged implements [Observer].
-func (m *meter) StateChanged(i int, ch Change) {
-	cur := &m.d.view.state[i]
-	if !ch.roleOrTerm(cur) {
-		return
-	}
-	res := &m.d.res
+// roleOrTermChanged notes node i moving from prev to cur.
+func (m *meter) roleOrTermChanged(i int, prev, cur *raft.State) {
+	res := &m.c.res
 	m.growTerms(cur.Term)
-	prev := &ch.Prev
 	if prev.Role == raft.Leader && i == m.stale {
 		m.staleEnded()
 	}
@@ -93,44 +87,38 @@ func (m *meter) StateChanged(i int, ch Change) {
 	}
 }
 
-// Sent implements [Observer].
-func (m *meter) Sent(int, *raft.Message, sim.Sent) { m.sends++ }
-
-// Delivered implements [Observer]: with until: first-heartbeat, the new
-// leader's AppendEntries reaching a node counts.
-func (m *meter) Delivered(i int, msg *raft.Message, reason sim.DropReason) {
-	if reason == sim.NotDropped && m.hbLeader >= 0 && msg.Type == raft.MsgApp && int(msg.From) == m.hbLeader && msg.Term == m.hbTerm {
-		m.heartbeatReached(i)
+// appendEntriesDelivered: with until: first-heartbeat, the new leader's
+// AppendEntries reaching a node counts.
+func (m *meter) appendEntriesDelivered(from, to int, term uint64) {
+	if m.hbLeader >= 0 && from == m.hbLeader && term == m.hbTerm {
+		m.heartbeatReached(to)
 	}
 }
 
-// Faulted implements [Observer]: a node that crashes no longer waits for a
-// heartbeat, and a removed leader that crashes no longer believes it leads.
-func (m *meter) Faulted(f Fault) {
-	if f.Kind != FaultCrash {
-		return
+// crashed: a node that crashes no longer waits for a heartbeat, and a
+// removed leader that crashes no longer believes it leads.
+func (m *meter) crashed(i int) {
+	if m.hbLeader >= 0 && m.hbWaiting[i] {
+		m.heartbeatReached(i)
 	}
-	if m.hbLeader >= 0 && m.hbWaiting[f.Node] {
-		m.heartbeatReached(f.Node)
-	}
-	if f.Node == m.stale {
+	if i == m.stale {
 		m.staleEnded()
 	}
 }
 
 // leader notes node i becoming leader of term.
 func (m *meter) leader(i int, term uint64) {
-	d := m.d
-	if d.plan.steady > 0 {
+	c := m.c
+	if c.plan.steady > 0 {
 		m.steadyLeader()
 		return
 	}
 	if !m.measuring || term <= m.originTerm {
 		return
 	}
-	sc := d.plan.Scenario
+	sc := c.plan.Scenario
 	if sc.Expect.NoLeader {
-		d.fail(KindUnexpectedLeader, fmt.Sprintf("%v became leader of term %d, but no leader was expected", raft.ID(i), term))
+		c.Fail(KindUnexpectedLeader, fmt.Sprintf("%v became leader of term %d, but no leader was expected", raft.ID(i), term))
 	}
 	switch sc.Measure.Until {
 	case scenarios.UntilLeader:
@@ -141,9 +129,10 @@ func (m *meter) leader(i int, term uint64) {
 	}
 	// until: first-heartbeat: wait for every other live node the new
 	// leader can reach to accept its AppendEntries.
+	cl := &c.Cluster
 	m.hbLeader, m.hbTerm, m.hbRemaining = i, term, 0
 	for j := range m.hbWaiting {
-		m.hbWaiting[j] = j != i && !d.s.Crashed(j) && !d.s.Net.Blocked(i, j)
+		m.hbWaiting[j] = j != i && !cl.crashed[j] && !cl.Topo.Blocked(i, j)
 		if m.hbWaiting[j] {
 			m.hbRemaining++
 		}
@@ -167,32 +156,32 @@ func (m *meter) heartbeatReached(j int) {
 // start starts the measurement at the origin, above term; removed is the
 // leader a fault removed, or -1.
 func (m *meter) start(removed int, term uint64) {
-	d := m.d
-	d.res.Started = true
+	c := m.c
+	c.res.Started = true
 	m.measuring = true
-	m.origin, m.originTerm, m.originSends = d.s.Now(), term, m.sends
-	if d.tracing() {
-		d.note(fmt.Sprintf("measure from here: a leader of a term above %d", term))
+	m.origin, m.originTerm, m.originSends = c.w.Now(), term, m.sends
+	if c.w.Tracing() {
+		c.w.Note(fmt.Sprintf("measure from here: a leader of a term above %d", term))
 	}
-	if removed >= 0 && d.view.state[removed].Role == raft.Leader && !d.s.Crashed(removed) {
-		d.res.HasStale = true // a live leader was cut off or paused: how long does it believe it leads?
+	if removed >= 0 && c.Cluster.State[removed].Role == raft.Leader && !c.Cluster.crashed[removed] {
+		c.res.HasStale = true // a live leader was cut off or paused: how long does it believe it leads?
 		m.stale = removed
 	}
 }
 
 // measured ends the measurement with a leader in term.
 func (m *meter) measured(term uint64) {
-	d := m.d
-	res := &d.res
+	c := m.c
+	res := &c.res
 	res.Measured = true
-	res.TimeToLeader = d.s.Now() - m.origin
+	res.TimeToLeader = c.w.Now() - m.origin
 	res.Messages = m.sends - m.originSends
 	res.Rounds, res.SplitVotes, res.OtherLosses = CountRounds(m.originTerm, term, m.cands)
 	m.measuring, m.hbLeader = false, -1
-	if w := d.plan.Scenario.Expect.LeaderWithin; w > 0 && res.TimeToLeader > w {
-		d.fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", scenarios.FormatDuration(res.TimeToLeader), scenarios.FormatDuration(w)))
+	if w := c.plan.Scenario.Expect.LeaderWithin; w > 0 && res.TimeToLeader > w {
+		c.Fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", scenarios.FormatDuration(res.TimeToLeader), scenarios.FormatDuration(w)))
 	}
-	d.maybeEnd()
+	c.maybeEnd()
 }
 
 // CountRounds counts the election rounds of a measurement from the term
@@ -217,7 +206,7 @@ func CountRounds[N ~uint16 | ~int](origin, won uint64, candidates []N) (rounds, 
 }
 
 func (m *meter) staleEnded() {
-	m.d.res.StaleLeader = m.d.s.Now() - m.origin
+	m.c.res.StaleLeader = m.c.w.Now() - m.origin
 	m.stale = -1
 }
 
@@ -225,23 +214,23 @@ func (m *meter) staleEnded() {
 // cluster's working leader: a steady run keeps its account of time without
 // one, and until: working-leader ends the measurement at one.
 func (m *meter) watch() {
-	d, v := m.d, &m.d.view
+	c, cl := m.c, &m.c.Cluster
 	if m.steadyStart >= 0 {
-		working := v.workingLeader() >= 0
+		working := cl.WorkingLeader() >= 0
 		switch {
 		case working && m.leaderlessAt >= 0:
-			d.res.Leaderless += d.s.Now() - m.leaderlessAt
+			c.res.Leaderless += c.w.Now() - m.leaderlessAt
 			m.leaderlessAt = -1
 		case !working && m.leaderlessAt < 0:
-			m.leaderlessAt = d.s.Now()
+			m.leaderlessAt = c.w.Now()
 		}
 	}
-	if m.measuring && d.plan.Scenario.Measure.Until == scenarios.UntilWorkingLeader {
-		if l := v.workingLeader(); l >= 0 {
+	if m.measuring && c.plan.Scenario.Measure.Until == scenarios.UntilWorkingLeader {
+		if l := cl.WorkingLeader(); l >= 0 {
 			if l == m.stale {
 				m.staleEnded() // the removed leader leads a majority again: no longer stale
 			}
-			m.measured(v.state[l].Term)
+			m.measured(cl.State[l].Term)
 		}
 	}
 }
@@ -249,26 +238,34 @@ func (m *meter) watch() {
 // steadyLeader notes a leader elected in a steady-state run: the first one
 // starts the measurement, every later one is a leader change.
 func (m *meter) steadyLeader() {
-	d := m.d
+	c := m.c
 	if m.steadyStart < 0 {
-		m.steadyStart = d.s.Now()
-		d.s.At(d.s.Now()+d.plan.steady, callEnd)
+		m.steadyStart = c.w.Now()
+		c.w.At(c.w.Now()+c.plan.steady, call(callEnd, 0))
 		return
 	}
-	d.res.LeaderChanges++
+	c.res.LeaderChanges++
+}
+
+// overdue reports whether a measurement under way has run past the
+// scenario's leader_within, so that the trial can end: a world whose time
+// is expensive (live) need not wait for the trial's limit.
+func (m *meter) overdue() bool {
+	w := m.c.plan.Scenario.Expect.LeaderWithin
+	return m.measuring && w > 0 && m.c.w.Now()-m.origin > w
 }
 
 // finish closes the measurement at the end of the trial.
 func (m *meter) finish() {
-	d := m.d
+	c := m.c
 	if m.stale >= 0 {
 		m.staleEnded() // still leading at the end
 	}
-	if d.plan.steady == 0 || m.steadyStart < 0 {
+	if c.plan.steady == 0 || m.steadyStart < 0 {
 		return // a steady run that never elected a leader measured nothing
 	}
 	if m.leaderlessAt >= 0 {
-		d.res.Leaderless += d.s.Now() - m.leaderlessAt
+		c.res.Leaderless += c.w.Now() - m.leaderlessAt
 	}
-	d.res.SteadyTime = d.s.Now() - m.steadyStart
+	c.res.SteadyTime = c.w.Now() - m.steadyStart
 }

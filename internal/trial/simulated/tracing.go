@@ -1,4 +1,4 @@
-package trial
+package simulated
 
 import (
 	"slices"
@@ -29,12 +29,12 @@ func (t *tracing) reset(d *Driver) {
 	if t.details == nil {
 		return
 	}
-	t.due = setLen(t.due, d.view.n())
+	t.due = setLen(t.due, d.c.Cluster.N())
 	for i := range t.due {
 		t.due[i] = -1 // no node has booted
 	}
 	t.blocked = nil
-	for i, log := range d.view.logs {
+	for i, log := range d.logs {
 		if len(log) > 0 { // the scenario starts this node with entries
 			t.detail(trace.Detail{Kind: trace.DetailLog, Node: i, Index: 1, Terms: slices.Clone(log)})
 		}
@@ -63,10 +63,10 @@ func (t *tracing) detail(dt trace.Detail) {
 	t.details.Detail(&dt)
 }
 
-// StateChanged implements [Observer]: role and term, vote, commit index,
-// and the entries written.
-func (t *tracing) StateChanged(i int, ch Change) {
-	cur := &t.d.view.state[i]
+// stateChanged: role and term, vote, commit index, and the entries
+// written.
+func (t *tracing) stateChanged(i int, ch *change) {
+	cur := &t.d.c.Cluster.State[i]
 	if ch.roleOrTerm(cur) {
 		t.emit(trace.Event{Kind: trace.EvState, Node: i, Role: cur.Role, Term: cur.Term})
 	}
@@ -77,12 +77,11 @@ func (t *tracing) StateChanged(i int, ch Change) {
 		t.emit(trace.Event{Kind: trace.EvCommit, Node: i, Term: cur.Commit})
 	}
 	if ch.Wrote > 0 && t.details != nil {
-		t.detail(trace.Detail{Kind: trace.DetailLog, Node: i, Index: ch.Wrote, Terms: slices.Clone(t.d.view.logs[i][ch.Wrote-1:])})
+		t.detail(trace.Detail{Kind: trace.DetailLog, Node: i, Index: ch.Wrote, Terms: slices.Clone(t.d.logs[i][ch.Wrote-1:])})
 	}
 }
 
-// TimerFired implements [Observer].
-func (t *tracing) TimerFired(i int, tm raft.Timer) {
+func (t *tracing) timerFired(i int, tm raft.Timer) {
 	t.emit(trace.Event{Kind: trace.EvTimeout, Node: i, Timer: tm})
 }
 
@@ -109,8 +108,9 @@ func (t *tracing) linksSet() {
 	}
 	nw := &t.d.s.Net
 	var blocked [][2]int
-	for from := range t.d.view.n() {
-		for to := range t.d.view.n() {
+	n := t.d.c.Cluster.N()
+	for from := range n {
+		for to := range n {
 			if from != to && nw.Blocked(from, to) {
 				blocked = append(blocked, [2]int{from, to})
 			}
@@ -122,9 +122,9 @@ func (t *tracing) linksSet() {
 	}
 }
 
-// Sent implements [Observer]: a message sent, and its fate when sending
-// decided it (lost, cut off, held back by a write, duplicated).
-func (t *tracing) Sent(i int, m *raft.Message, fate sim.Sent) {
+// sent: a message sent, and its fate when sending decided it (lost, cut
+// off, held back by a write, duplicated).
+func (t *tracing) sent(i int, m *raft.Message, fate sim.Sent) {
 	to := int(m.To)
 	switch {
 	case fate.Copies == 0 && fate.Reason == sim.Discarded:
@@ -140,8 +140,7 @@ func (t *tracing) Sent(i int, m *raft.Message, fate sim.Sent) {
 	}
 }
 
-// Delivered implements [Observer].
-func (t *tracing) Delivered(i int, m *raft.Message, reason sim.DropReason) {
+func (t *tracing) delivered(i int, m *raft.Message, reason sim.DropReason) {
 	if reason == sim.NotDropped {
 		t.emit(trace.Event{Kind: trace.EvRecv, Node: i, Peer: int(m.From), Msg: *m})
 		return
@@ -149,25 +148,25 @@ func (t *tracing) Delivered(i int, m *raft.Message, reason sim.DropReason) {
 	t.emit(trace.Event{Kind: trace.EvDrop, Node: i, Peer: int(m.From), Msg: *m, Reason: reason.String()})
 }
 
-// Faulted implements [Observer]. A fault may stop timers (a crash) or move
-// them (clock drift), and an action may change the network.
-func (t *tracing) Faulted(f Fault) {
+// faulted: a fault may stop timers (a crash) or move them (clock drift),
+// and an action may change the network.
+func (t *tracing) faulted(f fault) {
 	switch f.Kind {
-	case FaultAction:
+	case faultAction:
 		t.emit(trace.Event{Kind: trace.EvFault, Node: -1, Text: f.Text})
 		t.linksSet()
-		for i := range t.d.view.n() {
+		for i := range t.d.c.Cluster.N() {
 			t.timersSet(i)
 		}
-	case FaultBoot:
+	case faultBoot:
 		t.emit(trace.Event{Kind: trace.EvStart, Node: f.Node, Role: f.State.Role, Term: f.State.Term})
 		t.detail(trace.Detail{Kind: trace.DetailBoot, Node: f.Node, State: f.State})
-	case FaultCrash:
+	case faultCrash:
 		t.emit(trace.Event{Kind: trace.EvDown, Node: f.Node})
 		t.timersSet(f.Node)
-	case FaultPause:
+	case faultPause:
 		t.emit(trace.Event{Kind: trace.EvPause, Node: f.Node, Arrive: f.Until})
-	case FaultResume:
+	case faultResume:
 		t.emit(trace.Event{Kind: trace.EvResume, Node: f.Node})
 	}
 }

@@ -1,6 +1,7 @@
-package trial
+package simulated
 
 import (
+	"github.com/raftsim/raftsim/internal/trial"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ func TestDetails(t *testing.T) {
 	for _, name := range []string{"faults.yaml", "partition-leader", "crash-restart", "churn", "lagging-follower"} {
 		p := load(t, name)
 		for i := 0; i < 10; i++ {
-			seed := Seed(p.Scenario.Seed, i)
+			seed := trial.Seed(p.Scenario.Seed, i)
 			r := NewDriver(p)
 			var rec trace.Recorder
 			r.SetTracer(&rec)
@@ -48,16 +49,13 @@ measure: {from: start, until: leader}
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPlan(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := trial.NewPlan(s)
 	for i := range 10 {
 		r := NewDriver(p)
 		var rec trace.Recorder
 		r.SetTracer(&rec)
-		r.Run(Seed(1, i))
-		checkDetails(t, "drift", Seed(1, i), r, &rec)
+		r.Run(trial.Seed(1, i))
+		checkDetails(t, "drift", trial.Seed(1, i), r, &rec)
 	}
 }
 

@@ -1,6 +1,7 @@
-package trial
+package simulated
 
 import (
+	"github.com/raftsim/raftsim/internal/trial"
 	"slices"
 	"strings"
 	"testing"
@@ -11,7 +12,7 @@ import (
 
 // runYAML runs trial index of the scenario in src and returns its events
 // and result.
-func runYAML(t *testing.T, src string, index int) ([]trace.Event, Result) {
+func runYAML(t *testing.T, src string, index int) ([]trace.Event, trial.Result) {
 	t.Helper()
 	s, err := scenarios.Parse("test.yaml", []byte(src))
 	if err == nil {
@@ -20,10 +21,7 @@ func runYAML(t *testing.T, src string, index int) ([]trace.Event, Result) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := NewPlan(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := trial.NewPlan(s)
 	return record(NewDriver(p), p.SeedOf(s.Seed, index))
 }
 
@@ -75,7 +73,7 @@ func TestCheckSteps(t *testing.T) {
 				switch {
 				case tt.fails == "" && res.Failure != nil:
 					t.Fatalf("trial %d: %v\n%s", i, res.Failure, strings.Join(lines(events, trace.EvFault, trace.EvNote, trace.EvState), "\n"))
-				case tt.fails != "" && (res.Failure == nil || res.Failure.Kind != KindCheck || !strings.Contains(res.Failure.Detail, tt.fails)):
+				case tt.fails != "" && (res.Failure == nil || res.Failure.Kind != trial.KindCheck || !strings.Contains(res.Failure.Detail, tt.fails)):
 					t.Fatalf("trial %d: failure %v, want a check failing with %q", i, res.Failure, tt.fails)
 				}
 			}
@@ -124,11 +122,11 @@ func TestLeaderExistsTrigger(t *testing.T) {
 		t.Fatalf("leader-elected: unfinished %q, failure %v", res.Unfinished, res.Failure)
 	}
 	_, res = runYAML(t, head+"  - after: leader-elected\n    crash: leader\nexpect: {converge_within: 1s}\n", 0)
-	if res.Failure == nil || res.Failure.Kind != KindLiveness || !strings.Contains(res.Failure.Detail, "never ran: waiting for leader-elected") {
+	if res.Failure == nil || res.Failure.Kind != trial.KindLiveness || !strings.Contains(res.Failure.Detail, "never ran: waiting for leader-elected") {
 		t.Fatalf("converge_within of a timeline that never finished: failure %v", res.Failure)
 	}
 	_, res = runYAML(t, head+"  - after: leader-elected\n  - check: {leader: one}\n", 0)
-	if res.Failure == nil || res.Failure.Kind != KindCheck || !strings.Contains(res.Failure.Detail, "the check of step 3 (line 8) never ran") {
+	if res.Failure == nil || res.Failure.Kind != trial.KindCheck || !strings.Contains(res.Failure.Detail, "the check of step 3 (line 8) never ran") {
 		t.Fatalf("a check that never ran: failure %v", res.Failure)
 	}
 }

@@ -1,0 +1,88 @@
+package disk
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+)
+
+// WriteFile replaces the regular file at path (or creates it) with data,
+// whole or not at all: the data go to a temporary file beside it, which
+// gets the old file's mode (a new file: 0666 less the umask), is synced,
+// and is renamed over path; then the directory is synced, so that a crash
+// leaves the old file or the new one, never a part. On an error path is as
+// it was. The node's log compaction and every output file raftsim writes
+// go through it.
+func WriteFile(path string, data []byte) error {
+	tmp, err := newTemp(path)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename this does nothing
+	if st, err := os.Stat(path); err == nil {
+		if err := tmp.Chmod(st.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)); err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// tempFile is what WriteFile writes through: an *os.File, or a test's
+// file that fails on demand.
+type tempFile interface {
+	io.Writer
+	Sync() error
+	Close() error
+	Name() string
+	Chmod(fs.FileMode) error
+}
+
+// newTemp creates the empty temporary file beside path that WriteFile
+// writes; tests replace it to make writes and syncs fail.
+var newTemp = func(path string) (tempFile, error) { return createBeside(path) }
+
+// createBeside creates a new, empty temporary file in path's directory,
+// with the permissions a new file gets (0666 less the umask).
+func createBeside(path string) (*os.File, error) {
+	dir, base := filepath.Split(path)
+	for i := 0; ; i++ {
+		name := filepath.Join(dir, fmt.Sprintf(".%s.%d-%d.tmp", base, os.Getpid(), i))
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil || !errors.Is(err, fs.ErrExist) || i == 1000 {
+			return f, err
+		}
+	}
+}
+
+// syncDir makes the entries of dir durable: a file created or renamed in
+// it. A file system that cannot sync a directory (EINVAL, or unsupported)
+// is not an error: the rename is done either way.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	return nil
+}
