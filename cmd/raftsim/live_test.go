@@ -433,3 +433,34 @@ func TestLiveChecks(t *testing.T) {
 		t.Errorf("with CheckQuorum: exit %d, want 0 and the checks held: %s\n%s", code, errw, out)
 	}
 }
+
+// TestLiveTakesTheTrialSeedsOfThePlan: live's trials are the plan's, as
+// run's are: a scenario's trial_seeds name them, and a trial draws the
+// same random node and delay live as raftsim replay of its seed does.
+func TestLiveTakesTheTrialSeedsOfThePlan(t *testing.T) {
+	logs := liveDirs(t)
+	const file = "testdata/live/seeded.yaml"
+	if code, out, errw := raftsim("live", file, "--sim-trials", "0", "--logs", logs, "--timelines"); code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errw, out)
+	}
+	crash := regexp.MustCompile(`fault crash \{n\d\} restart_after=\S+`)
+	for trial, seed := range []string{"4242", "77"} {
+		data, err := os.ReadFile(filepath.Join(logs, fmt.Sprintf("trial-%d.timeline", trial)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), "(seed "+seed+")") {
+			t.Errorf("trial %d: its timeline does not name seed %s:\n%s", trial, seed, firstLine(string(data)))
+		}
+		_, replayed, _ := raftsim("replay", file, "--seed", seed, "--kind", "fault")
+		want, got := crash.FindString(replayed), crash.FindString(string(data))
+		if want == "" || got != want {
+			t.Errorf("trial %d (seed %s): live applied %q, the simulator %q", trial, seed, got, want)
+		}
+	}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

@@ -161,7 +161,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 		if ctx.Err() != nil {
 			break
 		}
-		seed := trial.Seed(opt.Seed, i)
+		seed := plan.SeedOf(opt.Seed, i)
 		t, err := runTrial(ctx, plan, opt, i, seed, margin, &seen)
 		var se *StartError
 		switch {
