@@ -25,7 +25,7 @@ import (
 const (
 	exitOK      = 0 // every expectation held
 	exitFailed  = 1 // some trial failed an expectation or invariant
-	exitBadUsed = 2 // bad input: flags, arguments, scenario files
+	exitBadUsage = 2 // bad input: flags, arguments, scenario files
 
 	exitInterrupted = 130 // stopped by ^C, as shells report SIGINT
 )
@@ -91,7 +91,7 @@ func usage(w io.Writer) {
 func Main(args []string, out, errw io.Writer) int {
 	if len(args) == 0 {
 		usage(errw)
-		return exitBadUsed
+		return exitBadUsage
 	}
 	name := args[0]
 	switch name {
@@ -109,7 +109,7 @@ func Main(args []string, out, errw io.Writer) int {
 	}
 	fmt.Fprintf(errw, "raftsim: unknown command %q\n\n", name)
 	usage(errw)
-	return exitBadUsed
+	return exitBadUsage
 }
 
 // errFailed says some trial failed; its report is already printed.
@@ -139,8 +139,8 @@ func exitStatus(err error, errw io.Writer) int {
 		return exitInterrupted
 	case errors.As(err, &scenErr), errors.As(err, &useErr):
 		fmt.Fprintf(errw, "raftsim: %v\n", err)
-		return exitBadUsed
+		return exitBadUsage
 	}
 	fmt.Fprintf(errw, "raftsim: %v\n", err)
-	return exitBadUsed
+	return exitBadUsage
 }

@@ -31,7 +31,7 @@ func runShards(t *testing.T, dir string, n int, args ...string) []string {
 func output(t *testing.T, files []string, args ...string) (int, string, []string) {
 	t.Helper()
 	code, out, errw := raftsim(args...)
-	if code == exitBadUsed {
+	if code == exitBadUsage {
 		t.Fatalf("raftsim %q: exit 2: %s", args, errw)
 	}
 	var data []string
@@ -164,7 +164,7 @@ func TestMergeRefuses(t *testing.T) {
 		{nil, "merge: give the partial results of every shard"},
 	} {
 		code, out, errw := raftsim(append([]string{"merge"}, tt.files...)...)
-		if code != exitBadUsed || out != "" || !strings.Contains(errw, tt.want) {
+		if code != exitBadUsage || out != "" || !strings.Contains(errw, tt.want) {
 			t.Errorf("merge %q: exit %d, stdout %q, stderr %q; want exit 2 and an error saying %q", tt.files, code, out, errw, tt.want)
 		}
 	}
@@ -201,7 +201,7 @@ func TestShardFlag(t *testing.T) {
 	} {
 		for _, cmd := range []string{"run", "sweep", "check"} {
 			code, _, errw := raftsim(cmd, "--shard", tt.shard, "--election-timeout", "150-300ms")
-			if code != exitBadUsed || !strings.Contains(errw, tt.want) {
+			if code != exitBadUsage || !strings.Contains(errw, tt.want) {
 				t.Errorf("%s --shard %s: exit %d, %q; want exit 2 and %q", cmd, tt.shard, code, errw, tt.want)
 			}
 		}
@@ -209,7 +209,7 @@ func TestShardFlag(t *testing.T) {
 	for _, cmd := range []string{"run", "sweep"} {
 		samples := filepath.Join(dir, "samples.csv")
 		code, _, errw := raftsim(cmd, "--shard", "1/2", "--samples", samples, "--election-timeout", "150-300ms")
-		if code != exitBadUsed || !strings.Contains(errw, "--samples with --shard") {
+		if code != exitBadUsage || !strings.Contains(errw, "--samples with --shard") {
 			t.Errorf("%s --shard 1/2 --samples: exit %d, %q; want exit 2 and an error naming both", cmd, code, errw)
 		}
 	}

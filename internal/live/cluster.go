@@ -19,6 +19,7 @@ import (
 	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
 )
 
 // Nodes says what program the nodes of a cluster run.
@@ -55,7 +56,7 @@ type ClusterConfig struct {
 	// Links, FIFO, Seed and Observer set up the proxy (package proxy;
 	// nil Links: no latency, nil Observer: nobody listens); Now is the
 	// clock its observations are stamped with (nil: since NewCluster).
-	Links    [][]proxy.Link
+	Links    [][]sim.Link
 	FIFO     bool
 	Seed     uint64
 	Observer proxy.Observer
@@ -91,9 +92,9 @@ func NewCluster(cfg ClusterConfig) (*Cluster, error) {
 	c := &Cluster{cfg: cfg, names: wire.NodeNames(cfg.Size), procs: make([]*supervisor.Proc, cfg.Size),
 		client: &http.Client{Timeout: statusTimeout}}
 	if cfg.Links == nil {
-		cfg.Links = make([][]proxy.Link, cfg.Size)
+		cfg.Links = make([][]sim.Link, cfg.Size)
 		for i := range cfg.Links {
-			cfg.Links[i] = make([]proxy.Link, cfg.Size)
+			cfg.Links[i] = make([]sim.Link, cfg.Size)
 		}
 	}
 	if cfg.Observer == nil {
@@ -134,14 +135,13 @@ func NewCluster(cfg ClusterConfig) (*Cluster, error) {
 
 // LinksOf returns the behaviour of every link of plan's scenario, as the
 // proxy takes it.
-func LinksOf(plan *trial.Plan) [][]proxy.Link {
+func LinksOf(plan *trial.Plan) [][]sim.Link {
 	n := plan.Scenario.Cluster.Nodes
-	links := make([][]proxy.Link, n)
+	links := make([][]sim.Link, n)
 	for from := range links {
-		links[from] = make([]proxy.Link, n)
+		links[from] = make([]sim.Link, n)
 		for to := range links[from] {
-			l := plan.Link(from, to)
-			links[from][to] = proxy.Link{Latency: l.Latency, Loss: l.Loss, Dup: l.Dup}
+			links[from][to] = plan.Link(from, to)
 		}
 	}
 	return links

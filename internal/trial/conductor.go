@@ -246,13 +246,6 @@ func (c *Conductor) end(f *Failure) {
 	c.w.End(f)
 }
 
-// note traces text, when someone reads the notes.
-func (c *Conductor) note(text string) {
-	if c.w.Tracing() {
-		c.w.Note(text)
-	}
-}
-
 // maybeEnd ends the trial a settle time after both the fault timeline and
 // the measurement are over.
 func (c *Conductor) maybeEnd() {

@@ -31,13 +31,6 @@ import (
 	"github.com/raftsim/raftsim/sim"
 )
 
-// Link is how one direction of a link behaves.
-type Link struct {
-	Latency sim.Dist
-	Loss    float64
-	Dup     float64
-}
-
 // Drop reasons, as traces print them.
 const (
 	DropLoss      = "loss"
@@ -73,8 +66,9 @@ type Observer interface {
 type Config struct {
 	Names   wire.Names // the nodes, by index
 	Targets []string   // by node: the host:port it really listens on
-	// Links is the behaviour of each link, Links[from][to].
-	Links [][]Link
+	// Links is the behaviour of each link, Links[from][to], as the
+	// simulator's network has it.
+	Links [][]sim.Link
 	FIFO  bool
 	Seed  uint64 // the loss, duplication and latency draws
 	// Now is the clock observations are stamped with.
@@ -99,8 +93,8 @@ type Net struct {
 	wg      sync.WaitGroup // the servers
 
 	mu      sync.Mutex
-	blocked []bool // by link
-	links   []Link // by link
+	blocked []bool     // by link
+	links   []sim.Link // by link
 	rand    sim.Rand
 	arrival []time.Duration // by link: the last arrival, for FIFO
 	slots   []int           // by link: messages in flight
@@ -113,7 +107,7 @@ func Start(cfg Config) (*Net, error) {
 	if len(cfg.Targets) != n || len(cfg.Links) != n {
 		return nil, fmt.Errorf("proxy: %d names, %d targets and %d rows of links", n, len(cfg.Targets), len(cfg.Links))
 	}
-	nw := &Net{cfg: cfg, n: n, blocked: make([]bool, n*n), links: make([]Link, n*n), arrival: make([]time.Duration, n*n),
+	nw := &Net{cfg: cfg, n: n, blocked: make([]bool, n*n), links: make([]sim.Link, n*n), arrival: make([]time.Duration, n*n),
 		slots: make([]int, n*n), servers: make([]*http.Server, n*n), addrs: make([]string, n*n)}
 	for from := range n {
 		for to := range n {

@@ -71,9 +71,9 @@ func voter(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startNet(t *testing.T, l Link, obs Observer) *Net {
+func startNet(t *testing.T, l sim.Link, obs Observer) *Net {
 	start := time.Now()
-	links := [][]Link{{l, l}, {l, l}}
+	links := [][]sim.Link{{l, l}, {l, l}}
 	nw, err := Start(Config{Names: wire.NodeNames(2), Targets: []string{voter(t), voter(t)}, Links: links, Seed: 1,
 		Now: func() time.Duration { return time.Since(start) }, Observer: obs, Timeout: time.Second})
 	if err != nil {
@@ -98,7 +98,7 @@ const n1Votes = `{"term":7,"candidateId":"n1","lastLogIndex":0,"lastLogTerm":0}`
 
 func TestARequestAndItsReplyEachTakeTheLatency(t *testing.T) {
 	var rec recorder
-	nw := startNet(t, Link{Latency: sim.ConstDist(30 * time.Millisecond)}, &rec)
+	nw := startNet(t, sim.Link{Latency: sim.ConstDist(30 * time.Millisecond)}, &rec)
 	begin := time.Now()
 	reply, err := vote(nw, n1Votes)
 	if err != nil || reply != `{"term":7,"voteGranted":true}` {
@@ -120,7 +120,7 @@ func TestARequestAndItsReplyEachTakeTheLatency(t *testing.T) {
 
 func TestALostMessageIsAConnectionClosedWithoutAReply(t *testing.T) {
 	var rec recorder
-	nw := startNet(t, Link{Loss: 1}, &rec)
+	nw := startNet(t, sim.Link{Loss: 1}, &rec)
 	if reply, err := vote(nw, n1Votes); err == nil {
 		t.Fatalf("got the reply %q through a link that loses everything", reply)
 	}
@@ -132,7 +132,7 @@ func TestALostMessageIsAConnectionClosedWithoutAReply(t *testing.T) {
 
 func TestABlockedLinkCarriesNothingButTheOtherWayWorks(t *testing.T) {
 	var rec recorder
-	nw := startNet(t, Link{}, &rec)
+	nw := startNet(t, sim.Link{}, &rec)
 	nw.Block(1, 0, true) // replies from n2 to n1 are cut
 	if _, err := vote(nw, n1Votes); err == nil {
 		t.Fatal("a reply crossed the cut link n2->n1")
@@ -150,7 +150,7 @@ func TestABlockedLinkCarriesNothingButTheOtherWayWorks(t *testing.T) {
 
 func TestAMessageCutInFlightIsDropped(t *testing.T) {
 	var rec recorder
-	nw := startNet(t, Link{Latency: sim.ConstDist(100 * time.Millisecond)}, &rec)
+	nw := startNet(t, sim.Link{Latency: sim.ConstDist(100 * time.Millisecond)}, &rec)
 	go func() {
 		time.Sleep(30 * time.Millisecond)
 		nw.Block(0, 1, true)
@@ -165,7 +165,7 @@ func TestAMessageCutInFlightIsDropped(t *testing.T) {
 
 func TestUnreadableRequestsAreCarriedAndReported(t *testing.T) {
 	var rec recorder
-	nw := startNet(t, Link{}, &rec)
+	nw := startNet(t, sim.Link{}, &rec)
 	if _, err := vote(nw, `{"term":7,"candidateId":"n2"}`); err != nil {
 		t.Fatal(err)
 	}

@@ -223,7 +223,7 @@ type Request struct {
 // Errors of decoding.
 var (
 	ErrMissing = errors.New("missing field")
-	ErrEntries = errors.New("entries must be numbered prevLogIndex+1, prevLogIndex+2, ...")
+	ErrEntries = errors.New("entries must be numbered from prevLogIndex+1 on, one after the other")
 )
 
 // DecodeRequest reads the body of a request of type t. It needs the
