@@ -43,14 +43,18 @@ NODE_ID (n1, n2, ...), PORT (on 127.0.0.1), PEERS (n2=127.0.0.1:PORT,... where
 each port is raftsim's proxy for that link) and DATA_DIR (the node's own
 directory for its term and vote) in its environment, and optionally ELECTION_TIMEOUT_MIN_MS,
 ELECTION_TIMEOUT_MAX_MS, HEARTBEAT_MS and RAFT_PREVOTE=1 (with --prevote).
---conformance tests one node instead: raftsim plays its two peers and sends it
-hand-made RPCs, and reports each rule — one vote per term, refuse a stale term,
-adopt a higher term and step down, refuse a candidate whose log is behind,
-reset the election timer on a heartbeat, campaign again after a split vote —
-passed, failed or skipped, with every RPC sent and received. It tells the node
-the scenario's election timeout (150ms-300ms unless --election-timeout says
-otherwise); on a busy machine a longer one keeps the timing rules clear of
-scheduling delays.
+--conformance tests one node instead: it runs as n1 of a cluster of 4 (or
+--nodes N) whose other nodes raftsim plays, sending it hand-made RPCs, and
+reports each rule — one vote per term, refuse a stale term, adopt a higher
+term and step down, step down as a candidate on its term's AppendEntries,
+refuse a candidate whose log is behind, reset the election timer on a
+heartbeat, campaign again after a split vote, lead only with a majority of
+the whole cluster, lead without waiting for every peer, keep term and vote
+across a restart (raftsim kills and restarts it) — passed, failed or
+skipped, with every RPC sent and received. It tells the node the scenario's
+election timeout (150ms-300ms unless --election-timeout says otherwise); on
+a busy machine, or for an interpreted node, a longer one (300ms-600ms) keeps
+the timing rules clear of scheduling delays.
 
 Each node's output goes to --logs DIR/NAME.log; a failed trial's timeline,
 in replay's text format, to DIR/trial-K.timeline. internal/node/wire/CONTRACT.md is the
@@ -119,7 +123,11 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if lf.conformance {
-		return conformanceRun(ctx, s, nodes, lf.logs, c.format, c.output.file(), out)
+		size := conformance.DefaultSize
+		if c.fs.Changed("nodes") {
+			size = s.Cluster.Nodes
+		}
+		return conformanceRun(ctx, s, nodes, size, lf.logs, c.format, c.output.file(), out)
 	}
 	samplesOut := newTrialSamples(outputFile{"--samples", *lf.samples}, s.Trials)
 	res, err := runLive(ctx, s, nodes, &lf, samplesOut.record(), errw)
@@ -192,9 +200,12 @@ func liveReport(s *scenarios.Scenario, nodes live.Nodes, res *live.Result, simTr
 
 // conformanceRun tests one node on the rules of package conformance, with
 // the scenario's timeouts, and reports each rule.
-func conformanceRun(ctx context.Context, s *scenarios.Scenario, nodes live.Nodes, logs string, format report.Format, file outputFile, out io.Writer) error {
+func conformanceRun(ctx context.Context, s *scenarios.Scenario, nodes live.Nodes, size int, logs string, format report.Format, file outputFile, out io.Writer) error {
+	if size < 3 || size > conformance.MaxSize {
+		return badUsage("--nodes %d: --conformance plays a cluster of 3 to %d nodes (4 by default: the smallest where a majority over the peers is too small)", size, conformance.MaxSize)
+	}
 	c := &s.Cluster
-	results, err := conformance.Run(ctx, conformance.Options{Nodes: nodes.For(s), Logs: logs,
+	results, err := conformance.Run(ctx, conformance.Options{Nodes: nodes.For(s), Logs: logs, Size: size,
 		ElectionMin: c.ElectionTimeout.Min, ElectionMax: c.ElectionTimeout.Max, Heartbeat: c.HeartbeatInterval()})
 	if errors.Is(err, context.Canceled) {
 		return errInterrupted
@@ -204,9 +215,9 @@ func conformanceRun(ctx context.Context, s *scenarios.Scenario, nodes live.Nodes
 	}
 	if err := file.write(out, func(w io.Writer) error {
 		if format == report.JSON {
-			return report.WriteJSON(w, map[string]any{"node": nodes.Describe(), "rules": results})
+			return report.WriteJSON(w, map[string]any{"node": nodes.Describe(), "nodes": size, "rules": results})
 		}
-		return conformance.Write(w, nodes.Describe(), results)
+		return conformance.Write(w, nodes.Describe(), size, results)
 	}); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/internal/live"
+	"github.com/raftsim/raftsim/internal/live/conformance"
 	"github.com/raftsim/raftsim/internal/node/wire"
 	"github.com/raftsim/raftsim/internal/study/samples"
 	"github.com/raftsim/raftsim/internal/testkit/long"
@@ -311,7 +313,9 @@ func (s *syncBuffer) String() string {
 }
 
 // TestConformanceFindsAVoteGrantedTwice: raftsim's own node with the bug
-// that forgets its vote fails "one vote per term", and passes the rest.
+// that forgets its vote fails "one vote per term" and "keep its term and
+// vote across a restart" (it forgets the vote before any crash), and passes
+// the rest.
 func TestConformanceFindsAVoteGrantedTwice(t *testing.T) {
 	logs := liveDirs(t)
 	// A longer election timeout than the default keeps the timing rules
@@ -324,7 +328,7 @@ func TestConformanceFindsAVoteGrantedTwice(t *testing.T) {
 		"FAIL  one vote per term: granted n3 a vote in term 10 after granting n2 one",
 		"n3->n1 RequestVote term=10 log=0/0 (sent by raftsim) answered RequestVoteResp term=10 granted",
 		"PASS  refuse a stale term", "PASS  campaign again after a split vote",
-		"5 of 6 rules passed, 1 failed, 0 skipped",
+		"8 of 10 rules passed, 2 failed, 0 skipped",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
@@ -463,4 +467,40 @@ func TestLiveTakesTheTrialSeedsOfThePlan(t *testing.T) {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return line
+}
+
+// TestConformancePortsOnABusyMachine starts conformance's node and its
+// stand-ins 20 times in a row while two goroutines keep the CPUs busy: no
+// run loses its port ("address already in use") between picking it and
+// the node listening on it.
+func TestConformancePortsOnABusyMachine(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	for range 2 {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	logs := liveDirs(t)
+	nodes := live.Nodes{Exe: exe, ServeArgs: []string{"--election-timeout", "300ms-600ms", "--heartbeat", "100ms"}}
+	for k := range long.Pick(5, 20) {
+		res, err := conformance.Run(context.Background(), conformance.Options{Nodes: nodes, Logs: logs, Only: []string{"one vote per term"},
+			ElectionMin: 300 * time.Millisecond, ElectionMax: 600 * time.Millisecond, Heartbeat: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatalf("run %d: %v", k, err)
+		}
+		if len(res) != 1 || res[0].Outcome != conformance.Pass {
+			t.Fatalf("run %d: %+v", k, res)
+		}
+	}
 }

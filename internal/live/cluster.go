@@ -48,7 +48,8 @@ func (ns *Nodes) Describe() string {
 type ClusterConfig struct {
 	Nodes Nodes
 	Size  int
-	// Ports are where the nodes listen, on 127.0.0.1; nil picks free ones.
+	// Ports are where the nodes listen, on 127.0.0.1; a node without one
+	// (nil, or 0) gets a free port, held until it starts.
 	Ports []int
 	// Data holds each node's data directory (Data/NAME); Logs each node's
 	// log file (Logs/NAME.log), which grows across restarts.
@@ -105,19 +106,21 @@ func NewCluster(cfg ClusterConfig) (*Cluster, error) {
 		cfg.Now = func() time.Duration { return time.Since(start) }
 	}
 	c.cfg = cfg
-	c.ports = cfg.Ports
-	if c.ports == nil {
-		// Hold free ports until the nodes start, so that the proxy's own
-		// listeners, opened meanwhile, cannot take them.
-		for range cfg.Size {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				c.release()
-				return nil, err
-			}
-			c.held = append(c.held, ln)
-			c.ports = append(c.ports, ln.Addr().(*net.TCPAddr).Port)
+	// Hold a free port for each node without one until the node starts,
+	// so that the proxy's own listeners, opened meanwhile, cannot take it.
+	c.ports = make([]int, cfg.Size)
+	copy(c.ports, cfg.Ports)
+	c.held = make([]net.Listener, cfg.Size)
+	for i, p := range c.ports {
+		if p != 0 {
+			continue
 		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			c.release()
+			return nil, err
+		}
+		c.held[i], c.ports[i] = ln, ln.Addr().(*net.TCPAddr).Port
 	}
 	targets := make([]string, cfg.Size)
 	for i, p := range c.ports {
@@ -216,7 +219,7 @@ func (c *Cluster) Start(i int, startAt time.Time) error {
 		}
 		spec.Argv = append(spec.Argv, ns.ServeArgs...)
 	}
-	if i < len(c.held) && c.held[i] != nil {
+	if c.held[i] != nil {
 		c.held[i].Close() // the node takes its port from here
 		c.held[i] = nil
 	}

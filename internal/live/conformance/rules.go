@@ -78,9 +78,7 @@ func staleTerm(h *harness) (Outcome, string) {
 // stepDown: a leader that hears of a higher term adopts it and becomes a
 // follower.
 func stepDown(h *harness) (Outcome, string) {
-	for _, p := range h.peers {
-		p.setGrant(true)
-	}
+	h.grantFrom(len(h.peers))
 	wait := 10 * h.opt.ElectionMax
 	var lead wire.Status
 	for end := time.Now().Add(wait); ; {
@@ -126,6 +124,9 @@ func logBehind(h *harness) (Outcome, string) {
 	if a.Reject {
 		return Skip, "it refused the entry n2 sent (no log replication?), so no candidate's log can be behind its own"
 	}
+	if a.Index == 0 {
+		return Skip, "it answered the entry n2 sent with success and matchIndex 0: it holds no entry (no log replication), so no candidate's log can be behind its own"
+	}
 	r, err := h.call(raft.Message{Type: raft.MsgVote, From: 2, Term: t + 1})
 	if err != nil {
 		return noAnswer("n3's RequestVote", err)
@@ -164,7 +165,7 @@ func heartbeatResets(h *harness) (Outcome, string) {
 	return Pass, ""
 }
 
-// campaignAgain: a candidate whose election fails (both peers refuse:
+// campaignAgain: a candidate whose election fails (its peers refuse:
 // they voted for someone else) campaigns again in a later term.
 func campaignAgain(h *harness) (Outcome, string) {
 	wait := 3*h.opt.ElectionMax + time.Second
@@ -186,7 +187,7 @@ func campaignAgain(h *harness) (Outcome, string) {
 		}
 		return false
 	}) {
-		return Fail, fmt.Sprintf("it stood in term %d, both peers refused (a split vote), and it never stood again within %v", first, wait)
+		return Fail, fmt.Sprintf("it stood in term %d, its peers refused (a split vote), and it never stood again within %v", first, wait)
 	}
 	return Pass, ""
 }
@@ -208,4 +209,146 @@ func (h *harness) waitFor(d time.Duration, cond func() bool) bool {
 		}
 		h.sleep(10 * time.Millisecond)
 	}
+}
+
+// standing waits for the node's first RequestVote, with its stand-ins as
+// they are set; it returns the term it stands in.
+func (h *harness) standing(k int) (uint64, bool) {
+	var term uint64
+	ok := h.waitFor(3*h.opt.ElectionMax+time.Second, func() bool {
+		if votes := h.requestsFrom(k, raft.MsgVote); len(votes) > 0 {
+			term = votes[0].Term
+			return true
+		}
+		return false
+	})
+	return term, ok
+}
+
+// candidateStepsDown: a candidate that hears an AppendEntries of its own
+// term from that term's leader becomes its follower (Figure 2: "If
+// AppendEntries RPC received from new leader: convert to follower").
+func candidateStepsDown(h *harness) (Outcome, string) {
+	t, ok := h.standing(0)
+	if !ok {
+		return Fail, fmt.Sprintf("it never stood for election within %v of its start", 3*h.opt.ElectionMax+time.Second)
+	}
+	a, err := h.call(raft.Message{Type: raft.MsgApp, From: 1, Term: t})
+	if err != nil {
+		return noAnswer("n2's AppendEntries of the node's own term", err)
+	}
+	if a.Reject && a.Term > t {
+		return Skip, fmt.Sprintf("it had moved on to term %d before n2's AppendEntries of term %d arrived (a busy machine?)", a.Term, t)
+	}
+	s, err := h.status()
+	if err != nil {
+		return noAnswer("/status", err)
+	}
+	switch {
+	case s.Term != t:
+		return Skip, fmt.Sprintf("it had moved on to term %d before its /status was read (a busy machine?)", s.Term)
+	case s.State != wire.StateFollower:
+		return Fail, fmt.Sprintf("a candidate of term %d, it heard n2, leader of term %d, and its /status says %s (leader %s): it should be n2's follower",
+			t, t, s.State, nameOr(s.Leader))
+	}
+	return Pass, ""
+}
+
+// wholeMajority: a candidate leads only with the votes of a majority of
+// the whole cluster, ⌊N/2⌋+1, itself included. The stand-ins grant one
+// vote too few; a node that counts the majority over its peers only
+// (⌊(N-1)/2⌋+1, the chapter's) leads with them in an even cluster.
+func wholeMajority(h *harness) (Outcome, string) {
+	n, m := h.opt.Size, h.majority()
+	if n%2 == 1 {
+		return Skip, fmt.Sprintf("in a cluster of %d a majority over the peers is the real one; --nodes 4 tests it", n)
+	}
+	h.grantFrom(m - 2)
+	if _, ok := h.standing(0); !ok {
+		return Fail, fmt.Sprintf("it never stood for election within %v of its start", 3*h.opt.ElectionMax+time.Second)
+	}
+	wait := 3*h.opt.ElectionMax + time.Second
+	if h.waitFor(wait, func() bool { return len(h.requestsFrom(0, raft.MsgApp)) > 0 }) {
+		led := h.requestsFrom(0, raft.MsgApp)[0]
+		return Fail, fmt.Sprintf("it led term %d (it sent %s) with %d votes, its own and %d of %d peers': a majority of %d nodes is %d (a majority over its peers only is %d)",
+			led.Term, led.String(), m-1, m-2, n-1, n, m, (n-1)/2+1)
+	}
+	s, err := h.status()
+	if err != nil {
+		return noAnswer("/status", err)
+	}
+	if s.State == wire.StateLeader {
+		return Fail, fmt.Sprintf("its /status says leader of term %d with %d votes of %d nodes, its own included: a majority is %d", s.Term, m-1, n, m)
+	}
+	return Pass, ""
+}
+
+// noWaitForAll: a candidate leads as soon as a majority granted, without
+// waiting for the peers that have not answered (a frozen peer may never).
+// The stand-ins grant just enough votes at once; one more holds its
+// answer for as long as the rule runs.
+func noWaitForAll(h *harness) (Outcome, string) {
+	m := h.majority()
+	h.grantFrom(m - 1)
+	held := h.peers[m-1]
+	held.set(false, true)
+	k := h.sentSoFar()
+	t, ok := h.standing(k)
+	if !ok {
+		return Fail, fmt.Sprintf("it never stood for election within %v of its start", 3*h.opt.ElectionMax+time.Second)
+	}
+	bound := h.opt.ElectionMin
+	stood := time.Now()
+	if h.waitFor(bound, func() bool { return len(h.requestsFrom(k, raft.MsgApp)) > 0 }) {
+		return Pass, ""
+	}
+	heldName := h.names[m]
+	if h.waitFor(h.opt.ElectionMax+maxHold, func() bool { return len(h.requestsFrom(k, raft.MsgApp)) > 0 }) {
+		return Fail, fmt.Sprintf("it stood in term %d, had a majority (%d votes, its own included) at once, and led only %v later, after %s's request, which raftsim held, failed: it waits for every peer to answer",
+			t, m, time.Since(stood).Round(time.Millisecond), heldName)
+	}
+	return Fail, fmt.Sprintf("it stood in term %d, had a majority (%d votes, its own included) at once, and did not lead while %s's answer was held: it waits for every peer to answer",
+		t, m, heldName)
+}
+
+// keepsAcrossRestart: term and vote survive kill -9 and a restart with
+// the same data directory, so that a restarted node never votes twice in
+// one term.
+func keepsAcrossRestart(h *harness) (Outcome, string) {
+	t, err := h.startTerm()
+	if err != nil {
+		return noAnswer("/status", err)
+	}
+	r, err := h.call(raft.Message{Type: raft.MsgVote, From: 1, Term: t})
+	if err != nil {
+		return noAnswer("n2's RequestVote", err)
+	}
+	if r.Reject {
+		return Fail, fmt.Sprintf("refused n2, the first candidate of term %d, whose log (empty) is as up-to-date as its own", t)
+	}
+	h.note("raftsim kills n1 (kill -9) and starts it again with its data directory")
+	if err := h.cluster.Kill(0); err != nil {
+		return Fail, fmt.Sprintf("could not kill the node: %v", err)
+	}
+	if err := h.cluster.Start(0, time.Now()); err != nil {
+		return Fail, fmt.Sprintf("could not start the node again: %v", err)
+	}
+	if err := h.cluster.WaitReady(h.ctx, 0); err != nil {
+		return Fail, fmt.Sprintf("restarted, it did not come back: %v", err)
+	}
+	s, err := h.status()
+	if err != nil {
+		return noAnswer("/status", err)
+	}
+	if s.Term < t {
+		return Fail, fmt.Sprintf("it voted in term %d, was killed and restarted, and its /status says term %d: it did not keep its term (store it in DATA_DIR before answering)", t, s.Term)
+	}
+	r, err = h.call(raft.Message{Type: raft.MsgVote, From: 2, Term: t})
+	if err != nil {
+		return noAnswer("n3's RequestVote after the restart", err)
+	}
+	if !r.Reject {
+		return Fail, fmt.Sprintf("it voted for n2 in term %d, was killed and restarted, then granted n3 a vote in term %d: it did not keep its vote (store it in DATA_DIR before answering)", t, t)
+	}
+	return Pass, ""
 }
