@@ -49,6 +49,16 @@ func FormatDuration(d time.Duration) string {
 	return strconv.FormatInt(int64(d), 10) + "ns"
 }
 
+// FormatSpan formats a measured span of time for people, to a precision
+// that means something: milliseconds above a second (5.004s), microseconds
+// below (1.235ms). Scenario values use [FormatDuration], which is exact.
+func FormatSpan(d time.Duration) string {
+	if d >= time.Second || d <= -time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
+
 // Range is a closed interval of durations, such as an election timeout range.
 // Its text form is MIN-MAX, for example 150ms-300ms; a unit on the maximum
 // alone applies to both (150-300ms).

@@ -79,3 +79,16 @@ func TestFormatDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestFormatSpan(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{5003872672, "5.004s"}, {time.Second, "1s"}, {1234567, "1.235ms"}, {150 * time.Millisecond, "150ms"}, {999, "1µs"}, {0, "0s"},
+	} {
+		if got := FormatSpan(tt.d); got != tt.want {
+			t.Errorf("FormatSpan(%d): got %q, want %q", int64(tt.d), got, tt.want)
+		}
+	}
+}

@@ -135,6 +135,7 @@ func liveCmd(args []string, out, errw io.Writer) error {
 		return err
 	}
 	rep := liveReport(s, nodes, res, lf.simTrials, c.output.workers)
+	rep.Overrides = c.o.Flags()
 	if lf.plot != "" {
 		title := fmt.Sprintf("%s: live (%s) and simulated", s.Name, nodes.Describe())
 		if err := writePlots([]string{lf.plot}, out, func(pf string) ([]byte, error) { return rep.CDFPlot(title, pf) }); err != nil {
@@ -251,7 +252,7 @@ func withOverheads(rep *report.Live, s *scenarios.Scenario, res *live.Result, si
 		return scenarios.FormatDist(*d)
 	}
 	rep.WithOverheads = report.NewWithOverheads(text(m.Cluster.Processing), text(m.Cluster.Persist), text(m.Cluster.TimerJitter),
-		agg, stats.KSDistance(res.TimeToLeader, times))
+		agg, stats.KSDistance(res.TimeToLeader, times), float64(rep.KSDistance))
 }
 
 // liveNodes says what program the nodes run: --cmd, or this raftsim's serve.
@@ -284,12 +285,18 @@ func prepareLogs(dir string) error {
 }
 
 // liveProgress shows on stderr how far a live run is: every trial on a
-// terminal, every tenth otherwise.
+// terminal, every tenth otherwise; after the first, an estimate of the
+// whole run, which real time makes long.
 func liveProgress(errw io.Writer, done, total, failed int, begin time.Time) {
+	took := time.Since(begin)
+	if done == 1 && total > 1 {
+		fmt.Fprintf(errw, "raftsim live: the first trial took %s: %d trials will take about %s\n",
+			took.Round(100*time.Millisecond), total, (took * time.Duration(total)).Round(time.Second))
+	}
 	if done%10 != 0 && done != total && !isTerminal(errw) {
 		return
 	}
-	fmt.Fprintf(errw, "raftsim live: %d of %d trials done, %d failed, %s\n", done, total, failed, time.Since(begin).Round(time.Second))
+	fmt.Fprintf(errw, "raftsim live: %d of %d trials done, %d failed, %s\n", done, total, failed, took.Round(time.Second))
 }
 
 // simulate runs trials simulated trials of s and returns their aggregate

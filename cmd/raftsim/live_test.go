@@ -504,3 +504,44 @@ func TestConformancePortsOnABusyMachine(t *testing.T) {
 		}
 	}
 }
+
+// TestAKillDuringStartUpIsACrash runs crash-restart live with nodes that
+// take half a second to start (a sleep before raftsim serve): the
+// scenario kills restarted nodes again before they first answer, and
+// those are crashes like any other, not nodes that failed to start. The
+// trial begins once every node is up.
+func TestAKillDuringStartUpIsACrash(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := liveDirs(t)
+	slow := fmt.Sprintf(`sleep 0.5; exec %s serve --data "$DATA_DIR" --election-timeout 150ms-300ms --heartbeat 50ms`, exe)
+	code, out, errw := raftsim("live", "crash-restart", "--cmd", slow, "--trials", "1", "--sim-trials", "0", "--logs", logs, "--timelines")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errw, out)
+	}
+	data, err := os.ReadFile(filepath.Join(logs, "trial-0.timeline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := map[string]float64{} // by node: when it last started
+	line := regexp.MustCompile(`^t=(-?[\d.]+)ms (n\d) (start|down)\b`)
+	killedStarting := 0
+	for _, l := range strings.Split(string(data), "\n") {
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		at, _ := strconv.ParseFloat(m[1], 64)
+		if m[3] == "start" {
+			started[m[2]] = at
+		} else if since, ok := started[m[2]]; ok && at-since < 500 {
+			killedStarting++ // down before its process could have answered
+		}
+	}
+	if killedStarting == 0 {
+		t.Errorf("no node was killed during its start-up: the test did not test it\n%s", data)
+	}
+	t.Logf("%d kills during start-up", killedStarting)
+}

@@ -183,8 +183,9 @@ func (t *trialRun) prepare(dir string) error {
 // boot starts the nodes at their start times. raftsim serve's processes
 // all start now and their Raft clocks at their start times, once every
 // process answers: the timeline begins at 0. Another program's processes
-// start at their start times, and the timeline begins when the first
-// answers (its process takes a while to start up).
+// take a while to start up, at their own pace: those that start first
+// start now, and the trial begins when each of them answers; the others
+// start that much later than their start times say.
 func (t *trialRun) boot() error {
 	plan := t.c.Plan()
 	n := t.sc.Cluster.Nodes
@@ -192,11 +193,10 @@ func (t *trialRun) boot() error {
 	if !t.own() {
 		o.mu.Lock()
 		defer o.mu.Unlock()
-		for i := range n {
-			at := plan.StartTime(t.seeds, i)
-			t.wakeups.push(at, func() { t.bootNode(i) })
+		first := t.firstToStart()
+		for _, i := range first {
+			t.bootNode(i)
 		}
-		t.poke()
 		return nil
 	}
 	for i := range n {
@@ -390,21 +390,53 @@ func (t *trialRun) poll(i int) {
 	}
 }
 
-// answered takes node i's /status answer to a request sent at asked. The
-// first answer of another program's node begins the timeline.
+// answered takes node i's /status answer to a request sent at asked.
+// Another program's cluster is up, and its trial begins, when the nodes
+// that start first have all answered.
 func (t *trialRun) answered(i int, asked time.Duration, s wire.Status) {
 	o := t.obs
 	o.mu.Lock()
-	first := !o.answered[i] && t.c.Cluster.Up(i)
-	if first && !t.own() {
-		t.startup = append(t.startup, t.now()-t.spawned[i])
-		if !t.begun {
-			t.begun = true
-			t.c.Begin()
-		}
+	if !t.own() && !o.answered[i] && t.c.Cluster.Up(i) {
+		t.startup = append(t.startup, t.now()-t.spawned[i]) // its first answer since its process started
 	}
 	o.mu.Unlock()
 	o.status(i, asked, s)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if t.own() || t.begun {
+		return
+	}
+	first := t.firstToStart()
+	for _, j := range first {
+		if !o.answered[j] {
+			return
+		}
+	}
+	t.begun = true
+	t.c.Begin()
+	plan, origin := t.c.Plan(), t.now()
+	for i := range t.sc.Cluster.Nodes {
+		if !slices.Contains(first, i) {
+			at := origin + plan.StartTime(t.seeds, i) - plan.StartTime(t.seeds, first[0])
+			t.wakeups.push(at, func() { t.bootNode(i) })
+		}
+	}
+	t.poke()
+}
+
+// firstToStart returns the nodes whose start time is the earliest.
+func (t *trialRun) firstToStart() []int {
+	plan := t.c.Plan()
+	var first []int
+	for i := range t.sc.Cluster.Nodes {
+		switch at := plan.StartTime(t.seeds, i); {
+		case len(first) == 0 || at == plan.StartTime(t.seeds, first[0]):
+			first = append(first, i)
+		case at < plan.StartTime(t.seeds, first[0]):
+			first = []int{i}
+		}
+	}
+	return first
 }
 
 // startTrouble returns the error of a node i that has not answered since

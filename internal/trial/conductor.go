@@ -120,7 +120,7 @@ func (c *Conductor) Reset(seed uint64, w World, topo *sim.Topology) {
 
 // Begin starts the trial's clock: the time limit, the measurement of a
 // scenario measured from the start, and the fault timeline, whose at:
-// times count from now.
+// times count from now. The simulator begins before any node boots.
 func (c *Conductor) Begin() {
 	p, sc, now := c.plan, c.plan.Scenario, c.w.Now()
 	if p.steady > 0 {
@@ -132,6 +132,15 @@ func (c *Conductor) Begin() {
 		}
 	}
 	c.timeline.begin(now)
+	// A world whose nodes ran before its trial began (live, with nodes
+	// that start up at their own pace) may have a leader already: it
+	// counts as elected at the start.
+	if l := c.Cluster.CurrentLeader(); l >= 0 {
+		st := &c.Cluster.State[l]
+		c.timeline.roleOrTermChanged(l, st)
+		c.meter.newestLeaderTerm = max(c.meter.newestLeaderTerm, st.Term)
+		c.meter.leader(l, st.Term)
+	}
 	c.Watch()
 }
 

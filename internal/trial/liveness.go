@@ -80,7 +80,7 @@ func (w *watchdog) finish() {
 		return
 	}
 	if ex.LeaderWithin > 0 && res.Started && !res.Measured {
-		c.Fail(KindLiveness, fmt.Sprintf("no leader within the trial's %s after the origin", scenarios.FormatDuration(res.End-c.meter.origin)))
+		c.Fail(KindLiveness, fmt.Sprintf("no leader within the trial's %s after the origin", scenarios.FormatSpan(res.End-c.meter.origin)))
 		return
 	}
 	if ex.OneLeaderAtEnd {

@@ -179,7 +179,7 @@ func (m *meter) measured(term uint64) {
 	res.Rounds, res.SplitVotes, res.OtherLosses = CountRounds(m.originTerm, term, m.cands)
 	m.measuring, m.hbLeader = false, -1
 	if w := c.plan.Scenario.Expect.LeaderWithin; w > 0 && res.TimeToLeader > w {
-		c.Fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", scenarios.FormatDuration(res.TimeToLeader), scenarios.FormatDuration(w)))
+		c.Fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", scenarios.FormatSpan(res.TimeToLeader), scenarios.FormatDuration(w)))
 	}
 	c.maybeEnd()
 }

@@ -191,5 +191,5 @@ func (w *Watch) Due(now time.Duration) (string, bool) {
 		return "", false
 	}
 	return fmt.Sprintf("no working leader for %s while a majority was up and connected (leader_within %s)",
-		scenarios.FormatDuration(now-w.since), scenarios.FormatDuration(w.Limit)), true
+		scenarios.FormatSpan(now-w.since), scenarios.FormatDuration(w.Limit)), true
 }
