@@ -258,6 +258,8 @@ func TestClusterWalkthrough(t *testing.T) {
 		}
 		return false
 	})
+	io.WriteString(feed, "status\n") // a node the cluster killed is down, not a node that does not answer
+	waitFor("the killed node's status", func(s string) bool { return strings.Contains(s, first+": down: killed (kill -9)") })
 	io.WriteString(feed, "restart "+first+"\n")
 	waitFor("restart", func(s string) bool { return strings.Contains(s, "restarted "+first) })
 	waitFor("the old leader following", func(s string) bool {

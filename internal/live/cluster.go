@@ -72,8 +72,10 @@ type Cluster struct {
 	cfg    ClusterConfig
 	names  wire.Names
 	ports  []int
-	mu     sync.Mutex         // guards procs: a live trial starts and kills processes while it polls them
+	mu     sync.Mutex         // guards procs, killed and paused: a live trial starts and kills processes while it polls them
 	procs  []*supervisor.Proc // by node: the current process, nil before the first start
+	killed []bool             // by node: its process was killed (Kill), and not started again
+	paused []bool             // by node: its process is stopped (Pause)
 	group  supervisor.Group
 	net    *proxy.Net
 	client *http.Client
@@ -91,6 +93,7 @@ const (
 // node runs until [Cluster.Start].
 func NewCluster(cfg ClusterConfig) (*Cluster, error) {
 	c := &Cluster{cfg: cfg, names: wire.NodeNames(cfg.Size), procs: make([]*supervisor.Proc, cfg.Size),
+		killed: make([]bool, cfg.Size), paused: make([]bool, cfg.Size),
 		client: &http.Client{Timeout: statusTimeout}}
 	if cfg.Links == nil {
 		cfg.Links = make([][]sim.Link, cfg.Size)
@@ -196,7 +199,7 @@ func (c *Cluster) peers(i int) []wire.Peer {
 // program starts when its process does.
 func (c *Cluster) Start(i int, startAt time.Time) error {
 	if c.Running(i) {
-		return fmt.Errorf("%s is already running", c.names[i])
+		return fmt.Errorf("%s is running: kill it first", c.names[i])
 	}
 	name := c.names[i]
 	spec := supervisor.Spec{Name: name, Log: c.LogFile(i), Also: c.cfg.Output}
@@ -228,7 +231,7 @@ func (c *Cluster) Start(i int, startAt time.Time) error {
 		return err
 	}
 	c.mu.Lock()
-	c.procs[i] = p
+	c.procs[i], c.killed[i], c.paused[i] = p, false, false
 	c.mu.Unlock()
 	return nil
 }
@@ -358,10 +361,34 @@ func (c *Cluster) Running(i int) bool {
 
 // Kill kills node i's process with SIGKILL.
 func (c *Cluster) Kill(i int) error {
-	if p := c.proc(i); p != nil {
-		return p.Kill()
+	p := c.proc(i)
+	if p == nil {
+		return nil
 	}
-	return nil
+	c.mu.Lock()
+	c.killed[i] = true
+	c.mu.Unlock()
+	return p.Kill()
+}
+
+// Down says why node i does not answer, when its process is not running
+// or is stopped: not started yet, killed, stopped, or exited by itself (how);
+// "" while it runs.
+func (c *Cluster) Down(i int) string {
+	c.mu.Lock()
+	p, killed, paused := c.procs[i], c.killed[i], c.paused[i]
+	c.mu.Unlock()
+	switch {
+	case p == nil:
+		return "not started"
+	case killed && !p.Running():
+		return "down: killed (kill -9)"
+	case !p.Running():
+		return fmt.Sprintf("down: exited by itself (%v)", exitText(p))
+	case paused:
+		return "paused (SIGSTOP)"
+	}
+	return ""
 }
 
 // Pause stops node i with SIGSTOP.
@@ -370,7 +397,13 @@ func (c *Cluster) Pause(i int) error {
 	if p == nil || !p.Running() {
 		return supervisor.ErrNotRunning
 	}
-	return p.Pause()
+	if err := p.Pause(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.paused[i] = true
+	c.mu.Unlock()
+	return nil
 }
 
 // Resume continues node i with SIGCONT.
@@ -379,6 +412,9 @@ func (c *Cluster) Resume(i int) error {
 	if p == nil || !p.Running() {
 		return supervisor.ErrNotRunning
 	}
+	c.mu.Lock()
+	c.paused[i] = false
+	c.mu.Unlock()
 	return p.Resume()
 }
 

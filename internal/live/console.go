@@ -77,6 +77,10 @@ func (c *Cluster) command(line string, out io.Writer) (quit bool) {
 	switch words[0] {
 	case "status":
 		for i, name := range c.names {
+			if down := c.Down(i); down != "" {
+				fmt.Fprintf(out, "%s: %s\n", name, down)
+				continue
+			}
 			s, err := c.Status(i)
 			if err != nil {
 				fmt.Fprintf(out, "%s: no answer (%v)\n", name, err)

@@ -582,6 +582,11 @@ func (t *trialRun) propose(leader, entries int) {
 		o.mu.Unlock()
 	case status == http.StatusNotFound:
 		t.notes.always(fmt.Sprintf("the nodes have no POST %s (optional in the contract): writes were skipped, so logs did not diverge", wire.PathPropose))
+	case status != http.StatusOK:
+		t.notes.always(fmt.Sprintf("POST %s answered %d %s, not 200: those writes were not made, so logs did not diverge", wire.PathPropose, status, http.StatusText(status)))
+		o.mu.Lock()
+		t.Fault(fmt.Sprintf("write refused: %v answered %d", raft.ID(leader), status))
+		o.mu.Unlock()
 	}
 }
 

@@ -209,6 +209,11 @@ func (n *Node) boot() error {
 		how = fmt.Sprintf("restart from %s: term %d, voted for %s, %d entries", n.cfg.Data, st.Term, nameOr(st.Vote, "nobody"), len(st.Log))
 	}
 	n.log.Printf("%s %s, peers %s", n.cfg.Name, how, strings.Join(n.peerList(), " "))
+	for _, p := range n.cfg.Peers {
+		if why := unresolvable(p.Addr); why != "" {
+			n.log.Printf("%s: peer %s at %s: %s; every request to it will fail (outside Docker, give PEERS as NAME=127.0.0.1:PORT)", n.cfg.Name, p.Name, p.Addr, why)
+		}
+	}
 	err := n.drv.Boot(st.Term, vote, st.Log, n.restart)
 	close(n.booted)
 	return err
@@ -234,7 +239,28 @@ func (n *Node) logState(prev, cur raft.State) {
 	if prev.Role == cur.Role && prev.Term == cur.Term && prev.Lead == cur.Lead {
 		return
 	}
-	n.log.Printf("%s %s term=%d leader=%s", n.cfg.Name, cur.Role, cur.Term, nameOr(n.names.Name(cur.Lead), "none"))
+	hint := ""
+	if cur.Role == raft.PreCandidate {
+		hint = " (a follower asking for pre-votes before it stands: /status says follower)"
+	}
+	n.log.Printf("%s %s term=%d leader=%s%s", n.cfg.Name, cur.Role, cur.Term, nameOr(n.names.Name(cur.Lead), "none"), hint)
+}
+
+// unresolvable says why addr's host cannot be reached by name (the
+// chapter's compose form, node2:3002, outside Docker), or "" when it is an
+// address or a name that resolves.
+func unresolvable(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err.Error()
+	}
+	if net.ParseIP(host) != nil {
+		return ""
+	}
+	if _, err := net.LookupHost(host); err != nil {
+		return fmt.Sprintf("the host %q does not resolve", host)
+	}
+	return ""
 }
 
 // storage saves through the disk store, naming the vote.

@@ -225,3 +225,17 @@ func TestARestartedNodeReportsItsTermBeforeTheStart(t *testing.T) {
 		t.Errorf("status of the restarted node before its start: got %+v, want a follower in term 5 that voted for n2", s)
 	}
 }
+
+// TestUnresolvablePeers: the chapter's compose form names peers by host
+// (node2:3002), which outside Docker does not resolve: the node says so at
+// boot instead of campaigning silently into failed requests.
+func TestUnresolvablePeers(t *testing.T) {
+	for _, tt := range []struct {
+		addr string
+		bad  bool
+	}{{"127.0.0.1:3002", false}, {"localhost:3002", false}, {"node2.invalid:3002", true}, {"no-port", true}} {
+		if got := unresolvable(tt.addr); (got != "") != tt.bad {
+			t.Errorf("unresolvable(%q) = %q, want a reason: %v", tt.addr, got, tt.bad)
+		}
+	}
+}
