@@ -41,14 +41,14 @@ func (c *checker) stateChanged(i int, ch *change) {
 			c.report(c.s.Voted(i, cur.Term, i)) // a candidate votes for itself
 		case raft.Leader:
 			c.report(c.s.Led(i, cur.Term))
-			c.report(c.s.LeaderComplete(i, cur, d.logs))
+			c.report(c.s.LeaderComplete(i, cur, &d.logs))
 		}
 	}
 	if cur.Commit > ch.Prev.Commit {
-		c.report(c.s.Committed(i, ch.Prev.Commit+1, cur, d.logs))
+		c.report(c.s.Committed(i, ch.Prev.Commit+1, cur, &d.logs))
 	}
 	if ch.overwrote() {
-		c.report(c.s.Overwrote(i, cur, d.logs))
+		c.report(c.s.Overwrote(i, cur, &d.logs))
 	}
 }
 

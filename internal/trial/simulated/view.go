@@ -60,12 +60,14 @@ func (l logs) write(i int, first uint64, entries []uint64) {
 }
 
 // LogTerm returns the term of node i's entry idx, or 0 when it has none:
-// logs are the safety checker's Logs (package safety).
-func (l logs) LogTerm(i int, idx uint64) uint64 {
-	if idx == 0 || idx > uint64(len(l[i])) {
+// logs are the safety checker's Logs (package safety). The receiver is a
+// pointer, so that handing the logs to the checker as an interface does
+// not allocate.
+func (l *logs) LogTerm(i int, idx uint64) uint64 {
+	if idx == 0 || idx > uint64(len((*l)[i])) {
 		return 0
 	}
-	return l[i][idx-1]
+	return (*l)[i][idx-1]
 }
 
 // setLen returns s with length n, reusing its storage when it is big
