@@ -77,6 +77,10 @@ const (
 	// BugVoteUnrecorded makes a node grant a vote without recording it, so
 	// that it can grant another in the same term.
 	BugVoteUnrecorded
+	// BugCandidateStays makes a candidate that hears an AppendEntries of its
+	// own term note the leader and reset its timer, but stay a candidate:
+	// the chapter's receive_heartbeat.
+	BugCandidateStays
 )
 
 // BugInfo describes one deliberate bug.
@@ -96,6 +100,7 @@ var Bugs = []BugInfo{
 	{BugResetOnAnyVote, "reset-on-any-vote", "a follower resets its election timer on any RequestVote: elections drag on"},
 	{BugLeaderNoStepDown, "leader-no-step-down", "a leader does not step down on a higher term: two leaders at once"},
 	{BugVoteUnrecorded, "vote-unrecorded", "a vote is granted but never recorded: a node votes for two candidates in one term"},
+	{BugCandidateStays, "candidate-stays", "a candidate that hears its term's leader follows it but stays a candidate (the chapter's receive_heartbeat)"},
 }
 
 // ParseBugs turns a comma-separated list of bug names into a [Bug] set.

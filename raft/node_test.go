@@ -567,3 +567,23 @@ func TestValidateBoundaries(t *testing.T) {
 		t.Errorf("id -1: %v, want %v", err, ErrID)
 	}
 }
+
+// TestCandidateStepsDownOnItsLeader: a candidate that hears an
+// AppendEntries of its own term becomes that leader's follower; with the
+// candidate-stays bug (the chapter's receive_heartbeat) it notes the leader
+// but stays a candidate.
+func TestCandidateStepsDownOnItsLeader(t *testing.T) {
+	for _, tt := range []struct {
+		bug  Bug
+		want Role
+	}{{0, Follower}, {BugCandidateStays, Candidate}} {
+		n := newNode(t, 0, 5, 0, nil, Options{}, tt.bug)
+		n.Tick(eMin, ElectionTimer)
+		n.Ready()
+		n.Step(eMin+time.Millisecond, &Message{Type: MsgApp, From: 2, To: 0, Term: 1})
+		st := n.Ready().State
+		if st.Role != tt.want || st.Lead != 2 || st.Term != 1 {
+			t.Errorf("bugs %v: got %v term %d lead %v, want %v term 1 following n3", tt.bug, st.Role, st.Term, st.Lead, tt.want)
+		}
+	}
+}

@@ -140,6 +140,11 @@ func stepCandidate(n *Node, m *Message) {
 // AppendEntries from the leader of their term makes them its follower; then
 // the AppendEntries is handled as a follower's.
 func (n *Node) followLeader(m *Message) {
+	if n.role == Candidate && n.cfg.Bugs&BugCandidateStays != 0 {
+		n.acceptLeader(m.From) // the bug: it notes the leader and resets its timer, and stays a candidate
+		n.handleApp(m)
+		return
+	}
 	n.becomeFollower(m.Term, m.From)
 	n.acceptLeader(m.From)
 	n.handleApp(m)

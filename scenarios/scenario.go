@@ -383,11 +383,12 @@ const (
 	VoteOnce                            // at most one vote per node per term
 	TermMonotonic                       // a node's term never goes backwards
 	LeaderCompleteness                  // no committed entry is lost
+	CandidateStepsDown                  // a candidate that follows its term's leader is no candidate
 	numInvariants
 )
 
 var invariantNames = [...]string{ElectionSafety: "election-safety", VoteOnce: "vote-once",
-	TermMonotonic: "term-monotonic", LeaderCompleteness: "leader-completeness"}
+	TermMonotonic: "term-monotonic", LeaderCompleteness: "leader-completeness", CandidateStepsDown: "candidate-steps-down"}
 
 func (i Invariant) String() string { return invariantNames[i] }
 

@@ -50,7 +50,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if s.Cluster.Nodes != 5 || s.Cluster.ElectionTimeout != DefaultElectionTimeout || s.Cluster.Heartbeat != DefaultHeartbeat ||
-		s.Network.Latency != DefaultLatency || s.Trials != 1000 || s.Seed != 1 || len(s.Expect.Invariants) != 4 || s.Measure.Limit != time.Minute {
+		s.Network.Latency != DefaultLatency || s.Trials != 1000 || s.Seed != 1 || len(s.Expect.Invariants) != 5 || s.Measure.Limit != time.Minute {
 		t.Errorf("defaults: %+v", s)
 	}
 }

@@ -25,6 +25,7 @@ var bugDemos = []bugDemo{
 	{"reset-on-any-vote", []string{"fast-laggard"}, 1000},
 	{"leader-no-step-down", []string{"partition-leader"}, 100},
 	{"vote-unrecorded", []string{"cold-start"}, 100},
+	{"candidate-stays", []string{"cold-start"}, 200},
 }
 
 func (d bugDemo) command() string {

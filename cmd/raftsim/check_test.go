@@ -346,7 +346,7 @@ func TestReplayAndCheckBadInput(t *testing.T) {
 func TestReplaySteady(t *testing.T) {
 	code, out, errw := raftsim("replay", "flaky-link", "--seed", "12", "--steady-time", "20m", "-q")
 	if code != 0 || !strings.HasPrefix(out, "# raftsim replay flaky-link --seed 12 --steady-time 20m:") ||
-		!strings.Contains(out, "# verdict: ok: election-safety, vote-once, term-monotonic, leader-completeness\n") ||
+		!strings.Contains(out, "# verdict: ok: election-safety, vote-once, term-monotonic, leader-completeness, candidate-steps-down\n") ||
 		!strings.Contains(out, "# measured: steady state for 600s:") {
 		t.Fatalf("exit %d:\n%s%s", code, out, errw)
 	}

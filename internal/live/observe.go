@@ -191,6 +191,12 @@ func (o *observer) status(i int, asked time.Duration, s wire.Status) {
 	if s.State == wire.StateLeader {
 		o.led(i, s.Term, line)
 	}
+	if s.State == wire.StateCandidate && s.Leader != nil {
+		if id, ok := o.names.ID(*s.Leader); ok {
+			o.remember(said{i, int(id), s.Term}, line)
+			o.report(safety.CandidateFollows(i, raft.Candidate, s.Term, int(id)), said{i, int(id), s.Term})
+		}
+	}
 	// An answer asked for before the node's own messages last spoke is
 	// older than they are: it may only raise the term.
 	if fresh := asked >= o.wireAt[i]; s.Term > cur.Term || fresh && s.Term == cur.Term {

@@ -34,6 +34,19 @@ type Violation struct {
 	Detail    string
 }
 
+// CandidateFollows checks Figure 2's rule for candidates: one that hears
+// an AppendEntries from the leader of its term becomes a follower. Node i
+// shows itself in role and term following lead (-1: none); a candidate that
+// names a leader other than itself broke the rule. It needs no history: the
+// one showing is the evidence.
+func CandidateFollows(i int, role raft.Role, term uint64, lead int) *Violation {
+	if role != raft.Candidate || lead < 0 || lead == i {
+		return nil
+	}
+	return violation(scenarios.CandidateStepsDown, "%v is a candidate of term %d following %v, its term's leader: it heard the leader and did not become a follower",
+		raft.ID(i), term, raft.ID(lead))
+}
+
 func violation(inv scenarios.Invariant, format string, args ...any) *Violation {
 	return &Violation{Invariant: inv, Detail: fmt.Sprintf(format, args...)}
 }

@@ -34,6 +34,9 @@ func (c *checker) report(v *safety.Violation) {
 func (c *checker) stateChanged(i int, ch *change) {
 	d := c.d
 	cur := &d.c.Cluster.State[i]
+	if cur.Role != ch.Prev.Role || cur.Lead != ch.Prev.Lead {
+		c.report(safety.CandidateFollows(i, cur.Role, cur.Term, int(cur.Lead)))
+	}
 	if ch.roleOrTerm(cur) {
 		c.report(c.s.TermChanged(i, ch.Prev.Term, cur.Term))
 		switch cur.Role {
