@@ -15,7 +15,7 @@ Environment (the chapter's docker-compose variables, and raftsim's):
   PEERS                    n2=127.0.0.1:3002,n3=127.0.0.1:3003 (or node2:3002: host = name)
   DATA_DIR                 where term and vote are kept (default: the current directory)
   ELECTION_TIMEOUT_MIN_MS  default 150
-  ELECTION_TIMEOUT_MAX_MS  default 300; also the timeout of every RPC to a peer
+  ELECTION_TIMEOUT_MAX_MS  default 300
   HEARTBEAT_MS             default 50
   RAFT_PREVOTE=1           run a Pre-Vote round before each election
   RAFT_BUG=NAME[,NAME...]  switch on the chapter's bugs, one or several:
@@ -29,9 +29,11 @@ Environment (the chapter's docker-compose variables, and raftsim's):
                      from term 0 with no vote
     wait-all-votes   a candidate counts its votes (and pre-votes) only once every
                      peer has answered, failed or timed out (the chapter's
-                     Promise.allSettled): a paused peer holds it up for the RPC
-                     timeout
+                     Promise.allSettled): a frozen peer holds it up for the RPC
+                     timeout (1 s, below)
     chapter          all five: the chapter's code as written
+
+Every RPC to a peer times out after 1 s: an RPC unanswered by then is lost.
 
 Run three by hand:
   NODE_ID=n1 PORT=3001 PEERS=n2=127.0.0.1:3002,n3=127.0.0.1:3003 python3 examples/server.py
@@ -93,7 +95,7 @@ class Node:
         self.peers = parse_peers(os.environ.get("PEERS", ""))
         self.timeout_min = env_ms("ELECTION_TIMEOUT_MIN_MS", 150)
         self.timeout_max = env_ms("ELECTION_TIMEOUT_MAX_MS", 300)
-        self.rpc_timeout = self.timeout_max  # an RPC unanswered by then is lost
+        self.rpc_timeout = 1.0  # seconds: an RPC unanswered by then is lost
         self.heartbeat_interval = env_ms("HEARTBEAT_MS", 50)
         self.prevote = os.environ.get("RAFT_PREVOTE") == "1"
         self.bugs = parse_bugs(os.environ.get("RAFT_BUG", ""))
