@@ -286,9 +286,10 @@ class Node:
             with self.lock:
                 votes["pending"] -= 1
                 if reply is not None:
-                    if reply["term"] > self.term and not (path == "/raft/pre-vote" and reply["voteGranted"]):
+                    granted = reply.get("voteGranted") is True
+                    if reply["term"] > self.term and not (path == "/raft/pre-vote" and granted):
                         self.step_down(reply["term"])
-                    elif election == self.election and reply["voteGranted"] is True:
+                    elif election == self.election and granted:
                         votes["granted"] += 1
                 if wait_all:
                     # The chapter's Promise.allSettled: count once all have settled.
