@@ -83,7 +83,11 @@ func clusterCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer func() {
+		if note, _ := c.Close(); note != "" {
+			fmt.Fprintln(errw, "raftsim cluster: "+note)
+		}
+	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	for i := range n {

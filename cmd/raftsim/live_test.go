@@ -9,8 +9,10 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/raftsim/raftsim/internal/live"
 	"github.com/raftsim/raftsim/internal/live/conformance"
+	"github.com/raftsim/raftsim/internal/live/supervisor"
 	"github.com/raftsim/raftsim/internal/node/wire"
 	"github.com/raftsim/raftsim/internal/study/samples"
 	"github.com/raftsim/raftsim/internal/testkit/long"
@@ -542,4 +545,103 @@ func TestAKillDuringStartUpIsACrash(t *testing.T) {
 		t.Errorf("no node was killed during its start-up: the test did not test it\n%s", data)
 	}
 	t.Logf("%d kills during start-up", killedStarting)
+}
+
+// badNode returns the command that runs testdata/nodes/bad_node.py in
+// mode, or skips t without python3.
+func badNode(t *testing.T, mode string) string {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	script, err := filepath.Abs("testdata/nodes/bad_node.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "BAD_MODE=" + mode + " exec python3 " + script + " " + mode // the mode names the processes, for the check that none is left
+}
+
+// harnessFault runs one cold-start trial of three nodes of cmd and checks
+// that raftsim ends with the exit status want and says each of words on
+// its standard error or output, leaving no process of marker behind.
+func harnessFault(t *testing.T, cmd, marker string, want int, words ...string) {
+	t.Helper()
+	logs := liveDirs(t)
+	code, out, errw := raftsim("live", "cold-start", "--nodes", "3", "--trials", "1", "--sim-trials", "0", "--cmd", cmd, "--logs", logs)
+	if code != want {
+		t.Errorf("exit %d, want %d: %s\n%s", code, want, errw, out)
+	}
+	for _, w := range words {
+		if !strings.Contains(errw+out, w) {
+			t.Errorf("the report lacks %q:\n%s\n%s", w, errw, out)
+		}
+	}
+	if strings.Contains(errw, "within 10s") && !slices.Contains(words, "within 10s") {
+		t.Errorf("reported as the start timeout, not the cause: %s", errw)
+	}
+	if left := processesNaming(marker); len(left) > 0 {
+		t.Errorf("processes left behind: %v", left)
+	}
+}
+
+// TestANodeThatAnswersHTML: a node that answers /status with a web page is
+// named, with what it answered, once its answers have been wrong for a
+// second: not as a node that did not answer within the start timeout.
+func TestANodeThatAnswersHTML(t *testing.T) {
+	harnessFault(t, badNode(t, "html"), "bad_node.py html", 2, "answers GET http://127.0.0.1:", "not as the contract says", "<html>")
+}
+
+// TestANodeThatIgnoresSIGTERM is stopped with SIGKILL after the grace
+// period, and the report says so; the trial itself is unaffected.
+func TestANodeThatIgnoresSIGTERM(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stubborn := fmt.Sprintf(`trap '' TERM; %s serve --data "$DATA_DIR" --election-timeout 150ms-300ms & while :; do sleep 1; done`, exe)
+	harnessFault(t, stubborn, "while :; do sleep", 0, "did not exit within 1s of SIGTERM at the end of a trial and was killed (kill -9)")
+}
+
+// TestHarnessFaultsLong: a node that never answers, one that listens on
+// the wrong port, one that answers RPCs 10s late, and one that floods its
+// output each end in a clear report naming the node and the cause, with
+// nothing left behind. They take the start timeout or a whole trial.
+func TestHarnessFaultsLong(t *testing.T) {
+	if !long.Enabled() {
+		t.Skip("the long suite: RAFTSIM_LONG=1 runs it")
+	}
+	t.Run("silent", func(t *testing.T) {
+		harnessFault(t, badNode(t, "silent"), "bad_node.py silent", 2, "did not answer GET http://127.0.0.1:", "within 10s")
+	})
+	t.Run("wrong-port", func(t *testing.T) {
+		harnessFault(t, badNode(t, "wrong-port"), "bad_node.py wrong-port", 2, "nothing listens there: the node must listen on 127.0.0.1:$PORT")
+	})
+	t.Run("slow-rpc", func(t *testing.T) {
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// n1 is raftsim's node, which campaigns; n2 and n3 answer its RPCs 10s late.
+		cmd := fmt.Sprintf(`if [ "$NODE_ID" = n1 ]; then exec %s serve --data "$DATA_DIR"; fi; %s`, exe, badNode(t, "slow-rpc"))
+		harnessFault(t, cmd, "bad_node.py slow-rpc", 1, "n2, running, did not answer", "in the proxy's time (2s): they were lost")
+	})
+	t.Run("flood", func(t *testing.T) {
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs := liveDirs(t)
+		flood := fmt.Sprintf(`%s serve --data "$DATA_DIR" --election-timeout 150ms-300ms & exec yes flooding-stdout`, exe)
+		code, out, errw := raftsim("live", "cold-start", "--nodes", "3", "--trials", "1", "--sim-trials", "0", "--cmd", flood, "--logs", logs)
+		if code != 0 {
+			t.Fatalf("exit %d: %s\n%s", code, errw, out)
+		}
+		st, err := os.Stat(filepath.Join(logs, "n1.log"))
+		if err != nil || st.Size() > supervisor.MaxLog+64<<10 {
+			t.Errorf("n1.log: %v, %d bytes: want it capped at %d", err, st.Size(), supervisor.MaxLog)
+		}
+		if left := processesNaming("flooding-stdout"); len(left) > 0 {
+			t.Errorf("processes left behind: %v", left)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -84,6 +85,7 @@ type Cluster struct {
 
 // Start limits.
 const (
+	proxyTimeout  = 2 * time.Second        // for a node's answer to an RPC the proxy carries
 	startTimeout  = 10 * time.Second       // for a node to answer /status
 	statusTimeout = 500 * time.Millisecond // for one /status answer
 	logTail       = 20                     // lines of a node's log in an error
@@ -131,7 +133,7 @@ func NewCluster(cfg ClusterConfig) (*Cluster, error) {
 	}
 	var err error
 	c.net, err = proxy.Start(proxy.Config{Names: c.names, Targets: targets, Links: cfg.Links, FIFO: cfg.FIFO, Seed: cfg.Seed,
-		Now: cfg.Now, Observer: cfg.Observer, Timeout: 2 * time.Second})
+		Now: cfg.Now, Observer: cfg.Observer, Timeout: proxyTimeout})
 	if err != nil {
 		c.release()
 		return nil, err
@@ -336,6 +338,10 @@ func (c *Cluster) startError(i int, problem string) error {
 	return &StartError{Node: c.names[i], Problem: problem, Log: c.LogFile(i), Tail: supervisor.Tail(c.LogFile(i), logTail)}
 }
 
+// ErrBadAnswer is an answer to GET /status that does not follow the
+// contract: the node runs and answers HTTP, but not as raftsim needs.
+var ErrBadAnswer = errors.New("an answer that does not follow the contract")
+
 // Status asks node i for its /status.
 func (c *Cluster) Status(i int) (wire.Status, error) {
 	resp, err := c.client.Get("http://" + c.Addr(i) + wire.PathStatus)
@@ -348,9 +354,23 @@ func (c *Cluster) Status(i int) (wire.Status, error) {
 		return wire.Status{}, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return wire.Status{}, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(data)))
+		return wire.Status{}, fmt.Errorf("%w: %s: %s", ErrBadAnswer, resp.Status, snippet(data))
 	}
-	return wire.DecodeStatus(data)
+	s, err := wire.DecodeStatus(data)
+	if err != nil {
+		return s, fmt.Errorf("%w: %v, in %s", ErrBadAnswer, err, snippet(data))
+	}
+	return s, nil
+}
+
+// snippet quotes the start of a body for a message.
+func snippet(data []byte) string {
+	const show = 120
+	s := strings.TrimSpace(string(data))
+	if len(s) > show {
+		s = s[:show] + "..."
+	}
+	return strconv.Quote(s)
 }
 
 // Running reports whether node i's process runs (paused or not).
@@ -459,13 +479,19 @@ func (c *Cluster) Heal() {
 	}
 }
 
-// Close kills every process and closes the proxy.
-func (c *Cluster) Close() error {
+// Close stops every process (SIGTERM, then SIGKILL for those that do not
+// exit within supervisor.StopGrace) and closes the proxy. It returns a note
+// naming the nodes that had to be killed, or "".
+func (c *Cluster) Close() (note string, err error) {
 	c.release()
-	err := c.group.Close()
+	killed, err := c.group.Close()
 	c.net.Close()
 	c.client.CloseIdleConnections()
-	return err
+	if len(killed) > 0 {
+		note = fmt.Sprintf("%s did not exit within %v of SIGTERM at the end of a trial and was killed (kill -9): handle SIGTERM to stop cleanly",
+			strings.Join(killed, ", "), supervisor.StopGrace)
+	}
+	return note, err
 }
 
 func mkdir(dir string) error { return os.MkdirAll(dir, 0o755) }

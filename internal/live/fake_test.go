@@ -54,7 +54,8 @@ func testTrial(t *testing.T, sc *scenarios.Scenario, seed uint64) (*trialRun, *t
 	fake := &fakeProcesses{now: func() time.Duration { return *now }}
 	tr := &trialRun{sc: sc, opt: &Options{}, seeds: trial.Seeds(seed), notes: &noteSet{},
 		errs: make(chan error, 1), kick: make(chan struct{}, 1), work: make(chan func() error, 64),
-		spawned: make([]time.Duration, sc.Cluster.Nodes), launched: make([]time.Duration, sc.Cluster.Nodes), procs: fake}
+		spawned: make([]time.Duration, sc.Cluster.Nodes), launched: make([]time.Duration, sc.Cluster.Nodes),
+		badSince: make([]time.Duration, sc.Cluster.Nodes), procs: fake}
 	tr.clock = func() time.Duration { return *now }
 	tr.setup(trial.NewPlan(sc), seed)
 	return tr, now, fake

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/raftsim/raftsim/internal/live/proxy"
 	"github.com/raftsim/raftsim/internal/node/wire"
 	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/internal/trial/safety"
@@ -40,8 +41,10 @@ type observer struct {
 	// term: a /status answer asked for before then is older.
 	wireAt []time.Duration
 	// answered is, by node, whether it has answered /status since it last
-	// started.
-	answered []bool
+	// started; unanswered counts the requests it left without an answer
+	// while it ran.
+	answered   []bool
+	unanswered []int
 
 	cost Overheads
 }
@@ -55,7 +58,7 @@ type said struct {
 func newObserver(sc *scenarios.Scenario, c *trial.Conductor, now func() time.Duration) *observer {
 	n := sc.Cluster.Nodes
 	o := &observer{sc: sc, c: c, now: now, n: n, names: wire.NodeNames(n), said: map[said]string{},
-		wireAt: make([]time.Duration, n), answered: make([]bool, n)}
+		wireAt: make([]time.Duration, n), answered: make([]bool, n), unanswered: make([]int, n)}
 	o.check.Reset(n)
 	return o
 }
@@ -152,11 +155,32 @@ func (o *observer) Answered(req, reply *raft.Message, took time.Duration) {
 	}
 }
 
-// Dropped implements proxy.Observer.
+// Dropped implements proxy.Observer. A request to a node that runs but did
+// not answer in the proxy's time is the node's slowness: it is counted for
+// the report.
 func (o *observer) Dropped(m *raft.Message, at time.Duration, reason string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.emit(trace.Event{At: at, Kind: trace.EvDrop, Node: int(m.To), Peer: int(m.From), Msg: *m, Reason: reason})
+	if to := int(m.To); reason == proxy.DropCrashed && o.c.Cluster.Up(to) && !o.c.Cluster.Paused(to) && isRequest(m.Type) {
+		o.unanswered[to]++
+	}
+}
+
+func isRequest(t raft.MsgType) bool {
+	return t == raft.MsgVote || t == raft.MsgPreVote || t == raft.MsgApp
+}
+
+// slowNotes say which running nodes left requests unanswered.
+func (o *observer) slowNotes() []string {
+	var notes []string
+	for i, k := range o.unanswered {
+		if k > 0 {
+			notes = append(notes, fmt.Sprintf("%v, running, did not answer %d requests in the proxy's time (%v): they were lost; a node must answer each RPC at once",
+				raft.ID(i), k, proxyTimeout))
+		}
+	}
+	return notes
 }
 
 // maxNotes bounds the notes about unreadable messages kept per trial.

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/raftsim/raftsim/internal/node/disk"
@@ -56,6 +57,7 @@ type trialRun struct {
 	ended    bool
 	spawned  []time.Duration
 	launched []time.Duration
+	badSince []time.Duration // by node: since when its /status answers have not followed the contract, or -1
 	begun    bool
 
 	kick chan struct{} // the loop looks again: a new wake-up, or the end
@@ -97,7 +99,11 @@ func runTrial(ctx context.Context, plan *trial.Plan, opt Options, index int, see
 	n := sc.Cluster.Nodes
 	t := &trialRun{sc: sc, opt: &opt, index: index, seeds: trial.Seeds(seed), notes: notes,
 		errs: make(chan error, 1), kick: make(chan struct{}, 1),
-		work: make(chan func() error, 64), spawned: make([]time.Duration, n), launched: make([]time.Duration, n)}
+		work: make(chan func() error, 64), spawned: make([]time.Duration, n), launched: make([]time.Duration, n),
+		badSince: make([]time.Duration, n)}
+	for i := range t.badSince {
+		t.badSince[i] = -1
+	}
 	t.ctx, t.cancel = context.WithCancel(ctx)
 	defer t.cancel()
 	dir, err := os.MkdirTemp("", "raftsim-live-")
@@ -117,7 +123,9 @@ func runTrial(ctx context.Context, plan *trial.Plan, opt Options, index int, see
 	defer func() {
 		t.cancel()
 		t.wg.Wait()
-		t.cluster.Close()
+		if note, _ := t.cluster.Close(); note != "" {
+			t.notes.always(note)
+		}
 	}()
 	if err := t.prepare(dir); err != nil {
 		return nil, err
@@ -441,20 +449,34 @@ func (t *trialRun) firstToStart() []int {
 
 // startTrouble returns the error of a node i that has not answered since
 // it was spawned at since (last is why it did not answer now): its process
-// exited by itself, or it took longer than startTimeout. A node the
-// timeline killed or restarted meanwhile is no trouble.
+// exited by itself, it answers /status but not as the contract says (for
+// badAnswerFor), or it took longer than startTimeout. A node the timeline
+// killed or restarted meanwhile is no trouble.
 func (t *trialRun) startTrouble(i int, since time.Duration, last error) error {
 	o := t.obs
 	o.mu.Lock()
 	trouble := t.c.Cluster.Up(i) && !o.answered[i] && t.spawned[i] == since && !t.ended
+	if !errors.Is(last, ErrBadAnswer) {
+		t.badSince[i] = -1
+	} else if t.badSince[i] < 0 {
+		t.badSince[i] = t.now()
+	}
+	bad := t.badSince[i] >= 0 && t.now()-t.badSince[i] >= badAnswerFor
 	o.mu.Unlock()
-	if !trouble {
+	c := t.cluster
+	switch {
+	case !trouble:
 		return nil
+	case bad:
+		return c.startError(i, fmt.Sprintf("answers GET http://%s%s, but not as the contract says (%v)", c.Addr(i), wire.PathStatus, last))
+	case t.now()-since > startTimeout:
+		hint := ""
+		if errors.Is(last, syscall.ECONNREFUSED) {
+			hint = fmt.Sprintf("; nothing listens there: the node must listen on 127.0.0.1:$PORT (PORT=%d)", c.ports[i])
+		}
+		return c.startError(i, fmt.Sprintf("did not answer GET http://%s%s within %v (last: %v)%s", c.Addr(i), wire.PathStatus, startTimeout, last, hint))
 	}
-	if t.now()-since > startTimeout {
-		return t.cluster.startError(i, fmt.Sprintf("did not answer GET http://%s%s within %v (last: %v)", t.cluster.Addr(i), wire.PathStatus, startTimeout, last))
-	}
-	if p := t.cluster.proc(i); p != nil && !p.Running() {
+	if p := c.proc(i); p != nil && !p.Running() {
 		// The timeline marks a node down before its queued kill runs, and
 		// up before its queued start does: a node still up now, whose
 		// process for this start was launched, exited by itself.
@@ -462,11 +484,16 @@ func (t *trialRun) startTrouble(i int, since time.Duration, last error) error {
 		trouble = t.c.Cluster.Up(i) && t.spawned[i] == since && t.launched[i] == since && !t.ended
 		o.mu.Unlock()
 		if trouble {
-			return t.cluster.startError(i, fmt.Sprintf("exited (%v) before answering %s", exitText(p), wire.PathStatus))
+			return c.startError(i, fmt.Sprintf("exited (%v) before answering %s", exitText(p), wire.PathStatus))
 		}
 	}
 	return nil
 }
+
+// badAnswerFor is how long a starting node may answer /status other than
+// as the contract says (a 503 while it loads, say) before that is its
+// trouble.
+const badAnswerFor = time.Second
 
 // What the conductor asks of its world ([trial.World]). The conductor
 // calls them with obs.mu held.
@@ -612,6 +639,7 @@ func (t *trialRun) finish() error {
 	defer o.mu.Unlock()
 	t.res = *t.c.Finish()
 	t.notes.add(o.notes...)
+	t.notes.add(o.slowNotes()...)
 	if t.res.Failure == nil && !t.opt.Timelines {
 		return nil
 	}

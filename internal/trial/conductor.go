@@ -93,6 +93,7 @@ type Conductor struct {
 	watchdog watchdog
 	res      Result
 
+	begun     bool // Begin was called: the trial's clock runs
 	ended     bool // the world was told to end the trial
 	endQueued bool // the end after settling is scheduled
 }
@@ -111,7 +112,7 @@ func (c *Conductor) Reset(seed uint64, w World, topo *sim.Topology) {
 	n := c.plan.Scenario.Cluster.Nodes
 	c.w = w
 	c.res = Result{Seed: seed}
-	c.ended, c.endQueued = false, false
+	c.begun, c.ended, c.endQueued = false, false, false
 	c.Cluster.reset(n, topo)
 	c.meter.reset(c, c.plan.Scenario.Cluster.Term)
 	c.watchdog.reset(c)
@@ -122,6 +123,7 @@ func (c *Conductor) Reset(seed uint64, w World, topo *sim.Topology) {
 // scenario measured from the start, and the fault timeline, whose at:
 // times count from now. The simulator begins before any node boots.
 func (c *Conductor) Begin() {
+	c.begun = true
 	p, sc, now := c.plan, c.plan.Scenario, c.w.Now()
 	if p.steady > 0 {
 		c.w.At(now+sc.Measure.Limit+p.steady, call(callEnd, 0)) // a guard: the first leader ends it sooner

@@ -44,8 +44,8 @@ func (w *watchdog) watch() {
 		w.converging = false
 		c.maybeEnd()
 	}
-	if w.leaderless.Limit <= 0 || c.ended || c.plan.steady > 0 {
-		return
+	if w.leaderless.Limit <= 0 || !c.begun || c.ended || c.plan.steady > 0 {
+		return // before the trial begins (nodes starting up, live) nothing is due
 	}
 	if due, begun := w.leaderless.Look(c.w.Now(), cl.MajorityConnected(), cl.WorkingLeader() >= 0); begun {
 		c.w.At(due, call(callWatchdog, 0))

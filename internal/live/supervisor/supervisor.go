@@ -43,8 +43,16 @@ type Proc struct {
 	paused  bool
 }
 
-// reapWait bounds the wait for a killed process to be reaped.
-const reapWait = 5 * time.Second
+// Limits.
+const (
+	reapWait = 5 * time.Second // for a killed process to be reaped
+	// StopGrace is how long a process has to exit after SIGTERM before
+	// Group.Close kills it.
+	StopGrace = time.Second
+	// MaxLog bounds what one process writes to its log: a node that floods
+	// its output fills neither the disk nor raftsim's memory.
+	MaxLog = 16 << 20
+)
 
 // ErrNotRunning says the process has exited.
 var ErrNotRunning = errors.New("supervisor: the process is not running")
@@ -61,11 +69,12 @@ func Start(spec Spec) (*Proc, error) {
 	cmd := exec.Command(spec.Argv[0], spec.Argv[1:]...)
 	cmd.Env = append(os.Environ(), spec.Env...)
 	cmd.Dir = spec.Dir
-	var out io.Writer = logf
+	var out io.Writer = &cappedWriter{w: logf, left: MaxLog}
 	if spec.Also != nil {
-		out = io.MultiWriter(logf, spec.Also)
+		out = io.MultiWriter(out, spec.Also)
 	}
 	cmd.Stdout, cmd.Stderr = out, out
+	cmd.WaitDelay = reapWait // a child that escaped the group may hold the output pipe: Wait does not wait for it forever
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
@@ -124,6 +133,21 @@ func (p *Proc) Kill() error {
 		return nil
 	}
 	return err
+}
+
+// Stop asks the process group to exit with SIGTERM, and kills it (SIGKILL)
+// if it has not within grace; it reports whether it had to.
+func (p *Proc) Stop(grace time.Duration) (killed bool, err error) {
+	p.Resume() // a stopped process cannot handle SIGTERM
+	if err := p.signal(syscall.SIGTERM); errors.Is(err, ErrNotRunning) {
+		return false, nil
+	}
+	select {
+	case <-p.done:
+		return false, nil
+	case <-time.After(grace):
+	}
+	return true, p.Kill()
 }
 
 // Pause stops the process group with SIGSTOP.
@@ -194,17 +218,48 @@ func (g *Group) Start(spec Spec) (*Proc, error) {
 	return p, nil
 }
 
-// Close kills every process of the group that still runs, and reaps it.
-func (g *Group) Close() error {
+// Close stops every process of the group that still runs (SIGTERM, then
+// SIGKILL after StopGrace) and reaps it. It returns the names of those that
+// had to be killed.
+func (g *Group) Close() (killed []string, err error) {
 	g.mu.Lock()
 	procs := g.procs
 	g.procs = nil
 	g.mu.Unlock()
 	var errs []error
 	for _, p := range procs {
-		if err := p.Kill(); err != nil {
+		k, err := p.Stop(StopGrace)
+		if err != nil {
 			errs = append(errs, err)
 		}
+		if k {
+			killed = append(killed, p.spec.Name)
+		}
 	}
-	return errors.Join(errs...)
+	return killed, errors.Join(errs...)
+}
+
+// cappedWriter writes to w until left bytes are written, then says so once
+// and drops the rest, still taking it (a process whose output pipe is not
+// read would block).
+type cappedWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	left int64
+}
+
+func (c *cappedWriter) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.left <= 0 {
+		return len(b), nil
+	}
+	if int64(len(b)) > c.left {
+		c.w.Write(b[:c.left])
+		c.left = 0
+		fmt.Fprintf(c.w, "\n[raftsim: this process wrote more than %d MiB; the rest of its output is dropped]\n", MaxLog>>20)
+		return len(b), nil
+	}
+	c.left -= int64(len(b))
+	return c.w.Write(b)
 }
