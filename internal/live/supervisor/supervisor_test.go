@@ -49,8 +49,12 @@ func TestCloseKillsEveryProcessAndItsChildren(t *testing.T) {
 	if pid == 0 {
 		t.Fatal("the shell never started its child")
 	}
-	if err := g.Close(); err != nil {
+	killed, err := g.Close()
+	if err != nil {
 		t.Fatal(err)
+	}
+	if len(killed) != 0 {
+		t.Errorf("the shell and its child needed SIGKILL (%v): they exit on SIGTERM", killed)
 	}
 	if p.Running() {
 		t.Error("the shell still runs after Close")
@@ -112,5 +116,53 @@ func TestAMissingProgramIsAnError(t *testing.T) {
 	_, err := g.Start(Spec{Name: "n1", Argv: []string{"/no/such/program"}, Log: filepath.Join(t.TempDir(), "log")})
 	if err == nil || !strings.Contains(err.Error(), "/no/such/program") {
 		t.Errorf("got %v, want an error naming the program", err)
+	}
+}
+
+// TestCloseKillsWhatIgnoresSIGTERM: a process that ignores SIGTERM is
+// killed after the grace period and named.
+func TestCloseKillsWhatIgnoresSIGTERM(t *testing.T) {
+	var g Group
+	ready := filepath.Join(t.TempDir(), "trapped")
+	p := sh(t, &g, "trap '' TERM; touch "+ready+"; while :; do sleep 1; done")
+	for deadline := time.Now().Add(10 * time.Second); ; { // a SIGTERM before the trap would simply end the shell
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the shell never set its trap")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	killed, err := g.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(killed) != 1 || p.Running() {
+		t.Errorf("killed %v, running %v: want the shell killed and named", killed, p.Running())
+	}
+}
+
+// TestTheLogIsCapped: a process that floods its output has the first
+// MaxLog bytes kept, a line saying the rest was dropped, and ends normally.
+func TestTheLogIsCapped(t *testing.T) {
+	var g Group
+	defer g.Close()
+	log := filepath.Join(t.TempDir(), "flood.log")
+	p, err := g.Start(Spec{Name: "flood", Argv: []string{"sh", "-c", "head -c 20000000 /dev/zero"}, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the flood did not end")
+	}
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > MaxLog+200 || !strings.Contains(string(data[MaxLog:]), "the rest of its output is dropped") {
+		t.Errorf("the log has %d bytes, want %d and a line saying the rest was dropped", len(data), MaxLog)
 	}
 }
