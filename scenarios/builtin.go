@@ -11,7 +11,8 @@ import (
 var builtinFiles embed.FS
 
 // BuiltinNames lists the built-in scenarios in the order raftsim list shows.
-var BuiltinNames = []string{"cold-start", "leader-crash", "staggered-start", "partition-leader", "minority", "churn", "figure16", "lagging-follower", "crash-restart", "fast-laggard", "stale-leader", "rejoin-disrupt", "asymmetric", "flaky-link", "reelection", "many-elections"}
+var BuiltinNames = []string{"cold-start", "leader-crash", "staggered-start", "partition-leader", "minority", "churn", "figure16", "lagging-follower", "crash-restart", "fast-laggard", "stale-leader", "rejoin-disrupt", "asymmetric", "flaky-link", "reelection", "many-elections",
+	"split-brain", "split-vote", "stuck-candidate", "vote-after-restart", "frozen-follower"}
 
 // Default is the scenario raftsim run runs when given none.
 const Default = "cold-start"

@@ -66,7 +66,8 @@ const liveExamples = `  raftsim live --cmd 'python3 examples/server.py' --confor
   raftsim live                                   cold-start, 20 trials of raftsim serve (the scenario's trials, at most 20, unless --trials)
   raftsim live leader-crash --trials 200 --nodes 3 --format json --out lc.json
   raftsim live partition-leader --cmd 'python3 examples/server.py'
-  raftsim live cold-start --nodes 4 --cmd 'RAFT_BUG=peers-majority node examples/node.js'
+  raftsim live split-brain --cmd 'RAFT_BUG=peers-majority node examples/node.js'
+  raftsim live --conformance --cmd 'RAFT_BUG=chapter python3 examples/server.py' --election-timeout 300ms-600ms
 `
 
 // defaultLiveTrials caps the trials of a live run without --trials.
