@@ -183,7 +183,7 @@ func (s *Store) compact(st State) error {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // nothing left after the rename
-	if _, err := tmp.Write(line); err == nil {
+	if _, err = tmp.Write(line); err == nil {
 		err = tmp.Sync()
 	}
 	if err != nil {
