@@ -73,7 +73,7 @@ func TestHostileRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"an entry index of 2^53", wire.PathAppendEntries, `{"term":6,"leaderId":"n2","prevLogIndex":9007199254740991,"prevLogTerm":5,"entries":[{"index":9007199254740992,"term":6}]}`,
 			`field \"entries[0].index\"`},
 		{"entries that do not follow prevLogIndex", wire.PathAppendEntries, `{"term":6,"leaderId":"n2","prevLogIndex":2,"prevLogTerm":5,"entries":[{"index":4,"term":6}]}`,
-			"entries[0].index is 4: entries must be numbered prevLogIndex+1"},
+			"entries[0].index is 4: entries must be numbered one by one from prevLogIndex+1"},
 		{"entries newer than the term", wire.PathAppendEntries, `{"term":6,"leaderId":"n2","prevLogIndex":2,"prevLogTerm":5,"entries":[{"index":3,"term":7}]}`,
 			"entries[0].term is 7, above term 6"},
 		{"a candidate's log newer than its term", wire.PathRequestVote, `{"term":6,"candidateId":"n3","lastLogIndex":9,"lastLogTerm":8}`,

@@ -31,7 +31,7 @@ var (
 	ErrMissing   = errors.New("missing field")
 	ErrDuplicate = errors.New("a key twice in one object (a reader would keep one of them, which one depends on the reader)")
 	ErrTooLarge  = fmt.Errorf("above %d (2^53-1), the largest integer a JSON number carries exactly", uint64(MaxNumber))
-	ErrEntries   = errors.New("entries must be numbered prevLogIndex+1, prevLogIndex+2, ...")
+	ErrEntries   = errors.New("entries must be numbered one by one from prevLogIndex+1")
 	ErrLogTerm   = errors.New("log terms never decrease along a log, nor pass the sender's term")
 )
 
