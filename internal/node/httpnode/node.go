@@ -51,6 +51,9 @@ type Config struct {
 	StartAt time.Time
 	// Rand draws election timeouts; nil draws from a randomly seeded source.
 	Rand raft.Rand
+	// Clock is the node's clock and its timers; nil is the wall clock.
+	// Tests move a clock of their own.
+	Clock realtime.Clock
 	// ClientTimeout bounds how long a client may take to send a request
 	// (headers and body), and twice it how long until its reply is written:
 	// a slower client's connection is closed, so that slow or stalled
@@ -150,7 +153,11 @@ func New(cfg Config) (*Node, error) {
 		rnd = osRand{}
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.drv = realtime.New(realtime.Config{Node: rc, Rand: rnd, Clock: realtime.WallClock(),
+	clock := cfg.Clock
+	if clock == nil {
+		clock = realtime.WallClock()
+	}
+	n.drv = realtime.New(realtime.Config{Node: rc, Rand: rnd, Clock: clock,
 		Storage: storage{n}, Transport: transport{n}, OnState: n.logState, OnCampaignRefused: n.logCampaignRefused})
 	return n, nil
 }

@@ -8,7 +8,10 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/raftsim/raftsim/internal/testkit/fuzzing"
+	"github.com/raftsim/raftsim/internal/testkit/long"
 	"github.com/raftsim/raftsim/raft"
 )
 
@@ -143,4 +146,13 @@ func BenchmarkDecodeLongAppend(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestFuzzLong fuzzes scanKeys against the token walk for a while, in the
+// long suites (internal/testkit/long).
+func TestFuzzLong(t *testing.T) {
+	if !long.Enabled() {
+		t.Skip("fuzzing runs in the long suites (RAFTSIM_LONG=1); go test replays the seed corpus")
+	}
+	fuzzing.Run(t, "FuzzScanKeys", 10*time.Second, 3*time.Minute)
 }
