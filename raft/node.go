@@ -36,6 +36,15 @@ var timerNames = [...]string{ElectionTimer: "election", HeartbeatTimer: "heartbe
 
 func (t Timer) String() string { return timerNames[t] }
 
+// MaxTerm is the highest term a node reaches: 2^53-1, the largest integer
+// a JSON number carries exactly. The course's nodes send terms as JSON
+// numbers, and its TypeScript nodes hold them as JavaScript numbers (IEEE
+// 754 doubles), which cannot tell 2^53 from 2^53+1. A node whose term is
+// MaxTerm does not campaign (its election would need a term above it), and
+// a node ignores messages of higher terms, which no node sends honestly; so
+// a term never passes what every node can hold, nor wraps around to 0.
+const MaxTerm = 1<<53 - 1
+
 // Rand is the source of the node's random election timeouts. Each driver
 // provides one, seeded, so that its runs are reproducible.
 type Rand interface {
@@ -82,6 +91,8 @@ type Node struct {
 	timerChanged [NumTimers]bool
 	timerBuf     [NumTimers]TimerSetting
 	msgs         []Message
+	// campaignRefused: the election timer fired at MaxTerm (Ready.CampaignRefused).
+	campaignRefused bool
 }
 
 // New returns a node that has not started: give it its persistent state
@@ -117,6 +128,7 @@ func (n *Node) Reset(cfg Config) {
 	n.timerChanged = [NumTimers]bool{}
 	n.msgs = n.msgs[:0]
 	n.unstable = noEntries
+	n.campaignRefused = false
 	n.clearVolatile()
 	n.reported, n.dirty = n.State(), false
 }
@@ -125,8 +137,12 @@ func (n *Node) Reset(cfg Config) {
 // storage: its term, its vote and the terms of its log entries 1, 2, ...
 // A driver uses it to restart a node from its disk, or to start a cluster
 // from differing logs. The state is durable already: the next Ready does not
-// ask to write it.
+// ask to write it. It panics if term, or the term of an entry, is above
+// MaxTerm: drivers check the state they read.
 func (n *Node) Restore(term uint64, vote ID, log []uint64) {
+	if term > MaxTerm || slices.ContainsFunc(log, func(t uint64) bool { return t > MaxTerm }) {
+		panic(fmt.Sprintf("raft: %v: restored term %d or log above MaxTerm %d", n.cfg.ID, term, uint64(MaxTerm)))
+	}
 	n.term, n.vote = term, vote
 	n.log = append(n.log[:1], log...)
 	n.reported, n.dirty = n.State(), false
@@ -291,8 +307,20 @@ func (n *Node) mustBe(to Role, from ...Role) {
 	panic(fmt.Sprintf("raft: %v term %d: illegal transition %v -> %v", n.cfg.ID, n.term, n.role, to))
 }
 
-// campaign starts a Pre-Vote round or, without Pre-Vote, an election.
+// campaign starts a Pre-Vote round or, without Pre-Vote, an election,
+// unless the node's term is MaxTerm: then it stays, or becomes, a follower
+// with its election timer off (firing again would change nothing) and says
+// so in its Ready. A leader or a candidate of MaxTerm can still be heard
+// from, and arms the timer again.
 func (n *Node) campaign() {
+	if n.term >= MaxTerm {
+		if n.role != Follower {
+			n.becomeFollower(n.term, None)
+		}
+		n.stopTimer(ElectionTimer)
+		n.campaignRefused = true
+		return
+	}
 	if n.cfg.PreVote {
 		n.becomePreCandidate()
 	} else {

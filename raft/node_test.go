@@ -587,3 +587,28 @@ func TestCandidateStepsDownOnItsLeader(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreAboveMaxTermPanics: a state above MaxTerm is a driver's
+// mistake (it must check what it reads), not something a node can run from.
+func TestRestoreAboveMaxTermPanics(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		term uint64
+		log  []uint64
+	}{
+		{"term", MaxTerm + 1, nil},
+		{"an entry", MaxTerm, []uint64{1, MaxTerm + 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Restore(%d, %v) did not panic", tc.term, tc.log)
+				}
+			}()
+			n := New(Config{ID: 0, Size: 3, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb}, fixedRand(0))
+			n.Restore(tc.term, None, tc.log)
+		})
+	}
+	n := New(Config{ID: 0, Size: 3, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb}, fixedRand(0))
+	n.Restore(MaxTerm, None, []uint64{MaxTerm}) // the bound itself is a term like any other
+}

@@ -49,6 +49,11 @@ type Ready struct {
 	Timers []TimerSetting
 	// Messages are the messages to send, in the order the node sent them.
 	Messages []Message
+	// CampaignRefused says that the election timer fired but the node did
+	// not campaign, because its term is MaxTerm: it is a follower, with its
+	// election timer off. Nothing is to be carried out; a driver may say why
+	// the node stays quiet.
+	CampaignRefused bool
 }
 
 // Ready drains what the node did since the previous Ready: call it after
@@ -80,5 +85,6 @@ func (n *Node) Ready() *Ready {
 	rd.Timers = n.timerBuf[:k]
 	rd.Messages = n.msgs
 	n.msgs = n.msgs[:0]
+	rd.CampaignRefused, n.campaignRefused = n.campaignRefused, false
 	return rd
 }

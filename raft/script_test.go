@@ -355,6 +355,9 @@ func (c *scriptCluster) drain(i int, indent string) {
 			fmt.Fprintf(c.out, "%s%v: %v timer off\n", indent, id, ts.Timer)
 		}
 	}
+	if rd.CampaignRefused {
+		fmt.Fprintf(c.out, "%s%v: no campaign: term %d is MaxTerm\n", indent, id, rd.State.Term)
+	}
 	for _, m := range rd.Messages {
 		fmt.Fprintf(c.out, "%s%v->%v %s\n", indent, m.From, m.To, m.String())
 		c.queue = append(c.queue, m)

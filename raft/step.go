@@ -11,6 +11,9 @@ import (
 // node's role.
 func (n *Node) Step(now time.Duration, m *Message) {
 	n.now = now
+	if m.Term > MaxTerm {
+		return // no node reaches such a term (MaxTerm); adopting it could never be undone
+	}
 	if m.Term < n.term {
 		n.refuseStale(m)
 		return

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/sim"
 )
 
@@ -184,6 +184,38 @@ func (d *decoder) integer(n *yaml.Node, field string, lo, hi int64) int64 {
 		return 0
 	}
 	return x
+}
+
+// term reads a term: a whole number from lo to raft.MaxTerm, 2^53-1, the
+// highest term a node reaches (the largest integer a JSON number carries
+// exactly), so that a scenario starts only from states raftsim serve and
+// the course's nodes can hold too.
+func (d *decoder) term(n *yaml.Node, field string, lo uint64) uint64 {
+	v, ok := d.scalar(n, field, "a term (a whole number)")
+	if !ok {
+		return 0
+	}
+	digits := strings.ReplaceAll(v, "_", "")
+	if n.Tag != "!!int" && n.Tag != "!!float" { // a quoted number is text
+		d.fail(n, field, "want a term, a whole number from %d to %d (2^53-1), got %q", lo, uint64(raft.MaxTerm), v)
+		return 0
+	}
+	x, err := strconv.ParseUint(strings.TrimPrefix(digits, "+"), 0, 64)
+	switch {
+	case err == nil && x > raft.MaxTerm, errors.Is(err, strconv.ErrRange): // YAML reads digits past 2^64 as a float
+		d.fail(n, field, "%s is above %d (2^53-1), the largest term: the largest integer a JSON number carries exactly, and so what the course's nodes can hold", v, uint64(raft.MaxTerm))
+	case err == nil && x < lo:
+		d.fail(n, field, "%s is outside [%d, %d]", v, lo, uint64(raft.MaxTerm))
+	case err == nil:
+		return x
+	default:
+		if _, err := strconv.ParseInt(digits, 0, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+			d.fail(n, field, "%s is outside [%d, %d]", v, lo, uint64(raft.MaxTerm)) // negative
+		} else {
+			d.fail(n, field, "want a term, a whole number from %d to %d (2^53-1), got %q", lo, uint64(raft.MaxTerm), v)
+		}
+	}
+	return 0
 }
 
 // parsed reads a scalar and converts it with parse, whose error becomes the
@@ -362,7 +394,7 @@ func (d *decoder) logs(n *yaml.Node, path string) []NodeLog {
 		terms := []uint64{}
 		var prev uint64
 		for j, e := range d.list(v, field) {
-			t := uint64(d.integer(e, field+"["+strconv.Itoa(j)+"]", 1, math.MaxInt32))
+			t := d.term(e, field+"["+strconv.Itoa(j)+"]", 1)
 			if t < prev {
 				d.fail(e, field, "entry terms must not decrease (%d after %d)", t, prev)
 				return nil

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 
@@ -99,10 +98,8 @@ var clusterKeys = keys[Cluster]{
 				c.Start = []sim.Dist{d.dist(v, f)}
 			}
 		}},
-	{"term", "0", "the current term every node boots with",
-		func(d *decoder, v *yaml.Node, f string, c *Cluster) {
-			c.Term = uint64(d.integer(v, f, 0, math.MaxInt32))
-		}},
+	{"term", "0", "the current term every node boots with, up to 2^53-1",
+		func(d *decoder, v *yaml.Node, f string, c *Cluster) { c.Term = d.term(v, f, 0) }},
 	{"logs", "empty", "the terms of each node's log entries at boot",
 		func(d *decoder, v *yaml.Node, f string, c *Cluster) { c.Logs = d.logs(v, f) }},
 	{"persist", "none", "disk write time (a distribution)",

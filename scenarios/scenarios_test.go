@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/sim"
 )
 
@@ -172,6 +173,17 @@ func TestErrors(t *testing.T) {
 		{"heal false", "faults:\n  - heal: false\n", "bad.yaml:2: faults[0].heal: heal: false does nothing"},
 		{"write reach", "cluster:\n  nodes: 3\nfaults:\n  - write: {reach: 5}\n", "bad.yaml:4: faults[0].write.reach: reach 5 is more than the 2 followers"},
 		{"link selector", "network:\n  links:\n    - {from: leader, to: n2}\n", "bad.yaml:3: network.links[0].from: links are fixed"},
+
+		// Terms go up to 2^53-1, raft.MaxTerm, and the message says so.
+		{"term 2^53", "cluster:\n  term: 9007199254740992\n", "bad.yaml:2: cluster.term: 9007199254740992 is above 9007199254740991 (2^53-1), the largest term"},
+		{"term 2^64-1", "cluster:\n  term: 18446744073709551615\n", "bad.yaml:2: cluster.term: 18446744073709551615 is above 9007199254740991 (2^53-1)"},
+		{"term beyond 2^64", "cluster:\n  term: 99_999_999_999_999_999_999\n", "bad.yaml:2: cluster.term: 99_999_999_999_999_999_999 is above 9007199254740991"},
+		{"term in hex", "cluster:\n  term: 0x20000000000000\n", "bad.yaml:2: cluster.term: 0x20000000000000 is above 9007199254740991"},
+		{"negative term", "cluster:\n  term: -1\n", "bad.yaml:2: cluster.term: -1 is outside [0, 9007199254740991]"},
+		{"fractional term", "cluster:\n  term: 1.5\n", "bad.yaml:2: cluster.term: want a term, a whole number from 0 to 9007199254740991 (2^53-1), got \"1.5\""},
+		{"quoted term", "cluster:\n  term: \"3\"\n", "bad.yaml:2: cluster.term: want a term"},
+		{"log term 2^53", "cluster:\n  term: 2\n  logs: {n1: [1, 9007199254740992]}\n", "bad.yaml:3: cluster.logs.n1[1]: 9007199254740992 is above 9007199254740991 (2^53-1)"},
+		{"log term 0", "cluster:\n  term: 2\n  logs: {n1: [0]}\n", "bad.yaml:3: cluster.logs.n1[0]: 0 is outside [1, 9007199254740991]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -341,5 +353,20 @@ func TestSelectorPick(t *testing.T) {
 		if len(ids) != 2 || ids[0] >= ids[1] || slices.Contains(ids, 1) || slices.Contains(ids, 4) {
 			t.Fatalf("two random followers but n5: got %v", ids)
 		}
+	}
+}
+
+// TestTermsUpToTheBound: 2^53-1 itself is a term like any other, for the
+// cluster and for log entries.
+func TestTermsUpToTheBound(t *testing.T) {
+	s, err := Parse("max.yaml", []byte("cluster:\n  nodes: 3\n  term: 9_007_199_254_740_991\n  logs: {n2: [1, 9007199254740991]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Cluster.Term != raft.MaxTerm || len(s.Cluster.Logs) != 1 || s.Cluster.Logs[0].Terms[1] != raft.MaxTerm {
+		t.Errorf("got term %d and logs %+v, want %d in both", s.Cluster.Term, s.Cluster.Logs, uint64(raft.MaxTerm))
 	}
 }

@@ -30,7 +30,11 @@ const serveAbout = `Runs one Raft node, raftsim's own, on HTTP with the course's
 Term, vote and log live in the data directory and are fsynced before any reply
 or message that depends on them leaves, so a node killed with kill -9 and
 restarted never votes twice in a term. The node logs one line per change of
-term, role or leader on stderr. A malformed request gets 400 and a JSON error.
+term, role or leader on stderr. A malformed request, or one no honest node
+sends (a number above 2^53-1, a key twice, entries that do not follow
+prevLogIndex, a body over 1 MiB, a sender that is not a peer), gets 400 and a
+JSON error and changes nothing. A node whose term is 2^53-1, the largest
+integer a JSON number carries exactly, does not campaign, and logs why.
 internal/node/wire/CONTRACT.md is the whole contract.
 
 The chapter's environment variables work too: NODE_ID for --id, PORT for

@@ -47,28 +47,49 @@ func replay(t *testing.T, plan *trial.Plan, seed uint64, events []trace.Event, e
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	tr.startOwn()
-	// run runs the wake-ups due before at, or at it too.
+	// step runs the next wake-up if it is due by at (before at, unless
+	// inclusive); it reports whether there was one.
+	step := func(at time.Duration, inclusive bool) bool {
+		next, ok := tr.wakeups.next()
+		if tr.ended || !ok || next > at || next == at && !inclusive {
+			return false
+		}
+		*now = next
+		f, _ := tr.wakeups.popDue(next)
+		f()
+		o.mu.Unlock()
+		tr.drain(t)
+		o.mu.Lock()
+		return true
+	}
 	run := func(at time.Duration, inclusive bool) {
-		for !tr.ended {
-			next, ok := tr.wakeups.next()
-			if !ok || next > at || next == at && !inclusive {
-				return
-			}
-			*now = next
-			f, _ := tr.wakeups.popDue(next)
-			f()
-			o.mu.Unlock()
-			tr.drain(t)
-			o.mu.Lock()
+		for step(at, inclusive) {
 		}
 	}
+	// madeSoFar counts the lines live's world has written.
+	madeSoFar := func() int {
+		n := 0
+		for k := range o.events {
+			if worldMade(&o.events[k]) {
+				n++
+			}
+		}
+		return n
+	}
+	want := 0 // the world's lines the simulator had written by the event at hand
 	for k := range events {
 		e := &events[k]
 		if tr.ended {
 			break
 		}
 		if worldMade(e) {
-			run(e.At, true) // live's world writes it at a wake-up of its own
+			// Live's world writes it at a wake-up of its own: run them one
+			// by one until it has (a wake-up due at the same time as a
+			// node's event may come before or after it, as in the
+			// simulator's queue).
+			want++
+			for madeSoFar() < want && step(e.At, true) {
+			}
 			continue
 		}
 		run(e.At, false)

@@ -23,7 +23,8 @@ type meter struct {
 	originTerm  uint64
 	originSends int
 	sends       int      // messages sent so far
-	cands       []uint16 // by term: nodes that stood as candidate after the origin
+	base        uint64   // the term the nodes start in: cands counts from it
+	cands       []uint16 // by term above base: nodes that stood as candidate after the origin
 	stale       int      // the removed leader, while it still leads; -1 otherwise
 
 	// until: first-heartbeat: the new leader whose first AppendEntries is
@@ -43,15 +44,18 @@ type meter struct {
 func (m *meter) reset(c *Conductor, term uint64) {
 	m.c = c
 	m.measuring, m.sends, m.stale, m.hbLeader = false, 0, -1, -1
-	m.cands = m.cands[:0]
+	m.base, m.cands = term, m.cands[:0]
 	m.hbWaiting = setLen(m.hbWaiting, c.Cluster.N())
 	m.maxTerm, m.newestLeaderTerm = term, 0
 	m.steadyStart, m.leaderlessAt = -1, -1
 	m.growTerms(term)
 }
 
+// growTerms makes room to count the candidates of term. Terms count from
+// the nodes' first (a scenario may start them at a term as high as
+// raft.MaxTerm), and no term is below it.
 func (m *meter) growTerms(term uint64) {
-	for uint64(len(m.cands)) <= term {
+	for uint64(len(m.cands)) <= term-m.base {
 		m.cands = append(m.cands, 0)
 	}
 }
@@ -76,7 +80,7 @@ func (m *meter) roleOrTermChanged(i int, prev, cur *raft.State) {
 	switch cur.Role {
 	case raft.Candidate:
 		if m.measuring {
-			m.cands[cur.Term]++ // elections the measurement counts: those after its origin
+			m.cands[cur.Term-m.base]++ // elections the measurement counts: those after its origin
 		}
 		if m.steadyStart >= 0 {
 			res.Elections++
@@ -176,7 +180,7 @@ func (m *meter) measured(term uint64) {
 	res.Measured = true
 	res.TimeToLeader = c.w.Now() - m.origin
 	res.Messages = m.sends - m.originSends
-	res.Rounds, res.SplitVotes, res.OtherLosses = CountRounds(m.originTerm, term, m.cands)
+	res.Rounds, res.SplitVotes, res.OtherLosses = CountRounds(m.originTerm-m.base, term-m.base, m.cands)
 	m.measuring, m.hbLeader = false, -1
 	if w := c.plan.Scenario.Expect.LeaderWithin; w > 0 && res.TimeToLeader > w {
 		c.Fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", scenarios.FormatSpan(res.TimeToLeader), scenarios.FormatDuration(w)))
@@ -188,7 +192,8 @@ func (m *meter) measured(term uint64) {
 // above origin to won, the term a leader won: the terms with a candidate,
 // won included; split votes, the lost terms with two or more; and other
 // lost elections, those with one. candidates holds each term's number of
-// candidates, by term, up to won at least.
+// candidates, by term (counted from any base origin and won share), up to
+// won at least.
 func CountRounds[N ~uint16 | ~int](origin, won uint64, candidates []N) (rounds, splits, others int) {
 	for t := origin + 1; t <= won; t++ {
 		switch c := candidates[t]; {

@@ -184,7 +184,9 @@ func (s *Store) compact(st State) error {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return err // the new log holds st; the store, writing to the old file, must not go on
+		s.f.Close()
+		s.f, s.state = nil, st // the new log holds st; with no file to append to, every later save fails
+		return err
 	}
 	s.f.Close()
 	s.f, s.size, s.state = f, int64(len(line)), st

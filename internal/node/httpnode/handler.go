@@ -30,9 +30,8 @@ func (n *Node) Handler() http.Handler {
 // serveRPC answers RequestVote, Pre-Vote and AppendEntries (heartbeat).
 func (n *Node) serveRPC(w http.ResponseWriter, r *http.Request) {
 	t, _ := wire.RequestType(r.URL.Path)
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+	body, ok := readBody(w, r)
+	if !ok {
 		return
 	}
 	req, err := wire.DecodeRequest(t, body)
@@ -113,9 +112,12 @@ type ProposeReply struct {
 }
 
 func (n *Node) servePropose(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
 	var a ProposeArgs
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
-	if err := dec.Decode(&a); err != nil {
+	if err := wire.DecodeObject(body, &a, "count"); err != nil {
 		writeError(w, http.StatusBadRequest, "want {\"count\": N}: "+err.Error())
 		return
 	}
@@ -129,6 +131,22 @@ func (n *Node) servePropose(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ProposeReply{Accepted: ok})
+}
+
+// readBody reads a request's body, at most wire.MaxBody bytes of it, or
+// answers 400 and reports false.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wire.MaxBody))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("the body is over %d bytes, the most a node reads", wire.MaxBody))
+		return nil, false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "reading the body: "+err.Error())
+		return nil, false
+	}
+	return body, true
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

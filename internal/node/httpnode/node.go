@@ -8,8 +8,9 @@
 //
 // httpnode must never answer a request, or send one, before what it depends
 // on is on disk (the driver sees to it), never crash on a malformed request
-// (it answers 400 with a JSON error), and never wait on a peer while holding
-// the node.
+// or change anything for it (it answers 400 with a JSON error; package wire
+// says what is malformed), never let a slow client keep a connection past
+// its client timeout, and never wait on a peer while holding the node.
 package httpnode
 
 import (
@@ -50,17 +51,26 @@ type Config struct {
 	StartAt time.Time
 	// Rand draws election timeouts; nil draws from a randomly seeded source.
 	Rand raft.Rand
+	// Clock is the node's clock and its timers; nil is the wall clock.
+	// Tests move a clock of their own.
+	Clock realtime.Clock
+	// ClientTimeout bounds how long a client may take to send a request
+	// (headers and body), and twice it how long until its reply is written:
+	// a slower client's connection is closed, so that slow or stalled
+	// clients cannot hold the node's connections. 0 means 2s.
+	ClientTimeout time.Duration
 	// Log receives one line per change of term, role or leader, and other
 	// news; nil discards it.
 	Log io.Writer
 }
 
-// Limits.
+// Limits. Bodies are bounded by wire.MaxBody.
 const (
-	maxBody        = 1 << 20 // bytes of a request or reply body
-	maxInFlight    = 32      // requests to one peer awaiting their reply: more are dropped, as a full network would
-	maxPropose     = 100     // entries one /propose may append
-	requestTimeout = 2 * time.Second
+	maxInFlight          = 32  // requests to one peer awaiting their reply: more are dropped, as a full network would
+	maxPropose           = 100 // entries one /propose may append
+	requestTimeout       = 2 * time.Second
+	defaultClientTimeout = 2 * time.Second  // a client's, as the node's own requests are bounded by requestTimeout
+	idleTimeout          = 30 * time.Second // an idle kept-alive connection, as the node's own client keeps them
 )
 
 // Node is a running node.
@@ -106,14 +116,20 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("data directory: %v", err)
 	}
 	st := store.State()
+	if err := withinMaxTerm(st); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("data directory %s: %v", cfg.Data, err)
+	}
 	if st.Vote != "" {
 		if _, ok := names.ID(st.Vote); !ok {
+			store.Close()
 			return nil, fmt.Errorf("data directory %s: voted for %q, who is not in the cluster", cfg.Data, st.Vote)
 		}
 	}
 	ln := cfg.Listener
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			store.Close()
 			return nil, err
 		}
 	}
@@ -137,9 +153,28 @@ func New(cfg Config) (*Node, error) {
 		rnd = osRand{}
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.drv = realtime.New(realtime.Config{Node: rc, Rand: rnd, Clock: realtime.WallClock(),
-		Storage: storage{n}, Transport: transport{n}, OnState: n.logState})
+	clock := cfg.Clock
+	if clock == nil {
+		clock = realtime.WallClock()
+	}
+	n.drv = realtime.New(realtime.Config{Node: rc, Rand: rnd, Clock: clock,
+		Storage: storage{n}, Transport: transport{n}, OnState: n.logState, OnCampaignRefused: n.logCampaignRefused})
 	return n, nil
+}
+
+// withinMaxTerm refuses a stored state whose term, or an entry's, is above
+// raft.MaxTerm: an older raftsim, or another program, may have written it,
+// and the node cannot run from it.
+func withinMaxTerm(st disk.State) error {
+	if st.Term > raft.MaxTerm {
+		return fmt.Errorf("term %d is above %d (2^53-1), the largest term a node may reach", st.Term, uint64(raft.MaxTerm))
+	}
+	for i, t := range st.Log {
+		if t > raft.MaxTerm {
+			return fmt.Errorf("entry %d has term %d, above %d (2^53-1), the largest term a node may reach", i+1, t, uint64(raft.MaxTerm))
+		}
+	}
+	return nil
 }
 
 // checkNames refuses an empty name, a name twice, and names with commas or
@@ -167,8 +202,12 @@ func (n *Node) Addr() string { return n.ln.Addr().String() }
 // it stops the node and closes its listener. It returns nil after ctx ends,
 // or the error that stopped it.
 func (n *Node) Serve(ctx context.Context) error {
-	srv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 5 * time.Second,
-		ErrorLog: log.New(io.Discard, "", 0)}
+	ct := n.cfg.ClientTimeout
+	if ct <= 0 {
+		ct = defaultClientTimeout
+	}
+	srv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: ct, ReadTimeout: ct, WriteTimeout: 2 * ct,
+		IdleTimeout: idleTimeout, ErrorLog: log.New(io.Discard, "", 0)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(n.ln) }()
 	var err error
@@ -183,9 +222,7 @@ func (n *Node) Serve(ctx context.Context) error {
 		case err = <-served:
 		}
 	}
-	n.drv.Stop()
-	n.store.Close()
-	n.cancel()
+	n.halt()
 	shut, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	srv.Shutdown(shut)
@@ -196,6 +233,13 @@ func (n *Node) Serve(ctx context.Context) error {
 		err = nil
 	}
 	return err
+}
+
+// halt stops the node: its timers, its disk, its outgoing requests.
+func (n *Node) halt() {
+	n.drv.Stop()
+	n.store.Close()
+	n.cancel()
 }
 
 func (n *Node) boot() error {
@@ -263,6 +307,12 @@ func unresolvable(addr string) string {
 	return ""
 }
 
+// logCampaignRefused says why a node whose election timer fired stays a
+// follower: its term is raft.MaxTerm.
+func (n *Node) logCampaignRefused(st raft.State) {
+	n.log.Printf("%s does not campaign: its term %d is 2^53-1, the largest a JSON number carries exactly, and an election needs one more; it stays a follower, votes and follows a leader of this term", n.cfg.Name, st.Term)
+}
+
 // storage saves through the disk store, naming the vote.
 type storage struct{ n *Node }
 
@@ -309,7 +359,7 @@ func (n *Node) call(m *raft.Message) (raft.Message, error) {
 		return raft.Message{}, err
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, wire.MaxBody))
 	if err != nil {
 		return raft.Message{}, err
 	}

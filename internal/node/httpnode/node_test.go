@@ -64,6 +64,15 @@ func (c *cluster) start(cfg Config) *Node {
 	done := make(chan error, 1)
 	go func() { done <- node.Serve(ctx) }()
 	c.nodes, c.stop, c.done = append(c.nodes, node), append(c.stop, cancel), append(c.done, done)
+	if !time.Now().Before(cfg.StartAt) {
+		// Serve boots the node in its own goroutine: a request sent before
+		// the boot would get 503.
+		select {
+		case <-node.booted:
+		case <-time.After(10 * time.Second):
+			c.t.Fatalf("%s did not boot within 10s", cfg.Name)
+		}
+	}
 	return node
 }
 

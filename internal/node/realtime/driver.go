@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/raftsim/raftsim/internal/node/wire"
@@ -62,6 +63,10 @@ type Config struct {
 	// OnState, if set, hears each new state the node reports, under the
 	// driver's lock: it must not call the driver.
 	OnState func(prev, cur raft.State)
+	// OnCampaignRefused, if set, hears that the election timer fired but the
+	// node did not campaign, its term being raft.MaxTerm (st is its state),
+	// under the driver's lock: it must not call the driver.
+	OnCampaignRefused func(st raft.State)
 }
 
 // ErrStopped says the driver has stopped: [Driver.Stop] was called, or a
@@ -73,18 +78,30 @@ var ErrStopped = errors.New("realtime: the node has stopped")
 type Driver struct {
 	cfg Config
 
-	mu      sync.Mutex
-	node    *raft.Node
-	state   raft.State
-	timers  [raft.NumTimers]Stopper
-	gen     [raft.NumTimers]uint64 // bumped on every arm and stop: a timer of an older generation does nothing
-	stopped bool
-	err     error // the storage error that stopped the node
+	mu    sync.Mutex
+	node  *raft.Node
+	state raft.State
+	// reported is state, for State to read without the lock: a request
+	// that waits for the disk holds the lock, and /status must not wait
+	// behind it.
+	reported atomic.Pointer[raft.State]
+	timers   [raft.NumTimers]Stopper
+	gen      [raft.NumTimers]uint64 // bumped on every arm and stop: a timer of an older generation does nothing
+	stopped  bool
+	err      error // the storage error that stopped the node
 }
 
 // New returns a driver of a node that has not booted.
 func New(cfg Config) *Driver {
-	return &Driver{cfg: cfg, node: raft.New(cfg.Node, cfg.Rand)}
+	d := &Driver{cfg: cfg, node: raft.New(cfg.Node, cfg.Rand)}
+	d.setState(d.node.State())
+	return d
+}
+
+// setState records st as the node's state, under the lock.
+func (d *Driver) setState(st raft.State) {
+	d.state = st
+	d.reported.Store(&st)
 }
 
 // Boot restores the node's persistent state and starts it: restart says
@@ -94,7 +111,7 @@ func (d *Driver) Boot(term uint64, vote raft.ID, log []uint64, restart bool) err
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.node.Restore(term, vote, log)
-	d.state = d.node.State()
+	d.setState(d.node.State())
 	now := d.cfg.Clock.Now()
 	if restart {
 		d.node.Restart(now)
@@ -160,11 +177,11 @@ func (d *Driver) Propose(count int) (bool, error) {
 	return ok, err
 }
 
-// State returns the node's state as its last Ready reported it.
+// State returns the node's state as its last Ready reported it, once what
+// the state depends on is durable. It does not wait for the node to finish
+// what it is doing (a write to disk, a long AppendEntries).
 func (d *Driver) State() raft.State {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.state
+	return *d.reported.Load()
 }
 
 // Stop stops the node's timers; it handles nothing more.
@@ -220,10 +237,13 @@ func (d *Driver) carryOut(req *raft.Message) (*raft.Message, error) {
 	}
 	if rd.StateChanged {
 		prev := d.state
-		d.state = rd.State
+		d.setState(rd.State)
 		if d.cfg.OnState != nil {
 			d.cfg.OnState(prev, rd.State)
 		}
+	}
+	if rd.CampaignRefused && d.cfg.OnCampaignRefused != nil {
+		d.cfg.OnCampaignRefused(rd.State)
 	}
 	var reply *raft.Message
 	for k := range rd.Messages {

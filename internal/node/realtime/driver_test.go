@@ -294,3 +294,73 @@ func TestThreeDriversElectOneLeader(t *testing.T) {
 type stagger struct{ i int }
 
 func (s *stagger) Int63n(n int64) int64 { return min(n-1, int64(s.i)*int64(10*time.Millisecond)) }
+
+// blockingStore is a Storage whose saves wait until the test releases them.
+type blockingStore struct {
+	entered chan struct{} // a save has begun
+	release chan struct{}
+}
+
+func (s *blockingStore) Save(uint64, raft.ID, uint64, []uint64) error {
+	s.entered <- struct{}{}
+	<-s.release
+	return nil
+}
+
+// TestStateDoesNotWaitForTheDisk: while a request waits for its write (and
+// holds the node), State answers at once, with the state before the
+// request: a state is reported only once it is durable.
+func TestStateDoesNotWaitForTheDisk(t *testing.T) {
+	store := &blockingStore{entered: make(chan struct{}), release: make(chan struct{})}
+	d := New(Config{
+		Node: raft.Config{ID: 0, Size: 3, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb},
+		Rand: firstDraw{}, Clock: &fakeClock{}, Storage: store, Transport: &journal{},
+	})
+	d.Boot(3, raft.None, nil, true)
+	handled := make(chan raft.Message, 1)
+	go func() {
+		reply, _ := d.Handle([]raft.Message{{Type: raft.MsgVote, From: 1, To: 0, Term: 4}})
+		handled <- reply
+	}()
+	<-store.entered // the vote is being written, under the driver's lock
+	read := make(chan raft.State, 1)
+	go func() { read <- d.State() }()
+	select {
+	case st := <-read:
+		if st.Term != 3 || st.Vote != raft.None {
+			t.Errorf("during the write: got term %d vote %v, want term 3 and no vote (the vote is not durable yet)", st.Term, st.Vote)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("State waited for the write to finish")
+	}
+	close(store.release)
+	if reply := <-handled; reply.Reject {
+		t.Errorf("got %v, want the vote granted", reply.String())
+	}
+	if st := d.State(); st.Term != 4 || st.Vote != 1 {
+		t.Errorf("after the write: got term %d vote %v, want term 4 and a vote for n2", st.Term, st.Vote)
+	}
+}
+
+// TestNoCampaignAtMaxTerm: at raft.MaxTerm the election timer's firing
+// writes nothing, sends nothing and is told to OnCampaignRefused, once.
+func TestNoCampaignAtMaxTerm(t *testing.T) {
+	clock, j := &fakeClock{}, &journal{}
+	var refused []uint64
+	d := New(Config{
+		Node: raft.Config{ID: 0, Size: 3, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb},
+		Rand: firstDraw{}, Clock: clock, Storage: j, Transport: j,
+		OnCampaignRefused: func(st raft.State) { refused = append(refused, st.Term) },
+	})
+	if err := d.Boot(raft.MaxTerm, raft.None, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(10 * eMax)
+	wantLines(t, j.take())
+	if !slices.Equal(refused, []uint64{raft.MaxTerm}) {
+		t.Errorf("OnCampaignRefused heard terms %v, want [%d] once", refused, uint64(raft.MaxTerm))
+	}
+	if st := d.State(); st.Role != raft.Follower || st.Term != raft.MaxTerm {
+		t.Errorf("got %v term %d, want a follower of term %d", st.Role, st.Term, uint64(raft.MaxTerm))
+	}
+}

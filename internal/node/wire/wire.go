@@ -11,9 +11,7 @@
 package wire
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -220,43 +218,36 @@ type Request struct {
 	Msgs []raft.Message
 }
 
-// Errors of decoding.
-var (
-	ErrMissing = errors.New("missing field")
-	ErrEntries = errors.New("entries must be numbered from prevLogIndex+1 on, one after the other")
-)
-
 // DecodeRequest reads the body of a request of type t. It needs the
 // fields the chapter's interfaces require of every sender — term, and
 // candidateId or leaderId — and reads the others as 0 (or no entries)
 // when they are missing, so that a heartbeat of only {term, leaderId} is
-// understood. Unknown fields are ignored.
+// understood. Unknown fields are ignored. It refuses, with an error and no
+// request, what no honest node sends: see [DecodeObject], and CONTRACT.md's
+// "What raftsim refuses".
 func DecodeRequest(t raft.MsgType, body []byte) (Request, error) {
 	switch t {
 	case raft.MsgVote, raft.MsgPreVote:
 		var a RequestVoteArgs
-		if err := decodeStrict(body, &a, "term", "candidateId"); err != nil {
+		if err := DecodeObject(body, &a, "term", "candidateId"); err != nil {
+			return Request{}, err
+		}
+		if err := checkRequestVote(&a); err != nil {
 			return Request{}, err
 		}
 		m := raft.Message{Type: t, From: raft.None, To: raft.None, Term: a.Term, LogTerm: a.LastLogTerm, Index: a.LastLogIndex}
 		return Request{Sender: a.CandidateID, Msgs: []raft.Message{m}}, nil
 	case raft.MsgApp:
 		var a AppendEntriesArgs
-		if err := decodeStrict(body, &a, "term", "leaderId"); err != nil {
+		if err := DecodeObject(body, &a, "term", "leaderId"); err != nil {
 			return Request{}, err
 		}
-		return Request{Sender: a.LeaderID, Msgs: appendMessages(&a)}, appendError(&a)
+		if err := checkAppendEntries(&a); err != nil {
+			return Request{}, err
+		}
+		return Request{Sender: a.LeaderID, Msgs: appendMessages(&a)}, nil
 	}
 	return Request{}, fmt.Errorf("no request of type %v", t)
-}
-
-func appendError(a *AppendEntriesArgs) error {
-	for k, e := range a.Entries {
-		if e.Index != a.PrevLogIndex+1+uint64(k) {
-			return fmt.Errorf("entries[%d].index is %d: %w", k, e.Index, ErrEntries)
-		}
-	}
-	return nil
 }
 
 // appendMessages splits a into messages of at most raft.MaxEntries entries.
@@ -277,27 +268,6 @@ func appendMessages(a *AppendEntriesArgs) []raft.Message {
 			return out
 		}
 	}
-}
-
-// decodeStrict decodes body into v, requiring the fields named.
-func decodeStrict(body []byte, v any, required ...string) error {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return fmt.Errorf("not a JSON object: %v", err)
-	}
-	for _, f := range required {
-		if raw, ok := fields[f]; !ok || bytes.Equal(raw, []byte("null")) {
-			return fmt.Errorf("%w %q", ErrMissing, f)
-		}
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return fmt.Errorf("field %q: want %v, got %s", te.Field, te.Type, te.Value)
-		}
-		return err
-	}
-	return nil
 }
 
 // EncodeRequest returns the body of request m, which names its sender as
@@ -340,7 +310,14 @@ func DecodeReply(req *raft.Message, body []byte) (raft.Message, error) {
 	m := raft.Message{Type: ReplyType(req.Type), From: req.To, To: req.From}
 	if req.Type == raft.MsgApp {
 		var r AppendEntriesReply
-		if err := decodeStrict(body, &r, "term", "success"); err != nil {
+		if err := DecodeObject(body, &r, "term", "success"); err != nil {
+			return m, err
+		}
+		match := uint64(0)
+		if r.MatchIndex != nil {
+			match = *r.MatchIndex
+		}
+		if err := bounded(number{"term", r.Term}, number{"matchIndex", match}); err != nil {
 			return m, err
 		}
 		m.Term, m.Reject = r.Term, !r.Success
@@ -355,7 +332,10 @@ func DecodeReply(req *raft.Message, body []byte) (raft.Message, error) {
 		return m, nil
 	}
 	var r RequestVoteReply
-	if err := decodeStrict(body, &r, "term", "voteGranted"); err != nil {
+	if err := DecodeObject(body, &r, "term", "voteGranted"); err != nil {
+		return m, err
+	}
+	if err := bounded(number{"term", r.Term}); err != nil {
 		return m, err
 	}
 	m.Term, m.Reject = r.Term, !r.VoteGranted
@@ -366,7 +346,10 @@ func DecodeReply(req *raft.Message, body []byte) (raft.Message, error) {
 // term; leader may be null or missing.
 func DecodeStatus(body []byte) (Status, error) {
 	var s Status
-	if err := decodeStrict(body, &s, "id", "state", "term"); err != nil {
+	if err := DecodeObject(body, &s, "id", "state", "term"); err != nil {
+		return s, err
+	}
+	if err := bounded(number{"term", s.Term}, number{"commitIndex", s.CommitIndex}, number{"logLength", s.LogLength}); err != nil {
 		return s, err
 	}
 	switch s.State {

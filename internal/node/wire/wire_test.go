@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -37,6 +38,48 @@ func TestDecodeRequest(t *testing.T) {
 		{"negative term", raft.MsgVote, `{"term":-1,"candidateId":"n1"}`, "", nil, `field "term"`},
 		{"a string term", raft.MsgApp, `{"term":"1","leaderId":"n1"}`, "", nil, `field "term"`},
 		{"entries out of order", raft.MsgApp, `{"term":1,"leaderId":"n1","prevLogIndex":1,"entries":[{"index":3,"term":1}]}`, "", nil, "entries[0].index is 3"},
+		{"entries that skip one", raft.MsgApp, `{"term":1,"leaderId":"n1","prevLogIndex":1,"entries":[{"index":2,"term":1},{"index":4,"term":1}]}`, "", nil, "entries[1].index is 4"},
+		{"entries that go back", raft.MsgApp, `{"term":1,"leaderId":"n1","prevLogIndex":1,"entries":[{"index":1,"term":1}]}`, "", nil, "entries[0].index is 1"},
+
+		// Numbers a JSON number does not carry exactly: the issue's request
+		// first, then each field, and the bound itself, which is accepted.
+		{"a term of 2^64-1", raft.MsgVote, `{"term":18446744073709551615,"candidateId":"n2","lastLogIndex":0,"lastLogTerm":0}`, "", nil,
+			`field "term": 18446744073709551615 is above 9007199254740991 (2^53-1)`},
+		{"a term of 2^53", raft.MsgApp, `{"term":9007199254740992,"leaderId":"n1"}`, "", nil, `field "term": 9007199254740992 is above`},
+		{"a term of 2^53-1", raft.MsgApp, `{"term":9007199254740991,"leaderId":"n1"}`, "n1",
+			[]string{"AppendEntries term=9007199254740991 prev=0/0 entries=0 commit=0"}, ""},
+		{"lastLogIndex", raft.MsgPreVote, `{"term":2,"candidateId":"n1","lastLogIndex":9007199254740992}`, "", nil, `field "lastLogIndex"`},
+		{"lastLogTerm", raft.MsgVote, `{"term":2,"candidateId":"n1","lastLogTerm":9007199254740992}`, "", nil, `field "lastLogTerm"`},
+		{"prevLogIndex", raft.MsgApp, `{"term":2,"leaderId":"n1","prevLogIndex":9007199254740992}`, "", nil, `field "prevLogIndex"`},
+		{"prevLogTerm", raft.MsgApp, `{"term":2,"leaderId":"n1","prevLogTerm":9007199254740992}`, "", nil, `field "prevLogTerm"`},
+		{"leaderCommit", raft.MsgApp, `{"term":2,"leaderId":"n1","leaderCommit":9007199254740992}`, "", nil, `field "leaderCommit"`},
+		{"an entry's index", raft.MsgApp, `{"term":2,"leaderId":"n1","prevLogIndex":9007199254740991,"entries":[{"index":9007199254740992,"term":1}]}`, "", nil,
+			`field "entries[0].index": 9007199254740992 is above`},
+		{"an entry's term", raft.MsgApp, `{"term":2,"leaderId":"n1","entries":[{"index":1,"term":1},{"index":2,"term":9007199254740992}]}`, "", nil,
+			`field "entries[1].term"`},
+		{"beyond 2^64", raft.MsgVote, `{"term":18446744073709551616,"candidateId":"n1"}`, "", nil, `field "term": 18446744073709551616 is above 9007199254740991`},
+		{"a fraction", raft.MsgVote, `{"term":1.5,"candidateId":"n1"}`, "", nil, `field "term": want a whole number from 0 to 9007199254740991, got number 1.5`},
+
+		// Logs no honest node has.
+		{"a candidate's log newer than its term", raft.MsgVote, `{"term":2,"candidateId":"n1","lastLogIndex":1,"lastLogTerm":3}`, "", nil,
+			"lastLogTerm 3 is above term 2"},
+		{"a leader's prevLogTerm newer than its term", raft.MsgApp, `{"term":2,"leaderId":"n1","prevLogIndex":1,"prevLogTerm":3}`, "", nil,
+			"prevLogTerm 3 is above term 2"},
+		{"an entry newer than the term", raft.MsgApp, `{"term":2,"leaderId":"n1","entries":[{"index":1,"term":3}]}`, "", nil,
+			"entries[0].term is 3, above term 2"},
+		{"entry terms that decrease", raft.MsgApp, `{"term":3,"leaderId":"n1","entries":[{"index":1,"term":2},{"index":2,"term":1}]}`, "", nil,
+			"entries[1].term is 1, below the term 2 before it"},
+		{"an entry older than prevLogTerm", raft.MsgApp, `{"term":3,"leaderId":"n1","prevLogIndex":1,"prevLogTerm":2,"entries":[{"index":2,"term":1}]}`, "", nil,
+			"entries[0].term is 1, below the term 2 before it"},
+
+		// Duplicate keys: Go's reader keeps the last, others the first.
+		{"a key twice", raft.MsgVote, `{"term":1,"candidateId":"n1","term":99}`, "", nil, `key "term": a key twice`},
+		{"a key twice, in case", raft.MsgVote, `{"term":1,"candidateId":"n1","TERM":99}`, "", nil, `keys "term" and "TERM"`},
+		{"a key twice, escaped", raft.MsgApp, `{"term":1,"leaderId":"n1","le\u0061derId":"n2"}`, "", nil, `key "leaderId"`},
+		{"a key twice in an entry", raft.MsgApp, `{"term":1,"leaderId":"n1","entries":[{"index":1,"term":1,"term":2}]}`, "", nil, `key "term"`},
+		{"a key twice in a command", raft.MsgApp, `{"term":1,"leaderId":"n1","entries":[{"index":1,"term":1,"command":{"a":[{"x":1,"x":2}]}}]}`, "", nil, `key "x"`},
+		{"the same key in two objects", raft.MsgApp, `{"term":2,"leaderId":"n1","entries":[{"index":1,"term":1,"command":{"term":5}},{"index":2,"term":2}]}`, "n1",
+			[]string{"AppendEntries term=2 prev=0/0 entries=2 commit=0"}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, err := DecodeRequest(tc.typ, []byte(tc.body))
@@ -100,6 +143,9 @@ func TestDecodeReply(t *testing.T) {
 		{app, `{"term":3,"success":false}`, "AppendEntriesResp term=3 rejected last=4", ""},
 		{app, `{"success":true}`, "", `missing field "term"`},
 		{vote, `{"term":3}`, "", `missing field "voteGranted"`},
+		{vote, `{"term":9007199254740992,"voteGranted":false}`, "", `field "term": 9007199254740992 is above`},
+		{app, `{"term":3,"success":true,"matchIndex":9007199254740992}`, "", `field "matchIndex"`},
+		{app, `{"term":3,"success":true,"success":false}`, "", `key "success"`},
 	} {
 		m, err := DecodeReply(&tc.req, []byte(tc.body))
 		if tc.err != "" {
@@ -143,6 +189,12 @@ func TestDecodeStatus(t *testing.T) {
 	if _, err := DecodeStatus([]byte(`{"id":"n1","term":3}`)); !errors.Is(err, ErrMissing) {
 		t.Errorf("no state: got %v, want ErrMissing", err)
 	}
+	if _, err := DecodeStatus([]byte(`{"id":"n1","state":"leader","term":18446744073709551615}`)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("a term of 2^64-1: got %v, want ErrTooLarge", err)
+	}
+	if _, err := DecodeStatus([]byte(`{"id":"n1","state":"leader","term":3,"state":"follower"}`)); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("a state twice: got %v, want ErrDuplicate", err)
+	}
 }
 
 func TestParsePeers(t *testing.T) {
@@ -183,5 +235,20 @@ func TestStatusRoles(t *testing.T) {
 	}
 	if got := RoleOf("confused"); got != raft.Follower {
 		t.Errorf("RoleOf of an unknown state = %v, want a follower", got)
+	}
+}
+
+// TestFoldIsGosKeyMatch: two keys are one key to uniqueKeys exactly when
+// Go's reader would fill one field from both (bytes.EqualFold, which
+// encoding/json's foldName follows).
+func TestFoldIsGosKeyMatch(t *testing.T) {
+	keys := []string{"term", "TERM", "Term", "tErm", "terms", "leaderId", "leaderid", "leaderİd",
+		"s", "S", "ſ", "k", "K", "\u212a", "ß", "SS", "", "é", "É"}
+	for _, a := range keys {
+		for _, b := range keys {
+			if got, want := fold(a) == fold(b), bytes.EqualFold([]byte(a), []byte(b)); got != want {
+				t.Errorf("%q and %q: one key is %v, want %v", a, b, got, want)
+			}
+		}
 	}
 }

@@ -61,21 +61,21 @@ type Logs interface {
 // Checker checks the safety properties of one cluster's run. The zero
 // Checker is ready for [Checker.Reset].
 type Checker struct {
-	leaderOf  []int32   // by term: the node that led it, or -1
-	votes     [][]int32 // by node, by term: the candidate it voted for, or -1
-	committed []uint64  // by index: the term of the committed entry
-	commitAt  []uint64  // by index: the lowest term in which some node knew it committed
+	leaderOf  byTerm   // the node that led each term
+	votes     []byTerm // by node: the candidate it voted for in each term
+	committed []uint64 // by index: the term of the committed entry
+	commitAt  []uint64 // by index: the lowest term in which some node knew it committed
 }
 
 // Reset readies c for a run of n nodes, reusing its storage.
 func (c *Checker) Reset(n int) {
-	c.leaderOf = c.leaderOf[:0]
+	c.leaderOf.reset()
 	if cap(c.votes) < n {
-		c.votes = make([][]int32, n)
+		c.votes = make([]byTerm, n)
 	}
 	c.votes = c.votes[:n]
 	for i := range c.votes {
-		c.votes[i] = c.votes[i][:0]
+		c.votes[i].reset()
 	}
 	c.committed = append(c.committed[:0], 0)
 	c.commitAt = append(c.commitAt[:0], 0)
@@ -92,25 +92,17 @@ func (c *Checker) TermChanged(i int, from, to uint64) *Violation {
 // Voted records that node i voted for candidate in term: it sent a granted
 // vote reply, or stood as candidate itself.
 func (c *Checker) Voted(i int, term uint64, candidate int) *Violation {
-	byTerm := c.votes[i]
-	for uint64(len(byTerm)) <= term {
-		byTerm = append(byTerm, -1)
-	}
-	c.votes[i] = byTerm
-	if prev := byTerm[term]; prev >= 0 && int(prev) != candidate {
+	if prev := c.votes[i].get(term); prev >= 0 && int(prev) != candidate {
 		return violation(scenarios.VoteOnce, "%v voted for %v and then for %v in term %d", raft.ID(i), raft.ID(prev), raft.ID(candidate), term)
 	}
-	byTerm[term] = int32(candidate)
+	c.votes[i].set(term, int32(candidate))
 	return nil
 }
 
 // Led records that node i leads term.
 func (c *Checker) Led(i int, term uint64) *Violation {
-	for uint64(len(c.leaderOf)) <= term {
-		c.leaderOf = append(c.leaderOf, -1)
-	}
-	prev := c.leaderOf[term]
-	c.leaderOf[term] = int32(i)
+	prev := c.leaderOf.get(term)
+	c.leaderOf.set(term, int32(i))
 	if prev >= 0 && int(prev) != i {
 		return violation(scenarios.ElectionSafety, "%v and %v both leaders in term %d", raft.ID(prev), raft.ID(i), term)
 	}
@@ -119,10 +111,7 @@ func (c *Checker) Led(i int, term uint64) *Violation {
 
 // Leader returns the node known to lead term, or -1.
 func (c *Checker) Leader(term uint64) int {
-	if term < uint64(len(c.leaderOf)) {
-		return int(c.leaderOf[term])
-	}
-	return -1
+	return int(c.leaderOf.get(term))
 }
 
 // LeaderComplete checks that node i, which just became leader in state st,

@@ -352,3 +352,23 @@ func TestClusterMirrorsTheSimulator(t *testing.T) {
 		}
 	}
 }
+
+// TestATermNearTheBound: nodes that start at a term near raft.MaxTerm elect
+// a leader and are measured as any others: the meter counts candidates from
+// the nodes' first term, not from 0 (it grew a slice to the term before).
+func TestATermNearTheBound(t *testing.T) {
+	s, err := scenarios.Parse("big.yaml", []byte("cluster: {nodes: 3, term: 9007199254740000}\n"))
+	if err == nil {
+		err = s.Validate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := NewDriver(trial.NewPlan(s))
+	for i := range 20 {
+		res := d.Run(trial.Seed(1, i))
+		if res.Failure != nil || !res.Measured || res.Rounds < 1 {
+			t.Fatalf("trial %d: %+v", i, res)
+		}
+	}
+}
