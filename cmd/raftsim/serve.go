@@ -94,8 +94,7 @@ func serveCmd(args []string, out, errw io.Writer) error {
 		return err
 	}
 	c := &s.Cluster
-	cfg.ElectionMin, cfg.ElectionMax, cfg.Heartbeat = c.ElectionTimeout.Min, c.ElectionTimeout.Max, c.HeartbeatInterval()
-	cfg.Options, cfg.Bugs, cfg.Log = c.Options, c.Bugs, errw
+	cfg.Raft, cfg.Log = c.NodeConfig(0), errw
 	node, err := httpnode.New(cfg)
 	if err != nil {
 		return badUsage("serve: %v", err)

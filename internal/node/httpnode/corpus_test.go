@@ -147,8 +147,8 @@ func recordTraffic(t *testing.T) {
 			}
 		}
 		cfg := config(names[i], nil, dir, peers)
-		cfg.Listen, cfg.Options.PreVote = lns[i], true
-		cfg.ElectionMin, cfg.ElectionMax, cfg.Heartbeat = 100*time.Millisecond, 200*time.Millisecond, 30*time.Millisecond
+		cfg.Listen, cfg.Raft.Options.PreVote = lns[i], true
+		cfg.Raft.ElectionMin, cfg.Raft.ElectionMax, cfg.Raft.Heartbeat = 100*time.Millisecond, 200*time.Millisecond, 30*time.Millisecond
 		c.start(cfg)
 	}
 	first := waitForLeader(t, c, -1)

@@ -136,7 +136,7 @@ func fuzzNode(t *testing.T, st disk.State, alone bool) (*Node, *manualClock) {
 	store(t, dir, "n1", st)
 	clock := &manualClock{}
 	cfg := Config{Name: "n1", Listener: closedListener{}, Data: filepath.Join(dir, "n1"), Clock: clock,
-		ElectionMin: quiet, ElectionMax: quiet, Heartbeat: 2 * quiet}
+		Raft: raft.Config{ElectionMin: quiet, ElectionMax: quiet, Heartbeat: 2 * quiet}}
 	if !alone {
 		cfg.Peers = []wire.Peer{{Name: "n2", Addr: "127.0.0.1:1"}, {Name: "n3", Addr: "127.0.0.1:1"}}
 	}

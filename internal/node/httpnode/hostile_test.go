@@ -158,7 +158,7 @@ func TestServeStopsAtMaxTerm(t *testing.T) {
 	t.Cleanup(c.close)
 	var logged syncBuffer
 	cfg := config("n1", listen(t), dir, []wire.Peer{{Name: "n2", Addr: "127.0.0.1:1"}, {Name: "n3", Addr: "127.0.0.1:1"}})
-	cfg.ElectionMin, cfg.ElectionMax, cfg.Log = 20*time.Millisecond, 40*time.Millisecond, &logged
+	cfg.Raft.ElectionMin, cfg.Raft.ElectionMax, cfg.Log = 20*time.Millisecond, 40*time.Millisecond, &logged
 	n := c.start(cfg)
 	if !waitFor(10*time.Second, func() bool { return strings.Contains(logged.String(), "does not campaign") }) {
 		t.Fatalf("no word of a refused campaign within 10s; the log:\n%s", logged.String())
@@ -207,7 +207,7 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 	c := &cluster{t: t}
 	t.Cleanup(c.close)
 	cfg := config("n1", listen(t), t.TempDir(), []wire.Peer{{Name: "n2", Addr: "127.0.0.1:1"}})
-	cfg.ElectionMin, cfg.ElectionMax = time.Hour, time.Hour
+	cfg.Raft.ElectionMin, cfg.Raft.ElectionMax = time.Hour, time.Hour
 	cfg.ClientTimeout = 200 * time.Millisecond
 	n := c.start(cfg)
 	starts := map[string]string{

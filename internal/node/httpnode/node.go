@@ -40,10 +40,10 @@ type Config struct {
 	Peers    []wire.Peer
 	Data     string // the data directory: term, vote and log
 
-	ElectionMin, ElectionMax time.Duration
-	Heartbeat                time.Duration
-	Options                  raft.Options
-	Bugs                     raft.Bug
+	// Raft is the node's protocol: its election timeout, heartbeat,
+	// options and bugs (a scenario's, from scenarios.Cluster.NodeConfig);
+	// its ID and Size come from the names.
+	Raft raft.Config
 
 	// StartAt, when set, is when the node starts its Raft clock; until
 	// then it answers /status but refuses RPCs. It lets a cluster's
@@ -103,8 +103,8 @@ func New(cfg Config) (*Node, error) {
 	}
 	wire.Sort(names)
 	self, _ := names.ID(cfg.Name)
-	rc := raft.Config{ID: self, Size: len(names), ElectionMin: cfg.ElectionMin, ElectionMax: cfg.ElectionMax,
-		Heartbeat: cfg.Heartbeat, Options: cfg.Options, Bugs: cfg.Bugs}
+	rc := cfg.Raft
+	rc.ID, rc.Size = self, len(names)
 	if err := rc.Validate(); err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/internal/node/wire"
+	"github.com/raftsim/raftsim/raft"
 )
 
 // cluster runs n nodes in this process on loopback, with data in dir.
@@ -32,7 +33,7 @@ func listen(t *testing.T) net.Listener {
 
 func config(name string, ln net.Listener, dir string, peers []wire.Peer) Config {
 	return Config{Name: name, Listener: ln, Peers: peers, Data: filepath.Join(dir, name),
-		ElectionMin: 150 * time.Millisecond, ElectionMax: 300 * time.Millisecond, Heartbeat: 50 * time.Millisecond}
+		Raft: raft.Config{ElectionMin: 150 * time.Millisecond, ElectionMax: 300 * time.Millisecond, Heartbeat: 50 * time.Millisecond}}
 }
 
 func startCluster(t *testing.T, n int) *cluster {
@@ -147,7 +148,7 @@ func lone(t *testing.T, dir string) (*cluster, *Node) {
 	t.Cleanup(c.close)
 	dead := []wire.Peer{{Name: "n2", Addr: "127.0.0.1:1"}, {Name: "n3", Addr: "127.0.0.1:1"}}
 	cfg := config("n1", listen(t), dir, dead)
-	cfg.ElectionMin, cfg.ElectionMax = 10*time.Second, 10*time.Second // no election while the test runs
+	cfg.Raft.ElectionMin, cfg.Raft.ElectionMax = 10*time.Second, 10*time.Second // no election while the test runs
 	return c, c.start(cfg)
 }
 
