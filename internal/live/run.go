@@ -206,7 +206,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 	}
 	seen.always(loadNote("at the end"))
 	if st := &res.Startup; st.N() > 0 {
-		seen.always(fmt.Sprintf("the --cmd nodes took %.0fms (median; the slowest %.0fms) from their process's start to answering /status; time to leader from the start is measured from the first node's answer",
+		seen.always(fmt.Sprintf("the --cmd nodes took %.0fms (median; the slowest %.0fms) from their process's start to answering /status; a trial began when the nodes that start first had all answered",
 			st.Quantile(0.5)/1e6, float64(st.Max())/1e6))
 	}
 	if reruns > 0 {
