@@ -623,7 +623,7 @@ func TestHarnessFaultsLong(t *testing.T) {
 		}
 		// n1 is raftsim's node, which campaigns; n2 and n3 answer its RPCs 10s late.
 		cmd := fmt.Sprintf(`if [ "$NODE_ID" = n1 ]; then exec %s serve --data "$DATA_DIR"; fi; %s`, exe, badNode(t, "slow-rpc"))
-		harnessFault(t, cmd, "bad_node.py slow-rpc", 1, "n2, running, did not answer", "in the proxy's time (2s): they were lost")
+		harnessFault(t, cmd, "bad_node.py slow-rpc", 1, "n2, running and started up, left", "in the proxy's time (2s): they were lost")
 	})
 	t.Run("flood", func(t *testing.T) {
 		exe, err := os.Executable()

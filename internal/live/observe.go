@@ -162,8 +162,8 @@ func (o *observer) Dropped(m *raft.Message, at time.Duration, reason string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.emit(trace.Event{At: at, Kind: trace.EvDrop, Node: int(m.To), Peer: int(m.From), Msg: *m, Reason: reason})
-	if to := int(m.To); reason == proxy.DropCrashed && o.c.Cluster.Up(to) && !o.c.Cluster.Paused(to) && isRequest(m.Type) {
-		o.unanswered[to]++
+	if to := int(m.To); reason == proxy.DropCrashed && o.answered[to] && o.c.Cluster.Up(to) && !o.c.Cluster.Paused(to) && isRequest(m.Type) {
+		o.unanswered[to]++ // it runs, and has started up: it was too slow, or broke the connection
 	}
 }
 
@@ -171,12 +171,13 @@ func isRequest(t raft.MsgType) bool {
 	return t == raft.MsgVote || t == raft.MsgPreVote || t == raft.MsgApp
 }
 
-// slowNotes say which running nodes left requests unanswered.
-func (o *observer) slowNotes() []string {
+// slowNotes say which nodes left requests unanswered while they ran,
+// started up, over a whole run: unanswered[i] requests of node i.
+func slowNotes(unanswered []int) []string {
 	var notes []string
-	for i, k := range o.unanswered {
+	for i, k := range unanswered {
 		if k > 0 {
-			notes = append(notes, fmt.Sprintf("%v, running, did not answer %d requests in the proxy's time (%v): they were lost; a node must answer each RPC at once",
+			notes = append(notes, fmt.Sprintf("%v, running and started up, left %d requests unanswered in the proxy's time (%v): they were lost; a node must answer each RPC at once",
 				raft.ID(i), k, proxyTimeout))
 		}
 	}

@@ -157,6 +157,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 	seen.always(notes...)
 	seen.always(loadNote("at the start"))
 	margin, reruns := bootMargin, 0
+	unanswered := make([]int, s.Cluster.Nodes) // by node, over the run
 	for i := 0; i < opt.Trials; i++ {
 		if ctx.Err() != nil {
 			break
@@ -190,6 +191,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 		}
 		t.obs.mu.Lock() // the proxy may still be answering the trial's last requests
 		res.Overheads.Merge(&t.obs.cost)
+		for j, k := range t.obs.unanswered {
+			unanswered[j] += k
+		}
 		t.obs.mu.Unlock()
 		if t.res.Measured {
 			res.TimeToLeader = append(res.TimeToLeader, t.res.TimeToLeader)
@@ -204,6 +208,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 			break
 		}
 	}
+	seen.always(slowNotes(unanswered)...)
 	seen.always(loadNote("at the end"))
 	if st := &res.Startup; st.N() > 0 {
 		seen.always(fmt.Sprintf("the --cmd nodes took %.0fms (median; the slowest %.0fms) from their process's start to answering /status; a trial began when the nodes that start first had all answered",

@@ -639,7 +639,6 @@ func (t *trialRun) finish() error {
 	defer o.mu.Unlock()
 	t.res = *t.c.Finish()
 	t.notes.add(o.notes...)
-	t.notes.add(o.slowNotes()...)
 	if t.res.Failure == nil && !t.opt.Timelines {
 		return nil
 	}
