@@ -67,15 +67,10 @@ const (
 	callConverge        // converge_within is up
 	callWatchdog        // a leaderless stretch's deadline
 	callEnd             // the trial's time is up
-	callBegin           // the timeline begins
 	callKinds
 )
 
 func call(kind, arg int) Call { return Call(kind + arg*callKinds) }
-
-// BeginCall is the call a world schedules when the timeline's clock starts
-// later than the trial's (live, for nodes that take time to start).
-var BeginCall = call(callBegin, 0)
 
 // Conductor runs one trial of a plan in a world: its fault timeline (the
 // steps and the actions they apply), its measurements, its liveness watch
@@ -164,8 +159,6 @@ func (c *Conductor) Due(k Call) {
 		c.watchdog.watchdogDue()
 	case callEnd:
 		c.end(nil)
-	case callBegin:
-		c.Begin()
 	}
 }
 
