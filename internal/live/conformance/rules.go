@@ -25,20 +25,32 @@ func noAnswer(what string, err error) (Outcome, string) {
 	return Fail, fmt.Sprintf("no answer to %s: %v", what, err)
 }
 
-// oneVote: a node grants at most one candidate its vote in a term.
-func oneVote(h *harness) (Outcome, string) {
+// votedForN2 has the node vote for n2, the first candidate of a fresh
+// term; it returns the term, or the outcome when the node did not.
+func votedForN2(h *harness) (t uint64, o Outcome, why string) {
 	t, err := h.startTerm()
 	if err != nil {
-		return noAnswer("/status", err)
+		o, why = noAnswer("/status", err)
+		return 0, o, why
 	}
 	r, err := h.call(raft.Message{Type: raft.MsgVote, From: 1, Term: t})
 	if err != nil {
-		return noAnswer("n2's RequestVote", err)
+		o, why = noAnswer("n2's RequestVote", err)
+		return 0, o, why
 	}
 	if r.Reject {
-		return Fail, fmt.Sprintf("refused n2, the first candidate of term %d, whose log (empty) is as up-to-date as its own", t)
+		return 0, Fail, fmt.Sprintf("refused n2, the first candidate of term %d, whose log (empty) is as up-to-date as its own", t)
 	}
-	r, err = h.call(raft.Message{Type: raft.MsgVote, From: 2, Term: t})
+	return t, Pass, ""
+}
+
+// oneVote: a node grants at most one candidate its vote in a term.
+func oneVote(h *harness) (Outcome, string) {
+	t, o, why := votedForN2(h)
+	if t == 0 {
+		return o, why
+	}
+	r, err := h.call(raft.Message{Type: raft.MsgVote, From: 2, Term: t})
 	if err != nil {
 		return noAnswer("n3's RequestVote", err)
 	}
@@ -330,16 +342,9 @@ func noWaitForAll(h *harness) (Outcome, string) {
 // the same data directory, so that a restarted node never votes twice in
 // one term.
 func keepsAcrossRestart(h *harness) (Outcome, string) {
-	t, err := h.startTerm()
-	if err != nil {
-		return noAnswer("/status", err)
-	}
-	r, err := h.call(raft.Message{Type: raft.MsgVote, From: 1, Term: t})
-	if err != nil {
-		return noAnswer("n2's RequestVote", err)
-	}
-	if r.Reject {
-		return Fail, fmt.Sprintf("refused n2, the first candidate of term %d, whose log (empty) is as up-to-date as its own", t)
+	t, o, why := votedForN2(h)
+	if t == 0 {
+		return o, why
 	}
 	h.note("raftsim kills n1 (kill -9) and starts it again with its data directory")
 	if err := h.cluster.Kill(0); err != nil {
@@ -358,7 +363,7 @@ func keepsAcrossRestart(h *harness) (Outcome, string) {
 	if s.Term < t {
 		return Fail, fmt.Sprintf("it voted in term %d, was killed and restarted, and its /status says term %d: it did not keep its term (store it in DATA_DIR before answering)", t, s.Term)
 	}
-	r, err = h.call(raft.Message{Type: raft.MsgVote, From: 2, Term: t})
+	r, err := h.call(raft.Message{Type: raft.MsgVote, From: 2, Term: t})
 	if err != nil {
 		return noAnswer("n3's RequestVote after the restart", err)
 	}
