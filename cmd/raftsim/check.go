@@ -27,8 +27,10 @@ With --swarm, each trial's whole configuration is drawn from its seed (cluster
 size, timeouts, latency distribution, loss, duplication, options, and a
 timeline of partitions, cuts, crashes, pauses, drift and writes, some kinds
 switched off entirely); after the faults everything heals and a working leader
-must appear within a bound. The drawn configuration of a failure is printed as
-a scenario file.
+must appear within a bound derived from the configuration, which an honest
+node misses with probability below 1e-9 (a configuration too slow for any
+bound up to 10 minutes is checked for safety only). The drawn configuration of
+a failure is printed as a scenario file.
 
 The failure found never depends on --workers: trials run in rounds of 256 and
 the lowest failing trial is reported. With --for, how many trials run depends
@@ -122,7 +124,7 @@ func checkHunt(c *scenarioCommand, swarmOn bool) (hunt *runner.Hunt, arg string,
 			return nil, "", badUsage("--swarm draws each trial's scenario from its seed: give no scenario")
 		}
 		// The hunt's seed and bugs: the flags', else the swarm's seed 1.
-		hunt, err = runner.SwarmHunt(func(seed uint64) (*scenarios.Scenario, error) { return c.o.Apply(swarm.Scenario(seed)) })
+		hunt, err = runner.SwarmHunt(c.o)
 		return hunt, "--swarm", err
 	}
 	if _, arg, err = c.load(); err != nil { // once, for its warnings
@@ -148,10 +150,11 @@ func checkFailure(hunt *runner.Hunt, found *runner.Found, arg string, o scenario
 		file := *s
 		file.Trials, file.TrialSeeds = 1, []uint64{found.Seed}
 		name := fmt.Sprintf("swarm-%d.yaml", found.Seed)
-		f.Swarm = &report.SwarmFile{Name: name, Run: commandLine(append([]string{"raftsim", "run", name}, o.Args()...)...), YAML: file.YAML()}
+		f.Swarm = &report.SwarmFile{Name: name, Run: commandLine(append([]string{"raftsim", "run", name}, o.Args()...)...), YAML: file.YAML(),
+			Bound: swarm.Converge(s, swarm.Level).String()}
 	}
 	if shrinkIt {
-		red, res := shrink.Shrink(func() *scenarios.Scenario { return hunt.Scenario(found.Seed) }, found.Seed, found.Result)
+		red, res := shrink.Shrink(func(nodes int) (*scenarios.Scenario, error) { return hunt.Scenario(found.Seed, nodes) }, found.Seed, found.Result)
 		f.Shrunk = &report.Shrunk{}
 		if !red.Empty() {
 			f.Shrunk = &report.Shrunk{How: red.Describe(s), Failure: res.Failure.String(), Replay: replayCommand(arg, found.Seed, o, red.Args()...)}

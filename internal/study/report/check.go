@@ -35,6 +35,8 @@ type SwarmFile struct {
 	Name string
 	Run  string
 	YAML []byte
+	// Bound says how its converge_within was derived, or why it has none.
+	Bound string
 }
 
 // Shrunk is the smallest trial that fails the same way, or says there is
@@ -62,6 +64,7 @@ func (c *Check) Write(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  replay: %s\n", f.Replay)
 	if sf := f.Swarm; sf != nil {
+		fmt.Fprintf(&b, "  converge_within %s\n", sf.Bound)
 		fmt.Fprintf(&b, "  the drawn configuration, as a scenario file whose one trial is this one (trial_seeds: [%d]);\n", f.Seed)
 		fmt.Fprintf(&b, "  saved as %s, %s fails the same way:\n", sf.Name, sf.Run)
 		for _, line := range strings.Split(strings.TrimRight(string(sf.YAML), "\n"), "\n") {
