@@ -32,6 +32,11 @@ node misses with probability below 1e-9 (a configuration too slow for any
 bound up to 10 minutes is checked for safety only). The drawn configuration of
 a failure is printed as a scenario file.
 
+A liveness failure is weighed: its configuration runs again over
+--config-trials other seeds, derived from the failing one, and the report says
+how often it misses the same expectation, with its 95% interval: often, a slow
+configuration; never, a rare path worth a replay.
+
 The failure found never depends on --workers: trials run in rounds of 256 and
 the lowest failing trial is reported. With --for, how many trials run depends
 on the machine.
@@ -55,9 +60,16 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	budget := c.fs.Duration("for", 0, "stop after this much wall-clock time instead (e.g. 30s, 5m)")
 	swarmOn := c.fs.Bool("swarm", false, "draw each trial's whole configuration from its seed")
 	noShrink := c.fs.Bool("no-shrink", false, "do not shrink a failure")
-	c.outputs(false, "-")
+	wf := weighFlag(c.fs)
+	c.outputs(true, "-")
 	c.shardable()
 	if err := c.parse(args, out, nil); err != nil {
+		return err
+	}
+	if c.format == report.CSV {
+		return badUsage("--format csv: check prints table (text) or json")
+	}
+	if err := wf.check(); err != nil {
 		return err
 	}
 	n := *trials
@@ -102,8 +114,11 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	rep := &report.Check{What: what, Ran: ran, Seed: hunt.Base.Seed}
 	if found != nil {
 		rep.Failed = checkFailure(hunt, found, arg, c.o, !*noShrink)
+		if rep.Failed.Weighed, err = wf.weigh(found.Plan.Scenario, found.Seed, found.Result.Failure, c.output.workers, c.progress()); err != nil {
+			return err
+		}
 	}
-	if err := c.output.file().write(out, rep.Write); err != nil {
+	if err := c.output.file().write(out, func(w io.Writer) error { return rep.Write(w, c.format) }); err != nil {
 		return err
 	}
 	switch {
@@ -142,7 +157,8 @@ func checkHunt(c *scenarioCommand, swarmOn bool) (hunt *runner.Hunt, arg string,
 // the smallest trial that fails the same way.
 func checkFailure(hunt *runner.Hunt, found *runner.Found, arg string, o scenarios.Overrides, shrinkIt bool) *report.CheckFailure {
 	s := found.Plan.Scenario
-	f := &report.CheckFailure{Trial: found.Index, Seed: found.Seed, Failure: found.Result.Failure.String(), Replay: replayCommand(arg, found.Seed, o)}
+	f := &report.CheckFailure{Trial: found.Index, Seed: found.Seed, Kind: found.Result.Failure.Kind, Failure: found.Result.Failure.String(),
+		Replay: replayCommand(arg, found.Seed, o)}
 	f.TraceHash, f.Last = found.Trace(tailLines)
 	if hunt.Swarm() {
 		// The configuration as a scenario file whose one trial is the
