@@ -3,6 +3,8 @@ package swarm
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/raftsim/raftsim/scenarios"
@@ -278,11 +280,14 @@ func lower(parts []sim.Dist, v float64) time.Duration {
 // for j parts, and independent, so m-1 of the n-1 are back by then but
 // with probability P(Binomial(n-1, g) < m-1).
 func grantsBy(parts []sim.Dist, n int, v float64) time.Duration {
-	m, j := n/2+1, float64(len(parts))
-	u := search(func(u float64) bool {
-		g := max(0, 1-j*(1-u))
-		return 1-atLeast(n-1, m-1, g*g) <= v
-	}, true)
+	j := float64(len(parts))
+	u := memo(searchKey{n, len(parts), v, true}, func() float64 {
+		m := n/2 + 1
+		return search(func(u float64) bool {
+			g := max(0, 1-j*(1-u))
+			return 1-atLeast(n-1, m-1, g*g) <= v
+		}, true)
+	})
 	return 2 * upper(parts, (1-u)*j)
 }
 
@@ -292,11 +297,37 @@ func grantsBy(parts []sim.Dist, n int, v float64) time.Duration {
 // two messages must be), so m-1 of the n-1 are back before it with
 // probability P(Binomial(n-1, 2w) ≥ m-1) at most.
 func grantsNotBefore(parts []sim.Dist, n int, v float64) time.Duration {
-	m := n/2 + 1
-	w := search(func(w float64) bool {
-		return atLeast(n-1, m-1, min(1, 2*w)) <= v
-	}, false)
+	w := memo(searchKey{n, len(parts), v, false}, func() float64 {
+		m := n/2 + 1
+		return search(func(w float64) bool {
+			return atLeast(n-1, m-1, min(1, 2*w)) <= v
+		}, false)
+	})
 	return 2 * lower(parts, w)
+}
+
+// searchKey is what the searches of grantsBy and grantsNotBefore depend
+// on: not the distributions, only the cluster size, how many parts a
+// one-way time has, and the tail.
+type searchKey struct {
+	n, parts int
+	v        float64
+	by       bool
+}
+
+// searches holds the searches' answers: every bound asks the same few (the
+// tails come from the grid and the tails list), and each costs more than
+// the rest of a bound. A cache of a pure function: the answer is the same
+// whether or not it is cached.
+var searches sync.Map // searchKey → float64
+
+func memo(k searchKey, f func() float64) float64 {
+	if u, ok := searches.Load(k); ok {
+		return u.(float64)
+	}
+	u := f()
+	searches.Store(k, u)
+	return u
 }
 
 // search returns, to within 2^-40, the point of [0, 1] where ok changes:
@@ -334,8 +365,13 @@ const leadSteps = 128
 //	lead = E_shift ∫₀^w (1/w) (E_voter[clip₀¹(1 − (x+shift+fixed+voter)/w)])^(n−1) dx.
 func lead(n int, w time.Duration, shift []time.Duration, fixed time.Duration, voter []time.Duration) float64 {
 	W, G := float64(w), float64(len(voter))
-	total := 0.0
-	for _, s := range shift {
+	total, last := 0.0, 0.0
+	for i, s := range shift {
+		if i > 0 && s == shift[i-1] {
+			total += last // the same shift gives the same integral
+			continue
+		}
+		before := total
 		// The voter points with y+v ≤ 0 count 1, those with 0 < y+v < w
 		// count 1-(y+v)/w, the rest 0: as y grows, both bounds move down.
 		lo, hi, sum := len(voter), len(voter), 0.0 // points [lo, hi) are in between; sum is theirs
@@ -355,6 +391,7 @@ func lead(n int, w time.Duration, shift []time.Duration, fixed time.Duration, vo
 			a := (float64(lo) + float64(hi-lo)*(1-y/W) - sum/W) / G
 			total += pow(a, n-1) / leadSteps
 		}
+		last = total - before
 	}
 	return total / float64(len(shift))
 }
@@ -409,9 +446,12 @@ func atLeast(n, k int, q float64) float64 {
 // full, skipped or not: Skip is for shrinking, and leaves the bound as
 // drawn.
 func residualPause(s *scenarios.Scenario) time.Duration {
-	c := *s
-	c.Skip = nil
-	steps := c.Timeline()
+	steps := s.Faults // the swarm's are flat: no repeats, no groups
+	if slices.ContainsFunc(steps, func(st scenarios.Step) bool { return st.Repeat > 0 || len(st.Steps) > 0 }) {
+		c := *s
+		c.Skip = nil
+		steps = c.Timeline()
+	}
 	var res, after time.Duration // after: from the step to the last
 	for i := len(steps) - 1; i >= 0; i-- {
 		for _, a := range steps[i].Actions {
