@@ -23,7 +23,7 @@ func TestBoundsHold(t *testing.T) {
 	results := make([]tally, configs)
 	var wg sync.WaitGroup
 	next := make(chan int)
-	for w := 0; w < max(1, runtime.NumCPU()); w++ {
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
