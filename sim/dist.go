@@ -116,6 +116,32 @@ func (d Dist) Mean() time.Duration {
 	return d.A
 }
 
+// Quantile returns the duration that a draw of d exceeds with probability
+// 1-p at most: the p-quantile of d (of the normal truncated at 0, as
+// [Dist.Sample] draws it). p must be in [0, 1); the tail 1-p may be as
+// small as 1e-15. It is what a bound on latency rests on: a message is
+// later than d.Quantile(1-eps) with probability eps.
+func (d Dist) Quantile(p float64) time.Duration {
+	q := 1 - p // the upper tail, which sets the far quantiles
+	switch d.Kind {
+	case Uniform:
+		return d.A + time.Duration(math.Ceil(p*float64(d.B-d.A)))
+	case Normal:
+		if d.B == 0 {
+			return d.A
+		}
+		// Φ(z) = 1 - q·(1-Φ(-A/B)): the tail of the normal above 0.
+		above0 := math.Erfc(-float64(d.A)/(float64(d.B)*math.Sqrt2)) / 2
+		z := math.Sqrt2 * math.Erfcinv(2*q*above0)
+		return durationOf(math.Max(0, float64(d.A)+float64(d.B)*z))
+	case Exp:
+		return d.A + durationOf(-float64(d.B-d.A)*math.Log(q))
+	case LogNormal:
+		return durationOf(math.Exp(d.mu + d.sigma*math.Sqrt2*math.Erfcinv(2*q)))
+	}
+	return d.A
+}
+
 // Max returns the largest value d can take, or -1 when it is unbounded.
 func (d Dist) Max() time.Duration {
 	switch d.Kind {

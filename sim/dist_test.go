@@ -125,3 +125,49 @@ func TestChanceOneDraw(t *testing.T) {
 		}
 	}
 }
+
+// TestDistQuantile: known answers for each family, and the sampled
+// fraction above a quantile matches its tail.
+func TestDistQuantile(t *testing.T) {
+	tests := []struct {
+		kind DistKind
+		a, b time.Duration
+		p    float64
+		want float64 // ms
+	}{
+		{Const, 7 * ms, 0, 0.999, 7},
+		{Uniform, 5 * ms, 10 * ms, 0.5, 7.5},
+		{Uniform, 5 * ms, 10 * ms, 0.999, 9.995},
+		{Normal, 7 * ms, 2 * ms, 0.5, 7},                      // the truncation below 0 is 2e-4 of the mass
+		{Normal, 7 * ms, 2 * ms, 1 - 1e-9, 7 + 2*5.997807015}, // z of 1e-9
+		{Exp, 5 * ms, 7 * ms, 1 - 1e-3, 5 + 2*math.Log(1000)},
+		{LogNormal, 7 * ms, 2 * ms, 0.5, 7 / math.Sqrt(1+4.0/49)},
+	}
+	for _, tt := range tests {
+		d, err := NewDist(tt.kind, tt.a, tt.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := float64(d.Quantile(tt.p)) / 1e6; math.Abs(got-tt.want) > 2e-3 {
+			t.Errorf("kind %d (%v, %v): Quantile(%v) = %.6fms, want %.6fms", tt.kind, tt.a, tt.b, tt.p, got, tt.want)
+		}
+	}
+	for _, kind := range []DistKind{Uniform, Normal, Exp, LogNormal} {
+		d, _ := NewDist(kind, 2*ms, 3*ms)
+		if kind == Uniform {
+			d = UniformDist(2*ms, 6*ms)
+		}
+		r := NewRand(11)
+		q := d.Quantile(0.99)
+		const n = 200000
+		above := 0
+		for i := 0; i < n; i++ {
+			if d.Sample(r) > q {
+				above++
+			}
+		}
+		if f := float64(above) / n; f < 0.0085 || f > 0.0115 {
+			t.Errorf("kind %d: %.4f of draws above the 0.99 quantile %v, want 0.01", kind, f, q)
+		}
+	}
+}

@@ -27,8 +27,15 @@ With --swarm, each trial's whole configuration is drawn from its seed (cluster
 size, timeouts, latency distribution, loss, duplication, options, and a
 timeline of partitions, cuts, crashes, pauses, drift and writes, some kinds
 switched off entirely); after the faults everything heals and a working leader
-must appear within a bound. The drawn configuration of a failure is printed as
-a scenario file.
+must appear within a bound derived from the configuration, which an honest
+node misses with probability below 1e-9 (a configuration too slow for any
+bound up to 10 minutes is checked for safety only). The drawn configuration of
+a failure is printed as a scenario file.
+
+A liveness failure is weighed: its configuration runs again over
+--config-trials other seeds, derived from the failing one, and the report says
+how often it misses the same expectation, with its 95% interval: often, a slow
+configuration; never, a rare path worth a replay.
 
 The failure found never depends on --workers: trials run in rounds of 256 and
 the lowest failing trial is reported. With --for, how many trials run depends
@@ -53,9 +60,16 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	budget := c.fs.Duration("for", 0, "stop after this much wall-clock time instead (e.g. 30s, 5m)")
 	swarmOn := c.fs.Bool("swarm", false, "draw each trial's whole configuration from its seed")
 	noShrink := c.fs.Bool("no-shrink", false, "do not shrink a failure")
-	c.outputs(false, "-")
+	wf := weighFlag(c.fs)
+	c.outputs(true, "-")
 	c.shardable()
 	if err := c.parse(args, out, nil); err != nil {
+		return err
+	}
+	if c.format == report.CSV {
+		return badUsage("--format csv: check prints table (text) or json")
+	}
+	if err := wf.check(); err != nil {
 		return err
 	}
 	n := *trials
@@ -100,8 +114,11 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	rep := &report.Check{What: what, Ran: ran, Seed: hunt.Base.Seed}
 	if found != nil {
 		rep.Failed = checkFailure(hunt, found, arg, c.o, !*noShrink)
+		if rep.Failed.Weighed, err = wf.weigh(found.Plan.Scenario, found.Seed, found.Result.Failure, c.output.workers, c.progress()); err != nil {
+			return err
+		}
 	}
-	if err := c.output.file().write(out, rep.Write); err != nil {
+	if err := c.output.file().write(out, func(w io.Writer) error { return rep.Write(w, c.format) }); err != nil {
 		return err
 	}
 	switch {
@@ -122,7 +139,7 @@ func checkHunt(c *scenarioCommand, swarmOn bool) (hunt *runner.Hunt, arg string,
 			return nil, "", badUsage("--swarm draws each trial's scenario from its seed: give no scenario")
 		}
 		// The hunt's seed and bugs: the flags', else the swarm's seed 1.
-		hunt, err = runner.SwarmHunt(func(seed uint64) (*scenarios.Scenario, error) { return c.o.Apply(swarm.Scenario(seed)) })
+		hunt, err = runner.SwarmHunt(c.o)
 		return hunt, "--swarm", err
 	}
 	if _, arg, err = c.load(); err != nil { // once, for its warnings
@@ -140,7 +157,8 @@ func checkHunt(c *scenarioCommand, swarmOn bool) (hunt *runner.Hunt, arg string,
 // the smallest trial that fails the same way.
 func checkFailure(hunt *runner.Hunt, found *runner.Found, arg string, o scenarios.Overrides, shrinkIt bool) *report.CheckFailure {
 	s := found.Plan.Scenario
-	f := &report.CheckFailure{Trial: found.Index, Seed: found.Seed, Failure: found.Result.Failure.String(), Replay: replayCommand(arg, found.Seed, o)}
+	f := &report.CheckFailure{Trial: found.Index, Seed: found.Seed, Kind: found.Result.Failure.Kind, Failure: found.Result.Failure.String(),
+		Replay: replayCommand(arg, found.Seed, o)}
 	f.TraceHash, f.Last = found.Trace(tailLines)
 	if hunt.Swarm() {
 		// The configuration as a scenario file whose one trial is the
@@ -148,10 +166,11 @@ func checkFailure(hunt *runner.Hunt, found *runner.Found, arg string, o scenario
 		file := *s
 		file.Trials, file.TrialSeeds = 1, []uint64{found.Seed}
 		name := fmt.Sprintf("swarm-%d.yaml", found.Seed)
-		f.Swarm = &report.SwarmFile{Name: name, Run: commandLine(append([]string{"raftsim", "run", name}, o.Args()...)...), YAML: file.YAML()}
+		f.Swarm = &report.SwarmFile{Name: name, Run: commandLine(append([]string{"raftsim", "run", name}, o.Args()...)...), YAML: file.YAML(),
+			Bound: swarm.Converge(s, swarm.Level).String()}
 	}
 	if shrinkIt {
-		red, res := shrink.Shrink(func() *scenarios.Scenario { return hunt.Scenario(found.Seed) }, found.Seed, found.Result)
+		red, res := shrink.Shrink(func(nodes int) (*scenarios.Scenario, error) { return hunt.Scenario(found.Seed, nodes) }, found.Seed, found.Result)
 		f.Shrunk = &report.Shrunk{}
 		if !red.Empty() {
 			f.Shrunk = &report.Shrunk{How: red.Describe(s), Failure: res.Failure.String(), Replay: replayCommand(arg, found.Seed, o, red.Args()...)}

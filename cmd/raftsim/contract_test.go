@@ -129,3 +129,38 @@ func TestReadmeJSONKeys(t *testing.T) {
 		t.Errorf("run's params keys:\n%v\nthe README's:\n%v", got, wantParams)
 	}
 }
+
+// TestReadmeCheckJSONKeys: the keys of check's JSON failure that the README
+// lists are the ones a weighed, shrunk swarm failure carries.
+func TestReadmeCheckJSONKeys(t *testing.T) {
+	block := readmeBlock(t, "`check --format json` writes")
+	for {
+		flat := regexp.MustCompile(`\{[^{}]*\}|\[[^\[\]]*\]`).ReplaceAllString(block, "")
+		if flat == block {
+			break
+		}
+		block = flat
+	}
+	var want []string
+	for _, k := range strings.Split(block, ",") {
+		if k = strings.TrimSuffix(strings.TrimSpace(k), ":"); k != "" {
+			want = append(want, k)
+		}
+	}
+	sort.Strings(want)
+	_, out, errw := raftsim("check", "--swarm", "--bug", "no-retry", "--trials", "500", "--config-trials", "10", "--format", "json")
+	var r struct {
+		Failure map[string]json.RawMessage `json:"failure"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v: %s", err, errw)
+	}
+	var got []string
+	for k := range r.Failure {
+		got = append(got, k)
+	}
+	sort.Strings(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("check's JSON failure keys:\n%v\nthe README's:\n%v", got, want)
+	}
+}

@@ -232,7 +232,7 @@ func replayScenario(fs *pflag.FlagSet, o scenarios.Overrides, rf *replayFlags, s
 		if fs.NArg() > 0 {
 			return nil, "", badUsage("--swarm draws the scenario from the seed: give no scenario")
 		}
-		if s, err = o.Apply(swarm.Scenario(seed)); err != nil {
+		if s, err = swarm.Draw(seed, o); err != nil {
 			return nil, "", err
 		}
 		arg = "--swarm"

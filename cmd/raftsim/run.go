@@ -75,10 +75,14 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	steadyFlag := c.fs.String("steady-time", "", "also measure stability (needless elections, leader changes, disruptions and time without a working leader per hour) over this much steady state (default: the scenario's steady.duration, or none)")
 	findFlags := c.fs.StringArray("find", nil, "list the trials that held and match KIND, with their replay commands (repeatable; see below)")
 	samplesPath := samplesFlag(c.fs)
+	wf := weighFlag(c.fs)
 	c.outputs(true, "")
 	c.shardable()
 	samplesFile := func() outputFile { return outputFile{"--samples", *samplesPath} }
 	if err := c.parse(args, out, func() []outputFile { return []outputFile{samplesFile()} }); err != nil {
+		return err
+	}
+	if err := wf.check(); err != nil {
 		return err
 	}
 	queries, steadyQueries, err := findQueries(*findFlags)
@@ -102,6 +106,9 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 		return err
 	}
 	if done, err := c.sh.finish(c.output.file(), out, false); done || err != nil {
+		return err
+	}
+	if err := wf.weighRun(rep, agg, s, c.output.workers, c.progress()); err != nil {
 		return err
 	}
 	if err := samplesOut.write(out, s, s.Trials); err != nil {

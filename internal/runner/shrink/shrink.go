@@ -28,17 +28,24 @@ type Reduction struct {
 	Limit time.Duration // the trial's virtual time cap, or 0 for unchanged
 }
 
-// Apply makes s smaller as r says, and validates the result: fewer nodes
-// may leave a fault naming a node that is gone.
-func (r Reduction) Apply(s *scenarios.Scenario) error {
-	s.Skip = append([]int(nil), r.Skip...)
-	if r.Nodes > 0 {
-		s.Cluster.Nodes = r.Nodes
+// Fresh returns a new copy of a failing trial's scenario with the given
+// cluster size (0: its own), built as its replay command builds it with
+// --nodes (a swarm derives its liveness bound for the size), or an error
+// when the size does not fit the scenario.
+type Fresh func(nodes int) (*scenarios.Scenario, error)
+
+// Build returns the scenario that r makes of fresh's, validated: fewer
+// nodes may leave a fault naming a node that is gone.
+func (r Reduction) Build(fresh Fresh) (*scenarios.Scenario, error) {
+	s, err := fresh(r.Nodes)
+	if err != nil {
+		return nil, err
 	}
+	s.Skip = append([]int(nil), r.Skip...)
 	if r.Limit > 0 {
 		s.Measure.Limit = r.Limit
 	}
-	return s.Validate()
+	return s, s.Validate()
 }
 
 // Args returns the replay flags that apply r.
@@ -82,11 +89,10 @@ func (r Reduction) Empty() bool { return len(r.Skip) == 0 && r.Nodes == 0 && r.L
 const MaxAttempts = 400
 
 // Shrink looks for the smallest reduction of the trial with the given seed
-// that still fails with the same kind of failure. fresh returns a new copy
-// of the failing scenario each time it is called. It returns the reduction
-// and the result of the reduced trial (the original's when nothing smaller
-// fails the same way).
-func Shrink(fresh func() *scenarios.Scenario, seed uint64, failed trial.Result) (Reduction, trial.Result) {
+// that still fails with the same kind of failure; fresh builds the
+// scenarios it tries. It returns the reduction and the result of the
+// reduced trial (the original's when nothing smaller fails the same way).
+func Shrink(fresh Fresh, seed uint64, failed trial.Result) (Reduction, trial.Result) {
 	kind := failed.Failure.Kind
 	best, bestRes := Reduction{}, failed
 	attempts := 0
@@ -95,8 +101,8 @@ func Shrink(fresh func() *scenarios.Scenario, seed uint64, failed trial.Result) 
 			return false
 		}
 		attempts++
-		s := fresh()
-		if err := r.Apply(s); err != nil {
+		s, err := r.Build(fresh)
+		if err != nil {
 			return false // e.g. a fault names a node that is gone
 		}
 		plan := trial.NewPlan(s)
@@ -107,7 +113,10 @@ func Shrink(fresh func() *scenarios.Scenario, seed uint64, failed trial.Result) 
 		best, bestRes = r, res
 		return true
 	}
-	base := fresh()
+	base, err := fresh(0)
+	if err != nil {
+		return best, bestRes // it built once, for the failing trial
+	}
 	steps := len(base.Timeline())
 	maxTimeout := base.Cluster.ElectionTimeout.Max
 	shorten := func() {

@@ -28,15 +28,19 @@ func TestReductionArgs(t *testing.T) {
 // TestShrinkKeepsTheFailure shrinks a real failure: the result fails the
 // same way and is no bigger than the original.
 func TestShrinkKeepsTheFailure(t *testing.T) {
-	fresh := func() *scenarios.Scenario {
+	fresh := func(nodes int) (*scenarios.Scenario, error) {
 		s, err := scenarios.Builtin("crash-restart")
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.Cluster.Bugs = raft.BugVoteNotPersisted
-		return s
+		if nodes > 0 {
+			s.Cluster.Nodes = nodes
+		}
+		return s, nil
 	}
-	plan := trial.NewPlan(fresh())
+	s, _ := fresh(0)
+	plan := trial.NewPlan(s)
 	r := simulated.NewDriver(plan)
 	var seed uint64
 	var failed trial.Result
@@ -50,8 +54,8 @@ func TestShrinkKeepsTheFailure(t *testing.T) {
 	if red.Empty() || res.Failure == nil || res.Failure.Kind != failed.Failure.Kind {
 		t.Fatalf("shrink gave %+v with %v", red, res.Failure)
 	}
-	s := fresh()
-	if err := red.Apply(s); err != nil {
+	s, err := red.Build(fresh)
+	if err != nil {
 		t.Fatal(err)
 	}
 	p := trial.NewPlan(s)
@@ -59,7 +63,7 @@ func TestShrinkKeepsTheFailure(t *testing.T) {
 	if again.Failure == nil || *again.Failure != *res.Failure {
 		t.Fatalf("the shrunk trial does not reproduce: %v vs %v", again.Failure, res.Failure)
 	}
-	if len(s.Timeline()) >= len(fresh().Timeline()) && red.Nodes == 0 && red.Limit == 0 {
+	if orig, _ := fresh(0); len(s.Timeline()) >= len(orig.Timeline()) && red.Nodes == 0 && red.Limit == 0 {
 		t.Error("nothing got smaller")
 	}
 }

@@ -4,10 +4,14 @@
 // partitions, cuts, crashes, pauses, drift and writes, with some kinds of
 // fault switched off entirely. Swarm testing reaches corners that fixed
 // scenarios never do. After the fault phase everything is healed and the
-// cluster must converge on a working leader within a bound.
+// cluster must converge on a working leader within a bound that holds by
+// construction: [Converge] derives it from the configuration so that an
+// honest node misses it with probability below [Level]. A configuration
+// for which no bound up to [MaxWithin] can be derived is drawn all the
+// same, with its safety invariants and no liveness expectation.
 //
-// A swarm configuration must be a pure function of the trial seed: swarm
-// never reads the clock or a global random source.
+// A swarm configuration must be a pure function of the trial seed (and the
+// overrides): swarm never reads the clock or a global random source.
 package swarm
 
 import (
@@ -30,6 +34,37 @@ var faultKinds = []scenarios.ActionKind{scenarios.Crash, scenarios.Partition, sc
 // Scenario returns the scenario that trial seed seed runs under --swarm.
 // It is a pure function of the seed.
 func Scenario(seed uint64) *scenarios.Scenario {
+	s := draw(seed)
+	expect(s)
+	return s
+}
+
+// Draw returns the scenario that trial seed seed runs under --swarm with
+// the overrides o, validated: its converge_within derived for the
+// configuration the overrides make (a narrower timeout range needs a
+// longer bound, or has none).
+func Draw(seed uint64, o scenarios.Overrides) (*scenarios.Scenario, error) {
+	s, err := o.Apply(draw(seed))
+	if err != nil {
+		return nil, err
+	}
+	expect(s)
+	return s, nil
+}
+
+// expect sets the liveness expectation of s, and a time limit that lets
+// the trial put it to the test: its converge_within may be as long as
+// MaxWithin, after a fault timeline of any length.
+func expect(s *scenarios.Scenario) {
+	s.Expect.ConvergeWithin = Converge(s, Level).Within
+	for _, st := range s.Faults {
+		s.Measure.Limit += max(0, st.Delay.Max()) // constant in a swarm
+	}
+	s.Measure.Limit = (s.Measure.Limit + s.Expect.ConvergeWithin + time.Millisecond - 1).Truncate(time.Millisecond)
+}
+
+// draw draws the configuration of seed, without its liveness expectation.
+func draw(seed uint64) *scenarios.Scenario {
 	r := sim.NewRand(trial.Seeds(seed).Swarm())
 	uniform := func(lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }
 	coin := func(p float64) bool { return r.Chance(p) }
@@ -97,9 +132,8 @@ func Scenario(seed uint64) *scenarios.Scenario {
 	}})
 	s.Faults = steps
 	s.Measure = scenarios.Measure{From: scenarios.FromStart, Until: scenarios.UntilLeader,
-		Settle: ms(maxT * 2), SettleSet: true, Limit: 10 * time.Minute}
-	s.Expect = scenarios.Expect{Invariants: scenarios.AllInvariants(),
-		ConvergeWithin: max(2*time.Second, ms(maxT*30).Round(time.Millisecond))}
+		Settle: ms(maxT * 2), SettleSet: true, Limit: 10 * time.Minute} // and the timeline and the bound: see expect
+	s.Expect = scenarios.Expect{Invariants: scenarios.AllInvariants()}
 	return s
 }
 

@@ -1,52 +1,77 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 )
 
 // Check is what raftsim check found: no failure in the trials it ran, or
-// the first failing trial.
+// the first failing trial. Its JSON keys are a contract, like run's.
 type Check struct {
-	What   string // the scenario hunted through, with its bugs
-	Ran    int    // trials run
-	Seed   uint64 // the hunt's scenario seed
-	Failed *CheckFailure
+	What   string        `json:"hunt"`   // the scenario hunted through, with its bugs
+	Ran    int           `json:"trials"` // trials run
+	Seed   uint64        `json:"seed"`   // the hunt's scenario seed
+	Failed *CheckFailure `json:"failure"`
 }
 
 // CheckFailure is the first failing trial of a hunt, with what shows it and
 // the commands that replay it.
 type CheckFailure struct {
-	Trial     int
-	Seed      uint64
-	Failure   string   // what was violated, when and where
-	TraceHash string   // the SHA-256 of its text trace: the same hash, the same trial
-	Last      []string // its last trace lines, ending with the violation
-	Replay    string
-	Swarm     *SwarmFile // under --swarm: the drawn configuration
-	Shrunk    *Shrunk    // nil when not shrunk
+	Trial     int      `json:"trial"`
+	Seed      uint64   `json:"seed"`
+	Kind      string   `json:"kind"`         // the failure's kind: an invariant, liveness, ...
+	Failure   string   `json:"detail"`       // what was violated, when and where
+	TraceHash string   `json:"trace_sha256"` // the SHA-256 of its text trace: the same hash, the same trial
+	Last      []string `json:"last_events"`  // its last trace lines, ending with the violation
+	Replay    string   `json:"replay"`
+	// Swarm, under --swarm, is the drawn configuration.
+	Swarm *SwarmFile `json:"swarm,omitempty"`
+	// Weighed, for a liveness failure, is how often its configuration
+	// misses the same expectation over other trials.
+	*Weighed
+	Shrunk *Shrunk `json:"shrunk,omitempty"` // nil when not shrunk
 }
 
 // SwarmFile is a swarm trial's drawn configuration as a scenario file whose
 // one trial is the failing one: saved as Name and run by Run, it fails the
 // same way.
 type SwarmFile struct {
-	Name string
-	Run  string
-	YAML []byte
+	Name string `json:"file"`
+	Run  string `json:"run"`
+	YAML []byte `json:"-"`
+	// Bound says how its converge_within was derived, or why it has none.
+	Bound string `json:"converge_within_derived"`
+}
+
+// MarshalJSON writes the scenario file as text.
+func (sf *SwarmFile) MarshalJSON() ([]byte, error) {
+	type plain SwarmFile
+	return json.Marshal(struct {
+		*plain
+		YAML string `json:"yaml"`
+	}{(*plain)(sf), string(sf.YAML)})
 }
 
 // Shrunk is the smallest trial that fails the same way, or says there is
 // none smaller (How is "").
 type Shrunk struct {
-	How     string // how it is smaller than the trial found
-	Failure string
-	Replay  string
+	How     string `json:"how"` // how it is smaller than the trial found
+	Failure string `json:"detail"`
+	Replay  string `json:"replay"`
 }
 
-// Write prints the check's report.
-func (c *Check) Write(w io.Writer) error {
+// Write prints the check's report in format f: text, or JSON.
+func (c *Check) Write(w io.Writer, f Format) error {
+	if f == JSON {
+		return WriteJSON(w, c)
+	}
+	return c.WriteText(w)
+}
+
+// WriteText prints the check's report as text.
+func (c *Check) WriteText(w io.Writer) error {
 	f := c.Failed
 	if f == nil {
 		_, err := fmt.Fprintf(w, "check of %s: no failure in %d trials (seed %d)\n", c.What, c.Ran, c.Seed)
@@ -55,6 +80,9 @@ func (c *Check) Write(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "check of %s: trial %d (seed %d) failed, after %d trials:\n", c.What, f.Trial, f.Seed, c.Ran)
 	fmt.Fprintf(&b, "  %s\n", f.Failure)
+	if f.Weighed != nil {
+		fmt.Fprintf(&b, "  %s\n", f.Weighed.Sentence())
+	}
 	fmt.Fprintf(&b, "  trace sha256 %s\n", f.TraceHash)
 	fmt.Fprintf(&b, "  the last %d events:\n", len(f.Last))
 	for _, line := range f.Last {
@@ -62,6 +90,7 @@ func (c *Check) Write(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  replay: %s\n", f.Replay)
 	if sf := f.Swarm; sf != nil {
+		fmt.Fprintf(&b, "  converge_within %s\n", sf.Bound)
 		fmt.Fprintf(&b, "  the drawn configuration, as a scenario file whose one trial is this one (trial_seeds: [%d]);\n", f.Seed)
 		fmt.Fprintf(&b, "  saved as %s, %s fails the same way:\n", sf.Name, sf.Run)
 		for _, line := range strings.Split(strings.TrimRight(string(sf.YAML), "\n"), "\n") {

@@ -156,6 +156,9 @@ type Failure struct {
 	Timeline string   `json:"timeline,omitempty"`
 	// TimelineTail is the timeline's last lines, for the first failure.
 	TimelineTail []string `json:"timeline_tail,omitempty"`
+	// Weighed, for the first liveness failure of a run, is how often its
+	// configuration misses the same expectation over other trials.
+	*Weighed
 }
 
 // Note is something said of one trial, with the command that replays it.

@@ -274,6 +274,9 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 		if f.Replay != "" {
 			fmt.Fprintf(b, "    replay: %s\n", f.Replay)
 		}
+		if f.Weighed != nil {
+			fmt.Fprintf(b, "    %s\n", f.Weighed.Sentence())
+		}
 		if f.Timeline != "" {
 			fmt.Fprintf(b, "    timeline: %s\n", f.Timeline)
 		}
