@@ -148,7 +148,12 @@ func TestABlockHoldsTheBytesAndReleasesThemInOrder(t *testing.T) {
 		size += chunked(s + "\n")
 	}
 	waitFor(t, "the proxy to hold n2's three messages", func() bool { return held(c.nw, 1, 0) == size })
-	if got, _, err := l.snapshot(); len(got) != 0 || err != nil {
+	// Held longer than their latency, they would have crossed by now.
+	f.mu.Lock()
+	wrote := f.wrote[len(f.wrote)-1]
+	f.mu.Unlock()
+	waitFor(t, "twice the latency to pass", func() bool { return time.Since(wrote) > 2*lat })
+	if got, _, err := l.snapshot(); len(got) != 0 || err != nil || held(c.nw, 1, 0) != size {
 		t.Fatalf("n1 got %q (%v) across the blocked link", got, err)
 	}
 	unblocked := time.Now()
