@@ -188,17 +188,27 @@ func startCluster(t *testing.T, ls [][]sim.Link, maxHeld int) *cluster {
 		t.Cleanup(c.members[i].srv.Close)
 		targets[i] = c.members[i].addr()
 	}
-	nw, err := Start(Config{IDs: testIDs, Targets: targets, Links: ls, Seed: 1, Observer: c.obs, MaxHeld: maxHeld})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.nw = nw
+	c.nw = start(t, Config{IDs: testIDs, Targets: targets, Links: ls, Seed: 1, Observer: c.obs, MaxHeld: maxHeld})
 	t.Cleanup(func() {
-		if err := nw.Close(); err != nil {
+		if err := c.nw.Close(); err != nil {
 			t.Error(err)
 		}
 	})
 	return c
+}
+
+// start opens a proxy for len(cfg.IDs) members and starts it; the caller
+// closes it.
+func start(t *testing.T, cfg Config) *Net {
+	nw, err := Listen(len(cfg.IDs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nw.Start(cfg); err != nil {
+		nw.Close()
+		t.Fatal(err)
+	}
+	return nw
 }
 
 // client is one member's side of the proxy: an HTTP client that names

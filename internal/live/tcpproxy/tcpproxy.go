@@ -3,7 +3,7 @@
 // connections, whose streams carry messages for as long as they live, so
 // the faults are applied to bytes, not to messages. Every member reaches
 // member j at the one peer URL the cluster advertises for j; the proxy
-// listens once per member ([Net.Addr]) and carries each connection to j's
+// listens once per member ([Listen], [Net.Addr]) and carries each connection to j's
 // real peer listener, delaying each direction of each link by its latency
 // (in order, as TCP delivers) and holding the bytes of a blocked direction
 // until it heals. Which member dialed a connection, and so which link it
@@ -12,7 +12,7 @@
 // tcpproxy must never listen on anything but 127.0.0.1, never let a byte
 // cross a blocked direction of a link, never reorder the bytes of a
 // connection, and never pretend to lose or duplicate what TCP would
-// retransmit: [Start] refuses links with loss or duplication.
+// retransmit: [Net.Start] refuses links with loss or duplication.
 package tcpproxy
 
 import (
@@ -97,7 +97,8 @@ const (
 	closeTimeout = 10 * time.Second
 )
 
-// Net is the running network.
+// Net is the network: [Listen] opens it, [Net.Start] starts it, and
+// [Net.Close] closes it.
 type Net struct {
 	cfg    Config
 	n      int
@@ -108,51 +109,18 @@ type Net struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // every goroutine of the proxy
 
-	mu     sync.Mutex
-	links  []link // by from*n+to
-	conns  map[*conn]struct{}
-	closed bool
+	mu      sync.Mutex
+	links   []link // by from*n+to
+	conns   map[*conn]struct{}
+	started bool
+	closed  bool
 }
 
-// Start checks cfg and listens on a free loopback port for each member.
-func Start(cfg Config) (*Net, error) {
-	n := len(cfg.IDs)
-	if len(cfg.Targets) != n || (cfg.Links != nil && len(cfg.Links) != n) {
-		return nil, fmt.Errorf("tcpproxy: %d IDs, %d targets and %d rows of links", n, len(cfg.Targets), len(cfg.Links))
-	}
-	if cfg.MaxHeld < 0 {
-		return nil, fmt.Errorf("tcpproxy: MaxHeld %d is negative", cfg.MaxHeld)
-	}
-	if cfg.MaxHeld == 0 {
-		cfg.MaxHeld = DefaultMaxHeld
-	}
-	if cfg.Observer == nil {
-		cfg.Observer = ignore{}
-	}
-	nw := &Net{cfg: cfg, n: n, ids: make(map[uint64]int, n), lns: make([]net.Listener, n), addrs: make([]string, n),
-		links: make([]link, n*n), conns: make(map[*conn]struct{})}
-	for i, id := range cfg.IDs {
-		if j, dup := nw.ids[id]; dup {
-			return nil, fmt.Errorf("tcpproxy: %v and %v have the same member ID %x", raft.ID(j), raft.ID(i), id)
-		}
-		nw.ids[id] = i
-	}
-	for from := range n {
-		if cfg.Links != nil && len(cfg.Links[from]) != n {
-			return nil, fmt.Errorf("tcpproxy: %d links from %v, want %d", len(cfg.Links[from]), raft.ID(from), n)
-		}
-		for to := range n {
-			var l sim.Link
-			if cfg.Links != nil {
-				l = cfg.Links[from][to]
-			}
-			if from != to && (l.Loss > 0 || l.Dup > 0) {
-				return nil, fmt.Errorf("tcpproxy: link %v->%v has loss %g and duplication %g: a TCP stream cannot lose or duplicate bytes faithfully, set both to 0",
-					raft.ID(from), raft.ID(to), l.Loss, l.Dup)
-			}
-			nw.links[from*n+to].init(l.Latency, sim.Mix(sim.Mix(cfg.Seed)^uint64(from*n+to)))
-		}
-	}
+// Listen opens a listener on a free loopback port for each of n members,
+// so that their addresses, which their member IDs depend on ([MemberID]),
+// are known before [Net.Start]. Connections wait until it.
+func Listen(n int) (*Net, error) {
+	nw := &Net{n: n, lns: make([]net.Listener, n), addrs: make([]string, n), conns: make(map[*conn]struct{})}
 	nw.ctx, nw.cancel = context.WithCancel(context.Background())
 	for j := range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -161,15 +129,70 @@ func Start(cfg Config) (*Net, error) {
 			return nil, err
 		}
 		nw.lns[j], nw.addrs[j] = ln, ln.Addr().String()
-		nw.wg.Add(1)
-		go nw.accept(j, ln)
 	}
 	return nw, nil
 }
 
+// Start checks cfg and carries connections as it says, until Close. The
+// caller closes nw whatever Start returns.
+func (nw *Net) Start(cfg Config) error {
+	n := nw.n
+	if len(cfg.IDs) != n || len(cfg.Targets) != n || (cfg.Links != nil && len(cfg.Links) != n) {
+		return fmt.Errorf("tcpproxy: %d IDs, %d targets and %d rows of links for %d members", len(cfg.IDs), len(cfg.Targets), len(cfg.Links), n)
+	}
+	if cfg.MaxHeld < 0 {
+		return fmt.Errorf("tcpproxy: MaxHeld %d is negative", cfg.MaxHeld)
+	}
+	if cfg.MaxHeld == 0 {
+		cfg.MaxHeld = DefaultMaxHeld
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = ignore{}
+	}
+	ids := make(map[uint64]int, n)
+	for i, id := range cfg.IDs {
+		if j, dup := ids[id]; dup {
+			return fmt.Errorf("tcpproxy: %v and %v have the same member ID %x", raft.ID(j), raft.ID(i), id)
+		}
+		ids[id] = i
+	}
+	links := make([]link, n*n)
+	for from := range n {
+		if cfg.Links != nil && len(cfg.Links[from]) != n {
+			return fmt.Errorf("tcpproxy: %d links from %v, want %d", len(cfg.Links[from]), raft.ID(from), n)
+		}
+		for to := range n {
+			var l sim.Link
+			if cfg.Links != nil {
+				l = cfg.Links[from][to]
+			}
+			if from != to && (l.Loss > 0 || l.Dup > 0) {
+				return fmt.Errorf("tcpproxy: link %v->%v has loss %g and duplication %g: a TCP stream cannot lose or duplicate bytes faithfully, set both to 0",
+					raft.ID(from), raft.ID(to), l.Loss, l.Dup)
+			}
+			links[from*n+to].init(l.Latency, sim.Mix(sim.Mix(cfg.Seed)^uint64(from*n+to)))
+		}
+	}
+	nw.mu.Lock()
+	defer nw.mu.Unlock()
+	switch {
+	case nw.closed:
+		return errors.New("tcpproxy: Start after Close")
+	case nw.started:
+		return errors.New("tcpproxy: started twice")
+	}
+	nw.started = true
+	nw.cfg, nw.ids, nw.links = cfg, ids, links
+	for j, ln := range nw.lns {
+		nw.wg.Add(1)
+		go nw.accept(j, ln)
+	}
+	return nil
+}
+
 // Addr returns where the members reach member j: the host:port of the
 // peer URL to advertise for j (--initial-advertise-peer-urls and
-// --initial-cluster), while j listens at Config.Targets[j].
+// --initial-cluster), while j listens at [Config.Targets][j].
 func (nw *Net) Addr(j int) string { return nw.addrs[j] }
 
 // Block blocks or unblocks the direction from → to of the link between

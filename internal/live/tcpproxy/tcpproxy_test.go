@@ -113,10 +113,7 @@ func TestEachLinkDrawsFromItsOwnStream(t *testing.T) {
 				ls[i][j] = sim.Link{Latency: sim.UniformDist(0, time.Second)}
 			}
 		}
-		nw, err := Start(Config{IDs: testIDs, Targets: []string{"127.0.0.1:1", "127.0.0.1:1", "127.0.0.1:1"}, Links: ls, Seed: 7})
-		if err != nil {
-			t.Fatal(err)
-		}
+		nw := start(t, Config{IDs: testIDs, Targets: []string{"127.0.0.1:1", "127.0.0.1:1", "127.0.0.1:1"}, Links: ls, Seed: 7})
 		defer nw.Close()
 		if busy {
 			for range 5 {
@@ -338,7 +335,12 @@ func TestStartRefusesLossAndDuplication(t *testing.T) {
 	} {
 		ls := links(0, 0, 1, 0)
 		ls[1][2] = tc.link
-		_, err := Start(Config{IDs: testIDs, Targets: make([]string, 3), Links: ls})
+		nw, err := Listen(3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = nw.Start(Config{IDs: testIDs, Targets: make([]string, 3), Links: ls})
+		nw.Close()
 		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("got %v, want %q...", err, tc.want)
 		}
@@ -349,10 +351,7 @@ func TestCloseLeavesNothingBehind(t *testing.T) {
 	baseline := runtime.NumGoroutine()
 	members := []*fake{newFake(), newFake(), newFake()}
 	targets := []string{members[0].addr(), members[1].addr(), members[2].addr()}
-	nw, err := Start(Config{IDs: testIDs, Targets: targets, Links: links(lat, 2, 0, 10*time.Second)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	nw := start(t, Config{IDs: testIDs, Targets: targets, Links: links(lat, 2, 0, 10*time.Second)})
 	// A stream with bytes held on a blocked link, and a message in flight.
 	n1, n3 := newClient(0), newClient(2)
 	resp, err := n1.request(t.Context(), "GET", fmt.Sprintf("http://%s/raft/stream/message/%s", nw.Addr(1), n1.from), "")
