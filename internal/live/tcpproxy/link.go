@@ -22,12 +22,6 @@ type link struct {
 	changed chan struct{}
 }
 
-func (l *link) init(latency sim.Dist, seed uint64) {
-	l.latency = latency
-	l.rand.Seed(seed)
-	l.changed = make(chan struct{})
-}
-
 func (l *link) block(blocked bool, now time.Time) {
 	if l.blocked == blocked {
 		return

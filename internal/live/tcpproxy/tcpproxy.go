@@ -120,7 +120,10 @@ type Net struct {
 // so that their addresses, which their member IDs depend on ([MemberID]),
 // are known before [Net.Start]. Connections wait until it.
 func Listen(n int) (*Net, error) {
-	nw := &Net{n: n, lns: make([]net.Listener, n), addrs: make([]string, n), conns: make(map[*conn]struct{})}
+	nw := &Net{n: n, lns: make([]net.Listener, n), addrs: make([]string, n), links: make([]link, n*n), conns: make(map[*conn]struct{})}
+	for k := range nw.links {
+		nw.links[k].changed = make(chan struct{})
+	}
 	nw.ctx, nw.cancel = context.WithCancel(context.Background())
 	for j := range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -156,7 +159,7 @@ func (nw *Net) Start(cfg Config) error {
 		}
 		ids[id] = i
 	}
-	links := make([]link, n*n)
+	latency := make([]sim.Dist, n*n)
 	for from := range n {
 		if cfg.Links != nil && len(cfg.Links[from]) != n {
 			return fmt.Errorf("tcpproxy: %d links from %v, want %d", len(cfg.Links[from]), raft.ID(from), n)
@@ -170,7 +173,7 @@ func (nw *Net) Start(cfg Config) error {
 				return fmt.Errorf("tcpproxy: link %v->%v has loss %g and duplication %g: a TCP stream cannot lose or duplicate bytes faithfully, set both to 0",
 					raft.ID(from), raft.ID(to), l.Loss, l.Dup)
 			}
-			links[from*n+to].init(l.Latency, sim.Mix(sim.Mix(cfg.Seed)^uint64(from*n+to)))
+			latency[from*n+to] = l.Latency
 		}
 	}
 	nw.mu.Lock()
@@ -182,7 +185,11 @@ func (nw *Net) Start(cfg Config) error {
 		return errors.New("tcpproxy: started twice")
 	}
 	nw.started = true
-	nw.cfg, nw.ids, nw.links = cfg, ids, links
+	nw.cfg, nw.ids = cfg, ids
+	for k := range nw.links { // blocks set before Start stay
+		nw.links[k].latency = latency[k]
+		nw.links[k].rand.Seed(sim.Mix(sim.Mix(cfg.Seed) ^ uint64(k)))
+	}
 	for j, ln := range nw.lns {
 		nw.wg.Add(1)
 		go nw.accept(j, ln)
@@ -196,7 +203,7 @@ func (nw *Net) Start(cfg Config) error {
 func (nw *Net) Addr(j int) string { return nw.addrs[j] }
 
 // Block blocks or unblocks the direction from → to of the link between
-// the two members: the bytes from sends to to on every connection are held
+// the two members, before or after Start: the bytes from sends to to on every connection are held
 // until it is unblocked (to's bytes to from still flow), and connections
 // that from dials to to are refused. Bytes held when it is unblocked flow
 // in order, each after its latency counted from the unblock.

@@ -167,6 +167,25 @@ func TestABlockHoldsTheBytesAndReleasesThemInOrder(t *testing.T) {
 	}
 }
 
+func TestALinkBlockedBeforeStartRefusesTheFirstConnection(t *testing.T) {
+	f := newFake()
+	defer f.srv.Close()
+	nw, err := Listen(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nw.Close()
+	nw.Block(0, 1, true)
+	if err := nw.Start(Config{IDs: testIDs, Targets: []string{f.addr(), f.addr(), f.addr()}}); err != nil {
+		t.Fatal(err)
+	}
+	cl := newClient(0)
+	defer cl.tr.CloseIdleConnections()
+	if _, err := cl.post(nw, 1, "vote"); err == nil {
+		t.Error("n1 reached n2 across a link blocked before Start")
+	}
+}
+
 // chunked returns the size of line as net/http sends it in a response
 // flushed after each line: a chunk of the chunked transfer coding.
 func chunked(line string) int { return len(fmt.Sprintf("%x\r\n%s\r\n", len(line), line)) }
