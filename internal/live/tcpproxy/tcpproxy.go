@@ -3,10 +3,10 @@
 // connections, whose streams carry messages for as long as they live, so
 // the faults are applied to bytes, not to messages. Every member reaches
 // member j at the one peer URL the cluster advertises for j; the proxy
-// listens once per member ([Listen], [Net.Addr]) and carries each connection to j's
-// real peer listener, delaying each direction of each link by its latency
-// (in order, as TCP delivers) and holding the bytes of a blocked direction
-// until it heals. Which member dialed a connection, and so which link it
+// listens once per member ([Listen], [Net.Addr]) and carries each
+// connection to j's real peer listener, delaying each direction of each
+// link by its latency (in order, as TCP delivers) and holding the bytes of
+// a blocked direction until it heals. Which member dialed a connection, and so which link it
 // is, the proxy reads from rafthttp's X-Server-From header.
 //
 // tcpproxy must never listen on anything but 127.0.0.1, never let a byte
@@ -90,7 +90,9 @@ const (
 	// firstRequestTimeout bounds the wait for a new connection's first
 	// request, which says who dialed; rafthttp sends it at once.
 	firstRequestTimeout = 10 * time.Second
-	// dialTimeout bounds the dial of a member (etcd's own is 1s).
+	// dialTimeout bounds the dial of a member, on loopback: it answers at
+	// once, or refuses. (etcd's own peer dial timeout is 1s plus the
+	// election timeout, and bounds the dial to the proxy.)
 	dialTimeout = 5 * time.Second
 	// closeTimeout bounds how long Close waits for the proxy's goroutines,
 	// which end as soon as their connections are closed.
