@@ -62,7 +62,7 @@ func clusterCmd(args []string, out, errw io.Writer) error {
 	if *port < 0 || *port+n-1 > 65535 {
 		return badUsage("--port: %d nodes from port %d do not fit below 65536", n, *port)
 	}
-	nodes, err := liveNodes(*cmd)
+	nodes, err := liveNodes(&liveFlags{cmd: *cmd})
 	if err != nil {
 		return err
 	}

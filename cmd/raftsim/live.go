@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -76,6 +77,8 @@ const defaultLiveTrials = 20
 type liveFlags struct {
 	conformance bool
 	timelines   bool
+	etcd        bool
+	etcdBin     string
 	cmd         string
 	logs        string
 	simTrials   int
@@ -109,7 +112,7 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	if !c.fs.Changed("trials") {
 		s.Trials = min(s.Trials, defaultLiveTrials) // a live trial takes a second, a simulated one microseconds
 	}
-	nodes, err := liveNodes(lf.cmd)
+	nodes, err := liveNodes(&lf)
 	if err != nil {
 		return err
 	}
@@ -117,6 +120,9 @@ func liveCmd(args []string, out, errw io.Writer) error {
 		if _, err := live.Check(s, nodes); err != nil {
 			return badUsage("%v", err)
 		}
+	}
+	if nodes.Etcd != "" {
+		s.Expect.Invariants = live.EtcdInvariants(s.Expect.Invariants) // what can be seen of etcd from outside
 	}
 	if err := prepareLogs(lf.logs); err != nil {
 		return badUsage("--logs: %v", err)
@@ -157,6 +163,8 @@ func liveCmd(args []string, out, errw io.Writer) error {
 
 func (lf *liveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&lf.cmd, "cmd", "", "a shell command that runs one node of the course's API (default: raftsim serve)")
+	fs.BoolVar(&lf.etcd, "etcd", false, "run real etcd members (Debian's etcd-server) instead, behind a TCP-level proxy")
+	fs.StringVar(&lf.etcdBin, "etcd-bin", "etcd", "the etcd binary --etcd runs (a path, or a name on PATH)")
 	fs.StringVar(&lf.logs, "logs", "raftsim-live-logs", "directory for the nodes' logs and failed trials' timelines")
 	fs.BoolVar(&lf.conformance, "conformance", false, "instead of the scenario, drive one node with hand-made RPCs and report each rule of Figure 2 passed or failed")
 	fs.BoolVar(&lf.timelines, "timelines", false, "keep every trial's timeline in the logs directory, not only failed trials'")
@@ -256,10 +264,22 @@ func withOverheads(rep *report.Live, s *scenarios.Scenario, res *live.Result, si
 		agg, stats.KSDistance(res.TimeToLeader, times), float64(rep.KSDistance))
 }
 
-// liveNodes says what program the nodes run: --cmd, or this raftsim's serve.
-func liveNodes(cmd string) (live.Nodes, error) {
-	if cmd != "" {
-		return live.Nodes{Cmd: cmd}, nil
+// liveNodes says what program the nodes run: --cmd, etcd members, or this
+// raftsim's serve.
+func liveNodes(lf *liveFlags) (live.Nodes, error) {
+	switch {
+	case lf.etcd && lf.cmd != "":
+		return live.Nodes{}, badUsage("--etcd and --cmd: give one (the nodes are etcd members, or your program)")
+	case lf.etcd && lf.conformance:
+		return live.Nodes{}, badUsage("--etcd and --conformance: conformance speaks the course's API, which etcd does not")
+	case lf.etcd:
+		bin, err := exec.LookPath(lf.etcdBin)
+		if err != nil {
+			return live.Nodes{}, badUsage("--etcd-bin %s: %v (Debian's etcd-server package has it: apt-get install etcd-server)", lf.etcdBin, err)
+		}
+		return live.Nodes{Etcd: bin}, nil
+	case lf.cmd != "":
+		return live.Nodes{Cmd: lf.cmd}, nil
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -650,3 +650,41 @@ func TestHarnessFaultsLong(t *testing.T) {
 		}
 	})
 }
+
+// TestLiveEtcdLong runs three real etcd members (Debian's etcd-server):
+// they elect a leader, it is killed with kill -9, the others elect a new
+// one, and the old one, restarted with its data directory, follows it;
+// nothing is left behind.
+func TestLiveEtcdLong(t *testing.T) {
+	if !long.Enabled() {
+		t.Skip("the long suite: RAFTSIM_LONG=1 runs it")
+	}
+	if _, err := exec.LookPath("etcd"); err != nil {
+		t.Skip("etcd is not installed (Debian: apt-get install etcd-server): real etcd members cannot run")
+	}
+	logs := liveDirs(t)
+	code, out, errw := raftsim("live", "testdata/live/etcd-leader-crash.yaml", "--etcd", "--sim-trials", "0", "--logs", logs, "--timelines", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, errw, out)
+	}
+	data, err := os.ReadFile(filepath.Join(logs, "trial-0.timeline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeline := string(data)
+	crash := regexp.MustCompile(`cluster fault crash \{(n\d)\}`).FindStringSubmatchIndex(timeline)
+	if crash == nil {
+		t.Fatalf("no crash:\n%s", timeline)
+	}
+	old, after := timeline[crash[2]:crash[3]], timeline[crash[1]:]
+	lead := regexp.MustCompile(`(n\d) state leader term=\d+`).FindStringSubmatch(after)
+	if lead == nil || lead[1] == old {
+		t.Fatalf("no new leader after %s was killed:\n%s", old, timeline)
+	}
+	if !strings.Contains(after, old+" start") || !strings.Contains(after, "check holds: one leader, every node follows the same leader") {
+		t.Errorf("%s was not restarted, or did not follow the new leader:\n%s", old, timeline)
+	}
+	if left := processesNaming("etcd --name"); len(left) > 0 {
+		t.Errorf("etcd members left behind: %v", left)
+	}
+}

@@ -31,19 +31,31 @@ type Nodes struct {
 	// Exe is the raftsim binary whose serve runs raftsim's own node, when
 	// Cmd is empty.
 	Exe string
-	// ServeArgs are the protocol flags raftsim serve gets (--election-timeout
-	// and the like); Env is added to a Cmd's environment.
+	// Etcd, when set, is an etcd binary: the nodes are real etcd members
+	// (raftsim live --etcd), behind a TCP-level proxy.
+	Etcd string
+	// ServeArgs are the protocol flags raftsim serve (or etcd) gets
+	// (--election-timeout and the like); Env is added to a Cmd's
+	// environment.
 	ServeArgs []string
 	Env       []string
 }
 
 // Describe names the nodes' program for reports.
 func (ns *Nodes) Describe() string {
-	if ns.Cmd != "" {
+	switch {
+	case ns.Cmd != "":
 		return ns.Cmd
+	case ns.Etcd != "":
+		return "etcd members (" + ns.Etcd + ")"
 	}
 	return "raftsim serve"
 }
+
+// StartsAtOwnPace reports whether the nodes start up at their own pace
+// (another program, or etcd), rather than as raftsim serve, whose Raft
+// clock starts when told.
+func (ns *Nodes) StartsAtOwnPace() bool { return ns.Cmd != "" || ns.Etcd != "" }
 
 // ClusterConfig says what cluster to start.
 type ClusterConfig struct {
@@ -81,6 +93,7 @@ type Cluster struct {
 	net    *proxy.Net
 	client *http.Client
 	held   []net.Listener // by node: its port, held until it first starts; nil once given up
+	etcd   *etcdMembers   // etcd members' peer side; nil for the course's API
 }
 
 // Start limits.
@@ -131,6 +144,13 @@ func NewCluster(cfg ClusterConfig) (*Cluster, error) {
 	for i, p := range c.ports {
 		targets[i] = "127.0.0.1:" + strconv.Itoa(p)
 	}
+	if cfg.Nodes.Etcd != "" {
+		if err := c.startEtcdNet(); err != nil {
+			c.release()
+			return nil, err
+		}
+		return c, nil
+	}
 	var err error
 	c.net, err = proxy.Start(proxy.Config{Names: c.names, Targets: targets, Links: cfg.Links, FIFO: cfg.FIFO, Seed: cfg.Seed,
 		Now: cfg.Now, Observer: cfg.Observer, Timeout: proxyTimeout})
@@ -164,11 +184,22 @@ func (ignore) Answered(*raft.Message, *raft.Message, time.Duration)     {}
 func (ignore) Dropped(*raft.Message, time.Duration, string)             {}
 func (ignore) Unreadable(int, int, time.Duration, string, error)        {}
 
-// release closes the listeners that hold the nodes' ports.
+// release closes the listeners that hold the nodes' ports, and an etcd
+// cluster's proxy.
 func (c *Cluster) release() {
 	for _, ln := range c.held {
 		if ln != nil {
 			ln.Close()
+		}
+	}
+	if m := c.etcd; m != nil {
+		for _, ln := range m.peerHeld {
+			if ln != nil {
+				ln.Close()
+			}
+		}
+		if m.net != nil {
+			m.net.Close()
 		}
 	}
 }
@@ -206,7 +237,17 @@ func (c *Cluster) Start(i int, startAt time.Time) error {
 	name := c.names[i]
 	spec := supervisor.Spec{Name: name, Log: c.LogFile(i), Also: c.cfg.Output}
 	ns := &c.cfg.Nodes
-	if ns.Cmd != "" {
+	switch {
+	case ns.Etcd != "":
+		spec.Argv = c.etcdArgv(i)
+		if err := mkdir(c.cfg.Data); err != nil {
+			return err
+		}
+		if ln := c.etcd.peerHeld[i]; ln != nil {
+			ln.Close() // the member takes its peer port from here
+			c.etcd.peerHeld[i] = nil
+		}
+	case ns.Cmd != "":
 		// The command runs where raftsim was started, so that its paths
 		// mean what they say; its data directory is DATA_DIR.
 		data := filepath.Join(c.cfg.Data, name)
@@ -216,7 +257,7 @@ func (c *Cluster) Start(i int, startAt time.Time) error {
 		if err := mkdir(data); err != nil {
 			return err
 		}
-	} else {
+	default:
 		spec.Argv = []string{ns.Exe, "serve", "--id", name, "--listen", c.Addr(i), "--data", filepath.Join(c.cfg.Data, name),
 			"--start-at", strconv.FormatInt(startAt.UnixMilli(), 10)}
 		for _, p := range c.peers(i) {
@@ -342,8 +383,12 @@ func (c *Cluster) startError(i int, problem string) error {
 // contract: the node runs and answers HTTP, but not as raftsim needs.
 var ErrBadAnswer = errors.New("an answer that does not follow the contract")
 
-// Status asks node i for its /status.
+// Status asks node i for its /status (an etcd member for its status, as
+// the course's /status says it).
 func (c *Cluster) Status(i int) (wire.Status, error) {
+	if c.etcd != nil {
+		return c.etcdStatus(i)
+	}
 	resp, err := c.client.Get("http://" + c.Addr(i) + wire.PathStatus)
 	if err != nil {
 		return wire.Status{}, err
@@ -439,17 +484,34 @@ func (c *Cluster) Resume(i int) error {
 }
 
 // Block blocks or unblocks the one-way link from → to, in the proxy.
-func (c *Cluster) Block(from, to int, blocked bool) { c.net.Block(from, to, blocked) }
+func (c *Cluster) Block(from, to int, blocked bool) {
+	if c.etcd != nil {
+		c.etcd.net.Block(from, to, blocked)
+		return
+	}
+	c.net.Block(from, to, blocked)
+}
 
 // SetLoss sets the loss probability of every link, in the proxy.
-func (c *Cluster) SetLoss(p float64) { c.net.SetLoss(p) }
+func (c *Cluster) SetLoss(p float64) {
+	if c.etcd == nil { // etcd's TCP streams lose nothing: CheckEtcd refuses loss
+		c.net.SetLoss(p)
+	}
+}
 
 // SetHold makes the proxy discard the requests hold says (nil: none).
-func (c *Cluster) SetHold(hold func(*raft.Message) bool) { c.net.SetHold(hold) }
+func (c *Cluster) SetHold(hold func(*raft.Message) bool) {
+	if c.etcd == nil { // etcd's entries are inside its streams: CheckEtcd refuses a write's reach
+		c.net.SetHold(hold)
+	}
+}
 
 // Propose asks node leader to append entries (POST /propose, which the
 // contract makes optional) and returns the status of its answer.
 func (c *Cluster) Propose(leader, entries int) (status int, err error) {
+	if c.etcd != nil {
+		return c.etcdPut(leader, entries)
+	}
 	resp, err := c.client.Post("http://"+c.Addr(leader)+wire.PathPropose, "application/json",
 		strings.NewReader(fmt.Sprintf(`{"count":%d}`, entries)))
 	if err != nil {
@@ -464,8 +526,8 @@ func (c *Cluster) Propose(leader, entries int) (status int, err error) {
 func (c *Cluster) Isolate(i int) {
 	for j := range c.names {
 		if j != i {
-			c.net.Block(i, j, true)
-			c.net.Block(j, i, true)
+			c.Block(i, j, true)
+			c.Block(j, i, true)
 		}
 	}
 }
@@ -474,7 +536,7 @@ func (c *Cluster) Isolate(i int) {
 func (c *Cluster) Heal() {
 	for i := range c.names {
 		for j := range c.names {
-			c.net.Block(i, j, false)
+			c.Block(i, j, false)
 		}
 	}
 }
@@ -485,7 +547,9 @@ func (c *Cluster) Heal() {
 func (c *Cluster) Close() (note string, err error) {
 	c.release()
 	killed, err := c.group.Close()
-	c.net.Close()
+	if c.net != nil {
+		c.net.Close()
+	}
 	c.client.CloseIdleConnections()
 	if len(killed) > 0 {
 		note = fmt.Sprintf("%s did not exit within %v of SIGTERM at the end of a trial and was killed (kill -9): handle SIGTERM to stop cleanly",
@@ -501,6 +565,10 @@ func mkdir(dir string) error { return os.MkdirAll(dir, 0o755) }
 // switch).
 func (ns Nodes) For(s *scenarios.Scenario) Nodes {
 	c := &s.Cluster
+	if ns.Etcd != "" {
+		ns.ServeArgs = EtcdFlags(s)
+		return ns
+	}
 	ns.ServeArgs = []string{"--election-timeout", c.ElectionTimeout.String(), "--heartbeat", scenarios.FormatDuration(c.HeartbeatInterval())}
 	for _, flag := range scenarios.OptionFlags(c.Options) {
 		ns.ServeArgs = append(ns.ServeArgs, "--"+flag)

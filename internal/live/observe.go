@@ -47,6 +47,15 @@ type observer struct {
 	unanswered []int
 
 	cost Overheads
+
+	// settle, when above 0, is how long a node must go on saying in
+	// /status that it leads a term before the leadership counts for
+	// election safety: an etcd member reports the term of its last
+	// applied entry, which a new leader's first entry moves only a moment
+	// after its election, while a cut-off old leader goes on saying the
+	// same term (claimed: when each claim was first seen).
+	settle  time.Duration
+	claimed map[said]time.Duration
 }
 
 // said keys the evidence of a leadership (candidate < 0) or a vote.
@@ -57,7 +66,7 @@ type said struct {
 
 func newObserver(sc *scenarios.Scenario, c *trial.Conductor, now func() time.Duration) *observer {
 	n := sc.Cluster.Nodes
-	o := &observer{sc: sc, c: c, now: now, n: n, names: wire.NodeNames(n), said: map[said]string{},
+	o := &observer{sc: sc, c: c, now: now, n: n, names: wire.NodeNames(n), said: map[said]string{}, claimed: map[said]time.Duration{},
 		wireAt: make([]time.Duration, n), answered: make([]bool, n), unanswered: make([]int, n)}
 	o.check.Reset(n)
 	return o
@@ -130,6 +139,13 @@ func (o *observer) remember(k said, line string) {
 	if _, ok := o.said[k]; !ok {
 		o.said[k] = line
 	}
+}
+
+// late hears how late etcd's proxy delivered bytes ([lateRecorder]).
+func (o *observer) late(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.cost.Late.Add(int64(d))
 }
 
 // Delivered implements proxy.Observer.
@@ -214,7 +230,15 @@ func (o *observer) status(i int, asked time.Duration, s wire.Status) {
 		o.report(o.check.TermChanged(i, cur.Term, s.Term))
 	}
 	if s.State == wire.StateLeader {
-		o.led(i, s.Term, line)
+		k := said{i, -1, s.Term}
+		first, seen := o.claimed[k]
+		if !seen {
+			first = at
+			o.claimed[k] = at
+		}
+		if at-first >= o.settle {
+			o.led(i, s.Term, line)
+		}
 	}
 	if s.State == wire.StateCandidate && s.Leader != nil {
 		if id, ok := o.names.ID(*s.Leader); ok {

@@ -118,6 +118,9 @@ func Check(s *scenarios.Scenario, ns Nodes) (notes []string, err error) {
 			}
 		}
 	}
+	if ns.Etcd != "" {
+		return CheckEtcd(s)
+	}
 	if ns.Cmd != "" && (c.Term > 0 || len(c.Logs) > 0) {
 		return nil, fmt.Errorf("cluster.term and cluster.logs: live cannot give a --cmd node an initial term or log")
 	}
@@ -211,7 +214,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 	seen.always(slowNotes(unanswered)...)
 	seen.always(loadNote("at the end"))
 	if st := &res.Startup; st.N() > 0 {
-		seen.always(fmt.Sprintf("the --cmd nodes took %.0fms (median; the slowest %.0fms) from their process's start to answering /status; a trial began when the nodes that start first had all answered",
+		seen.always(fmt.Sprintf("the nodes took %.0fms (median; the slowest %.0fms) from their process's start to answering /status; a trial began when the nodes that start first had all answered",
 			st.Quantile(0.5)/1e6, float64(st.Max())/1e6))
 	}
 	if reruns > 0 {

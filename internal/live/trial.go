@@ -86,7 +86,7 @@ type processes interface {
 
 // own reports whether the nodes are raftsim serve's, whose Raft clocks
 // start when told.
-func (t *trialRun) own() bool { return t.opt.Nodes.Cmd == "" }
+func (t *trialRun) own() bool { return !t.opt.Nodes.StartsAtOwnPace() }
 
 // errLateStart says raftsim serve's processes were not all up when their
 // Raft clocks were to start: the trial would not have started together.
@@ -154,6 +154,9 @@ func (t *trialRun) setup(plan *trial.Plan, seed uint64) {
 	sc := plan.Scenario
 	t.c = trial.NewConductor(plan)
 	t.obs = newObserver(sc, t.c, t.now)
+	if t.opt.Nodes.Etcd != "" {
+		t.obs.settle = 2 * sc.Cluster.HeartbeatInterval()
+	}
 	t.c.Reset(seed, t, sim.NewTopology(sc.Cluster.Nodes))
 	for i := range sc.Cluster.Nodes {
 		t.c.Cluster.State[i] = raft.State{Term: sc.Cluster.Term, Lead: raft.None}
