@@ -246,4 +246,3 @@ func CheckEtcd(s *scenarios.Scenario) (notes []string, err error) {
 	notes = append(notes, "etcd members tell only whom they follow and the term of the last entry they applied: a new leader shows once its first entry is applied, two leaders of one term count only when both persist for two heartbeats, and votes, logs, election rounds, split votes and messages are not seen (their zeros mean nothing); vote-once, leader-completeness and candidate-steps-down are not judged")
 	return notes, nil
 }
-
