@@ -110,9 +110,9 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if err := c.output.file().write(out, func(w io.Writer) error { return rep.Write(w, c.format) }); err != nil {
 		return err
 	}
-	ran := fmt.Sprintf("%d trials", agg.Trials)
+	ran := scenarios.Count(agg.Trials, "trial", "trials")
 	if rep.Stability != nil {
-		ran += fmt.Sprintf(" and %d steady-state runs", rep.Stability.Runs)
+		ran += " and " + scenarios.Count(rep.Stability.Runs, "steady-state run", "steady-state runs")
 	}
 	files := []outputFile{c.output.file()}
 	if *samplesPath != "" {

@@ -128,7 +128,7 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if err := c.output.file().write(out, func(w io.Writer) error { return sw.Write(w, c.format) }); err != nil {
 		return err
 	}
-	summarize(errw, "sweep "+sw.Scenario, fmt.Sprintf("%d cells of %d trials", len(cells.Cells), sw.Trials), sw.Failed(), c.format,
+	summarize(errw, "sweep "+sw.Scenario, scenarios.Count(len(cells.Cells), "cell", "cells")+" of "+scenarios.Count(sw.Trials, "trial", "trials"), sw.Failed(), c.format,
 		append([]outputFile{c.output.file()}, files...)...)
 	if sw.Failed() > 0 {
 		return errFailed

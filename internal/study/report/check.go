@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/raftsim/raftsim/scenarios"
 )
 
 // Check is what raftsim check found: no failure in the trials it ran, or
@@ -49,14 +51,14 @@ type Shrunk struct {
 func (c *Check) Write(w io.Writer) error {
 	f := c.Failed
 	if f == nil {
-		_, err := fmt.Fprintf(w, "check of %s: no failure in %d trials (seed %d)\n", c.What, c.Ran, c.Seed)
+		_, err := fmt.Fprintf(w, "check of %s: no failure in %s (seed %d)\n", c.What, scenarios.Count(c.Ran, "trial", "trials"), c.Seed)
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "check of %s: trial %d (seed %d) failed, after %d trials:\n", c.What, f.Trial, f.Seed, c.Ran)
+	fmt.Fprintf(&b, "check of %s: trial %d (seed %d) failed, after %s:\n", c.What, f.Trial, f.Seed, scenarios.Count(c.Ran, "trial", "trials"))
 	fmt.Fprintf(&b, "  %s\n", f.Failure)
 	fmt.Fprintf(&b, "  trace sha256 %s\n", f.TraceHash)
-	fmt.Fprintf(&b, "  the last %d events:\n", len(f.Last))
+	fmt.Fprintf(&b, "  the last %s:\n", scenarios.Count(len(f.Last), "event", "events"))
 	for _, line := range f.Last {
 		fmt.Fprintf(&b, "    %s\n", line)
 	}

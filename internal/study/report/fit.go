@@ -136,12 +136,12 @@ func (f *Fit) WriteTable(w io.Writer) error {
 	for _, fr := range f.Ranges {
 		n += fr.N + len(fr.Targets)
 	}
-	what := fmt.Sprintf("%d measured trials", n)
+	what := scenarios.Count(n, "measured trial", "measured trials")
 	if targets {
-		what = fmt.Sprintf("%d published figures", n)
+		what = scenarios.Count(n, "published figure", "published figures")
 	}
-	fmt.Fprintf(&b, "fit of %s to %s; %d simulated trials per range and candidate, seed %d, %d candidates\n",
-		f.Scenario, what, f.Trials, f.Seed, f.Evaluations)
+	fmt.Fprintf(&b, "fit of %s to %s; %s per range and candidate, seed %d, %s\n",
+		f.Scenario, what, scenarios.Count(f.Trials, "simulated trial", "simulated trials"), f.Seed, scenarios.Count(f.Evaluations, "candidate", "candidates"))
 	fmt.Fprintf(&b, "distance minimised: %s\n", f.Distance)
 	var fams []string
 	for _, fam := range f.Families {

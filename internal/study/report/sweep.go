@@ -143,8 +143,8 @@ func (sw *Sweep) Write(w io.Writer, f Format) error { return write(w, f, sw) }
 // the recommended range of each group marked with *.
 func (sw *Sweep) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sweep of %s: %d cells, %d trials each (the same trial seeds in every cell), seed %d\n",
-		sw.Scenario, len(sw.Cells), sw.Trials, sw.Seed)
+	fmt.Fprintf(&b, "sweep of %s: %s, %s each (the same trial seeds in every cell), seed %d\n",
+		sw.Scenario, scenarios.Count(len(sw.Cells), "cell", "cells"), scenarios.Count(sw.Trials, "trial", "trials"), sw.Seed)
 	sets, varied := sw.Overrides, []string(nil)
 	for j, name := range sw.Varied {
 		if v := sw.Cells[0].values[j]; sw.same(j) {
@@ -161,7 +161,7 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "time to leader in ms, measured from %s until %s", sw.Measure.From, sw.Measure.Until)
 	if h := float64(sw.SteadyHours); h > 0 {
-		fmt.Fprintf(&b, "; stability from %s hours of steady state per cell", Num(h).String("0"))
+		fmt.Fprintf(&b, "; stability from %s of steady state per cell", scenarios.Hours(h))
 	}
 	b.WriteString("\n\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
@@ -240,7 +240,7 @@ func (sw *Sweep) WriteTable(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "* recommended: %s.\n", sw.Rule.Text)
 	if n := sw.Failed(); n > 0 {
-		fmt.Fprintf(&b, "FAILED: %d trials failed; the first of each cell:\n", n)
+		fmt.Fprintf(&b, "FAILED: %s failed; the first of each cell:\n", scenarios.Count(n, "trial", "trials"))
 		for _, c := range sw.Cells {
 			for _, f := range c.Failures[:min(1, len(c.Failures))] {
 				fmt.Fprintf(&b, "  %s: trial %d: %s: %s\n    replay: %s\n", c.Label, f.Trial, f.Kind, f.Detail, f.Replay)

@@ -85,7 +85,7 @@ func distRow(name string, d Dist, decimals int) []string {
 // WriteTable writes the run as text for people.
 func (r *Run) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "scenario %s: %d trials, seed %d\n", r.Scenario, r.Trials, r.Seed)
+	fmt.Fprintf(&b, "scenario %s: %s, seed %d\n", r.Scenario, scenarios.Count(r.Trials, "trial", "trials"), r.Seed)
 	r.writeHeader(&b)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
@@ -95,8 +95,8 @@ func (r *Run) WriteTable(w io.Writer) error {
 	}
 	b.Reset()
 	if st := r.Stability; st != nil {
-		fmt.Fprintf(&b, "steady state, %s hours in %d runs: %s needless elections, %s leader changes, %s disruptions and %s ms without a working leader per hour\n",
-			st.Hours.String("0"), st.Runs, st.NeedlessElectionsPerHour.Fixed(2, "-"), st.LeaderChangesPerHour.Fixed(2, "-"),
+		fmt.Fprintf(&b, "steady state, %s in %s: %s needless elections, %s leader changes, %s disruptions and %s ms without a working leader per hour\n",
+			scenarios.Hours(float64(st.Hours)), scenarios.Count(st.Runs, "run", "runs"), st.NeedlessElectionsPerHour.Fixed(2, "-"), st.LeaderChangesPerHour.Fixed(2, "-"),
 			st.DisruptionsPerHour.Fixed(2, "-"), st.LeaderlessMsPerHour.Fixed(1, "-"))
 		for _, f := range st.Failures {
 			fmt.Fprintf(&b, "  steady run %d seed %d: %s: %s\n    replay: %s\n", f.Trial, f.Seed, f.Kind, f.Detail, f.Replay)
@@ -172,7 +172,7 @@ type part struct{ name, text string }
 // parts are the parameters in the order Describe writes them.
 func (p *Params) parts() []part {
 	pts := []part{
-		{"nodes", fmt.Sprintf("%d nodes", p.Nodes)},
+		{"nodes", scenarios.Count(p.Nodes, "node", "nodes")},
 		{"election timeout", fmt.Sprintf("election timeout %s-%sms", p.ElectionTimeoutMs[0].String("?"), p.ElectionTimeoutMs[1].String("?"))},
 		{"heartbeat", fmt.Sprintf("heartbeat %sms", p.HeartbeatMs.String("?"))},
 		{"latency", "latency " + p.Latency},
@@ -278,7 +278,7 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 			fmt.Fprintf(b, "    timeline: %s\n", f.Timeline)
 		}
 		if len(f.TimelineTail) > 0 {
-			fmt.Fprintf(b, "    its last %d lines:\n", len(f.TimelineTail))
+			fmt.Fprintf(b, "    its last %s:\n", scenarios.Count(len(f.TimelineTail), "line", "lines"))
 			for _, l := range f.TimelineTail {
 				fmt.Fprintf(b, "      %s\n", l)
 			}
