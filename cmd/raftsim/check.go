@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"github.com/raftsim/raftsim/internal/runner"
@@ -100,6 +104,9 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	rep := &report.Check{What: what, Ran: ran, Seed: hunt.Base.Seed}
 	if found != nil {
 		rep.Failed = checkFailure(hunt, found, arg, c.o, !*noShrink)
+		if sf := rep.Failed.Swarm; sf != nil {
+			saveSwarm(sf, c.output.file(), c.o)
+		}
 	}
 	if err := c.output.file().write(out, rep.Write); err != nil {
 		return err
@@ -147,8 +154,7 @@ func checkFailure(hunt *runner.Hunt, found *runner.Found, arg string, o scenario
 		// failing one: saved and run, it fails the same way.
 		file := *s
 		file.Trials, file.TrialSeeds = 1, []uint64{found.Seed}
-		name := fmt.Sprintf("swarm-%d.yaml", found.Seed)
-		f.Swarm = &report.SwarmFile{Name: name, Run: commandLine(append([]string{"raftsim", "run", name}, o.Args()...)...), YAML: file.YAML()}
+		f.Swarm = &report.SwarmFile{Name: fmt.Sprintf("swarm-%d.yaml", found.Seed), YAML: file.YAML()}
 	}
 	if shrinkIt {
 		red, res := shrink.Shrink(func() *scenarios.Scenario { return hunt.Scenario(found.Seed) }, found.Seed, found.Result)
@@ -158,6 +164,56 @@ func checkFailure(hunt *runner.Hunt, found *runner.Found, arg string, o scenario
 		}
 	}
 	return f
+}
+
+// saveSwarm writes a swarm failure's configuration as its file: beside
+// the report when --out names a file, else in the current directory. It
+// never replaces a file: one already there with the same bytes (the same
+// failure, found before) counts as saved; one with other bytes is left
+// alone, and the report says so.
+func saveSwarm(sf *report.SwarmFile, out outputFile, o scenarios.Overrides) {
+	dir := "."
+	if path, inPlace, err := out.target(); err == nil && !out.toStdout() && !inPlace {
+		dir = filepath.Dir(path)
+	}
+	path := filepath.Join(dir, sf.Name)
+	if err := createNew(path, sf.YAML); err != nil {
+		sf.NotSaved = fmt.Sprintf("%s: %v", path, err)
+		return
+	}
+	sf.Path = path
+	sf.Run = commandLine(append([]string{"raftsim", "run", path}, o.Args()...)...)
+}
+
+// createNew creates the file path holding data, whole or not at all, and
+// never over another file: one with the same bytes is taken as written.
+func createNew(path string, data []byte) error {
+	tmp, err := createBeside(path)
+	if err != nil {
+		return reason(err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err = tmp.Write(data); err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return reason(err)
+	}
+	err = os.Link(tmp.Name(), path) // fails, and replaces nothing, when path exists
+	if errors.Is(err, fs.ErrExist) {
+		if had, rerr := os.ReadFile(path); rerr == nil && bytes.Equal(had, data) {
+			return nil
+		}
+		return errors.New("a file of that name with other contents is there, and raftsim does not replace it")
+	}
+	if err != nil {
+		return reason(err)
+	}
+	syncDir(filepath.Dir(path))
+	return nil
 }
 
 // tailLines is how many events of a failing trial check prints.

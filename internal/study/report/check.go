@@ -31,12 +31,15 @@ type CheckFailure struct {
 }
 
 // SwarmFile is a swarm trial's drawn configuration as a scenario file whose
-// one trial is the failing one: saved as Name and run by Run, it fails the
-// same way.
+// one trial is the failing one: saved as Name and run, it fails the same
+// way.
 type SwarmFile struct {
 	Name string
-	Run  string
 	YAML []byte
+	// Path is where the file was saved and Run the command that runs it;
+	// NotSaved, when the file could not be saved, says why.
+	Path, Run string
+	NotSaved  string
 }
 
 // Shrunk is the smallest trial that fails the same way, or says there is
@@ -65,7 +68,11 @@ func (c *Check) Write(w io.Writer) error {
 	fmt.Fprintf(&b, "  replay: %s\n", f.Replay)
 	if sf := f.Swarm; sf != nil {
 		fmt.Fprintf(&b, "  the drawn configuration, as a scenario file whose one trial is this one (trial_seeds: [%d]);\n", f.Seed)
-		fmt.Fprintf(&b, "  saved as %s, %s fails the same way:\n", sf.Name, sf.Run)
+		if sf.NotSaved == "" {
+			fmt.Fprintf(&b, "  saved as %s, %s fails the same way:\n", sf.Path, sf.Run)
+		} else {
+			fmt.Fprintf(&b, "  not saved (%s); saved under another name and run with raftsim run, it fails the same way:\n", sf.NotSaved)
+		}
 		for _, line := range strings.Split(strings.TrimRight(string(sf.YAML), "\n"), "\n") {
 			fmt.Fprintf(&b, "    %s\n", line)
 		}
