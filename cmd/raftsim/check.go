@@ -88,7 +88,7 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if c.fs.Changed("for") {
 		total = 0
 	}
-	bar := newProgress(c.progress(), total, "trials")
+	bar := newProgress(c.progress(), "check", total, "trials")
 	found, ran, err := c.sh.find(hunt.Trial, n, c.output.workers, stopWhen, bar.set)
 	bar.finish()
 	if err != nil {

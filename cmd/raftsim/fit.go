@@ -150,7 +150,7 @@ func runFit(prob *fit.Problem, errw io.Writer) (*fit.Result, error) {
 	var once sync.Once
 	var bar *progress
 	prob.Progress = func(done, total int) {
-		once.Do(func() { bar = newProgress(errw, total, "trials") })
+		once.Do(func() { bar = newProgress(errw, "fit", total, "simulated trials") })
 		bar.set(done)
 	}
 	res, err := fit.Run(prob)

@@ -152,7 +152,7 @@ func runReport(c *scenarioCommand, s *scenarios.Scenario, arg string, steady tim
 		return nil, nil, err
 	}
 	runs, _ := runner.SteadyRuns(steady)
-	bar := newProgress(c.progress(), s.Trials+runs, "trials")
+	bar := newProgress(c.progress(), "run", s.Trials+runs, unitsDone(runs))
 	defer bar.finish()
 	w := c.output.workers
 	agg := c.sh.run(0, plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: w, Progress: bar.set, Queries: queries, Trial: record})

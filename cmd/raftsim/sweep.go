@@ -173,7 +173,7 @@ func (r *sweepRun) all(rule sweep.Rule) (*report.Sweep, error) {
 	}
 	base := cells.Cells[0].Scenario // what every cell shares: name, seed, trials, measure
 	runs, _ := runner.SteadyRuns(r.steady)
-	bar := newProgress(c.progress(), len(cells.Cells)*(base.Trials+runs), "cells")
+	bar := newProgress(c.progress(), "sweep", len(cells.Cells)*(base.Trials+runs), unitsDone(runs))
 	defer bar.finish()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
