@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -36,6 +37,14 @@ candidate runs the same trial seeds, --trials of them per range (default:
 the scenario's trials). It prints the fitted parameters with a
 bootstrap uncertainty, and per range the Kolmogorov-Smirnov statistic and
 p-value. The same inputs print the same bytes at any --workers.
+
+Under the fitted model the report says whether the search converged, which
+estimates sit on a bound of the range searched, and whether the best model is
+consistent with the measurements at the 5% level (each range's KS p-value, or
+each published figure against resamples of the model's trials). When it is
+not, nothing fits: the report still prints, --out is not written, and the exit
+status is 1. A fit over more components (--fit) starts from the best fit over
+fewer and never ends worse. --out's file names what it was fitted to.
 `
 
 const fitExamples = `  raftsim run leader-crash --latency uniform:2ms-4ms --seed 2 --samples times.csv
@@ -110,12 +119,38 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	if err := writePlots(ff.plots, out, func(format string) ([]byte, error) { return rep.Plot(t, format) }); err != nil {
 		return err
 	}
+	if !res.Consistent {
+		if err := rep.Write(out, format); err != nil {
+			return err
+		}
+		written := ""
+		if ff.outPath != "" {
+			written = "; --out " + ff.outPath + " not written"
+		}
+		fmt.Fprintf(errw, "raftsim fit: nothing fits: the best model (%s) is not consistent with the %s at the %g%% level: %s%s. "+
+			"Check that the measurements come from this scenario under these conditions (election timeout, cluster size, the fault measured from); "+
+			"a fit over more (--family auto, --fit latency,persist,jitter) may do better\n",
+			rep.Flags(), rep.Observed(), 100*res.Level, strings.Join(rep.Rejections(), "; "), written)
+		return errFailed
+	}
 	if ff.outPath != "" {
-		if err := files[0].write(out, func(w io.Writer) error { _, err := w.Write(res.Scenario.YAML()); return err }); err != nil {
+		if err := files[0].write(out, func(w io.Writer) error {
+			_, err := w.Write(rep.ScenarioFile(commandLine(append([]string{"raftsim", "fit"}, args...)...), ff.sources()))
+			return err
+		}); err != nil {
 			return err
 		}
 	}
 	return rep.Write(out, format)
+}
+
+// sources names what the fit is fitted to: the data files, or the
+// published figures.
+func (ff *fitFlags) sources() []string {
+	if len(ff.data) > 0 {
+		return ff.data
+	}
+	return ff.targets
 }
 
 // problem reads the fit's problem from the flags: what to fit, to which
