@@ -33,7 +33,7 @@ func TestPlurals(t *testing.T) {
 			t.Errorf("run: output lacks %q:\n%s", want, out)
 		}
 	}
-	_, out, _ = raftsim("sweep", "leader-crash", "--nodes", "3", "--election-timeout", "150-300ms", "--trials", "1", "--steady-time", "1h")
+	_, out, _ = raftsim("sweep", "leader-crash", "--nodes", "3", "--election-timeout", "150-300ms", "--trials", "1", "--steady-time", "1h", "--max-steady-time", "1h")
 	for _, want := range []string{"sweep of leader-crash: 1 cell, 1 trial each", "stability from 1 hour of steady state per cell"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sweep: output lacks %q:\n%s", want, out)
