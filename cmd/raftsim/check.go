@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/runner/cost"
 	"github.com/raftsim/raftsim/internal/runner/shrink"
 	"github.com/raftsim/raftsim/internal/runner/swarm"
 	"github.com/raftsim/raftsim/internal/study/report"
@@ -57,6 +58,7 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	budget := c.fs.Duration("for", 0, "stop after this much wall-clock time instead (e.g. 30s, 5m)")
 	swarmOn := c.fs.Bool("swarm", false, "draw each trial's whole configuration from its seed")
 	noShrink := c.fs.Bool("no-shrink", false, "do not shrink a failure")
+	c.guarded()
 	c.outputs(false, "-")
 	c.shardable()
 	if err := c.parse(args, out, nil); err != nil {
@@ -76,6 +78,9 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	}
 	hunt, arg, err := checkHunt(c, *swarmOn)
 	if err != nil {
+		return err
+	}
+	if err := c.checkCost(huntUnits(c, hunt, n), !c.fs.Changed("for")); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -140,6 +145,29 @@ func checkHunt(c *scenarioCommand, swarmOn bool) (hunt *runner.Hunt, arg string,
 		return s, err
 	})
 	return hunt, arg, err
+}
+
+// huntUnits is the work of a hunt through n trials (at most: it stops at
+// the first failure), as far as this process runs them: a scenario's
+// trials, or a swarm's, calibrated on the scenarios of its first trials.
+func huntUnits(c *scenarioCommand, hunt *runner.Hunt, n int) []cost.Unit {
+	n = min(n, 1<<40) // check --for: as many as the time allows
+	if c.sh.partial != nil {
+		n = c.sh.partial.Shard.Trials(n)
+	} else if c.sh.merged != nil {
+		return nil
+	}
+	if !hunt.Swarm() {
+		return []cost.Unit{{Scenario: hunt.Base, Count: n}}
+	}
+	const drawn = 8
+	var units []cost.Unit
+	for i := range drawn {
+		if plan, _, err := hunt.Trial(i); err == nil {
+			units = append(units, cost.Unit{Scenario: plan.Scenario, Count: n / drawn})
+		}
+	}
+	return units
 }
 
 // checkFailure reports the failing trial a hunt found: its trace, the

@@ -75,6 +75,7 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	steadyFlag := c.fs.String("steady-time", "", "also measure stability (needless elections, leader changes, disruptions and time without a working leader per hour) over this much steady state (default: the scenario's steady.duration, or none)")
 	findFlags := c.fs.StringArray("find", nil, "list the trials that held and match KIND, with their replay commands (repeatable; see below)")
 	samplesPath := samplesFlag(c.fs)
+	c.guarded()
 	c.outputs(true, "")
 	c.shardable()
 	samplesFile := func() outputFile { return outputFile{"--samples", *samplesPath} }
@@ -95,6 +96,9 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	}
 	if len(steadyQueries) > 0 && steady == 0 {
 		return badUsage("--find %s: looks at steady-state runs: give --steady-time", steadyQueries[0].Text)
+	}
+	if err := c.checkCost(c.cellUnits(0, s, steady), true); err != nil {
+		return err
 	}
 	samplesOut := newTrialSamples(samplesFile(), s.Trials)
 	rep, agg, err := runReport(c, s, arg, steady, queries, steadyQueries, samplesOut.record())

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/runner/cost"
 	"github.com/raftsim/raftsim/internal/study/report"
 	"github.com/raftsim/raftsim/internal/study/samples"
 	"github.com/raftsim/raftsim/internal/study/shard"
@@ -70,6 +71,7 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	var wf sweepFlags
 	wf.register(c.fs)
 	samplesPath := samplesFlag(c.fs)
+	c.guarded()
 	c.outputs(true, "")
 	c.shardable()
 	var files []outputFile // besides --out
@@ -115,6 +117,13 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 		return err
 	}
 	warnCells(errw, cells)
+	var units []cost.Unit
+	for i, cell := range cells.Cells {
+		units = append(units, c.cellUnits(i, cell.Scenario, steady)...)
+	}
+	if err := c.checkCost(units, true); err != nil {
+		return err
+	}
 	rule := sweep.Rule{MaxNeedlessPerHour: wf.maxNeedless, Steady: steady > 0}
 	run := sweepRun{c: c, cells: cells, arg: arg, steady: steady, maxSteady: maxSteady, samples: *samplesPath != ""}
 	sw, err := run.all(rule)
