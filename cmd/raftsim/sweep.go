@@ -86,46 +86,10 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	}); err != nil {
 		return err
 	}
-	for _, p := range wf.plots {
-		if _, err := report.PlotFormat(p); err != nil {
-			return badUsage("--plot: %v", err)
-		}
-	}
-	if !(wf.maxNeedless > 0) {
-		return badUsage("--max-needless: want above 0, got %g: no length of steady state shows a rate of 0 (its interval always reaches above 0); give a small rate such as 0.1", wf.maxNeedless)
-	}
-	// The cells are validated, not the scenario: a sweep over --nodes may
-	// name nodes that only its larger clusters have.
-	raw, arg, err := c.loadRaw()
+	run, rule, err := wf.plan(c, *samplesPath != "")
 	if err != nil {
 		return err
 	}
-	steady, err := steadyTime(wf.steady, raw, time.Hour)
-	if err != nil {
-		return err
-	}
-	maxSteady, err := maxSteadyTime(wf.maxSteady, steady)
-	if err != nil {
-		return err
-	}
-	axes, err := sweep.Axes(raw, wf.lists(c.fs))
-	if err != nil {
-		return badUsage("%v", err)
-	}
-	cells, err := sweep.New(raw, c.o, axes)
-	if err != nil {
-		return err
-	}
-	warnCells(errw, cells)
-	var units []cost.Unit
-	for i, cell := range cells.Cells {
-		units = append(units, c.cellUnits(i, cell.Scenario, steady)...)
-	}
-	if err := c.checkCost(units, true); err != nil {
-		return err
-	}
-	rule := sweep.Rule{MaxNeedlessPerHour: wf.maxNeedless, Steady: steady > 0}
-	run := sweepRun{c: c, cells: cells, arg: arg, steady: steady, maxSteady: maxSteady, samples: *samplesPath != ""}
 	sw, err := run.all(rule)
 	if err != nil {
 		return err
@@ -148,12 +112,59 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if err := c.output.file().write(out, func(w io.Writer) error { return sw.Write(w, c.format) }); err != nil {
 		return err
 	}
-	summarize(errw, "sweep "+sw.Scenario, scenarios.Count(len(cells.Cells), "cell", "cells")+" of "+scenarios.Count(sw.Trials, "trial", "trials"), sw.Failed(), c.format,
+	summarize(errw, "sweep "+sw.Scenario, scenarios.Count(len(run.cells.Cells), "cell", "cells")+" of "+scenarios.Count(sw.Trials, "trial", "trials"), sw.Failed(), c.format,
 		append([]outputFile{c.output.file()}, files...)...)
 	if sw.Failed() > 0 {
 		return errFailed
 	}
 	return nil
+}
+
+// plan checks the sweep's own flags, lays out its cells, warns about
+// them, checks what they will cost and returns how to run them and the
+// rule that recommends.
+func (wf *sweepFlags) plan(c *scenarioCommand, samples bool) (*sweepRun, sweep.Rule, error) {
+	for _, p := range wf.plots {
+		if _, err := report.PlotFormat(p); err != nil {
+			return nil, sweep.Rule{}, badUsage("--plot: %v", err)
+		}
+	}
+	if !(wf.maxNeedless > 0) {
+		return nil, sweep.Rule{}, badUsage("--max-needless: want above 0, got %g: no length of steady state shows a rate of 0 "+
+			"(its interval always reaches above 0); give a small rate such as 0.1", wf.maxNeedless)
+	}
+	// The cells are validated, not the scenario: a sweep over --nodes may
+	// name nodes that only its larger clusters have.
+	raw, arg, err := c.loadRaw()
+	if err != nil {
+		return nil, sweep.Rule{}, err
+	}
+	steady, err := steadyTime(wf.steady, raw, time.Hour)
+	if err != nil {
+		return nil, sweep.Rule{}, err
+	}
+	maxSteady, err := maxSteadyTime(wf.maxSteady, steady)
+	if err != nil {
+		return nil, sweep.Rule{}, err
+	}
+	axes, err := sweep.Axes(raw, wf.lists(c.fs))
+	if err != nil {
+		return nil, sweep.Rule{}, badUsage("%v", err)
+	}
+	cells, err := sweep.New(raw, c.o, axes)
+	if err != nil {
+		return nil, sweep.Rule{}, err
+	}
+	warnCells(c.errw, cells)
+	var units []cost.Unit
+	for i, cell := range cells.Cells {
+		units = append(units, c.cellUnits(i, cell.Scenario, steady)...)
+	}
+	if err := c.checkCost(units, true); err != nil {
+		return nil, sweep.Rule{}, err
+	}
+	rule := sweep.Rule{MaxNeedlessPerHour: wf.maxNeedless, Steady: steady > 0}
+	return &sweepRun{c: c, cells: cells, arg: arg, steady: steady, maxSteady: maxSteady, samples: samples}, rule, nil
 }
 
 func (wf *sweepFlags) register(fs *pflag.FlagSet) {
