@@ -19,7 +19,6 @@ import (
 )
 
 var (
-	foundRe   = regexp.MustCompile(`trial (\d+) \(seed (\d+)\) failed`)
 	failureRe = regexp.MustCompile(`(?m)^  ((?:[a-z-]+) at t=.*)$`)
 	hashRe    = regexp.MustCompile(`trace sha256 ([0-9a-f]{64})`)
 	replayRe  = regexp.MustCompile(`(?m)^  replay: raftsim (.*)$`)

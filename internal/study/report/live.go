@@ -29,7 +29,7 @@ type Live struct {
 	Notes         []string       `json:"notes"`
 	Logs          []string       `json:"logs"`
 
-	live, sim, simWith *runner.Aggregate
+	live, sim *runner.Aggregate
 }
 
 // Overheads are a live cluster's costs beyond the scenario's latency, as
