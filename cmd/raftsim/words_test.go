@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -46,5 +47,32 @@ func TestPlurals(t *testing.T) {
 	code, _, errw := raftsim("run", "flaky-link", "--nodes", "1")
 	if code != 2 || !strings.Contains(errw, "(the cluster has 1 node)") {
 		t.Errorf("a selector beyond a 1-node cluster: exit %d, stderr %q, want \"(the cluster has 1 node)\"", code, errw)
+	}
+}
+
+// TestStabilityIntervals: run's steady-state rates carry their exact 95%
+// Poisson intervals, in the table and under _ci keys in JSON: no needless
+// election in an hour is 0 [0, 3.69] per hour.
+func TestStabilityIntervals(t *testing.T) {
+	_, out, _ := raftsim("run", "leader-crash", "--trials", "10", "--steady-time", "1h", "--format", "json")
+	var r struct {
+		Stability map[string]any
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	for _, rate := range []string{"needless_elections_per_hour", "leader_changes_per_hour", "disruptions_per_hour"} {
+		ci, ok := r.Stability[rate+"_ci"].([]any)
+		x, _ := r.Stability[rate].(float64)
+		if !ok || len(ci) != 2 || !(ci[0].(float64) <= x && x <= ci[1].(float64)) {
+			t.Errorf("%s %v, %s_ci %v", rate, r.Stability[rate], rate, r.Stability[rate+"_ci"])
+		}
+	}
+	if ci := r.Stability["needless_elections_per_hour_ci"].([]any); r.Stability["needless_elections"].(float64) == 0 && ci[1].(float64) != 3.68888 {
+		t.Errorf("none in an hour: interval %v, want [0, 3.68888]", ci)
+	}
+	_, out, _ = raftsim("run", "leader-crash", "--trials", "10", "--steady-time", "1h")
+	if !strings.Contains(out, "steady state, 1 hour in 6 runs: 0.00 [0.00, 3.69] needless elections") {
+		t.Errorf("table:\n%s", out)
 	}
 }
