@@ -146,6 +146,27 @@ func (f *fitter) bootstrap(fit *found, replicates int) [][]Parameter {
 	return out
 }
 
+// chanceReplicates is how many resamples measure how much the distance at
+// the fit varies by chance; chancePurpose seeds them.
+const (
+	chanceReplicates = 50
+	chancePurpose    = 0x4368616e63657321 // "Chances!"
+)
+
+// chance returns the standard deviation of the distance at the fit over
+// resamples of the observations and the simulated trials: how much it
+// varies by chance alone.
+func (f *fitter) chance(fit *found) float64 {
+	r := sim.NewRand(sim.Mix(f.seed ^ chancePurpose))
+	ds := make([]float64, chanceReplicates)
+	for i := range ds {
+		dataW, simW, scale := f.resample(r, fit.e)
+		ds[i] = f.distance(fit.e.sims, dataW, simW, scale)
+	}
+	sd, _, _ := spread(ds)
+	return sd
+}
+
 // plausibleDraws is how many resamples of the fitted model's trials give
 // the range a published figure may take; plausiblePurpose seeds them.
 const (

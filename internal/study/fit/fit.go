@@ -87,8 +87,12 @@ type Result struct {
 // range searched, and whether the best model is consistent with the
 // observations at the significance level Level.
 type Health struct {
-	// Converged is false when the last Nelder–Mead run of the best family
-	// stopped at its limit of evaluations instead.
+	// Converged says that the search of the best family settled: its last
+	// Nelder–Mead run, a restart from the best point met, met its
+	// convergence test, or ended lower than it began by no more than the
+	// distance varies by chance (its standard deviation over resamples of
+	// the observations and trials at the fit). False when it stopped at its
+	// limit of evaluations still improving beyond chance.
 	Converged bool
 	Bounds    []Bound
 	// Level is the significance level of the consistency test, and
@@ -231,7 +235,7 @@ func Run(p *Problem) (*Result, error) {
 		}
 		res.Groups = append(res.Groups, g)
 	}
-	res.Health = health(best, res.Groups)
+	res.Health = health(best, res.Groups, f.chance(best))
 	o := f.p.Overrides
 	for _, fd := range res.Fitted {
 		if err := o.Set(fd.Component.Flag(), scenarios.FormatDist(fd.Dist)); err != nil {
@@ -248,10 +252,11 @@ func Run(p *Problem) (*Result, error) {
 	return res, nil
 }
 
-// health judges the best fit: its search's end, its bounds, and its
-// consistency with the observations at [Level].
-func health(best *found, groups []GroupFit) Health {
-	h := Health{Converged: best.converged, Bounds: best.sp.bounds(best.z), Level: Level, Consistent: true}
+// health judges the best fit: its search's end (against chance, how much
+// the distance varies by chance alone), its bounds, and its consistency
+// with the observations at [Level].
+func health(best *found, groups []GroupFit, chance float64) Health {
+	h := Health{Converged: !best.stopped || best.gain <= chance, Bounds: best.sp.bounds(best.z), Level: Level, Consistent: true}
 	for n := best.from; n != nil; n = n.from {
 		h.Nested = append([]NestedFit{{Components: n.sp.comps, Distance: n.e.d}}, h.Nested...)
 	}
@@ -544,13 +549,15 @@ func (f *fitter) distance(sims []simulated, dataW, simW, scale [][]float64) floa
 	return total
 }
 
-// found is the best candidate a search met: where in its space, and
-// whether the search's last Nelder–Mead run converged; from is the nested
-// fit it started from (nil for the latency alone).
+// found is the best candidate a search met: where in its space; whether
+// the search's last Nelder–Mead run stopped at its limit of evaluations,
+// and how much lower than it began it ended; from is the nested fit it
+// started from (nil for the latency alone).
 type found struct {
 	point
-	converged bool
-	from      *found
+	stopped bool
+	gain    float64
+	from    *found
 }
 
 // fitComponents fits family fam over comps, starting from the best of the
@@ -612,9 +619,12 @@ func (f *fitter) search(sp *space, from *found) *found {
 	}
 	// Nelder–Mead, then once more from where it ended with a smaller
 	// simplex: on a distance with chance in it, a restart finds what a
-	// collapsed simplex missed.
-	converged := false
+	// collapsed simplex missed. Whether the search converged is judged from
+	// the restart: its status, and how much lower it ended than it began.
+	var stopped bool
+	var gain float64
 	for _, size := range []float64{0.5, 0.25} {
+		began := best.e.d
 		r, err := optimize.Minimize(optimize.Problem{Func: func(x []float64) float64 { return try(x).d }},
 			slices.Clone(best.z),
 			&optimize.Settings{
@@ -625,8 +635,8 @@ func (f *fitter) search(sp *space, from *found) *found {
 		if err != nil && f.err == nil {
 			f.err = fmt.Errorf("optimiser: %v", err)
 		}
-		converged = err == nil && !r.Status.Early()
+		stopped, gain = err != nil || r.Status.Early(), began-best.e.d
 	}
-	best.converged = converged
+	best.stopped, best.gain = stopped, gain
 	return best
 }

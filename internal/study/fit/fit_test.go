@@ -189,3 +189,21 @@ func TestFitHealth(t *testing.T) {
 		t.Errorf("uniform 2-4ms data: consistent %v, bounds %+v; want consistent, none", good.Consistent, good.Bounds)
 	}
 }
+
+// TestConverged: a search that stopped at its limit of evaluations has
+// converged only when its last run gained no more than the distance
+// varies by chance; one that met its convergence test has.
+func TestConverged(t *testing.T) {
+	sp := newSpace(sim.Uniform, []Component{Latency}, 150)
+	fd := func(stopped bool, gain float64) *found {
+		return &found{point: point{sp: sp, z: []float64{0.5, 0.5}, e: &eval{}}, stopped: stopped, gain: gain}
+	}
+	for _, tt := range []struct {
+		f    *found
+		want bool
+	}{{fd(false, 5), true}, {fd(true, 0.003), true}, {fd(true, 0.05), false}} {
+		if got := health(tt.f, nil, 0.01).Converged; got != tt.want {
+			t.Errorf("stopped %v, gain %g, chance 0.01: converged %v, want %v", tt.f.stopped, tt.f.gain, got, tt.want)
+		}
+	}
+}

@@ -298,7 +298,7 @@ func (f *Fit) writeHealth(b *strings.Builder) {
 	case f.Converged:
 		b.WriteString("search: converged\n")
 	default:
-		b.WriteString("search: NOT CONVERGED: its last Nelder-Mead run stopped at its limit of evaluations, so a better fit may exist\n")
+		b.WriteString("search: NOT CONVERGED: its last Nelder-Mead run stopped at its limit of evaluations still improving by more than chance, so a better fit may exist\n")
 	}
 	for _, bd := range f.Bounds {
 		fmt.Fprintf(b, "on a search bound: %s\n", bd.Text)
