@@ -179,6 +179,9 @@ const (
 // computed from as many trials of the model falls but for a chance of
 // Level.
 func (f *fitter) plausible(stat Stat, sm simulated, gi int) [2]float64 {
+	if stat == Max {
+		return plausibleMax(sm.x)
+	}
 	r := sim.NewRand(sim.Mix(f.seed ^ plausiblePurpose ^ uint64(gi)<<32 ^ uint64(stat)))
 	vals := make([]float64, 0, plausibleDraws)
 	w := make([]float64, len(sm.x))
@@ -197,6 +200,24 @@ func (f *fitter) plausible(stat Stat, sm simulated, gi int) [2]float64 {
 	slices.Sort(vals)
 	q := func(p float64) float64 { return vals[int(math.Round(p*float64(len(vals)-1)))] }
 	return [2]float64{q(Level / 2), q(1 - Level/2)}
+}
+
+// plausibleMax is [plausible] for the maximum, which resamples cannot
+// judge (no resample's maximum exceeds the trials' own): the largest of n
+// trials of the model, n as many as found a leader, lies below the x with
+// F(x) = (Level/2)^(1/n) only with probability Level/2, F the model's
+// distribution as its trials show it; how far above their own largest it
+// may go, they cannot tell (+Inf).
+func plausibleMax(x []float64) [2]float64 {
+	n := 0
+	for n < len(x) && !math.IsInf(x[n], 1) {
+		n++
+	}
+	if n == 0 {
+		return [2]float64{math.NaN(), math.NaN()}
+	}
+	p := math.Pow(Level/2, 1/float64(n))
+	return [2]float64{x[max(0, int(math.Ceil(p*float64(n)))-1)], math.Inf(1)}
 }
 
 // resample draws one bootstrap replicate's weights: of each group's

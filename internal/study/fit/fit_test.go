@@ -207,3 +207,21 @@ func TestConverged(t *testing.T) {
 		}
 	}
 }
+
+// TestPlausibleMax: the largest of n trials of a model lies below the
+// (Level/2)^(1/n) quantile only with probability Level/2; above, there is
+// no end the trials can show.
+func TestPlausibleMax(t *testing.T) {
+	x := make([]float64, 1000)
+	for i := range x {
+		x[i] = float64(i + 1)
+	}
+	r := plausibleMax(append(x, math.Inf(1))) // one trial without a leader: not counted
+	// 0.025^(1/1000) = 0.99632: the 997th of 1000.
+	if r[0] != 997 || !math.IsInf(r[1], 1) {
+		t.Errorf("got %v, want [997, +Inf]", r)
+	}
+	if r := plausibleMax([]float64{math.Inf(1)}); !math.IsNaN(r[0]) {
+		t.Errorf("no leader anywhere: %v, want NaN", r)
+	}
+}

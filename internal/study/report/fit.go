@@ -211,8 +211,7 @@ func (f *Fit) WriteTable(w io.Writer) error {
 		}
 		header = []string{"range", "statistic", "target ms", "simulated ms", fmt.Sprintf("%g%% of the model's", 100*(1-f.Level))}
 		for _, tg := range fr.Targets {
-			rows = append(rows, []string{fr.label(), tg.Stat, tg.TargetMs.Fixed(1, "-"), tg.SimulatedMs.Fixed(1, "-"),
-				tg.PlausibleMs[0].Fixed(1, "-") + " - " + tg.PlausibleMs[1].Fixed(1, "-")})
+			rows = append(rows, []string{fr.label(), tg.Stat, tg.TargetMs.Fixed(1, "-"), tg.SimulatedMs.Fixed(1, "-"), tg.plausible()})
 		}
 	}
 	if err := writeTable(w, header, func(c int) bool { return c > 0 && (!targets || c > 1) }, rows); err != nil {
@@ -231,8 +230,9 @@ func (f *Fit) WriteTable(w io.Writer) error {
 		b.WriteString("KS: two-sample Kolmogorov-Smirnov statistic against the fitted model's trials, trials without a leader counted as longer than any;\n" +
 			"its p-value ignores that the parameters were fitted to these data, so it overstates the fit\n")
 	} else {
-		fmt.Fprintf(&b, "%g%% of the model's: where the figure falls in %g%% of resamples of the fitted model's trials (as many as it simulates per range)\n",
-			100*(1-f.Level), 100*(1-f.Level))
+		fmt.Fprintf(&b, "%g%% of the model's: where the figure falls in %g%% of resamples of the fitted model's trials (as many as it simulates per range); "+
+			"for a maximum, which resamples cannot judge, above what the largest of as many trials of the model exceeds with probability %g%%\n",
+			100*(1-f.Level), 100*(1-f.Level), 100*(1-f.Level/2))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -338,12 +338,21 @@ func (f *Fit) Rejections() []string {
 		}
 		for _, tg := range fr.Targets {
 			if !(tg.TargetMs >= tg.PlausibleMs[0] && tg.TargetMs <= tg.PlausibleMs[1]) {
-				out = append(out, fmt.Sprintf("%s %s: %sms, the model's %sms (%s - %s)", fr.label(), tg.Stat, tg.TargetMs.Fixed(1, "-"),
-					tg.SimulatedMs.Fixed(1, "-"), tg.PlausibleMs[0].Fixed(1, "-"), tg.PlausibleMs[1].Fixed(1, "-")))
+				out = append(out, fmt.Sprintf("%s %s: %sms, the model's %sms (%s)", fr.label(), tg.Stat, tg.TargetMs.Fixed(1, "-"),
+					tg.SimulatedMs.Fixed(1, "-"), tg.plausible()))
 			}
 		}
 	}
 	return out
+}
+
+// plausible writes the range of the model's values of a figure: "248.9 -
+// 269.7", or for a maximum, which has no upper end, "at least 491.0".
+func (t *FitTarget) plausible() string {
+	if math.IsInf(float64(t.PlausibleMs[1]), 1) {
+		return "at least " + t.PlausibleMs[0].Fixed(1, "-")
+	}
+	return t.PlausibleMs[0].Fixed(1, "-") + " - " + t.PlausibleMs[1].Fixed(1, "-")
 }
 
 // componentsText writes components as --fit takes them.
