@@ -77,14 +77,16 @@ func (c *scenarioCommand) checkCost(units []cost.Unit, timed bool) error {
 	if !timed {
 		est.Time = 0
 	}
-	return costVerdict(c.errw, c.fs.Name(), est, c.output.workers, limit, fromFlag, cost.MachineMemory(), c.guards.yes)
+	less := "fewer trials, or spread it over machines with --shard K/N (raftsim merge joins them)"
+	return costVerdict(c.errw, c.fs.Name(), est, c.output.workers, limit, fromFlag, cost.MachineMemory(), c.guards.yes, less)
 }
 
 // costVerdict says what a command does with its estimate: refuses it
-// (memory above limit, or time above costAsk without yes), or prints one
-// line when it is over costLine or a quarter of the machine's memory
-// (machine; 0 when unknown), or says nothing.
-func costVerdict(errw io.Writer, command string, est cost.Estimate, workers int, limit uint64, fromFlag bool, machine uint64, yes bool) error {
+// (memory above limit, or time above costAsk without yes, saying to do
+// less, as less says how), or prints one line when it is over costLine or
+// a quarter of the machine's memory (machine; 0 when unknown), or says
+// nothing.
+func costVerdict(errw io.Writer, command string, est cost.Estimate, workers int, limit uint64, fromFlag bool, machine uint64, yes bool, less string) error {
 	on := "on " + scenarios.Count(workers, "worker", "workers")
 	if limit > 0 && est.Memory > limit {
 		whose := "the default, this machine's memory"
@@ -96,9 +98,8 @@ func costVerdict(errw io.Writer, command string, est cost.Estimate, workers int,
 			command, cost.FormatBytes(est.Memory), on, cost.FormatBytes(limit), whose, cost.FormatBytes(est.PerWorker), est.Basis)
 	}
 	if est.Time > costAsk && !yes {
-		return badUsage("%s: not started: it would take about %s %s, and about %s of memory (calibrated: %s): give --yes to run it all the same, "+
-			"or fewer trials, or spread it over machines with --shard K/N (raftsim merge joins them)",
-			command, estimateText(est.Time), on, cost.FormatBytes(est.Memory), est.Basis)
+		return badUsage("%s: not started: it would take about %s %s, and about %s of memory (calibrated: %s): give --yes to run it all the same, or %s",
+			command, estimateText(est.Time), on, cost.FormatBytes(est.Memory), est.Basis, less)
 	}
 	if est.Time > costLine || machine > 0 && est.Memory > machine/4 {
 		took := ""

@@ -48,7 +48,7 @@ func TestCostVerdict(t *testing.T) {
 		if tt.fromFlag {
 			machine = 16 * gb
 		}
-		err := costVerdict(&errw, "run", tt.est, 2, tt.limit, tt.fromFlag, machine, tt.yes)
+		err := costVerdict(&errw, "run", tt.est, 2, tt.limit, tt.fromFlag, machine, tt.yes, "fewer trials")
 		var use *usageError
 		switch {
 		case tt.refused == "" && err != nil:
@@ -84,9 +84,15 @@ func TestCostGuards(t *testing.T) {
 	if code, _, errw := raftsim("run", "--max-memory", "lots"); code != 2 || !strings.Contains(errw, `--max-memory: "lots": want a size`) {
 		t.Errorf("--max-memory lots: exit %d, stderr %q", code, errw)
 	}
+	// A fit too: its search's trials at most, calibrated.
+	data := fitData(t, "20")
+	if code, _, errw := raftsim("fit", "leader-crash", "--data", data, "--max-memory", "1kB"); code != 2 ||
+		!strings.Contains(errw, "fit: not started: it would need about") {
+		t.Errorf("fit --max-memory 1kB: exit %d, stderr %q", code, errw)
+	}
 	// A billion trials: refused for their time, with the estimate.
 	code, _, errw := raftsim("run", "cold-start", "--nodes", "9", "--trials", "1000000000")
-	if code != 2 || !strings.Contains(errw, "run: not started: it would take about") || !strings.Contains(errw, "give --yes") {
+	if code != 2 || !strings.Contains(errw, "run: not started: it would take about") || !strings.Contains(errw, "give --yes to run it all the same, or fewer trials, or spread it over machines with --shard K/N") {
 		t.Errorf("a billion trials: exit %d, stderr %q", code, errw)
 	}
 }
@@ -110,7 +116,7 @@ func TestCostOfTheIssue(t *testing.T) {
 	}
 	est := cost.Calibrate([]cost.Unit{{Scenario: s, Count: s.Trials}}, defaultWorkers())
 	var errw bytes.Buffer
-	err = costVerdict(&errw, "run", est, defaultWorkers(), cost.MachineMemory(), false, cost.MachineMemory(), false)
+	err = costVerdict(&errw, "run", est, defaultWorkers(), cost.MachineMemory(), false, cost.MachineMemory(), false, "fewer trials")
 	if err == nil || !strings.Contains(err.Error(), "not started") || !strings.Contains(err.Error(), "extrapolated to 10000 nodes") {
 		t.Errorf("10,000 nodes: %v (estimate %+v)", err, est)
 	}

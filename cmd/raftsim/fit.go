@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/raftsim/raftsim/internal/runner/cost"
 	"github.com/raftsim/raftsim/internal/study/fit"
 	"github.com/raftsim/raftsim/internal/study/report"
 	"github.com/raftsim/raftsim/internal/study/samples"
@@ -60,6 +61,28 @@ type fitFlags struct {
 	boot, workers        int
 	outPath, title       string
 	format               string
+	guards               costGuards
+}
+
+// checkCost calibrates what the fit will simulate, at most, and says so
+// or refuses to start as run does ([costVerdict]).
+func (ff *fitFlags) checkCost(errw io.Writer, prob *fit.Problem) error {
+	groups, each, err := fit.Work(prob)
+	if err != nil {
+		return badUsage("fit: %v", err)
+	}
+	var units []cost.Unit
+	for _, s := range groups {
+		units = append(units, cost.Unit{Scenario: s, Count: each})
+	}
+	limit, fromFlag := cost.MachineMemory(), ff.guards.maxMemory != ""
+	if fromFlag {
+		if limit, err = cost.ParseBytes(ff.guards.maxMemory); err != nil {
+			return badUsage("--max-memory: %v", err)
+		}
+	}
+	return costVerdict(errw, "fit", cost.Calibrate(units, ff.workers), ff.workers, limit, fromFlag, cost.MachineMemory(), ff.guards.yes,
+		"fewer --trials per range, fewer families (--family) or components (--fit), or a smaller --bootstrap")
 }
 
 func (ff *fitFlags) register(fs *pflag.FlagSet) {
@@ -79,6 +102,8 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	ff.register(fs)
 	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Flag == "election-timeout" })
 	fs.IntVar(&ff.workers, "workers", defaultWorkers(), "parallel workers (the output does not depend on it)")
+	fs.StringVar(&ff.guards.maxMemory, "max-memory", "", "refuse to start when the calibrated estimate of the memory needed is above this, e.g. 8GB (default: this machine's memory)")
+	fs.BoolVar(&ff.guards.yes, "yes", false, "start even when the calibrated estimate of the wall-clock time is over an hour")
 	fs.StringVar(&ff.format, "format", "table", "output format: table or json")
 	if err := parse(fs, args, out); err != nil {
 		return err
@@ -102,6 +127,9 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	}
 	prob, err := ff.problem(fs, overrides)
 	if err != nil {
+		return err
+	}
+	if err := ff.checkCost(errw, prob); err != nil {
 		return err
 	}
 	res, err := runFit(prob, errw)

@@ -345,8 +345,8 @@ func MachineMemory() uint64 {
 }
 
 // ParseBytes reads a size such as 8GB, 512MB, 1.5GiB or 1000000 (bytes):
-// the units B, KB, MB, GB and TB are powers of 1000, KiB, MiB, GiB and TiB
-// of 1024.
+// the units B, KB (or K), MB, GB and TB are powers of 1000, KiB, MiB, GiB
+// and TiB of 1024, in any case (kB, gb).
 func ParseBytes(text string) (uint64, error) {
 	t := strings.TrimSpace(text)
 	i := strings.IndexFunc(t, func(r rune) bool { return !(r >= '0' && r <= '9' || r == '.') })
@@ -355,8 +355,8 @@ func ParseBytes(text string) (uint64, error) {
 		num, unit = t[:i], strings.TrimSpace(t[i:])
 	}
 	x, err := strconv.ParseFloat(num, 64)
-	scale, ok := map[string]float64{"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
-		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[unit]
+	scale, ok := map[string]float64{"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9, "T": 1e12, "TB": 1e12,
+		"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}[strings.ToUpper(unit)]
 	if err != nil || !ok || x <= 0 || x*scale >= math.MaxUint64/2 {
 		return 0, fmt.Errorf("%q: want a size above 0 such as 8GB, 512MB or 1.5GiB", text)
 	}

@@ -13,7 +13,7 @@ func TestParseAndFormatBytes(t *testing.T) {
 	for _, tt := range []struct {
 		text string
 		want uint64
-	}{{"8GB", 8e9}, {"512MB", 512e6}, {"1.5GiB", 3 << 29}, {"1000000", 1e6}, {" 2 KiB ", 2048}} {
+	}{{"8GB", 8e9}, {"512MB", 512e6}, {"1.5GiB", 3 << 29}, {"1000000", 1e6}, {" 2 KiB ", 2048}, {"1kB", 1000}, {"8g", 8e9}} {
 		if got, err := ParseBytes(tt.text); err != nil || got != tt.want {
 			t.Errorf("%q: %d, %v; want %d", tt.text, got, err, tt.want)
 		}

@@ -296,14 +296,15 @@ func spread(xs []float64) (sd, lo, hi float64) {
 // fitter holds what a fit's searches share: the groups, each group's
 // scenario overrides, and every candidate simulated so far.
 type fitter struct {
-	p       *Problem
-	groups  []Group
-	over    []scenarios.Overrides // of each group: the command line's and the group's conditions
-	targets bool
-	trials  int
-	seed    uint64
-	scale   float64          // typical time to leader, ms
-	cache   map[string]*eval // by key; looked up only
+	p         *Problem
+	groups    []Group
+	over      []scenarios.Overrides // of each group: the command line's and the group's conditions
+	targets   bool
+	trials    int
+	seed      uint64
+	scenarios []*scenarios.Scenario // of each group, with the scenario's own network
+	scale     float64               // typical time to leader, ms
+	cache     map[string]*eval      // by key; looked up only
 	// points are the candidates met in each space, in the order met, each
 	// once: the bootstrap's design takes those near the fit.
 	points []point
@@ -312,6 +313,18 @@ type fitter struct {
 	// at most budget.
 	evaluations, done, budget int
 	err                       error // the first error of a simulation
+}
+
+// Work returns what fitting p will simulate at most: the scenario of each
+// group, under its conditions and with the scenario's own network (the
+// fit's candidates vary it), and how many trials of each, for an estimate
+// of its cost before it starts.
+func Work(p *Problem) (groups []*scenarios.Scenario, trialsEach int, err error) {
+	f, err := newFitter(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	return f.scenarios, f.budget / len(f.groups), nil
 }
 
 func newFitter(p *Problem) (*fitter, error) {
@@ -352,6 +365,7 @@ func newFitter(p *Problem) (*fitter, error) {
 		}
 		f.trials, f.seed = s.Trials, s.Seed^seedSalt
 		f.over = append(f.over, o)
+		f.scenarios = append(f.scenarios, s)
 		for _, t := range g.Targets {
 			f.scale = math.Min(f.scale, t.Value)
 		}
