@@ -47,6 +47,7 @@ const sweepExamples = `  raftsim sweep --election-timeout 50ms-100ms,150ms-300ms
   raftsim sweep leader-crash --election-timeout 50-100ms,100-200ms,150-300ms --nodes 3,5,7 --loss 0,0.01
   raftsim sweep leader-crash --latency 'uniform:0.1ms-0.5ms;lognormal:30ms,10ms' --steady-time 2h
   raftsim sweep figure16 --plot figure16.svg
+  raftsim sweep leader-crash --election-timeout 100-200ms,150-300ms,200-400ms --nodes 3 --loss 0.01 --max-steady-time 48h
   raftsim sweep leader-crash --election-timeout 100-200ms,150-300ms --format json --out sweep.json
   raftsim sweep leader-crash --election-timeout 100-200ms,150-300ms --steady-time 0 --samples times.csv
 `
