@@ -332,3 +332,22 @@ func bindable(name string) bool {
 		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
 	}) < 0
 }
+
+// Count writes n and the noun, singular for exactly 1: "1 node", "3 nodes".
+// Every count raftsim prints in words goes through it.
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// Hours writes h hours in words, with up to 6 significant digits: "1 hour",
+// "0.5 hours", "20 hours".
+func Hours(h float64) string {
+	text := strconv.FormatFloat(h, 'g', 6, 64)
+	if text == "1" {
+		return "1 hour"
+	}
+	return text + " hours"
+}

@@ -88,7 +88,7 @@ func (s *Scenario) Validate() error {
 	}
 	for _, l := range c.Logs {
 		if l.Node >= c.Nodes {
-			return s.errorf(l.Line, "cluster.logs."+NodeName(l.Node), "node %s does not exist (the cluster has %d nodes)", NodeName(l.Node), c.Nodes)
+			return s.errorf(l.Line, "cluster.logs."+NodeName(l.Node), "node %s does not exist (the cluster has %s)", NodeName(l.Node), Count(c.Nodes, "node", "nodes"))
 		}
 		if len(l.Terms) > 0 && l.Terms[len(l.Terms)-1] > c.Term {
 			return s.errorf(l.Line, "cluster.logs."+NodeName(l.Node), "an entry of term %d is newer than the cluster's term %d (set cluster.term)", l.Terms[len(l.Terms)-1], c.Term)
@@ -180,11 +180,11 @@ func (s *Scenario) checkSelector(sel Selector, bound []string) error {
 func (s *Scenario) checkNodes(sel Selector) error {
 	for _, id := range sel.IDs {
 		if id >= s.Cluster.Nodes {
-			return s.errorf(sel.Line, sel.Field, "node %s does not exist (the cluster has %d nodes)", NodeName(id), s.Cluster.Nodes)
+			return s.errorf(sel.Line, sel.Field, "node %s does not exist (the cluster has %s)", NodeName(id), Count(s.Cluster.Nodes, "node", "nodes"))
 		}
 	}
 	if sel.Count > s.Cluster.Nodes {
-		return s.errorf(sel.Line, sel.Field, "%s picks %d nodes of %d", sel.Text, sel.Count, s.Cluster.Nodes)
+		return s.errorf(sel.Line, sel.Field, "%s picks %s of %d", sel.Text, Count(sel.Count, "node", "nodes"), s.Cluster.Nodes)
 	}
 	return nil
 }

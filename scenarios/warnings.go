@@ -20,6 +20,7 @@ type Warning struct {
 const (
 	RuleHeartbeat = "the heartbeat is at or above the minimum election timeout"
 	RuleRoundTrip = "the minimum election timeout is below ten round trips (etcd's rule of thumb)"
+	RuleNoWidth   = "the election timeout range has no width"
 )
 
 // RoundTrips is how many round trips the minimum election timeout should
@@ -29,8 +30,11 @@ const RoundTrips = 10
 
 // Warnings returns what looks wrong in s's timing, in a fixed order: a
 // heartbeat at or above the minimum election timeout (a follower may time
-// out between two heartbeats of a healthy leader), and a minimum election
-// timeout below [RoundTrips] round trips. A round trip is twice the mean
+// out between two heartbeats of a healthy leader), a minimum election
+// timeout below [RoundTrips] round trips, and an election timeout range of
+// no width (every node times out after the same time, so nothing but the
+// network breaks a tie: one value, such as etcd's --election-timeout
+// 150ms, is such a range here, not etcd's [T, 2T)). A round trip is twice the mean
 // one-way latency of the slowest link (the network's, or a link
 // override's): the mean, not a high quantile, as etcd's guide measures it.
 func (s *Scenario) Warnings() []Warning {
@@ -47,6 +51,13 @@ func (s *Scenario) Warnings() []Warning {
 			"the minimum election timeout (%s) is below %d round trips (%s; a round trip is twice the slowest link's mean one-way latency, %s): "+
 				"etcd's rule of thumb; expect needless elections and split votes",
 			millis(min), RoundTrips, millis(RoundTrips*rtt), millis(rtt/2))})
+	}
+	if r := c.ElectionTimeout; r.Min == r.Max {
+		out = append(out, Warning{RuleNoWidth, fmt.Sprintf(
+			"the election timeout range %s has no width: every node times out after exactly %s, so candidates that start together "+
+				"stand together and split the vote until the network breaks the tie (expect split votes, and trials without a leader). "+
+				"One value is a range of no width here, not etcd's [T, 2T): for that, write %s",
+			r, millis(r.Min), Range{r.Min, 2 * r.Min})})
 	}
 	return out
 }

@@ -17,6 +17,9 @@ func TestWarnings(t *testing.T) {
 		{"a WAN", "cluster: {election_timeout: 150ms-300ms}\nnetwork: {latency: 'lognormal:35ms,10ms'}", []string{RuleRoundTrip}},
 		{"one slow link", "network:\n  latency: 1ms\n  links: [{from: n1, to: n2, latency: 20ms}]", []string{RuleRoundTrip}},
 		{"exactly ten round trips", "cluster: {election_timeout: 150ms-300ms}\nnetwork: {latency: 7500us}", nil},
+		{"no width", "cluster: {election_timeout: 150ms}\nnetwork: {latency: 1ms}", []string{RuleNoWidth}},
+		{"no width, written as a range", "cluster: {election_timeout: 150ms-150ms}\nnetwork: {latency: 1ms}", []string{RuleNoWidth}},
+		{"a width of 1ms", "cluster: {election_timeout: 150ms-151ms}\nnetwork: {latency: 1ms}", nil},
 	} {
 		s, err := Parse("w.yaml", []byte(tt.yaml))
 		if err != nil {

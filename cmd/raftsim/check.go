@@ -6,9 +6,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
+	"github.com/raftsim/raftsim/internal/node/disk"
 	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/runner/cost"
 	"github.com/raftsim/raftsim/internal/runner/shrink"
 	"github.com/raftsim/raftsim/internal/runner/swarm"
 	"github.com/raftsim/raftsim/internal/study/report"
@@ -61,6 +64,7 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	swarmOn := c.fs.Bool("swarm", false, "draw each trial's whole configuration from its seed")
 	noShrink := c.fs.Bool("no-shrink", false, "do not shrink a failure")
 	wf := weighFlag(c.fs)
+	c.guarded()
 	c.outputs(true, "-")
 	c.shardable()
 	if err := c.parse(args, out, nil); err != nil {
@@ -88,6 +92,9 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if err != nil {
 		return err
 	}
+	if err := c.checkCost(huntUnits(c, hunt, n), !c.fs.Changed("for")); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	start := time.Now() // wall clock: decides only when --for ends the hunt
@@ -98,7 +105,7 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if c.fs.Changed("for") {
 		total = 0
 	}
-	bar := newProgress(c.progress(), total, "trials")
+	bar := newProgress(c.progress(), "check", total, "trials")
 	found, ran, err := c.sh.find(hunt.Trial, n, c.output.workers, stopWhen, bar.set)
 	bar.finish()
 	if err != nil {
@@ -116,6 +123,9 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 		rep.Failed = checkFailure(hunt, found, arg, c.o, !*noShrink)
 		if rep.Failed.Weighed, err = wf.weigh(found.Plan.Scenario, found.Seed, found.Result.Failure, c.output.workers, c.progress()); err != nil {
 			return err
+		}
+		if sf := rep.Failed.Swarm; sf != nil {
+			saveSwarm(sf, c.output.file(), c.o)
 		}
 	}
 	if err := c.output.file().write(out, func(w io.Writer) error { return rep.Write(w, c.format) }); err != nil {
@@ -152,6 +162,29 @@ func checkHunt(c *scenarioCommand, swarmOn bool) (hunt *runner.Hunt, arg string,
 	return hunt, arg, err
 }
 
+// huntUnits is the work of a hunt through n trials (at most: it stops at
+// the first failure), as far as this process runs them: a scenario's
+// trials, or a swarm's, calibrated on the scenarios of its first trials.
+func huntUnits(c *scenarioCommand, hunt *runner.Hunt, n int) []cost.Unit {
+	n = min(n, 1<<40) // check --for: as many as the time allows
+	if c.sh.partial != nil {
+		n = c.sh.partial.Shard.Trials(n)
+	} else if c.sh.merged != nil {
+		return nil
+	}
+	if !hunt.Swarm() {
+		return []cost.Unit{{Scenario: hunt.Base, Count: n}}
+	}
+	const drawn = 8
+	var units []cost.Unit
+	for i := range drawn {
+		if plan, _, err := hunt.Trial(i); err == nil {
+			units = append(units, cost.Unit{Scenario: plan.Scenario, Count: n / drawn})
+		}
+	}
+	return units
+}
+
 // checkFailure reports the failing trial a hunt found: its trace, the
 // command that replays it, a swarm's drawn configuration, and, if shrink,
 // the smallest trial that fails the same way.
@@ -165,8 +198,7 @@ func checkFailure(hunt *runner.Hunt, found *runner.Found, arg string, o scenario
 		// failing one: saved and run, it fails the same way.
 		file := *s
 		file.Trials, file.TrialSeeds = 1, []uint64{found.Seed}
-		name := fmt.Sprintf("swarm-%d.yaml", found.Seed)
-		f.Swarm = &report.SwarmFile{Name: name, Run: commandLine(append([]string{"raftsim", "run", name}, o.Args()...)...), YAML: file.YAML(),
+		f.Swarm = &report.SwarmFile{Name: fmt.Sprintf("swarm-%d.yaml", found.Seed), YAML: file.YAML(),
 			Bound: swarm.Converge(s, swarm.Level).String()}
 	}
 	if shrinkIt {
@@ -177,6 +209,25 @@ func checkFailure(hunt *runner.Hunt, found *runner.Found, arg string, o scenario
 		}
 	}
 	return f
+}
+
+// saveSwarm writes a swarm failure's configuration as its file: beside
+// the report when --out names a file, else in the current directory. It
+// never replaces a file: one already there with the same bytes (the same
+// failure, found before) counts as saved; one with other bytes is left
+// alone, and the report says so.
+func saveSwarm(sf *report.SwarmFile, out outputFile, o scenarios.Overrides) {
+	dir := "."
+	if path, inPlace, err := out.target(); err == nil && !out.toStdout() && !inPlace {
+		dir = filepath.Dir(path)
+	}
+	path := filepath.Join(dir, sf.Name)
+	if err := disk.CreateFile(path, sf.YAML); err != nil {
+		sf.NotSaved = fmt.Sprintf("%s: %v", path, reason(err))
+		return
+	}
+	sf.Path = path
+	sf.Run = commandLine(append([]string{"raftsim", "run", path}, o.Args()...)...)
 }
 
 // tailLines is how many events of a failing trial check prints.

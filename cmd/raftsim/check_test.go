@@ -119,8 +119,16 @@ func TestSwarmFindsNothingWithoutBugs(t *testing.T) {
 	}
 }
 
-func TestSwarmCheckPrintsConfiguration(t *testing.T) {
-	code, out, _ := raftsim("check", "--swarm", "--bug", "peers-majority", "--trials", "500", "--no-shrink")
+// TestSwarmCheckSavesConfiguration: check --swarm saves the failing
+// trial's drawn configuration as the file it names, in the current
+// directory, and that file run fails the same way; with --out FILE the
+// file goes beside FILE. A file of that name with other contents is never
+// replaced, and the report says so.
+func TestSwarmCheckSavesConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	args := []string{"check", "--swarm", "--bug", "peers-majority", "--trials", "500", "--no-shrink"}
+	code, out, _ := raftsim(args...)
 	if code != 1 || !strings.Contains(out, "the drawn configuration") || !strings.Contains(out, "    cluster:") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -131,10 +139,10 @@ func TestSwarmCheckPrintsConfiguration(t *testing.T) {
 	if code, rout, _ := raftsim(append(words(replay[1]), "-q")...); code != 1 || !strings.Contains(rout, "FAILED election-safety") {
 		t.Fatalf("swarm replay: %d\n%s", code, rout)
 	}
-	// Saved as the file it names, the configuration fails the same way.
-	m := regexp.MustCompile(`saved as (\S+), raftsim (run .*) fails the same way:`).FindStringSubmatch(out)
+	saved := regexp.MustCompile(`saved as (swarm-\d+\.yaml), raftsim (run .*) fails the same way:`)
+	m := saved.FindStringSubmatch(out)
 	if m == nil {
-		t.Fatalf("no command to run the configuration:\n%s", out)
+		t.Fatalf("no saved file and command to run it:\n%s", out)
 	}
 	var yaml []string
 	for _, line := range strings.Split(out[strings.Index(out, m[0]):], "\n")[1:] {
@@ -143,17 +151,41 @@ func TestSwarmCheckPrintsConfiguration(t *testing.T) {
 		}
 		yaml = append(yaml, strings.TrimPrefix(line, "    "))
 	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, m[1])
-	if err := os.WriteFile(path, []byte(strings.Join(yaml, "\n")+"\n"), 0o644); err != nil {
+	data, err := os.ReadFile(filepath.Join(dir, m[1]))
+	if err != nil || string(data) != strings.Join(yaml, "\n")+"\n" {
+		t.Fatalf("the saved file (%v):\n%s\nwant what the report shows:\n%s", err, data, strings.Join(yaml, "\n"))
+	}
+	code, rout, errw := raftsim(words(m[2])...)
+	failure := failureRe.FindStringSubmatch(out)
+	if code != 1 || failure == nil || !strings.Contains(rout, strings.Fields(failure[1])[0]) || !strings.Contains(rout, "1 trial,") {
+		t.Fatalf("the saved configuration: exit %d, want the failure %q in its one trial:\n%s%s", code, failure, rout, errw)
+	}
+	// Again: the same file is there already, with the same bytes.
+	if _, again, _ := raftsim(args...); again != out {
+		t.Errorf("a second check, its file already saved, prints otherwise:\n%s\nwant\n%s", again, out)
+	}
+	// Beside --out; never over a file with other contents.
+	sub := filepath.Join(dir, "reports")
+	if err := os.Mkdir(sub, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	args := words(m[2])
-	args[1] = path
-	code, rout, errw := raftsim(args...)
-	failure := failureRe.FindStringSubmatch(out)
-	if code != 1 || failure == nil || !strings.Contains(rout, strings.Fields(failure[1])[0]) || !strings.Contains(rout, "1 trials") {
-		t.Fatalf("the saved configuration: exit %d, want the failure %q in its one trial:\n%s%s", code, failure, rout, errw)
+	other := filepath.Join(sub, m[1])
+	if err := os.WriteFile(other, []byte("mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	raftsim(append(args, "--out", filepath.Join(sub, "check.txt"))...)
+	report, _ := os.ReadFile(filepath.Join(sub, "check.txt"))
+	if data, _ := os.ReadFile(other); string(data) != "mine\n" {
+		t.Errorf("the file already there was replaced: %q", data)
+	}
+	if want := "not saved (" + other + ": a file of that name with other contents is there, and raftsim does not replace it)"; !strings.Contains(string(report), want) {
+		t.Errorf("report lacks %q:\n%s", want, report)
+	}
+	os.Remove(other)
+	raftsim(append(args, "--out", filepath.Join(sub, "check.txt"))...)
+	report, _ = os.ReadFile(filepath.Join(sub, "check.txt"))
+	if data, err := os.ReadFile(other); err != nil || !strings.Contains(string(report), "saved as "+other+", raftsim run "+other+" ") || len(data) == 0 {
+		t.Errorf("with --out: the file %s (%v), report:\n%s", other, err, report)
 	}
 }
 

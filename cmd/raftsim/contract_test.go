@@ -58,7 +58,7 @@ func TestReadmeCSVColumns(t *testing.T) {
 		t.Errorf("run's CSV columns:\n%v\nthe README's:\n%v", got, want)
 	}
 	at := slices.Index(want, "leaderless_ms_per_hour") + 1
-	sweepWant := slices.Insert(slices.Clone(want), at, "group", "recommended")
+	sweepWant := append(slices.Insert(slices.Clone(want), at, "group", "recommended"), "stability_verdict")
 	if got := header("sweep", "--election-timeout", "150-300ms,200-400ms", "--trials", "20", "--steady-time", "0", "--format", "csv"); !slices.Equal(got, sweepWant) {
 		t.Errorf("sweep's CSV columns:\n%v\nwant:\n%v", got, sweepWant)
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"strings"
 	"sync"
 
+	"github.com/raftsim/raftsim/internal/runner/cost"
 	"github.com/raftsim/raftsim/internal/study/fit"
 	"github.com/raftsim/raftsim/internal/study/report"
 	"github.com/raftsim/raftsim/internal/study/samples"
@@ -36,6 +38,14 @@ candidate runs the same trial seeds, --trials of them per range (default:
 the scenario's trials). It prints the fitted parameters with a
 bootstrap uncertainty, and per range the Kolmogorov-Smirnov statistic and
 p-value. The same inputs print the same bytes at any --workers.
+
+Under the fitted model the report says whether the search converged, which
+estimates sit on a bound of the range searched, and whether the best model is
+consistent with the measurements at the 5% level (each range's KS p-value, or
+each published figure against resamples of the model's trials). When it is
+not, nothing fits: the report still prints, --out is not written, and the exit
+status is 1. A fit over more components (--fit) starts from the best fit over
+fewer and never ends worse. --out's file names what it was fitted to.
 `
 
 const fitExamples = `  raftsim run leader-crash --latency uniform:2ms-4ms --seed 2 --samples times.csv
@@ -51,6 +61,28 @@ type fitFlags struct {
 	boot, workers        int
 	outPath, title       string
 	format               string
+	guards               costGuards
+}
+
+// checkCost calibrates what the fit will simulate, at most, and says so
+// or refuses to start as run does ([costVerdict]).
+func (ff *fitFlags) checkCost(errw io.Writer, prob *fit.Problem) error {
+	groups, each, err := fit.Work(prob)
+	if err != nil {
+		return badUsage("fit: %v", err)
+	}
+	var units []cost.Unit
+	for _, s := range groups {
+		units = append(units, cost.Unit{Scenario: s, Count: each})
+	}
+	limit, fromFlag := cost.MachineMemory(), ff.guards.maxMemory != ""
+	if fromFlag {
+		if limit, err = cost.ParseBytes(ff.guards.maxMemory); err != nil {
+			return badUsage("--max-memory: %v", err)
+		}
+	}
+	return costVerdict(errw, "fit", cost.Calibrate(units, ff.workers), ff.workers, limit, fromFlag, cost.MachineMemory(), ff.guards.yes,
+		"fewer --trials per range, fewer families (--family) or components (--fit), or a smaller --bootstrap")
 }
 
 func (ff *fitFlags) register(fs *pflag.FlagSet) {
@@ -70,6 +102,8 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	ff.register(fs)
 	overrides := overrideFlags(fs, func(ov *scenarios.Override) bool { return ov.Flag == "election-timeout" })
 	fs.IntVar(&ff.workers, "workers", defaultWorkers(), "parallel workers (the output does not depend on it)")
+	fs.StringVar(&ff.guards.maxMemory, "max-memory", "", "refuse to start when the calibrated estimate of the memory needed is above this, e.g. 8GB (default: this machine's memory)")
+	fs.BoolVar(&ff.guards.yes, "yes", false, "start even when the calibrated estimate of the wall-clock time is over an hour")
 	fs.StringVar(&ff.format, "format", "table", "output format: table or json")
 	if err := parse(fs, args, out); err != nil {
 		return err
@@ -95,6 +129,9 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := ff.checkCost(errw, prob); err != nil {
+		return err
+	}
 	res, err := runFit(prob, errw)
 	if err != nil {
 		return badUsage("fit: %v", err)
@@ -110,12 +147,38 @@ func fitCmd(args []string, out, errw io.Writer) error {
 	if err := writePlots(ff.plots, out, func(format string) ([]byte, error) { return rep.Plot(t, format) }); err != nil {
 		return err
 	}
+	if !res.Consistent {
+		if err := rep.Write(out, format); err != nil {
+			return err
+		}
+		written := ""
+		if ff.outPath != "" {
+			written = "; --out " + ff.outPath + " not written"
+		}
+		fmt.Fprintf(errw, "raftsim fit: nothing fits: the best model (%s) is not consistent with the %s at the %g%% level: %s%s. "+
+			"Check that the measurements come from this scenario under these conditions (election timeout, cluster size, the fault measured from); "+
+			"a fit over more (--family auto, --fit latency,persist,jitter) may do better\n",
+			rep.Flags(), rep.Observed(), 100*res.Level, strings.Join(rep.Rejections(), "; "), written)
+		return errFailed
+	}
 	if ff.outPath != "" {
-		if err := files[0].write(out, func(w io.Writer) error { _, err := w.Write(res.Scenario.YAML()); return err }); err != nil {
+		if err := files[0].write(out, func(w io.Writer) error {
+			_, err := w.Write(rep.ScenarioFile(commandLine(append([]string{"raftsim", "fit"}, args...)...), ff.sources()))
+			return err
+		}); err != nil {
 			return err
 		}
 	}
 	return rep.Write(out, format)
+}
+
+// sources names what the fit is fitted to: the data files, or the
+// published figures.
+func (ff *fitFlags) sources() []string {
+	if len(ff.data) > 0 {
+		return ff.data
+	}
+	return ff.targets
 }
 
 // problem reads the fit's problem from the flags: what to fit, to which
@@ -150,7 +213,7 @@ func runFit(prob *fit.Problem, errw io.Writer) (*fit.Result, error) {
 	var once sync.Once
 	var bar *progress
 	prob.Progress = func(done, total int) {
-		once.Do(func() { bar = newProgress(errw, total, "trials") })
+		once.Do(func() { bar = newProgress(errw, "fit", total, "simulated trials") })
 		bar.set(done)
 	}
 	res, err := fit.Run(prob)

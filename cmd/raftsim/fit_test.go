@@ -100,15 +100,81 @@ func TestFitSameBytes(t *testing.T) {
 // TestFitTargets: published figures fit too, and the table says what was
 // minimised and how close each figure came.
 func TestFitTargets(t *testing.T) {
-	code, out, errw := raftsim("fit", "leader-crash", "--target", "150ms-300ms:p50=170ms", "--target", "150ms-300ms:max=300ms",
+	code, out, errw := raftsim("fit", "leader-crash", "--target", "150ms-300ms:p50=176ms", "--target", "150ms-300ms:p90=224ms",
 		"--trials", "200", "--bootstrap", "20")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errw)
 	}
-	for _, want := range []string{"distance minimised: squared log error", "| 150ms-300ms | p50       |     170.0 |", "latency mean"} {
+	for _, want := range []string{"distance minimised: squared log error", "| 150ms-300ms | p50       |     176.0 |", "latency mean",
+		"consistent with the published figures at the 5% level"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+	// A median of 170ms and a maximum of 300ms no latency gives at once.
+	code, out, errw = raftsim("fit", "leader-crash", "--target", "150ms-300ms:p50=170ms", "--target", "150ms-300ms:max=300ms",
+		"--trials", "200", "--bootstrap", "20")
+	if code != 1 || !strings.Contains(out, "NOT CONSISTENT with the published figures") || !strings.Contains(errw, "raftsim fit: nothing fits:") ||
+		!strings.Contains(errw, "150ms-300ms p50: 170.0ms, the model's") {
+		t.Errorf("figures the model cannot meet: exit %d, want 1 and why:\n%s%s", code, out, errw)
+	}
+}
+
+// TestFitNothingFits: times no 150-300ms cluster can produce (5-9ms) end
+// in exit status 1, a message that says the best model is not consistent
+// with them and why, the estimate on the search bound named, and no --out
+// file.
+func TestFitNothingFits(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "fast.csv")
+	rows := "election_timeout,time_to_leader_ms\n"
+	for i := range 100 {
+		rows += fmt.Sprintf("150ms-300ms,%.2f\n", 5+4*float64(i)/100)
+	}
+	if err := os.WriteFile(data, []byte(rows), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yaml := filepath.Join(dir, "fitted.yaml")
+	code, out, errw := raftsim("fit", "leader-crash", "--data", data, "--trials", "100", "--bootstrap", "0", "--out", yaml)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s%s", code, out, errw)
+	}
+	for _, want := range []string{"raftsim fit: nothing fits: the best model (--latency ", "not consistent with the data at the 5% level: 150ms-300ms: KS 1.000, p-value 0.000",
+		"--out " + yaml + " not written"} {
+		if !strings.Contains(errw, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errw)
+		}
+	}
+	for _, want := range []string{"on a search bound: latency mean at the search's smallest", "NOT CONSISTENT with the data"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(yaml); err == nil {
+		t.Error("--out was written for a fit that fits nothing")
+	}
+}
+
+// TestFitOutNamesItsSource: the scenario fit --out writes says what it was
+// fitted to: the command in a comment, and the description.
+func TestFitOutNamesItsSource(t *testing.T) {
+	data := fitData(t, "100")
+	yaml := filepath.Join(t.TempDir(), "fitted.yaml")
+	if code, _, errw := raftsim("fit", "leader-crash", "--data", data, "--trials", "100", "--bootstrap", "0", "--out", yaml); code != 0 {
+		t.Fatalf("exit %d: %s", code, errw)
+	}
+	text, err := os.ReadFile(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# Fitted by: raftsim fit leader-crash --data " + data, "# to: " + data + " (200 measured trials in 2 ranges)",
+		"description: \"leader-crash with its network fitted by raftsim fit to " + data + " (200 measured trials in 2 ranges): --latency uniform:"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("the fitted scenario lacks %q:\n%s", want, text)
+		}
+	}
+	if code, out, errw := raftsim("run", yaml, "--trials", "10"); code != 0 || !strings.Contains(out, "fitted by raftsim fit to "+data) {
+		t.Errorf("run of the fitted scenario: exit %d:\n%s%s", code, out, errw)
 	}
 }
 

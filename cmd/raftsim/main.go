@@ -54,6 +54,7 @@ func commands() []command {
 		{"serve", "run one Raft node on HTTP with the course's API", serveCmd},
 		{"live", "run a scenario on real processes on loopback, beside the simulator's prediction", liveCmd},
 		{"cluster", "start a cluster on loopback, as the chapter's docker-compose does, and kill, isolate and heal its nodes by hand", clusterCmd},
+		{"version", "print raftsim's version (merge takes partial results of the same version only)", versionCmd},
 	}
 }
 
@@ -95,6 +96,8 @@ func Main(args []string, out, errw io.Writer) int {
 	}
 	name := args[0]
 	switch name {
+	case "--version":
+		return Main(append([]string{"version"}, args[1:]...), out, errw)
 	case "-h", "--help", "help":
 		if len(args) > 1 && name == "help" {
 			return Main([]string{args[1], "--help"}, out, errw)

@@ -8,9 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
@@ -189,41 +187,6 @@ func writeInPlace(path string, data []byte) error {
 		return err
 	}
 	return w.Close()
-}
-
-// progress shows a progress bar on stderr when stderr is a terminal and
-// does nothing otherwise.
-type progress struct {
-	bar *progressbar.ProgressBar
-}
-
-func newProgress(errw io.Writer, total int, what string) *progress {
-	if total <= 0 || !isTerminal(errw) {
-		return &progress{}
-	}
-	return &progress{bar: progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(errw),
-		progressbar.OptionSetDescription(what),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetTheme(progressbar.ThemeASCII),
-	)}
-}
-
-// set reports that done of total units are finished; safe from any goroutine.
-func (p *progress) set(done int) {
-	if p.bar != nil {
-		p.bar.Set(done)
-	}
-}
-
-func (p *progress) finish() {
-	if p.bar != nil {
-		p.bar.Finish()
-	}
 }
 
 // samplesFlag registers --samples on fs.

@@ -25,6 +25,8 @@ type scenarioCommand struct {
 	shardText *string       // nil: the command cannot be sharded
 	merged    *shard.Merged // in a merge: the shards' results
 
+	guards costGuards
+
 	// Set by parse.
 	format report.Format
 	o      scenarios.Overrides

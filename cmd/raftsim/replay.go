@@ -363,8 +363,9 @@ func writeVerdict(b *strings.Builder, res *trial.Result, plan *trial.Plan) {
 		fmt.Fprintf(b, "# verdict: ok: %s\n", strings.Join(report.ExpectOf(plan.Scenario), ", "))
 	}
 	if plan.Steady() > 0 {
-		fmt.Fprintf(b, "# measured: steady state for %s: %d needless elections, %d leader changes, %s without a working leader\n",
-			scenarios.FormatDuration(res.SteadyTime), res.Elections, res.LeaderChanges, trace.FormatTime(res.Leaderless))
+		fmt.Fprintf(b, "# measured: steady state for %s: %s, %s, %s without a working leader\n",
+			scenarios.FormatDuration(res.SteadyTime), scenarios.Count(res.Elections, "needless election", "needless elections"),
+			scenarios.Count(res.LeaderChanges, "leader change", "leader changes"), trace.FormatTime(res.Leaderless))
 	} else {
 		switch {
 		case !res.Started:
@@ -372,8 +373,10 @@ func writeVerdict(b *strings.Builder, res *trial.Result, plan *trial.Plan) {
 		case !res.Measured:
 			b.WriteString("# measured: no leader after the origin\n")
 		default:
-			fmt.Fprintf(b, "# measured: time to leader %s, %d rounds, %d split votes, %d other lost elections, %d messages\n",
-				trace.FormatTime(res.TimeToLeader), res.Rounds, res.SplitVotes, res.OtherLosses, res.Messages)
+			fmt.Fprintf(b, "# measured: time to leader %s, %s, %s, %s, %s\n",
+				trace.FormatTime(res.TimeToLeader), scenarios.Count(res.Rounds, "round", "rounds"),
+				scenarios.Count(res.SplitVotes, "split vote", "split votes"), scenarios.Count(res.OtherLosses, "other lost election", "other lost elections"),
+				scenarios.Count(res.Messages, "message", "messages"))
 		}
 		if res.HasStale {
 			fmt.Fprintf(b, "# measured: the removed leader believed it led for %s more\n", trace.FormatTime(res.StaleLeader))

@@ -76,6 +76,7 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	findFlags := c.fs.StringArray("find", nil, "list the trials that held and match KIND, with their replay commands (repeatable; see below)")
 	samplesPath := samplesFlag(c.fs)
 	wf := weighFlag(c.fs)
+	c.guarded()
 	c.outputs(true, "")
 	c.shardable()
 	samplesFile := func() outputFile { return outputFile{"--samples", *samplesPath} }
@@ -100,6 +101,9 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if len(steadyQueries) > 0 && steady == 0 {
 		return badUsage("--find %s: looks at steady-state runs: give --steady-time", steadyQueries[0].Text)
 	}
+	if err := c.checkCost(c.cellUnits(0, s, steady), true); err != nil {
+		return err
+	}
 	samplesOut := newTrialSamples(samplesFile(), s.Trials)
 	rep, agg, err := runReport(c, s, arg, steady, queries, steadyQueries, samplesOut.record())
 	if err != nil {
@@ -117,9 +121,9 @@ func runWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if err := c.output.file().write(out, func(w io.Writer) error { return rep.Write(w, c.format) }); err != nil {
 		return err
 	}
-	ran := fmt.Sprintf("%d trials", agg.Trials)
+	ran := scenarios.Count(agg.Trials, "trial", "trials")
 	if rep.Stability != nil {
-		ran += fmt.Sprintf(" and %d steady-state runs", rep.Stability.Runs)
+		ran += " and " + scenarios.Count(rep.Stability.Runs, "steady-state run", "steady-state runs")
 	}
 	files := []outputFile{c.output.file()}
 	if *samplesPath != "" {
@@ -156,7 +160,7 @@ func runReport(c *scenarioCommand, s *scenarios.Scenario, arg string, steady tim
 	record func(int, *trial.Result)) (*report.Run, *runner.Aggregate, error) {
 	plan := trial.NewPlan(s)
 	runs, _ := runner.SteadyRuns(steady)
-	bar := newProgress(c.progress(), s.Trials+runs, "trials")
+	bar := newProgress(c.progress(), "run", s.Trials+runs, unitsDone(runs))
 	defer bar.finish()
 	w := c.output.workers
 	agg := c.sh.run(0, plan, runner.Options{Trials: s.Trials, Seed: s.Seed, Workers: w, Progress: bar.set, Queries: queries, Trial: record})

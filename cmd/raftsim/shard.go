@@ -58,12 +58,12 @@ func newSharding(fs *pflag.FlagSet, text string, m *shard.Merged) (*sharding, er
 // mergedFlags returns the flags given to fs as merge gives them back to
 // the command: each --name=value in the order the command defines them,
 // leaving out those that do not change what it prints (--shard, --out,
-// --workers).
+// --workers, --max-memory, --yes).
 func mergedFlags(fs *pflag.FlagSet) []string {
 	flags := []string{}
 	fs.Visit(func(f *pflag.Flag) {
 		switch f.Name {
-		case "shard", "out", "workers":
+		case "shard", "out", "workers", "max-memory", "yes":
 			return
 		}
 		values := []string{f.Value.String()}

@@ -51,6 +51,7 @@ func output(t *testing.T, files []string, args ...string) (int, string, []string
 // unsharded command prints, byte for byte, and exit as it does.
 func TestMergeEqualsUnsharded(t *testing.T) {
 	dir := t.TempDir()
+	t.Chdir(dir) // where check --swarm saves the configuration it found
 	svg, png := filepath.Join(dir, "cdf.svg"), filepath.Join(dir, "cdf.png")
 	for _, tt := range []struct {
 		args  []string

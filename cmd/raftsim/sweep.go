@@ -7,10 +7,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/runner/cost"
 	"github.com/raftsim/raftsim/internal/study/report"
 	"github.com/raftsim/raftsim/internal/study/samples"
 	"github.com/raftsim/raftsim/internal/study/shard"
@@ -24,9 +26,15 @@ const sweepAbout = `Runs a scenario for every combination of the listed values a
 per combination (cell): time to leader (mean, p50, p90, p99, max), the
 probability of a split vote with its 95% Wilson interval, mean election rounds,
 failed trials, and stability: needless elections, leader changes and time
-without a working leader per hour of a healthy cluster's steady state. In each
-group of cells that differ only in election timeout, the range the
-recommendation rule picks is marked with *.
+without a working leader per hour of a healthy cluster's steady state, each
+rate with its exact 95% Poisson interval. In each group of cells that differ
+only in election timeout, the range the recommendation rule picks is marked
+with *: the smallest p99 among ranges whose trials all found a leader, none
+failed, and whose needless elections per hour are at most --max-needless with
+95% confidence. Where the interval of the range the rule would pick holds
+--max-needless, that range runs more steady state (further seeded runs),
+doubling up to --max-steady-time; if it still cannot be decided, ? marks it
+and a line says what would decide it.
 
 Every cell runs the same trial seeds (common random numbers): cells differ only
 in what the sweep varies. Lists are comma-separated; a flag left out keeps the
@@ -39,6 +47,7 @@ const sweepExamples = `  raftsim sweep --election-timeout 50ms-100ms,150ms-300ms
   raftsim sweep leader-crash --election-timeout 50-100ms,100-200ms,150-300ms --nodes 3,5,7 --loss 0,0.01
   raftsim sweep leader-crash --latency 'uniform:0.1ms-0.5ms;lognormal:30ms,10ms' --steady-time 2h
   raftsim sweep figure16 --plot figure16.svg
+  raftsim sweep leader-crash --election-timeout 100-200ms,150-300ms,200-400ms --nodes 3 --loss 0.01 --max-steady-time 48h
   raftsim sweep leader-crash --election-timeout 100-200ms,150-300ms --format json --out sweep.json
   raftsim sweep leader-crash --election-timeout 100-200ms,150-300ms --steady-time 0 --samples times.csv
 `
@@ -47,7 +56,7 @@ type sweepFlags struct {
 	election, nodes, loss, heartbeat string
 	options                          string
 	latency                          []string
-	steady                           string
+	steady, maxSteady                string
 	maxNeedless                      float64
 	plots                            []string
 	title                            string
@@ -63,6 +72,7 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	var wf sweepFlags
 	wf.register(c.fs)
 	samplesPath := samplesFlag(c.fs)
+	c.guarded()
 	c.outputs(true, "")
 	c.shardable()
 	var files []outputFile // besides --out
@@ -77,35 +87,10 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	}); err != nil {
 		return err
 	}
-	for _, p := range wf.plots {
-		if _, err := report.PlotFormat(p); err != nil {
-			return badUsage("--plot: %v", err)
-		}
-	}
-	if wf.maxNeedless < 0 {
-		return badUsage("--max-needless: want 0 or more, got %g", wf.maxNeedless)
-	}
-	// The cells are validated, not the scenario: a sweep over --nodes may
-	// name nodes that only its larger clusters have.
-	raw, arg, err := c.loadRaw()
+	run, rule, err := wf.plan(c, *samplesPath != "")
 	if err != nil {
 		return err
 	}
-	steady, err := steadyTime(wf.steady, raw, time.Hour)
-	if err != nil {
-		return err
-	}
-	axes, err := sweep.Axes(raw, wf.lists(c.fs))
-	if err != nil {
-		return badUsage("%v", err)
-	}
-	cells, err := sweep.New(raw, c.o, axes)
-	if err != nil {
-		return err
-	}
-	warnCells(errw, cells)
-	rule := sweep.Rule{MaxNeedlessPerHour: wf.maxNeedless, Steady: steady > 0}
-	run := sweepRun{c: c, cells: cells, arg: arg, steady: steady, samples: *samplesPath != ""}
 	sw, err := run.all(rule)
 	if err != nil {
 		return err
@@ -128,12 +113,59 @@ func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if err := c.output.file().write(out, func(w io.Writer) error { return sw.Write(w, c.format) }); err != nil {
 		return err
 	}
-	summarize(errw, "sweep "+sw.Scenario, fmt.Sprintf("%d cells of %d trials", len(cells.Cells), sw.Trials), sw.Failed(), c.format,
+	summarize(errw, "sweep "+sw.Scenario, scenarios.Count(len(run.cells.Cells), "cell", "cells")+" of "+scenarios.Count(sw.Trials, "trial", "trials"), sw.Failed(), c.format,
 		append([]outputFile{c.output.file()}, files...)...)
 	if sw.Failed() > 0 {
 		return errFailed
 	}
 	return nil
+}
+
+// plan checks the sweep's own flags, lays out its cells, warns about
+// them, checks what they will cost and returns how to run them and the
+// rule that recommends.
+func (wf *sweepFlags) plan(c *scenarioCommand, samples bool) (*sweepRun, sweep.Rule, error) {
+	for _, p := range wf.plots {
+		if _, err := report.PlotFormat(p); err != nil {
+			return nil, sweep.Rule{}, badUsage("--plot: %v", err)
+		}
+	}
+	if !(wf.maxNeedless > 0) {
+		return nil, sweep.Rule{}, badUsage("--max-needless: want above 0, got %g: no length of steady state shows a rate of 0 "+
+			"(its interval always reaches above 0); give a small rate such as 0.1", wf.maxNeedless)
+	}
+	// The cells are validated, not the scenario: a sweep over --nodes may
+	// name nodes that only its larger clusters have.
+	raw, arg, err := c.loadRaw()
+	if err != nil {
+		return nil, sweep.Rule{}, err
+	}
+	steady, err := steadyTime(wf.steady, raw, time.Hour)
+	if err != nil {
+		return nil, sweep.Rule{}, err
+	}
+	maxSteady, err := maxSteadyTime(wf.maxSteady, steady)
+	if err != nil {
+		return nil, sweep.Rule{}, err
+	}
+	axes, err := sweep.Axes(raw, wf.lists(c.fs))
+	if err != nil {
+		return nil, sweep.Rule{}, badUsage("%v", err)
+	}
+	cells, err := sweep.New(raw, c.o, axes)
+	if err != nil {
+		return nil, sweep.Rule{}, err
+	}
+	warnCells(c.errw, cells)
+	var units []cost.Unit
+	for i, cell := range cells.Cells {
+		units = append(units, c.cellUnits(i, cell.Scenario, steady)...)
+	}
+	if err := c.checkCost(units, true); err != nil {
+		return nil, sweep.Rule{}, err
+	}
+	rule := sweep.Rule{MaxNeedlessPerHour: wf.maxNeedless, Steady: steady > 0}
+	return &sweepRun{c: c, cells: cells, arg: arg, steady: steady, maxSteady: maxSteady, samples: samples}, rule, nil
 }
 
 func (wf *sweepFlags) register(fs *pflag.FlagSet) {
@@ -144,7 +176,8 @@ func (wf *sweepFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&wf.heartbeat, "heartbeat", "", "heartbeat intervals, e.g. 25ms,50ms or 50% (of the minimum election timeout)")
 	fs.StringVar(&wf.options, "options", "", "protocol option sets, '+' within a set: e.g. none,prevote,check-quorum,prevote+check-quorum (also leader-stickiness)")
 	fs.StringVar(&wf.steady, "steady-time", "", "virtual time of steady state per cell for the stability columns; 0 turns them off (default: the scenario's steady.duration, or 1h)")
-	fs.Float64Var(&wf.maxNeedless, "max-needless", 1, "recommendation rule: the most needless elections per hour a recommended range may have")
+	fs.Float64Var(&wf.maxNeedless, "max-needless", 1, "recommendation rule: the most needless elections per hour a recommended range may have, shown with 95% confidence")
+	fs.StringVar(&wf.maxSteady, "max-steady-time", "", fmt.Sprintf("the most steady state a cell gets when the interval of its needless elections per hour holds --max-needless: such cells run more, doubling, up to this (default %s, or --steady-time if longer)", hoursText(defaultMaxSteady)))
 	fs.StringArrayVar(&wf.plots, "plot", nil, "also draw the CDF of time to leader, one line per cell, to FILE.svg or FILE.png (repeatable; - or no extension: SVG)")
 	fs.StringVar(&wf.title, "title", "", "the plot's title (default: the scenario's name)")
 }
@@ -152,16 +185,18 @@ func (wf *sweepFlags) register(fs *pflag.FlagSet) {
 // sweepRun runs the cells of a sweep, each one's trials and steady-state
 // runs, and keeps their samples when asked to.
 type sweepRun struct {
-	c       *scenarioCommand
-	cells   *sweep.Sweep
-	arg     string
-	steady  time.Duration
-	samples bool
-	trials  []samples.Trials // of each cell, with --samples
+	c                 *scenarioCommand
+	cells             *sweep.Sweep
+	arg               string
+	steady, maxSteady time.Duration
+	samples           bool
+	trials            []samples.Trials // of each cell, with --samples
 }
 
 // all runs every cell and returns the sweep's report, its recommendation
-// marked by rule; ^C ends it with errInterrupted.
+// marked by rule; ^C ends it with errInterrupted. Cells whose stability
+// the rule cannot yet judge, where it matters, get more steady state
+// ([sweepRun.more]).
 func (r *sweepRun) all(rule sweep.Rule) (*report.Sweep, error) {
 	c, cells := r.c, r.cells
 	plans := make([]*trial.Plan, len(cells.Cells))
@@ -170,15 +205,12 @@ func (r *sweepRun) all(rule sweep.Rule) (*report.Sweep, error) {
 	}
 	base := cells.Cells[0].Scenario // what every cell shares: name, seed, trials, measure
 	runs, _ := runner.SteadyRuns(r.steady)
-	bar := newProgress(c.progress(), len(cells.Cells)*(base.Trials+runs), "cells")
+	bar := newProgress(c.progress(), "sweep", len(cells.Cells)*(base.Trials+runs), unitsDone(runs))
 	defer bar.finish()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	interrupted := func() bool { return ctx.Err() != nil }
-	sw := &report.Sweep{Scenario: base.Name, Description: base.Description, Overrides: c.o.Flags(), Seed: base.Seed, Trials: base.Trials,
-		Varied: cells.Varied(), Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(r.steady) / float64(time.Hour)),
-		Rule: report.Rule{Text: rule.Text(cells), MaxNeedlessPerHour: rule.MaxNeedlessPerHour}}
-	outcomes := make([]sweep.Outcome, len(cells.Cells))
+	aggs, steadies := make([]*runner.Aggregate, len(cells.Cells)), make([]*runner.Aggregate, len(cells.Cells))
 	done := 0
 	for i, cell := range cells.Cells {
 		s := cell.Scenario
@@ -188,12 +220,11 @@ func (r *sweepRun) all(rule sweep.Rule) (*report.Sweep, error) {
 			r.trials = append(r.trials, make(samples.Trials, s.Trials))
 			opt.Trial = r.trials[i].Record
 		}
-		agg := c.sh.run(i, plans[i], opt)
+		aggs[i] = c.sh.run(i, plans[i], opt)
 		done += s.Trials
-		var st *runner.Aggregate
 		if r.steady > 0 && !interrupted() {
 			var err error
-			if st, err = c.sh.runSteady(i, s, r.steady, runner.Options{Seed: s.Seed, Workers: c.output.workers,
+			if steadies[i], err = c.sh.runSteady(i, s, r.steady, runner.Options{Seed: s.Seed, Workers: c.output.workers,
 				Progress: func(n int) { bar.set(done + n) }, Stop: interrupted}); err != nil {
 				return nil, err
 			}
@@ -202,11 +233,81 @@ func (r *sweepRun) all(rule sweep.Rule) (*report.Sweep, error) {
 		if interrupted() {
 			return nil, errInterrupted
 		}
-		sw.AddCell(cell.Values, s, agg, st, replayFunc(r.arg, cell.Overrides), replayFunc(r.arg, cell.Overrides, steadyArgs(r.steady)...))
-		outcomes[i] = sweep.OutcomeOf(agg, st)
+	}
+	outcomes := make([]sweep.Outcome, len(cells.Cells))
+	for i := range cells.Cells {
+		outcomes[i] = sweep.OutcomeOf(aggs[i], steadies[i])
+	}
+	if err := r.more(rule, aggs, steadies, outcomes, bar, &done, interrupted); err != nil {
+		return nil, err
+	}
+	sw := &report.Sweep{Scenario: base.Name, Description: base.Description, Overrides: c.o.Flags(), Seed: base.Seed, Trials: base.Trials,
+		Varied: cells.Varied(), Measure: report.MeasureOf(base), SteadyHours: report.Num(float64(r.steady) / float64(time.Hour)),
+		Rule: report.Rule{Text: rule.Text(cells), MaxNeedlessPerHour: rule.MaxNeedlessPerHour, Confidence: 0.95,
+			MaxSteadyHours: report.Num(float64(r.maxSteady) / float64(time.Hour))}}
+	for i, cell := range cells.Cells {
+		sw.AddCell(cell.Values, cell.Scenario, aggs[i], steadies[i], replayFunc(r.arg, cell.Overrides),
+			replayFunc(r.arg, cell.Overrides, steadyArgs(r.steady)...))
 	}
 	sw.Mark(rule.Recommend(cells, outcomes))
 	return sw, nil
+}
+
+// more gives the cells the rule cannot yet judge, where their verdict
+// matters ([sweep.Rule.NeedMore]), more steady state: round after round,
+// each such cell's runs double, up to --max-steady-time, with the seeds
+// their indexes give, so that the runs, and so the report, are the same
+// at any --workers and with any shards. A shard runs none (it sees only
+// its part of each cell; the merge runs them, as the unsharded sweep
+// does).
+func (r *sweepRun) more(rule sweep.Rule, aggs, steadies []*runner.Aggregate, outcomes []sweep.Outcome, bar *progress, done *int, interrupted func() bool) error {
+	c := r.c
+	if r.steady <= 0 || c.sh.partial != nil {
+		return nil
+	}
+	runs0, each := runner.SteadyRuns(r.steady)
+	most := int(r.maxSteady / each)
+	have := make([]int, len(steadies))
+	for i := range have {
+		have[i] = runs0
+	}
+	total, extra := len(r.cells.Cells)*(r.cells.Cells[0].Scenario.Trials+runs0), 0
+	for {
+		grew := false
+		for _, i := range rule.NeedMore(r.cells, outcomes) {
+			want := min(2*have[i], most)
+			if want <= have[i] {
+				continue
+			}
+			total += want - have[i]
+			bar.grow(total)
+			s := r.cells.Cells[i].Scenario
+			agg, err := runner.RunSteady(s, r.steady, runner.Options{First: have[i], Trials: want - have[i], Seed: s.Seed, Workers: c.output.workers,
+				Progress: func(n int) { bar.set(*done + n) }, Stop: interrupted})
+			if err != nil {
+				return err
+			}
+			if interrupted() {
+				return errInterrupted
+			}
+			*done += want - have[i]
+			extra += want - have[i]
+			sum := &runner.Aggregate{} // a new aggregate: a merge's may share its lists with the shards' totals
+			sum.Merge(steadies[i])
+			sum.Merge(agg)
+			steadies[i] = sum
+			have[i], grew = want, true
+			outcomes[i] = sweep.OutcomeOf(aggs[i], steadies[i])
+		}
+		if !grew {
+			break
+		}
+	}
+	if c.sh.merged != nil && extra > 0 {
+		fmt.Fprintf(c.errw, "raftsim merge: ran %s more here, for cells the shards' steady state could not judge (as the unsharded sweep does)\n",
+			scenarios.Count(extra, "steady-state run", "steady-state runs"))
+	}
+	return nil
 }
 
 // writeSamples writes every cell's samples to f, each row with the values
@@ -252,6 +353,40 @@ func warnCells(errw io.Writer, cells *sweep.Sweep) {
 
 // errInterrupted ends a sweep stopped by ^C; it writes no file.
 var errInterrupted = errors.New("interrupted: no output written")
+
+// defaultMaxSteady is the most steady state a sweep gives a cell it cannot
+// judge, unless --max-steady-time says otherwise: for a true rate a tenth
+// of --max-needless 1, enough to show it below in all but about one sweep
+// in ten thousand.
+const defaultMaxSteady = 24 * time.Hour
+
+// maxSteadyTime reads --max-steady-time: at least steady, the steady state
+// every cell gets.
+func maxSteadyTime(flag string, steady time.Duration) (time.Duration, error) {
+	if flag == "" {
+		return max(defaultMaxSteady, steady), nil
+	}
+	d, err := scenarios.ParseDuration(flag)
+	if err != nil {
+		return 0, badUsage("--max-steady-time: %v", err)
+	}
+	if d < steady {
+		return 0, badUsage("--max-steady-time %s: below --steady-time %s, the steady state every cell gets", flag, hoursText(steady))
+	}
+	return d, nil
+}
+
+// hoursText writes d in whole hours or minutes when it is one (1h, 30m),
+// else as scenarios writes durations.
+func hoursText(d time.Duration) string {
+	switch {
+	case d > 0 && d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	case d > 0 && d%time.Minute == 0:
+		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
+	}
+	return scenarios.FormatDuration(d)
+}
 
 // steadyTime returns the steady-state time a command measures: the
 // --steady-time flag, else the scenario's steady.duration, else def.

@@ -43,3 +43,25 @@ func TestWarningsInJSON(t *testing.T) {
 		t.Errorf("warnings %q", r.Warnings)
 	}
 }
+
+// TestNoWidthWarning: a range of no width (one value, as etcd's
+// --election-timeout takes it) is warned about, saying what it means here
+// and how to write etcd's [T, 2T); a sweep names the cells.
+func TestNoWidthWarning(t *testing.T) {
+	var r struct{ Warnings []string }
+	_, out, errw := raftsim("run", "--trials", "10", "--election-timeout", "150ms", "--format", "json")
+	want := "the election timeout range 150ms-150ms has no width: every node times out after exactly 150ms"
+	if !strings.Contains(errw, "raftsim: warning: "+want) || !strings.Contains(errw, "not etcd's [T, 2T): for that, write 150ms-300ms") {
+		t.Errorf("stderr %q lacks the warning", errw)
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Warnings) != 1 || !strings.HasPrefix(r.Warnings[0], want) {
+		t.Errorf("warnings %q", r.Warnings)
+	}
+	_, _, errw = raftsim("sweep", "leader-crash", "--election-timeout", "150-150ms,150-300ms", "--trials", "10", "--steady-time", "0")
+	if !strings.Contains(errw, "raftsim: warning: the election timeout range has no width in 1 of 2 cells: election-timeout 150ms-150ms\n") {
+		t.Errorf("sweep: stderr %q", errw)
+	}
+}

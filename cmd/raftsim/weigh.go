@@ -37,7 +37,7 @@ func (wf weighing) weigh(s *scenarios.Scenario, seed uint64, f *trial.Failure, w
 	if n == 0 || runner.Expectation(f) == "" {
 		return nil, nil
 	}
-	bar := newProgress(errw, n, "weighing the failure")
+	bar := newProgress(errw, "check", n, "trials weighing the failure")
 	defer bar.finish()
 	w, err := runner.Weigh(s, seed, f, runner.Options{Trials: n, Workers: workers, Progress: bar.set})
 	if err != nil {

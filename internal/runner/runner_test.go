@@ -144,7 +144,7 @@ func TestPartsMergeToWhole(t *testing.T) {
 }
 
 // TestSteadyParts: RunSteady runs a part of the steady-state runs when
-// asked, and refuses runs that do not exist.
+// asked, and runs past the last are those a longer steady state makes.
 func TestSteadyParts(t *testing.T) {
 	s := plan(t, "leader-crash", nil).Scenario
 	whole, err := RunSteady(s, 30*time.Minute, Options{Seed: 2, Workers: 2})
@@ -162,8 +162,22 @@ func TestSteadyParts(t *testing.T) {
 	if a, b := snapshot(&got), snapshot(whole); a != b || got.SteadyRuns != 3 || got.SteadyTime != whole.SteadyTime {
 		t.Fatalf("parts merged:\n%s (%d runs)\nwhole:\n%s (%d runs)", a, got.SteadyRuns, b, whole.SteadyRuns)
 	}
-	if _, err := RunSteady(s, 30*time.Minute, Options{First: 2, Trials: 2, Seed: 2}); err == nil {
-		t.Error("runs 2 to 3 of 3: no error")
+	// Runs past the three of 30 minutes are further runs of 10 minutes:
+	// with them, the runs of an hour.
+	more, err := RunSteady(s, 30*time.Minute, Options{First: 3, Trials: 3, Seed: 2, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Merge(more)
+	hour, err := RunSteady(s, time.Hour, Options{Seed: 2, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := snapshot(&got), snapshot(hour); a != b || got.SteadyTime != hour.SteadyTime {
+		t.Errorf("30 minutes and 3 runs more:\n%s\nan hour:\n%s", a, b)
+	}
+	if _, err := RunSteady(s, 30*time.Minute, Options{First: -1, Trials: 2, Seed: 2}); err == nil {
+		t.Error("runs from -1: no error")
 	}
 }
 

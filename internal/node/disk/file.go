@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,44 @@ func WriteFile(path string, data []byte) error {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// ErrOtherContents says CreateFile found a file of that name holding
+// something else, which it does not replace.
+var ErrOtherContents = errors.New("a file of that name with other contents is there, and raftsim does not replace it")
+
+// CreateFile creates the file at path holding data, whole or not at all,
+// and never over another file: one already holding the same bytes is taken
+// as written (ErrOtherContents otherwise). The data go to a temporary file
+// beside it, synced, then linked to path, which fails and replaces nothing
+// when path exists; then the directory is synced.
+func CreateFile(path string, data []byte) error {
+	tmp, err := newTemp(path)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	err = os.Link(tmp.Name(), path)
+	if errors.Is(err, fs.ErrExist) {
+		if had, rerr := os.ReadFile(path); rerr == nil && bytes.Equal(had, data) {
+			return nil
+		}
+		return ErrOtherContents
+	}
+	if err != nil {
 		return err
 	}
 	return syncDir(filepath.Dir(path))

@@ -74,7 +74,7 @@ func (r Reduction) Describe(s *scenarios.Scenario) string {
 		parts = append(parts, fmt.Sprintf("%d of %d fault steps left out", n, len(s.Timeline())))
 	}
 	if r.Nodes > 0 {
-		parts = append(parts, fmt.Sprintf("%d nodes instead of %d", r.Nodes, s.Cluster.Nodes))
+		parts = append(parts, fmt.Sprintf("%s instead of %d", scenarios.Count(r.Nodes, "node", "nodes"), s.Cluster.Nodes))
 	}
 	if r.Limit > 0 {
 		parts = append(parts, "run cut at "+trace.FormatTime(r.Limit))

@@ -242,3 +242,19 @@ func (p Proportion) Wilson95() (lo, hi float64) {
 	half := z95 * math.Sqrt(float64(ph*(1-ph)/n)+float64(z2/(4*n*n))) / (1 + z2/n)
 	return math.Max(0, center-half), math.Min(1, center+half)
 }
+
+// Poisson95 returns the exact (Garwood) 95% confidence interval of the
+// mean of a Poisson count, given k events seen: from the 2.5% quantile of
+// χ² with 2k degrees of freedom to the 97.5% quantile with 2k+2, halved
+// (0 below for k = 0). Divided by the time observed, it is the interval of
+// a rate such as needless elections per hour. It never undercovers.
+func Poisson95(k int64) (lo, hi float64) {
+	if k < 0 {
+		return math.NaN(), math.NaN()
+	}
+	if k > 0 {
+		lo = distuv.ChiSquared{K: float64(2 * k)}.Quantile(0.025) / 2
+	}
+	hi = distuv.ChiSquared{K: float64(2*k + 2)}.Quantile(0.975) / 2
+	return lo, hi
+}

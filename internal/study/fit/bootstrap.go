@@ -53,10 +53,11 @@ func designPoints(dim int) int {
 // reaching, along each coordinate, to where the distance has risen well
 // beyond chance), taken relative to that quadratic's minimum for the data
 // as they are.
-func (f *fitter) bootstrap(sp *space, center *eval, replicates int) [][]Parameter {
+func (f *fitter) bootstrap(fit *found, replicates int) [][]Parameter {
 	if replicates == 0 {
 		return nil
 	}
+	sp, center, cz := fit.sp, fit.e, fit.z
 	r := sim.NewRand(sim.Mix(f.seed ^ bootPurpose))
 	noise := make([]float64, noiseReplicates)
 	for i := range noise {
@@ -68,13 +69,13 @@ func (f *fitter) bootstrap(sp *space, center *eval, replicates int) [][]Paramete
 
 	// The box, coordinate by coordinate.
 	d := sp.dim()
-	lo, hi := slices.Clone(center.z), slices.Clone(center.z)
+	lo, hi := slices.Clone(cz), slices.Clone(cz)
 	for i := range d {
 		for _, side := range []float64{-1, 1} {
 			for step, delta := 0, scanFirst; step < scanSteps; step, delta = step+1, delta*2 {
-				z := slices.Clone(center.z)
+				z := slices.Clone(cz)
 				z[i] = math.Min(1, math.Max(0, z[i]+side*delta))
-				if z[i] == center.z[i] {
+				if z[i] == cz[i] {
 					break
 				}
 				lo[i], hi[i] = math.Min(lo[i], z[i]), math.Max(hi[i], z[i])
@@ -91,7 +92,7 @@ func (f *fitter) bootstrap(sp *space, center *eval, replicates int) [][]Paramete
 		mid[i], half[i] = (lo[i]+hi[i])/2, math.Max((hi[i]-lo[i])/2, 1e-9)
 	}
 	for k := range designPoints(d) {
-		z := slices.Clone(center.z)
+		z := slices.Clone(cz)
 		if d <= 2 {
 			for i, m := 0, k; i < d; i, m = i+1, m/3 {
 				z[i] = mid[i] + float64(m%3-1)*half[i]
@@ -103,14 +104,14 @@ func (f *fitter) bootstrap(sp *space, center *eval, replicates int) [][]Paramete
 		}
 		f.evaluate(sp, z)
 	}
-	var design []*eval
-	for _, e := range f.all {
-		inside := e.space == sp
+	var design []point
+	for _, p := range f.points {
+		inside := p.sp == sp
 		for i := range d {
-			inside = inside && e.z[i] >= lo[i]-1e-12 && e.z[i] <= hi[i]+1e-12
+			inside = inside && p.z[i] >= lo[i]-1e-12 && p.z[i] <= hi[i]+1e-12
 		}
 		if inside {
-			design = append(design, e)
+			design = append(design, p)
 		}
 	}
 	surface := newQuadratic(design, mid, half)
@@ -121,16 +122,16 @@ func (f *fitter) bootstrap(sp *space, center *eval, replicates int) [][]Paramete
 	// quadratic's minimum, or where it has none, the best design point.
 	best := func(y []float64) []float64 { return design[slices.Index(y, slices.Min(y))].z }
 	y := make([]float64, len(design))
-	for k, e := range design {
-		y[k] = e.d
+	for k, p := range design {
+		y[k] = p.e.d
 	}
 	baseBest := best(y)
 	baseSmooth, smooth := surface.minimum(y)
 	out := make([][]Parameter, replicates)
 	for b := range out {
 		dataW, simW, scale := f.resample(r, center)
-		for k, e := range design {
-			y[k] = f.distance(e.sims, dataW, simW, scale)
+		for k, p := range design {
+			y[k] = f.distance(p.e.sims, dataW, simW, scale)
 		}
 		z, base := best(y), baseBest
 		if zs, ok := surface.minimum(y); ok && smooth {
@@ -138,12 +139,85 @@ func (f *fitter) bootstrap(sp *space, center *eval, replicates int) [][]Paramete
 		}
 		moved := make([]float64, d)
 		for i := range d {
-			moved[i] = math.Min(1, math.Max(0, center.z[i]+z[i]-base[i]))
+			moved[i] = math.Min(1, math.Max(0, cz[i]+z[i]-base[i]))
 		}
-		e := &eval{dists: sp.dists(moved)}
-		out[b] = e.parameters(sp.comps)
+		out[b] = sp.parameters(moved)
 	}
 	return out
+}
+
+// chanceReplicates is how many resamples measure how much the distance at
+// the fit varies by chance; chancePurpose seeds them.
+const (
+	chanceReplicates = 50
+	chancePurpose    = 0x4368616e63657321 // "Chances!"
+)
+
+// chance returns the standard deviation of the distance at the fit over
+// resamples of the observations and the simulated trials: how much it
+// varies by chance alone.
+func (f *fitter) chance(fit *found) float64 {
+	r := sim.NewRand(sim.Mix(f.seed ^ chancePurpose))
+	ds := make([]float64, chanceReplicates)
+	for i := range ds {
+		dataW, simW, scale := f.resample(r, fit.e)
+		ds[i] = f.distance(fit.e.sims, dataW, simW, scale)
+	}
+	sd, _, _ := spread(ds)
+	return sd
+}
+
+// plausibleDraws is how many resamples of the fitted model's trials give
+// the range a published figure may take; plausiblePurpose seeds them.
+const (
+	plausibleDraws   = 1000
+	plausiblePurpose = 0x506c61757369626c // "Plausibl"
+)
+
+// plausible returns the central 1-[Level] of the values stat takes over
+// resamples of sm, the fitted model's trials of group gi: where a figure
+// computed from as many trials of the model falls but for a chance of
+// Level.
+func (f *fitter) plausible(stat Stat, sm simulated, gi int) [2]float64 {
+	if stat == Max {
+		return plausibleMax(sm.x)
+	}
+	r := sim.NewRand(sim.Mix(f.seed ^ plausiblePurpose ^ uint64(gi)<<32 ^ uint64(stat)))
+	vals := make([]float64, 0, plausibleDraws)
+	w := make([]float64, len(sm.x))
+	for range plausibleDraws {
+		clear(w)
+		for range len(sm.x) {
+			w[r.Intn(len(sm.x))]++
+		}
+		if v := statistic(stat, weighted{sm.x, w}); !math.IsNaN(v) {
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) == 0 {
+		return [2]float64{math.NaN(), math.NaN()}
+	}
+	slices.Sort(vals)
+	q := func(p float64) float64 { return vals[int(math.Round(p*float64(len(vals)-1)))] }
+	return [2]float64{q(Level / 2), q(1 - Level/2)}
+}
+
+// plausibleMax is [plausible] for the maximum, which resamples cannot
+// judge (no resample's maximum exceeds the trials' own): the largest of n
+// trials of the model, n as many as found a leader, lies below the x with
+// F(x) = (Level/2)^(1/n) only with probability Level/2, F the model's
+// distribution as its trials show it; how far above their own largest it
+// may go, they cannot tell (+Inf).
+func plausibleMax(x []float64) [2]float64 {
+	n := 0
+	for n < len(x) && !math.IsInf(x[n], 1) {
+		n++
+	}
+	if n == 0 {
+		return [2]float64{math.NaN(), math.NaN()}
+	}
+	p := math.Pow(Level/2, 1/float64(n))
+	return [2]float64{x[max(0, int(math.Ceil(p*float64(n)))-1)], math.Inf(1)}
 }
 
 // resample draws one bootstrap replicate's weights: of each group's
@@ -192,17 +266,17 @@ type quadratic struct {
 
 // newQuadratic prepares the fit over the design's points; nil when the
 // design cannot determine a quadratic.
-func newQuadratic(design []*eval, mid, half []float64) *quadratic {
+func newQuadratic(design []point, mid, half []float64) *quadratic {
 	d := len(mid)
 	q := 1 + d + d*(d+1)/2
 	if len(design) < q+2 {
 		return nil
 	}
 	x := mat.NewDense(len(design), q, nil)
-	for k, e := range design {
+	for k, p := range design {
 		u := make([]float64, d)
 		for i := range d {
-			u[i] = (e.z[i] - mid[i]) / half[i]
+			u[i] = (p.z[i] - mid[i]) / half[i]
 		}
 		x.SetRow(k, features(u))
 	}

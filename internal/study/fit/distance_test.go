@@ -107,10 +107,10 @@ func TestParseComponentsAndFamily(t *testing.T) {
 // surface's minimum is the quadratic's, and a minimum outside the box is
 // kept at its edge.
 func TestQuadraticMinimum(t *testing.T) {
-	var design []*eval
+	var design []point
 	for _, x := range []float64{0, 0.25, 0.5, 0.75, 1} {
 		for _, y := range []float64{0, 0.5, 1} {
-			design = append(design, &eval{z: []float64{x, y}})
+			design = append(design, point{z: []float64{x, y}})
 		}
 	}
 	q := newQuadratic(design, []float64{0.5, 0.5}, []float64{0.5, 0.5})

@@ -121,3 +121,104 @@ func TestWrongFamilyFitsWorse(t *testing.T) {
 		t.Errorf("smallest KS p-value: uniform %.3f, exp %.3f; want uniform's at most a fifth of exp's", minP(fits[0]), minP(fits[1]))
 	}
 }
+
+// TestNestedNeverWorse: a fit over more components starts from the best
+// fit over fewer, the same search as that fit run alone, and ends at a
+// distance no larger; components that do not help are left out.
+func TestNestedNeverWorse(t *testing.T) {
+	groups := measure(t, "leader-crash", "uniform:2ms-4ms", []string{"150ms-300ms"}, 200, 2)
+	small, err := Run(problem(t, groups, 100, 0, sim.Uniform))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := problem(t, groups, 100, 0, sim.Uniform)
+	p.Fit = []Component{Latency, Persist, Jitter}
+	big, err := Run(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if big.Value > small.Value {
+		t.Errorf("latency,persist,jitter ended at %g, above the latency alone's %g", big.Value, small.Value)
+	}
+	if len(big.Nested) == 0 || big.Nested[0].Distance != small.Value || len(big.Nested[0].Components) != 1 {
+		t.Errorf("nested fits %+v: want the latency alone first, at %g", big.Nested, small.Value)
+	}
+	for _, n := range big.Nested {
+		if big.Value > n.Distance {
+			t.Errorf("ended at %g, above the nested fit %v's %g", big.Value, n.Components, n.Distance)
+		}
+	}
+	if len(big.Estimates) != 6 {
+		t.Errorf("%d estimates, want latency min, max, mean, persist min, max, jitter max", len(big.Estimates))
+	}
+	for _, c := range big.Off {
+		for _, f := range big.Fitted {
+			if f.Component == c {
+				t.Errorf("%s is both off and fitted", c)
+			}
+		}
+	}
+}
+
+// TestFitHealth: times no 150-300ms cluster can produce (5-9ms) are not
+// consistent with the best model, whose latency sits on the search's
+// lower bound; a good fit is consistent and on no bound.
+func TestFitHealth(t *testing.T) {
+	g := Group{Label: "150ms-300ms", Conditions: samples.Conditions{{Flag: "election-timeout", Text: "150ms-300ms"}}}
+	for i := range 100 {
+		g.Times = append(g.Times, 5+4*float64(i)/100)
+	}
+	res, err := Run(problem(t, []Group{g}, 100, 0, sim.Uniform))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Consistent || res.Level != 0.05 {
+		t.Errorf("5-9ms times: consistent %v at level %g, want not consistent at 0.05", res.Consistent, res.Level)
+	}
+	if len(res.Bounds) == 0 || res.Bounds[0].Coordinate != "latency mean" || res.Bounds[0].Upper {
+		t.Errorf("bounds %+v, want the latency mean at the lower bound", res.Bounds)
+	}
+	good, err := Run(problem(t, measure(t, "leader-crash", "uniform:2ms-4ms", []string{"150ms-300ms"}, 300, 2), 200, 0, sim.Uniform))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !good.Consistent || len(good.Bounds) > 0 {
+		t.Errorf("uniform 2-4ms data: consistent %v, bounds %+v; want consistent, none", good.Consistent, good.Bounds)
+	}
+}
+
+// TestConverged: a search that stopped at its limit of evaluations has
+// converged only when its last run gained no more than the distance
+// varies by chance; one that met its convergence test has.
+func TestConverged(t *testing.T) {
+	sp := newSpace(sim.Uniform, []Component{Latency}, 150)
+	fd := func(stopped bool, gain float64) *found {
+		return &found{point: point{sp: sp, z: []float64{0.5, 0.5}, e: &eval{}}, stopped: stopped, gain: gain}
+	}
+	for _, tt := range []struct {
+		f    *found
+		want bool
+	}{{fd(false, 5), true}, {fd(true, 0.003), true}, {fd(true, 0.05), false}} {
+		if got := health(tt.f, nil, 0.01).Converged; got != tt.want {
+			t.Errorf("stopped %v, gain %g, chance 0.01: converged %v, want %v", tt.f.stopped, tt.f.gain, got, tt.want)
+		}
+	}
+}
+
+// TestPlausibleMax: the largest of n trials of a model lies below the
+// (Level/2)^(1/n) quantile only with probability Level/2; above, there is
+// no end the trials can show.
+func TestPlausibleMax(t *testing.T) {
+	x := make([]float64, 1000)
+	for i := range x {
+		x[i] = float64(i + 1)
+	}
+	r := plausibleMax(append(x, math.Inf(1))) // one trial without a leader: not counted
+	// 0.025^(1/1000) = 0.99632: the 997th of 1000.
+	if r[0] != 997 || !math.IsInf(r[1], 1) {
+		t.Errorf("got %v, want [997, +Inf]", r)
+	}
+	if r := plausibleMax([]float64{math.Inf(1)}); !math.IsNaN(r[0]) {
+		t.Errorf("no leader anywhere: %v, want NaN", r)
+	}
+}

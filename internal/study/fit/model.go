@@ -3,6 +3,7 @@ package fit
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,29 +130,149 @@ func newSpace(family sim.DistKind, comps []Component, scale float64) *space {
 
 func (sp *space) dim() int { return len(sp.coords) }
 
+// has reports whether sp fits component c.
+func (sp *space) has(c Component) bool { return slices.Contains(sp.comps, c) }
+
+// clamp returns z with every coordinate clamped to [0, 1].
+func (sp *space) clamp(z []float64) []float64 {
+	out := make([]float64, len(z))
+	for i, x := range z {
+		out[i] = math.Min(1, math.Max(0, x))
+	}
+	return out
+}
+
 // value returns coordinate i of the point z, z[i] clamped to [0, 1].
 func (sp *space) value(z []float64, i int) float64 {
 	c := &sp.coords[i]
 	return c.lo + math.Min(1, math.Max(0, z[i]))*(c.hi-c.lo)
 }
 
-// dists returns the distribution of each component at z, in sp.comps
-// order, with durations rounded to three significant digits (1µs at
-// least): finer steps change nothing a fit can see.
-func (sp *space) dists(z []float64) []sim.Dist {
-	out := make([]sim.Dist, 0, len(sp.comps))
+// off reports whether coordinate i of z switches its component off: the
+// location of a component other than the latency at its lower end. There
+// the component keeps the scenario's own value (or none), so that every
+// fit over fewer components is a point of the space.
+func (sp *space) off(z []float64, i int) bool {
+	c := &sp.coords[i]
+	return c.comp != Latency && !c.shape && z[i] <= 0
+}
+
+// isOff reports whether component c is switched off at z.
+func (sp *space) isOff(z []float64, c Component) bool {
+	for i := range sp.coords {
+		if sp.coords[i].comp == c && sp.off(z, i) {
+			return true
+		}
+	}
+	return false
+}
+
+// dists returns the components switched on at z, in sp.comps order, and
+// the distribution of each, with durations rounded to three significant
+// digits (1µs at least): finer steps change nothing a fit can see.
+func (sp *space) dists(z []float64) (comps []Component, dists []sim.Dist) {
 	for i := 0; i < len(z); {
 		c := sp.coords[i].comp
 		m := math.Pow(10, sp.value(z, i)) // ms
+		off := sp.off(z, i)
 		s := 0.0
 		if i+1 < len(z) && sp.coords[i+1].comp == c && sp.coords[i+1].shape {
 			s = sp.value(z, i+1)
 			i++
 		}
 		i++
-		out = append(out, componentDist(c, sp.family, m, s))
+		if !off {
+			comps, dists = append(comps, c), append(dists, componentDist(c, sp.family, m, s))
+		}
+	}
+	return comps, dists
+}
+
+// embed returns the point of sp where the point z of the space in (whose
+// components sp has too) lies: the components in lacks are off, their
+// shapes in the middle of their ranges.
+func (sp *space) embed(in *space, z []float64) []float64 {
+	out := make([]float64, sp.dim())
+	for i, c := range sp.coords {
+		if c.shape {
+			out[i] = 0.5
+		}
+		for j, d := range in.coords {
+			if d.comp == c.comp && d.shape == c.shape {
+				out[i] = z[j]
+			}
+		}
 	}
 	return out
+}
+
+// parameters returns the numbers of every component's distribution at z,
+// in sp.comps order; a component switched off has zeros.
+func (sp *space) parameters(z []float64) []Parameter {
+	comps, dists := sp.dists(z)
+	var out []Parameter
+	for _, c := range sp.comps {
+		d := sim.Dist{Kind: sim.Uniform}
+		if c == Latency {
+			d.Kind = sp.family
+		}
+		if j := slices.Index(comps, c); j >= 0 {
+			d = dists[j]
+		}
+		out = append(out, parameters(c, d)...)
+	}
+	return out
+}
+
+// bounds returns the coordinates of z at an end of their ranges, with
+// what each means.
+func (sp *space) bounds(z []float64) []Bound {
+	var out []Bound
+	for i, c := range sp.coords {
+		if z[i] > 0 && z[i] < 1 || sp.isOff(z, c.comp) {
+			continue // a component off is not estimated: Result.Off lists it
+		}
+		b := Bound{Coordinate: c.comp.String() + " " + c.name(sp.family), Upper: z[i] >= 1}
+		ms := math.Pow(10, c.lo)
+		if b.Upper {
+			ms = math.Pow(10, c.hi)
+		}
+		switch {
+		case !c.shape && b.Upper:
+			b.Text = fmt.Sprintf("%s at the search's largest, %.3gms (a fifth of the smallest median time to leader): the data may want more than a network delay can give",
+				b.Coordinate, ms)
+		case !c.shape:
+			b.Text = fmt.Sprintf("%s at the search's smallest, %.3gms: the data may want less than the search allows", b.Coordinate, ms)
+		case b.Upper:
+			b.Text = fmt.Sprintf("%s at its widest (%s): the data may want a wider spread than the %s family has", b.Coordinate, c.widest(sp.family), FamilyName(sp.family))
+		default:
+			b.Text = fmt.Sprintf("%s at its narrowest: a constant %s", b.Coordinate, c.comp)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// name names the coordinate as bounds speak of it.
+func (c *coord) name(family sim.DistKind) string {
+	switch {
+	case c.shape:
+		return "spread"
+	case c.comp == Jitter:
+		return "max"
+	}
+	return "mean"
+}
+
+// widest says what the widest shape of a family is.
+func (c *coord) widest(family sim.DistKind) string {
+	switch {
+	case c.comp != Latency || family == sim.Uniform || family == sim.Exp:
+		return "its minimum at 0"
+	case family == sim.Normal:
+		return "its standard deviation equal to its mean"
+	}
+	return "its standard deviation twice its mean"
 }
 
 // componentDist returns the distribution of component c with mean (for

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/raftsim/raftsim/scenarios"
 )
 
 // Check is what raftsim check found: no failure in the trials it ran, or
@@ -35,12 +37,16 @@ type CheckFailure struct {
 }
 
 // SwarmFile is a swarm trial's drawn configuration as a scenario file whose
-// one trial is the failing one: saved as Name and run by Run, it fails the
-// same way.
+// one trial is the failing one: saved as Name and run, it fails the same
+// way.
 type SwarmFile struct {
 	Name string `json:"file"`
-	Run  string `json:"run"`
 	YAML []byte `json:"-"`
+	// Path is where the file was saved and Run the command that runs it;
+	// NotSaved, when the file could not be saved, says why.
+	Path     string `json:"path"`
+	Run      string `json:"run"`
+	NotSaved string `json:"not_saved,omitempty"`
 	// Bound says how its converge_within was derived, or why it has none.
 	Bound string `json:"converge_within_derived"`
 }
@@ -74,17 +80,17 @@ func (c *Check) Write(w io.Writer, f Format) error {
 func (c *Check) WriteText(w io.Writer) error {
 	f := c.Failed
 	if f == nil {
-		_, err := fmt.Fprintf(w, "check of %s: no failure in %d trials (seed %d)\n", c.What, c.Ran, c.Seed)
+		_, err := fmt.Fprintf(w, "check of %s: no failure in %s (seed %d)\n", c.What, scenarios.Count(c.Ran, "trial", "trials"), c.Seed)
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "check of %s: trial %d (seed %d) failed, after %d trials:\n", c.What, f.Trial, f.Seed, c.Ran)
+	fmt.Fprintf(&b, "check of %s: trial %d (seed %d) failed, after %s:\n", c.What, f.Trial, f.Seed, scenarios.Count(c.Ran, "trial", "trials"))
 	fmt.Fprintf(&b, "  %s\n", f.Failure)
 	if f.Weighed != nil {
 		fmt.Fprintf(&b, "  %s\n", f.Weighed.Sentence())
 	}
 	fmt.Fprintf(&b, "  trace sha256 %s\n", f.TraceHash)
-	fmt.Fprintf(&b, "  the last %d events:\n", len(f.Last))
+	fmt.Fprintf(&b, "  the last %s:\n", scenarios.Count(len(f.Last), "event", "events"))
 	for _, line := range f.Last {
 		fmt.Fprintf(&b, "    %s\n", line)
 	}
@@ -92,7 +98,11 @@ func (c *Check) WriteText(w io.Writer) error {
 	if sf := f.Swarm; sf != nil {
 		fmt.Fprintf(&b, "  converge_within %s\n", sf.Bound)
 		fmt.Fprintf(&b, "  the drawn configuration, as a scenario file whose one trial is this one (trial_seeds: [%d]);\n", f.Seed)
-		fmt.Fprintf(&b, "  saved as %s, %s fails the same way:\n", sf.Name, sf.Run)
+		if sf.NotSaved == "" {
+			fmt.Fprintf(&b, "  saved as %s, %s fails the same way:\n", sf.Path, sf.Run)
+		} else {
+			fmt.Fprintf(&b, "  not saved (%s); saved under another name and run with raftsim run, it fails the same way:\n", sf.NotSaved)
+		}
 		for _, line := range strings.Split(strings.TrimRight(string(sf.YAML), "\n"), "\n") {
 			fmt.Fprintf(&b, "    %s\n", line)
 		}

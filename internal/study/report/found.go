@@ -6,6 +6,7 @@ import (
 
 	"github.com/raftsim/raftsim/internal/runner"
 	"github.com/raftsim/raftsim/internal/trial"
+	"github.com/raftsim/raftsim/scenarios"
 )
 
 // Found is what one --find query picked out of a run's trials (or its
@@ -52,32 +53,26 @@ func FoundOf(agg *runner.Aggregate, replay func(uint64) string) []Found {
 // summary says in a few words what a trial measured.
 func summary(r *trial.Result) string {
 	var parts []string
-	plural := func(n int, one, many string) string {
-		if n == 1 {
-			return "1 " + one
-		}
-		return fmt.Sprintf("%d %s", n, many)
-	}
 	switch {
 	case r.SteadyTime > 0:
-		parts = append(parts, plural(r.Elections, "needless election", "needless elections"),
-			plural(r.LeaderChanges, "leader change", "leader changes"),
+		parts = append(parts, scenarios.Count(r.Elections, "needless election", "needless elections"),
+			scenarios.Count(r.LeaderChanges, "leader change", "leader changes"),
 			ms(r.Leaderless).Fixed(1, "?")+"ms without a working leader")
 	case !r.Started:
 		parts = append(parts, "the measured fault never happened")
 	case !r.Measured:
 		parts = append(parts, "no leader")
 	default:
-		parts = append(parts, "time to leader "+ms(r.TimeToLeader).Fixed(1, "?")+"ms", plural(r.Rounds, "round", "rounds"))
+		parts = append(parts, "time to leader "+ms(r.TimeToLeader).Fixed(1, "?")+"ms", scenarios.Count(r.Rounds, "round", "rounds"))
 		if r.SplitVotes > 0 {
-			parts = append(parts, plural(r.SplitVotes, "split vote", "split votes"))
+			parts = append(parts, scenarios.Count(r.SplitVotes, "split vote", "split votes"))
 		}
 	}
 	if r.HasStale {
 		parts = append(parts, "stale leader "+ms(r.StaleLeader).Fixed(1, "?")+"ms")
 	}
 	if r.Disruptions > 0 && r.SteadyTime == 0 {
-		parts = append(parts, plural(r.Disruptions, "disruption", "disruptions"))
+		parts = append(parts, scenarios.Count(r.Disruptions, "disruption", "disruptions"))
 	}
 	return strings.Join(parts, ", ")
 }

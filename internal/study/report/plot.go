@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -117,6 +118,7 @@ func (c *cdfPlot) addTrials(label string, agg *runner.Aggregate, i int) error {
 // the axes, never over a curve.
 func (c *cdfPlot) render(format string) ([]byte, error) {
 	p := c.p
+	p.X.Tick.Marker, p.Y.Tick.Marker = plainTicks{}, plainTicks{}
 	if c.hi > 100*c.lo && c.lo > 0 {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
@@ -146,6 +148,35 @@ func (c *cdfPlot) render(format string) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// plainTicks are gonum's default ticks, labelled with as few decimals as
+// tell them apart: 250, 500, 750 rather than 250.00, 500.00, 750.00 (gonum
+// gives two decimals whenever its step is 2.5 of a power of ten).
+type plainTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (plainTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for prec := 0; prec <= 6; prec++ {
+		exact := true
+		for _, t := range ticks {
+			if t.Label == "" {
+				continue
+			}
+			v, _ := strconv.ParseFloat(strconv.FormatFloat(t.Value, 'f', prec, 64), 64)
+			exact = exact && math.Abs(v-t.Value) <= 1e-9*math.Max(1, math.Abs(t.Value))
+		}
+		if exact || prec == 6 {
+			for i := range ticks {
+				if ticks[i].Label != "" {
+					ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', prec, 64)
+				}
+			}
+			return ticks
+		}
+	}
+	return ticks
 }
 
 // legendLabel drops the parameter names when the sweep varies only the

@@ -8,7 +8,6 @@
 package report
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"time"
@@ -285,7 +284,7 @@ func ExpectOf(s *scenarios.Scenario) []string {
 		out = append(out, "a working leader within "+scenarios.FormatDuration(e.ConvergeWithin)+" of the last fault")
 	}
 	if n := s.Checks(); n > 0 {
-		out = append(out, fmt.Sprintf("the checks of %d steps", n))
+		out = append(out, "the checks of "+scenarios.Count(n, "step", "steps"))
 	}
 	return out
 }

@@ -191,3 +191,28 @@ func TestCDFLegendBesideTheCurves(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainTicks: tick labels have as few decimals as tell them apart
+// (the live plot's axis read "250.00, 750.00").
+func TestPlainTicks(t *testing.T) {
+	for _, tt := range []struct {
+		min, max float64
+		want     string
+	}{
+		{180, 760, "250 500 750"}, // gonum: 250.00 500.00 750.00
+		{200, 900, "300 600 900"},
+		{0, 100, "0 50 100"},
+		{0.1, 0.9, "0.1 0.3 0.5 0.7 0.9"},
+		{0.18, 0.76, "0.25 0.50 0.75"}, // as many decimals as the finest needs
+	} {
+		var labels []string
+		for _, tick := range (plainTicks{}).Ticks(tt.min, tt.max) {
+			if tick.Label != "" {
+				labels = append(labels, tick.Label)
+			}
+		}
+		if got := strings.Join(labels, " "); got != tt.want {
+			t.Errorf("[%g, %g]: labels %q, want %q", tt.min, tt.max, got, tt.want)
+		}
+	}
+}

@@ -85,7 +85,7 @@ func distRow(name string, d Dist, decimals int) []string {
 // WriteTable writes the run as text for people.
 func (r *Run) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "scenario %s: %d trials, seed %d\n", r.Scenario, r.Trials, r.Seed)
+	fmt.Fprintf(&b, "scenario %s: %s, seed %d\n", r.Scenario, scenarios.Count(r.Trials, "trial", "trials"), r.Seed)
 	r.writeHeader(&b)
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return err
@@ -95,9 +95,11 @@ func (r *Run) WriteTable(w io.Writer) error {
 	}
 	b.Reset()
 	if st := r.Stability; st != nil {
-		fmt.Fprintf(&b, "steady state, %s hours in %d runs: %s needless elections, %s leader changes, %s disruptions and %s ms without a working leader per hour\n",
-			st.Hours.String("0"), st.Runs, st.NeedlessElectionsPerHour.Fixed(2, "-"), st.LeaderChangesPerHour.Fixed(2, "-"),
-			st.DisruptionsPerHour.Fixed(2, "-"), st.LeaderlessMsPerHour.Fixed(1, "-"))
+		ci := func(x [2]Num) string { return "[" + x[0].Fixed(2, "-") + ", " + x[1].Fixed(2, "-") + "]" }
+		fmt.Fprintf(&b, "steady state, %s in %s: %s %s needless elections, %s %s leader changes, %s %s disruptions and %s ms without a working leader per hour (95%% intervals)\n",
+			scenarios.Hours(float64(st.Hours)), scenarios.Count(st.Runs, "run", "runs"), st.NeedlessElectionsPerHour.Fixed(2, "-"), ci(st.NeedlessElectionsPerHourCI),
+			st.LeaderChangesPerHour.Fixed(2, "-"), ci(st.LeaderChangesPerHourCI), st.DisruptionsPerHour.Fixed(2, "-"), ci(st.DisruptionsPerHourCI),
+			st.LeaderlessMsPerHour.Fixed(1, "-"))
 		for _, f := range st.Failures {
 			fmt.Fprintf(&b, "  steady run %d seed %d: %s: %s\n    replay: %s\n", f.Trial, f.Seed, f.Kind, f.Detail, f.Replay)
 		}
@@ -172,7 +174,7 @@ type part struct{ name, text string }
 // parts are the parameters in the order Describe writes them.
 func (p *Params) parts() []part {
 	pts := []part{
-		{"nodes", fmt.Sprintf("%d nodes", p.Nodes)},
+		{"nodes", scenarios.Count(p.Nodes, "node", "nodes")},
 		{"election timeout", fmt.Sprintf("election timeout %s-%sms", p.ElectionTimeoutMs[0].String("?"), p.ElectionTimeoutMs[1].String("?"))},
 		{"heartbeat", fmt.Sprintf("heartbeat %sms", p.HeartbeatMs.String("?"))},
 		{"latency", "latency " + p.Latency},
@@ -281,7 +283,7 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 			fmt.Fprintf(b, "    timeline: %s\n", f.Timeline)
 		}
 		if len(f.TimelineTail) > 0 {
-			fmt.Fprintf(b, "    its last %d lines:\n", len(f.TimelineTail))
+			fmt.Fprintf(b, "    its last %s:\n", scenarios.Count(len(f.TimelineTail), "line", "lines"))
 			for _, l := range f.TimelineTail {
 				fmt.Fprintf(b, "      %s\n", l)
 			}
@@ -293,7 +295,8 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 }
 
 // CSV columns. A run's row is csvHeader, csvStability and csvMore; a
-// sweep's rows put group and recommended before csvMore. Columns are
+// sweep's rows put group and recommended before csvMore, and
+// stability_verdict after it. Columns are
 // added at the end, never renamed or moved, so that tools reading them by
 // position keep working.
 var (
@@ -312,7 +315,8 @@ var (
 		"stale_leader_p50_ms", "stale_leader_p90_ms", "stale_leader_p99_ms",
 		"terms_bumped_mean", "terms_bumped_max", "disruptions_mean", "disruptions_max", "events",
 		"steady_runs", "steady_hours", "needless_elections", "leader_changes", "disruptions_per_hour", "steady_failed",
-		"unfinished",
+		"unfinished", "needless_elections_per_hour_ci_lo", "needless_elections_per_hour_ci_hi",
+		"leader_changes_per_hour_ci_lo", "leader_changes_per_hour_ci_hi", "disruptions_per_hour_ci_lo", "disruptions_per_hour_ci_hi",
 	}
 )
 
@@ -365,7 +369,13 @@ func csvMoreRow(p *Params, s *Stats, st *Stability) []string {
 	row = append(row, stale...)
 	row = append(row, n(s.TermsBumped.Mean), n(s.TermsBumped.Max), n(s.Disruptions.Mean), n(s.Disruptions.Max),
 		strconv.FormatUint(s.Events, 10))
-	return append(append(row, steady...), strconv.Itoa(s.Unfinished))
+	row = append(append(row, steady...), strconv.Itoa(s.Unfinished))
+	cis := make([]string, 6)
+	if st != nil {
+		cis = []string{n(st.NeedlessElectionsPerHourCI[0]), n(st.NeedlessElectionsPerHourCI[1]), n(st.LeaderChangesPerHourCI[0]),
+			n(st.LeaderChangesPerHourCI[1]), n(st.DisruptionsPerHourCI[0]), n(st.DisruptionsPerHourCI[1])}
+	}
+	return append(row, cis...)
 }
 
 func concat(lists ...[]string) []string {

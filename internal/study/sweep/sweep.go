@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/runner/stats"
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
@@ -213,8 +214,9 @@ func (sw *Sweep) sweepsTimeout() bool {
 
 // Rule is how a sweep recommends an election timeout range in each group
 // of cells: the smallest p99 time to leader among ranges whose trials all
-// found a leader and none failed, with at most MaxNeedlessPerHour needless
-// elections per hour when steady state was measured.
+// found a leader and none failed and, when steady state was measured,
+// whose needless elections per hour are shown to be at most
+// MaxNeedlessPerHour: the upper end of their 95% interval is.
 type Rule struct {
 	MaxNeedlessPerHour float64
 	Steady             bool // steady-state runs were measured: stability is judged
@@ -229,7 +231,7 @@ func (r Rule) Text(sw *Sweep) string {
 		return "the smallest p99 time to leader among ranges where every measured trial found a leader and none failed (no steady-state runs: stability not judged)"
 	}
 	return fmt.Sprintf("the smallest p99 time to leader among ranges where every measured trial found a leader and none failed, "+
-		"with at most %g needless elections per hour", r.MaxNeedlessPerHour)
+		"and whose needless elections per hour are at most %g with 95%% confidence (the upper end of their interval is)", r.MaxNeedlessPerHour)
 }
 
 // Outcome is what the rule reads of a cell's trials.
@@ -238,62 +240,243 @@ type Outcome struct {
 	Started, Measured int
 	// P99, Max and Mean of the time to leader, in ms.
 	P99, Max, Mean float64
-	// NeedlessPerHour is NaN when no steady state was measured.
-	NeedlessPerHour float64
+	// Needless counts the needless elections of SteadyHours hours of
+	// steady state (0 hours: none measured).
+	Needless    int64
+	SteadyHours float64
 }
 
 // OutcomeOf reads the outcome of a cell's trials and steady-state runs
 // (nil when none ran).
 func OutcomeOf(runs, steady *runner.Aggregate) Outcome {
 	t := &runs.TimeToLeader
-	o := Outcome{Failed: runs.Failed, Started: runs.Started, Measured: runs.Measured, NeedlessPerHour: math.NaN(),
-		P99: math.NaN(), Max: math.NaN(), Mean: math.NaN()}
+	o := Outcome{Failed: runs.Failed, Started: runs.Started, Measured: runs.Measured, P99: math.NaN(), Max: math.NaN(), Mean: math.NaN()}
 	if t.N() > 0 {
 		o.P99, o.Max, o.Mean = t.Quantile(0.99)/1e6, float64(t.Max())/1e6, t.Mean()/1e6
 	}
 	if steady != nil && steady.Trials > 0 {
 		o.Failed += steady.Failed
-		if h := float64(steady.SteadyTime) / float64(time.Hour); h > 0 {
-			o.NeedlessPerHour = float64(steady.Elections) / h
-		}
+		o.Needless, o.SteadyHours = steady.Elections, float64(steady.SteadyTime)/float64(time.Hour)
 	}
 	return o
 }
 
-// Recommend groups the cells by [Key], numbering groups in the order they
-// first appear, and marks in each group the cell the rule picks. When the
-// sweep does not vary the election timeout there are no groups to judge:
-// every cell is in group 0 and none is picked.
-func (r Rule) Recommend(sw *Sweep, outcomes []Outcome) (groups []int, picked []bool) {
-	groups, picked = make([]int, len(sw.Cells)), make([]bool, len(sw.Cells))
-	if !sw.sweepsTimeout() {
-		return groups, picked
+// NeedlessPerHour returns the needless elections per hour, NaN when no
+// steady state was measured.
+func (o *Outcome) NeedlessPerHour() float64 {
+	if o.SteadyHours <= 0 {
+		return math.NaN()
 	}
-	number := map[Key]int{}
-	best := map[int]int{}
+	return float64(o.Needless) / o.SteadyHours
+}
+
+// NeedlessCI returns the exact 95% Poisson interval of the needless
+// elections per hour.
+func (o *Outcome) NeedlessCI() (lo, hi float64) {
+	if o.SteadyHours <= 0 {
+		return math.NaN(), math.NaN()
+	}
+	lo, hi = stats.Poisson95(o.Needless)
+	return lo / o.SteadyHours, hi / o.SteadyHours
+}
+
+// Verdict is what the rule makes of a cell's needless elections per hour
+// against its threshold.
+type Verdict uint8
+
+// The verdicts.
+const (
+	NotJudged Verdict = iota // no steady state measured
+	Below                    // the interval's upper end is at most the threshold
+	Above                    // the interval's lower end is above it
+	Undecided                // the interval holds the threshold: more steady state would tell
+)
+
+var verdictNames = [...]string{NotJudged: "", Below: "below", Above: "above", Undecided: "undecided"}
+
+func (v Verdict) String() string { return verdictNames[v] }
+
+// Verdict judges o's needless elections per hour.
+func (r Rule) Verdict(o *Outcome) Verdict {
+	if !r.Steady || o.SteadyHours <= 0 {
+		return NotJudged
+	}
+	lo, hi := o.NeedlessCI()
+	switch {
+	case hi <= r.MaxNeedlessPerHour:
+		return Below
+	case lo > r.MaxNeedlessPerHour:
+		return Above
+	}
+	return Undecided
+}
+
+// clean reports whether o's trials all found a leader and none failed:
+// the rule's conditions but stability.
+func clean(o *Outcome) bool {
+	return o.Failed == 0 && o.Measured >= o.Started && o.Measured > 0
+}
+
+// Decision is what the rule made of a sweep's cells.
+type Decision struct {
+	Groups      []int     // of each cell, numbered in the order groups first appear
+	Recommended []bool    // of each cell
+	Verdicts    []Verdict // of each cell
+	// Open holds the groups whose recommendation the data cannot decide,
+	// in group order.
+	Open []OpenGroup
+	// Unwarned holds, for each recommended cell whose scenario draws
+	// warnings, the best clean cell of its group, not shown above the
+	// threshold, that draws none (-1 when there is none); -1 for every
+	// other cell.
+	Unwarned []int
+}
+
+// OpenGroup is a group the data cannot decide: Cell is the range the rule
+// would pick if its stability were shown, and Text says why it is not and
+// what would decide it.
+type OpenGroup struct {
+	Group, Cell int
+	Text        string
+}
+
+// Recommend groups the cells by [Key] and marks in each group the cell
+// the rule picks: among the clean cells that are not above the threshold,
+// the best by p99 ([better]), when its stability is shown below the
+// threshold. When that best cell is undecided, the group has no
+// recommendation and Open says what would decide it. When the sweep
+// does not vary the election timeout there are no groups to judge: every
+// cell is in group 0 and none is picked.
+func (r Rule) Recommend(sw *Sweep, outcomes []Outcome) Decision {
+	n := len(sw.Cells)
+	d := Decision{Groups: make([]int, n), Recommended: make([]bool, n), Verdicts: make([]Verdict, n), Unwarned: make([]int, n)}
+	for i := range outcomes {
+		d.Verdicts[i], d.Unwarned[i] = r.Verdict(&outcomes[i]), -1
+	}
+	if !sw.sweepsTimeout() {
+		return d
+	}
+	best := r.best(sw, outcomes, &d)
+	for g, i := range best {
+		if i < 0 {
+			continue
+		}
+		if d.Verdicts[i] != Undecided {
+			d.Recommended[i] = true
+			if len(sw.Cells[i].Scenario.Warnings()) > 0 {
+				d.Unwarned[i] = r.unwarned(sw, outcomes, &d, g)
+			}
+			continue
+		}
+		d.Open = append(d.Open, OpenGroup{Group: g, Cell: i, Text: r.undecided(sw, outcomes, &d, i)})
+	}
+	return d
+}
+
+// unwarned returns the best clean cell of group g not shown above the
+// threshold whose scenario draws no warning, or -1.
+func (r Rule) unwarned(sw *Sweep, outcomes []Outcome, d *Decision, g int) int {
+	alt := -1
+	for j := range sw.Cells {
+		o := &outcomes[j]
+		if d.Groups[j] != g || !clean(o) || d.Verdicts[j] == Above || len(sw.Cells[j].Scenario.Warnings()) > 0 {
+			continue
+		}
+		if alt < 0 || better(o, &outcomes[alt]) {
+			alt = j
+		}
+	}
+	return alt
+}
+
+// best numbers the groups into d.Groups and returns, for each group, the
+// cell the rule would pick were every undecided cell below the threshold
+// (-1 for none).
+func (r Rule) best(sw *Sweep, outcomes []Outcome, d *Decision) []int {
+	number := map[Key]int{} // looked up only
+	var best []int
 	for i := range sw.Cells {
 		k := sw.Cells[i].Key()
 		g, ok := number[k]
 		if !ok {
-			g = len(number)
+			g = len(best)
 			number[k] = g
+			best = append(best, -1)
 		}
-		groups[i] = g
-		if !r.eligible(&outcomes[i]) {
+		d.Groups[i] = g
+		o := &outcomes[i]
+		if !clean(o) || d.Verdicts[i] == Above {
 			continue
 		}
-		if b, ok := best[g]; !ok || better(&outcomes[i], &outcomes[b]) {
+		if b := best[g]; b < 0 || better(o, &outcomes[b]) {
 			best[g] = i
 		}
 	}
-	for _, i := range best {
-		picked[i] = true // setting flags: the order of this loop does not matter
-	}
-	return groups, picked
+	return best
 }
 
-func (r Rule) eligible(o *Outcome) bool {
-	return o.Failed == 0 && o.Measured >= o.Started && o.Measured > 0 && !(o.NeedlessPerHour > r.MaxNeedlessPerHour)
+// undecided says why cell i, the best of its group but for its stability,
+// is not recommended, and what would decide it.
+func (r Rule) undecided(sw *Sweep, outcomes []Outcome, d *Decision, i int) string {
+	o := &outcomes[i]
+	lo, hi := o.NeedlessCI()
+	rate := o.NeedlessPerHour()
+	text := fmt.Sprintf("the data cannot decide: %s has the smallest p99 (%.1fms) of the ranges left, but its needless elections per hour, "+
+		"%.2f [%.2f, %.2f] over %s of steady state, straddle --max-needless %g", sw.timeout(i), o.P99, rate, lo, hi,
+		scenarios.Hours(o.SteadyHours), r.MaxNeedlessPerHour)
+	if h, ok := HoursToDecide(rate, r.MaxNeedlessPerHour); ok {
+		text += fmt.Sprintf("; about %s of steady state would decide it if the rate stays near %.2f per hour (--max-steady-time %s)",
+			scenarios.Hours(h), rate, strconv.FormatFloat(h, 'f', -1, 64)+"h")
+	} else {
+		text += fmt.Sprintf("; its rate is too near %g for any length of steady state to tell: choose --max-needless with that in mind", r.MaxNeedlessPerHour)
+	}
+	// The best range shown below the threshold, for those who would take it.
+	alt := -1
+	for j := range sw.Cells {
+		if d.Groups[j] == d.Groups[i] && j != i && clean(&outcomes[j]) && d.Verdicts[j] == Below && (alt < 0 || better(&outcomes[j], &outcomes[alt])) {
+			alt = j
+		}
+	}
+	if alt >= 0 {
+		a := &outcomes[alt]
+		alo, ahi := a.NeedlessCI()
+		text += fmt.Sprintf("; of the ranges shown below it, %s is best (p99 %.1fms, %.2f [%.2f, %.2f] needless elections per hour)",
+			sw.timeout(alt), a.P99, a.NeedlessPerHour(), alo, ahi)
+	}
+	return text
+}
+
+// HoursToDecide returns about how many hours of steady state would put
+// the 95% interval of a rate of events per hour, were it the rate
+// measured, wholly on one side of threshold; false when no length under
+// a million hours would.
+func HoursToDecide(rate, threshold float64) (float64, bool) {
+	for h := 1.0; h <= 1<<20; h *= math.Pow(2, 0.25) {
+		lo, hi := stats.Poisson95(int64(math.Round(rate * h)))
+		if hi/h <= threshold || lo/h > threshold {
+			return math.Ceil(h), true
+		}
+	}
+	return 0, false
+}
+
+// NeedMore returns the cells more steady state could decide whose verdict
+// decides their group: in each group, the range the rule would pick were
+// its stability shown (the best clean range by p99 not shown above the
+// threshold), when its interval holds the threshold. A sweep gives them
+// more steady-state runs; should one turn out above, the next best range
+// is the next to need more.
+func (r Rule) NeedMore(sw *Sweep, outcomes []Outcome) []int {
+	var out []int
+	for _, o := range r.Recommend(sw, outcomes).Open {
+		out = append(out, o.Cell)
+	}
+	return out
+}
+
+// timeout returns cell i's election timeout range.
+func (sw *Sweep) timeout(i int) string {
+	return sw.Cells[i].Scenario.Cluster.ElectionTimeout.String()
 }
 
 // better orders eligible cells: smaller p99, then smaller max, then
