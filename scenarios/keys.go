@@ -371,19 +371,14 @@ var steadyKeys = keys[Steady]{
 		func(d *decoder, v *yaml.Node, f string, st *Steady) { st.Faults, st.FaultsSet = d.steps(v, f), true }},
 }
 
-var sweepKeys = keys[Sweep]{
-	{"election_timeout", "", "election timeout ranges",
-		func(d *decoder, v *yaml.Node, f string, sw *Sweep) {
-			sw.ElectionTimeout = listOf(d, v, f, (*decoder).rangeOf)
-		}},
-	{"nodes", "", "cluster sizes",
-		func(d *decoder, v *yaml.Node, f string, sw *Sweep) { sw.Nodes = listOf(d, v, f, (*decoder).nodes) }},
-	{"latency", "", "latency distributions",
-		func(d *decoder, v *yaml.Node, f string, sw *Sweep) { sw.Latency = listOf(d, v, f, (*decoder).dist) }},
-	{"loss", "", "loss probabilities",
-		func(d *decoder, v *yaml.Node, f string, sw *Sweep) { sw.Loss = listOf(d, v, f, (*decoder).probability) }},
-	{"heartbeat", "", "heartbeat intervals",
-		func(d *decoder, v *yaml.Node, f string, sw *Sweep) {
-			sw.Heartbeat = listOf(d, v, f, (*decoder).heartbeat)
-		}},
-}
+// sweepKeys are the keys of a sweep: section: one for each swept parameter
+// that has one (SweptParams).
+var sweepKeys = func() keys[Sweep] {
+	var ks keys[Sweep]
+	for _, p := range SweptParams {
+		if p.Key != "" {
+			ks = append(ks, key[Sweep]{p.Key, "", p.list, p.read})
+		}
+	}
+	return ks
+}()

@@ -17,8 +17,6 @@ type Override struct {
 	Flag string // the flag's name, without --
 	Kind string // how the flag is written: "string", "int" or "bool"
 	Help string
-	// Swept says raftsim sweep takes a list of values for it instead.
-	Swept bool
 	// Picks says the flag picks which trials run (--seed, --trials) rather
 	// than what a trial is, so a replay command leaves it out.
 	Picks bool
@@ -33,34 +31,38 @@ normal:MEAN,STDDEV (truncated at 0), exp:MEAN, exp:MIN,MEAN, lognormal:MEAN,STDD
 // OverrideFlags lists every override, in the order --help shows them and
 // [Overrides.Args] prints them.
 var OverrideFlags = append([]Override{
-	{"seed", "string", "scenario seed (decimal or 0x-hex); default: the scenario's", false, true,
+	{"seed", "string", "scenario seed (decimal or 0x-hex); default: the scenario's", true,
 		textOverride(ParseSeed, func(x uint64) string { return strconv.FormatUint(x, 10) }, func(s *Scenario, x uint64) { s.Seed = x })},
-	{"trials", "int", "number of trials; default: the scenario's", false, true,
+	{"trials", "int", "number of trials; default: the scenario's", true,
 		textOverride(intIn("a number of trials", 1, MaxTrials), strconv.Itoa, func(s *Scenario, n int) { s.Trials = n })},
-	{"nodes", "int", "cluster size", true, false,
+	{"nodes", "int", "cluster size", false,
 		textOverride(intIn("a cluster size", 1, MaxNodes), strconv.Itoa, func(s *Scenario, n int) { s.Cluster.Nodes = n })},
-	{"election-timeout", "string", "election timeout range, e.g. 150ms-300ms", true, false,
+	{"election-timeout", "string", "election timeout range, e.g. 150ms-300ms", false,
 		textOverride(ParseRange, Range.String, func(s *Scenario, r Range) { s.Cluster.ElectionTimeout = r })},
-	{"heartbeat", "string", "heartbeat interval, e.g. 50ms, or a percentage of the minimum election timeout, e.g. 50%", true, false,
+	{"heartbeat", "string", "heartbeat interval, e.g. 50ms, or a percentage of the minimum election timeout, e.g. 50%", false,
 		textOverride(ParseHeartbeat, Heartbeat.String, func(s *Scenario, h Heartbeat) { s.Cluster.Heartbeat = h })},
-	{"latency", "string", latencyHelp, true, false,
+	{"latency", "string", latencyHelp, false,
 		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Network.Latency = d })},
-	{"loss", "string", "message loss probability of every link, 0 to 1", true, false,
+	{"loss", "string", "message loss probability of every link, 0 to 1", false,
 		textOverride(ParseProbability, formatFloat, func(s *Scenario, p float64) { s.Network.Loss = p })},
-	{"duplicate", "string", "message duplication probability of every link, 0 to 1", false, false,
+	{"duplicate", "string", "message duplication probability of every link, 0 to 1", false,
 		textOverride(ParseProbability, formatFloat, func(s *Scenario, p float64) { s.Network.Dup = p })},
-	{"timer-jitter", "string", "every timer fires late by a random amount, e.g. uniform:0-1ms (operating system timer slack)", false, false,
+	{"timer-jitter", "string", "every timer fires late by a random amount, e.g. uniform:0-1ms (operating system timer slack)", false,
 		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Cluster.TimerJitter = &d })},
-	{"persist", "string", "disk write time: messages that depend on a new term, vote or log entry wait for it (a distribution, e.g. uniform:2ms-8ms)", false, false,
+	{"persist", "string", "disk write time: messages that depend on a new term, vote or log entry wait for it (a distribution, e.g. uniform:2ms-8ms)", false,
 		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Cluster.Persist = &d })},
-	{"processing", "string", "how long a node takes to react to each input (HTTP, JSON, scheduling) before what it sends leaves (a distribution, e.g. lognormal:1ms,0.5ms)", false, false,
+	{"processing", "string", "how long a node takes to react to each input (HTTP, JSON, scheduling) before what it sends leaves (a distribution, e.g. lognormal:1ms,0.5ms)", false,
 		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Cluster.Processing = &d })},
-	{"fifo", "bool", "deliver messages on each link in the order sent (TCP-like)", false, false,
+	{"fifo", "bool", "deliver messages on each link in the order sent (TCP-like)", false,
 		boolOverride(func(s *Scenario) *bool { return &s.Network.FIFO })},
 }, append(optionOverrides(), Override{
-	"bug", "string", "switch on deliberate bugs, comma-separated (raftsim bugs lists them)", false, false,
+	"bug", "string", "switch on deliberate bugs, comma-separated (raftsim bugs lists them)", false,
 	textOverride(raft.ParseBugs, raft.Bug.String, func(s *Scenario, b raft.Bug) { s.Cluster.Bugs = b }),
 })...)
+
+// Swept reports whether raftsim sweep takes a list of values for the
+// override's flag instead ([SweptParams]).
+func (ov *Override) Swept() bool { return Swept(ov.Flag) }
 
 // optionOverrides are the flags of the [ProtocolOptions].
 func optionOverrides() []Override {

@@ -53,13 +53,11 @@ const sweepExamples = `  raftsim sweep --election-timeout 50ms-100ms,150ms-300ms
 `
 
 type sweepFlags struct {
-	election, nodes, loss, heartbeat string
-	options                          string
-	latency                          []string
-	steady, maxSteady                string
-	maxNeedless                      float64
-	plots                            []string
-	title                            string
+	lists             []*[]string // by scenarios.SweptParams: each parameter's flag, as given (repeatable)
+	steady, maxSteady string
+	maxNeedless       float64
+	plots             []string
+	title             string
 }
 
 func sweepCmd(args []string, out, errw io.Writer) error { return sweepWith(args, out, errw, nil) }
@@ -68,7 +66,7 @@ func sweepCmd(args []string, out, errw io.Writer) error { return sweepWith(args,
 // is set.
 func sweepWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	c := newScenarioCommand(commandSpec{name: "sweep", synopsis: "sweep [SCENARIO] [LISTS] [FLAGS]", about: sweepAbout, examples: sweepExamples,
-		leave: func(ov *scenarios.Override) bool { return ov.Swept }}, errw, m)
+		leave: func(ov *scenarios.Override) bool { return ov.Swept() }}, errw, m)
 	var wf sweepFlags
 	wf.register(c.fs)
 	samplesPath := samplesFlag(c.fs)
@@ -148,7 +146,7 @@ func (wf *sweepFlags) plan(c *scenarioCommand, samples bool) (*sweepRun, sweep.R
 	if err != nil {
 		return nil, sweep.Rule{}, err
 	}
-	axes, err := sweep.Axes(raw, wf.lists(c.fs))
+	axes, err := sweep.Axes(raw, wf.given(c.fs))
 	if err != nil {
 		return nil, sweep.Rule{}, badUsage("%v", err)
 	}
@@ -169,12 +167,9 @@ func (wf *sweepFlags) plan(c *scenarioCommand, samples bool) (*sweepRun, sweep.R
 }
 
 func (wf *sweepFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&wf.election, "election-timeout", "", "election timeout ranges, e.g. 50ms-100ms,150ms-300ms,500ms-1s")
-	fs.StringVar(&wf.nodes, "nodes", "", "cluster sizes, e.g. 3,5,7")
-	fs.StringArrayVar(&wf.latency, "latency", nil, "latency distributions, e.g. 'uniform:5ms-10ms;exp:2ms,5ms' (see raftsim run --help)")
-	fs.StringVar(&wf.loss, "loss", "", "loss probabilities, e.g. 0,0.01")
-	fs.StringVar(&wf.heartbeat, "heartbeat", "", "heartbeat intervals, e.g. 25ms,50ms or 50% (of the minimum election timeout)")
-	fs.StringVar(&wf.options, "options", "", "protocol option sets, '+' within a set: e.g. none,prevote,check-quorum,prevote+check-quorum (also leader-stickiness)")
+	for _, p := range scenarios.SweptParams {
+		wf.lists = append(wf.lists, fs.StringArray(p.Flag, nil, p.Help()))
+	}
 	fs.StringVar(&wf.steady, "steady-time", "", "virtual time of steady state per cell for the stability columns; 0 turns them off (default: the scenario's steady.duration, or 1h)")
 	fs.Float64Var(&wf.maxNeedless, "max-needless", 1, "recommendation rule: the most needless elections per hour a recommended range may have, shown with 95% confidence")
 	fs.StringVar(&wf.maxSteady, "max-steady-time", "", fmt.Sprintf("the most steady state a cell gets when the interval of its needless elections per hour holds --max-needless: such cells run more, doubling, up to this (default %s, or --steady-time if longer)", hoursText(defaultMaxSteady)))
@@ -406,17 +401,21 @@ func steadyTime(flag string, s *scenarios.Scenario, def time.Duration) (time.Dur
 
 // lists returns the lists the sweep's flags gave, by flag name: only the
 // flags given, each even when its list is empty.
-func (wf *sweepFlags) lists(fs interface{ Changed(string) bool }) map[string][]string {
-	var lats []string
-	for _, l := range wf.latency {
-		lats = append(lats, splitDistsText(l)...)
-	}
+func (wf *sweepFlags) given(fs interface{ Changed(string) bool }) map[string][]string {
 	lists := map[string][]string{}
-	for name, list := range map[string][]string{"nodes": splitList(wf.nodes), "latency": lats, "loss": splitList(wf.loss),
-		"heartbeat": splitList(wf.heartbeat), "options": splitList(wf.options), "election-timeout": splitList(wf.election)} {
-		if fs.Changed(name) {
-			lists[name] = list
+	for k, p := range scenarios.SweptParams {
+		if !fs.Changed(p.Flag) {
+			continue
 		}
+		split := splitList
+		if p.Flag == "latency" {
+			split = splitDistsText // a distribution may hold a comma
+		}
+		list := []string{}
+		for _, text := range *wf.lists[k] {
+			list = append(list, split(text)...)
+		}
+		lists[p.Flag] = list
 	}
 	return lists
 }

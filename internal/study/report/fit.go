@@ -367,9 +367,9 @@ func componentsText(comps []fit.Component) string {
 // label names a range and its other conditions.
 func (fr *FitRange) label() string {
 	s := fr.ElectionTimeout
-	for _, flag := range []string{"nodes", "heartbeat", "loss"} {
-		if v, ok := fr.Conditions[flag]; ok {
-			s += ", " + flag + " " + v
+	for _, p := range scenarios.SweptParams {
+		if v, ok := fr.Conditions[p.Flag]; ok && p.Column && p.Flag != "election-timeout" {
+			s += ", " + p.Flag + " " + v
 		}
 	}
 	return s

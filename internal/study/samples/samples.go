@@ -46,8 +46,17 @@ const (
 )
 
 // conditions are the columns that set a group's conditions, each the
-// scenario flag of the same name with '-' for '_'.
-var conditions = []string{ElectionTimeout, "nodes", "heartbeat", "loss"}
+// swept parameter of the same name with '-' for '_' (a SweptParam with a
+// Column).
+var conditions = func() []string {
+	var cols []string
+	for _, p := range scenarios.SweptParams {
+		if p.Column {
+			cols = append(cols, Column(p.Flag))
+		}
+	}
+	return cols
+}()
 
 // MaxRows bounds the rows of a file.
 const MaxRows = 1_000_000

@@ -35,23 +35,15 @@ type Axis struct {
 // MaxCells bounds the cells of one sweep.
 const MaxCells = 10000
 
-// Axes returns the swept parameters in the order cells nest them: nodes,
-// latency, loss, heartbeat, options, election timeout (innermost). Each
-// takes its flag's list when given has one for it (even an empty one),
-// else the scenario's sweep: list; a parameter without values is not
-// swept. Errors name the flag.
+// Axes returns the swept parameters ([scenarios.SweptParams]) in the order
+// cells nest them: the election timeout innermost. Each takes its flag's
+// list when given has one for it (even an empty one), else the scenario's
+// sweep: list; a parameter without values is not swept. Errors name the
+// flag.
 func Axes(s *scenarios.Scenario, given map[string][]string) ([]Axis, error) {
-	sw := &s.Sweep
-	all := []Axis{
-		{"nodes", texts(sw.Nodes, strconv.Itoa)},
-		{"latency", texts(sw.Latency, scenarios.FormatDist)},
-		{"loss", texts(sw.Loss, func(p float64) string { return strconv.FormatFloat(p, 'g', -1, 64) })},
-		{"heartbeat", texts(sw.Heartbeat, scenarios.Heartbeat.String)},
-		{"options", nil},
-		{"election-timeout", texts(sw.ElectionTimeout, scenarios.Range.String)},
-	}
 	var axes []Axis
-	for _, a := range all {
+	for _, p := range scenarios.SweptParams {
+		a := Axis{Name: p.Flag, Values: p.Values(&s.Sweep)}
 		if list, ok := given[a.Name]; ok {
 			a.Values = list
 		}
@@ -69,14 +61,6 @@ func Axes(s *scenarios.Scenario, given map[string][]string) ([]Axis, error) {
 		return nil, fmt.Errorf("nothing to sweep: give lists such as --election-timeout 50ms-100ms,150ms-300ms (or a sweep: section in the scenario)")
 	}
 	return axes, nil
-}
-
-func texts[T any](xs []T, format func(T) string) []string {
-	var out []string
-	for _, x := range xs {
-		out = append(out, format(x))
-	}
-	return out
 }
 
 // set adds value of a to the overrides o.
