@@ -23,14 +23,14 @@ func TestEmpiricalDist(t *testing.T) {
 		name, data string
 		want       []sim.Bucket // weights as shares
 	}{
-		{"values with units", "7ms\n8ms\n7ms\n1.5s\n", []sim.Bucket{bucket(7 * ms, 7 * ms, 0.5), bucket(8 * ms, 8 * ms, 0.25), bucket(1500 * ms, 1500 * ms, 0.25)}},
-		{"a header with a unit", "fsync_ms\n1\n3.5\n# a comment\n\n2us\n", []sim.Bucket{bucket(2 * time.Microsecond, 2 * time.Microsecond, 1.0 / 3), bucket(ms, ms, 1.0 / 3), bucket(3500 * time.Microsecond, 3500 * time.Microsecond, 1.0 / 3)}},
-		{"a header in seconds", "latency_seconds\n0.25\n", []sim.Bucket{bucket(250 * ms, 250 * ms, 1)}},
-		{"a header without a unit", "latency\n0\n4ms\n", []sim.Bucket{bucket(0, 0, 0.5), bucket(4 * ms, 4 * ms, 0.5)}},
-		{"a histogram", "le,count\n0.001,1\n0.002,1\n0.004,4\n", []sim.Bucket{bucket(0, ms, 0.25), bucket(2 * ms, 4 * ms, 0.75)}},
-		{"a histogram with spaces and units", " LE , Count \n 1ms , 2\n0.004, 4 \n", []sim.Bucket{bucket(0, ms, 0.5), bucket(ms, 4 * ms, 0.5)}},
-		{"+Inf: one more bucket of the last ratio", "le,count\n0.5,0\n1,3\n+Inf,4\n", []sim.Bucket{bucket(500 * ms, time.Second, 0.75), bucket(time.Second, 2 * time.Second, 0.25)}},
-		{"+Inf after one bound: twice it", "le,count\n0.25,1\n+Inf,2\n", []sim.Bucket{bucket(0, 250 * ms, 0.5), bucket(250 * ms, 500 * ms, 0.5)}},
+		{"values with units", "7ms\n8ms\n7ms\n1.5s\n", []sim.Bucket{bucket(7*ms, 7*ms, 0.5), bucket(8*ms, 8*ms, 0.25), bucket(1500*ms, 1500*ms, 0.25)}},
+		{"a header with a unit", "fsync_ms\n1\n3.5\n# a comment\n\n2us\n", []sim.Bucket{bucket(2*time.Microsecond, 2*time.Microsecond, 1.0/3), bucket(ms, ms, 1.0/3), bucket(3500*time.Microsecond, 3500*time.Microsecond, 1.0/3)}},
+		{"a header in seconds", "latency_seconds\n0.25\n", []sim.Bucket{bucket(250*ms, 250*ms, 1)}},
+		{"a header without a unit", "latency\n0\n4ms\n", []sim.Bucket{bucket(0, 0, 0.5), bucket(4*ms, 4*ms, 0.5)}},
+		{"a histogram", "le,count\n0.001,1\n0.002,1\n0.004,4\n", []sim.Bucket{bucket(0, ms, 0.25), bucket(2*ms, 4*ms, 0.75)}},
+		{"a histogram with spaces and units", " LE , Count \n 1ms , 2\n0.004, 4 \n", []sim.Bucket{bucket(0, ms, 0.5), bucket(ms, 4*ms, 0.5)}},
+		{"+Inf: one more bucket of the last ratio", "le,count\n0.5,0\n1,3\n+Inf,4\n", []sim.Bucket{bucket(500*ms, time.Second, 0.75), bucket(time.Second, 2*time.Second, 0.25)}},
+		{"+Inf after one bound: twice it", "le,count\n0.25,1\n+Inf,2\n", []sim.Bucket{bucket(0, 250*ms, 0.5), bucket(250*ms, 500*ms, 0.5)}},
 		{"+Inf with nothing in it", "le,count\n0.001,10\n0.002,10\n+Inf,10\n", []sim.Bucket{bucket(0, ms, 1)}},
 	} {
 		d, err := EmpiricalDist("x.csv", []byte(tt.data))
