@@ -50,6 +50,17 @@ func TestEmpiricalDist(t *testing.T) {
 	}
 }
 
+// TestFormatKind checks the text of a distribution's kind alone, which
+// raftsim fit uses to name the families it fits.
+func TestFormatKind(t *testing.T) {
+	if got := FormatDist(sim.Dist{Kind: sim.Empirical}); got != "empirical:" {
+		t.Errorf("got %q, want empirical:", got)
+	}
+	if got := FormatDist(sim.Dist{Kind: sim.Mixture}); got != "mix:" {
+		t.Errorf("got %q, want mix:", got)
+	}
+}
+
 func TestEmpiricalDistErrors(t *testing.T) {
 	for _, tt := range []struct {
 		data, want string

@@ -224,7 +224,10 @@ func FormatDist(d sim.Dist) string {
 		}
 	case sim.Empirical:
 		f, ok := d.Origin().(*DataFile)
-		if !ok {
+		switch {
+		case d.Buckets() == nil: // the kind alone, as fit names families
+			return name + ":"
+		case !ok:
 			panic("scenarios: an empirical distribution that no file made (make one with ParseDist or EmpiricalDist)")
 		}
 		return name + ":" + f.Name

@@ -151,7 +151,7 @@ func (t *table) sampleBucket(r *Rand) time.Duration {
 // Buckets returns the buckets of an Empirical d, each weighed by its
 // probability, or nil for another kind.
 func (d *Dist) Buckets() []Bucket {
-	if d.Kind != Empirical {
+	if d.Kind != Empirical || d.table == nil {
 		return nil
 	}
 	t := d.table
@@ -167,7 +167,7 @@ func (d *Dist) Buckets() []Bucket {
 // Parts returns the weights and parts of a Mixture d, as [NewMix] was given
 // them, or nil for another kind.
 func (d *Dist) Parts() (weights []float64, parts []Dist) {
-	if d.Kind != Mixture {
+	if d.Kind != Mixture || d.table == nil {
 		return nil, nil
 	}
 	return append([]float64(nil), d.table.weights...), append([]Dist(nil), d.table.parts...)

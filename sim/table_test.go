@@ -241,6 +241,12 @@ func TestTableAccessors(t *testing.T) {
 	if got, want := mix.Max(), 4*ms; got != want {
 		t.Errorf("Max: got %v, want %v", got, want)
 	}
+	for _, k := range []DistKind{Empirical, Mixture} {
+		d := Dist{Kind: k} // the kind alone, as a program may name it
+		if w, p := d.Parts(); d.Buckets() != nil || d.Origin() != nil || w != nil || p != nil {
+			t.Errorf("Dist{Kind: %d} has buckets, parts or an origin", k)
+		}
+	}
 	c := ConstDist(ms)
 	if c.Buckets() != nil || c.Origin() != nil {
 		t.Errorf("a constant has buckets or an origin")
