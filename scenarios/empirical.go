@@ -31,9 +31,9 @@ const (
 // ([sim.Dist.Origin]) of every distribution [ParseDist] or
 // [EmpiricalDist] makes.
 type DataFile struct {
-	// Name is the file as the distribution names it (empirical:NAME),
-	// Path where it was read: Name, relative to the directory of the
-	// scenario file that names it.
+	// Name is the file as written (empirical:NAME); Path where it was
+	// read: Name, relative to the directory of the scenario file that
+	// names it. [FormatDist] names it by Path, as command lines do.
 	Name, Path string
 	// SHA256 is the hex SHA-256 of its content.
 	SHA256 string
@@ -113,9 +113,9 @@ func unwrapPath(err error) error {
 }
 
 // EmpiricalDist returns the distribution of data, the content of the CSV
-// file name, whose text form is then empirical:name: what a program that
-// writes data to name and reads it back with [ParseDist] would get. The
-// file holds either
+// file name (relative to the working directory), whose text form is then
+// empirical:name: what a program that writes data to name and reads it
+// back with [ParseDist] gets. The file holds either
 //
 //   - values: one column of durations, one a line, each with its unit
 //     (7ms, 1.5s). A header line may name the column; a name ending in a
@@ -454,14 +454,16 @@ func startsWeight(s string) bool {
 	return ok && err == nil
 }
 
-// formatMix writes a mixture's canonical text.
-func formatMix(d sim.Dist) string {
-	weights, parts := d.Parts()
-	texts := make([]string, len(parts))
-	for i := range parts {
-		texts[i] = strconv.FormatFloat(weights[i], 'g', -1, 64) + "*" + FormatDist(parts[i])
+// dataPath names a data file as read from the working directory.
+func dataPath(f *DataFile) string { return f.Path }
+
+// absolutePath names a data file by its absolute path, so that a scenario
+// file written anywhere reads it again ([Scenario.YAML]).
+func absolutePath(f *DataFile) string {
+	if abs, err := filepath.Abs(f.Path); err == nil {
+		return abs
 	}
-	return "mix:" + strings.Join(texts, "+")
+	return f.Path
 }
 
 // DataFiles returns the files the empirical distributions of s were read

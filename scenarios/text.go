@@ -210,8 +210,13 @@ func newDist(kind sim.DistKind, a, b time.Duration) (sim.Dist, error) {
 }
 
 // FormatDist returns the canonical text form of d, which [ParseDist]
-// accepts: for an empirical distribution, its file as written.
-func FormatDist(d sim.Dist) string {
+// accepts: an empirical distribution names its file as read from the
+// working directory ([DataFile] Path), as a command line names it.
+func FormatDist(d sim.Dist) string { return formatDist(d, dataPath) }
+
+// formatDist is [FormatDist], an empirical distribution's file named by
+// file.
+func formatDist(d sim.Dist, file func(*DataFile) string) string {
 	name := distNames[d.Kind]
 	switch d.Kind {
 	case sim.Const:
@@ -230,9 +235,14 @@ func FormatDist(d sim.Dist) string {
 		case !ok:
 			panic("scenarios: an empirical distribution that no file made (make one with ParseDist or EmpiricalDist)")
 		}
-		return name + ":" + f.Name
+		return name + ":" + file(f)
 	case sim.Mixture:
-		return formatMix(d)
+		weights, parts := d.Parts()
+		texts := make([]string, len(parts))
+		for i := range parts {
+			texts[i] = strconv.FormatFloat(weights[i], 'g', -1, 64) + "*" + formatDist(parts[i], file)
+		}
+		return name + ":" + strings.Join(texts, "+")
 	}
 	return name + ":" + FormatDuration(d.A) + "," + FormatDuration(d.B)
 }

@@ -21,11 +21,11 @@ func dataDir(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, text := range map[string]string{
-		"fsync.csv":   heavyFsync,
-		"rtt.csv":     "rtt_ms\n0.5\n0.7\n2\n",
-		"exp/s.yaml":  "cluster:\n  nodes: 3\n  persist: empirical:../fsync.csv\nnetwork:\n  latency: \"mix:0.99*empirical:../rtt.csv+0.01*uniform:50ms-100ms\"\nfaults:\n  - after: leader-elected\n    crash: leader\nmeasure:\n  from: fault\ntrials: 200\n",
-		"exp/.keep":   "",
-		"other/.keep": "",
+		"fsync.csv": heavyFsync,
+		"rtt.csv":   "rtt_ms\n0.5\n0.7\n2\n",
+		"exp/s.yaml": "cluster:\n  nodes: 3\n  persist: empirical:../fsync.csv\nnetwork:\n  latency: \"mix:0.99*empirical:../rtt.csv+0.01*uniform:50ms-100ms\"\nfaults:\n  - after: leader-elected\n    crash: leader\nmeasure:\n  from: fault\ntrials: 200\n" +
+			"sweep:\n  latency: [\"empirical:../rtt.csv\", \"mix:0.5*1ms+0.5*empirical:sub/rtt.csv\"]\n  election_timeout: [150ms-300ms, 300ms-600ms]\n",
+		"exp/sub/rtt.csv": "rtt_ms\n3\n",
 	} {
 		path := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
