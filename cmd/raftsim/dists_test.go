@@ -102,3 +102,29 @@ func TestSplitMixtures(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+// TestEmpiricalBadInput: a data file that is missing or wrong stops the
+// command with exit 2 and an error naming the flag, or the scenario's
+// file, line and field, and the data file's line and column.
+func TestEmpiricalBadInput(t *testing.T) {
+	dir := dataDir(t)
+	if err := os.WriteFile(filepath.Join(dir, "exp", "bad.csv"), []byte("fsync_ms\n1\n-2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "exp", "bad.yaml"), []byte("cluster:\n  nodes: 3\n  persist: empirical:bad.csv\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--persist", "empirical:missing.csv"}, "raftsim: --persist: missing.csv: no such file or directory\n"},
+		{[]string{"run", "--latency", "mix:0.5*1ms+0.4*empirical:rtt.csv"}, "raftsim: --latency: mix: the weights add up to 0.9, want 1 (within 1e-06)\n"},
+		{[]string{"run", "exp/bad.yaml"}, "raftsim: exp/bad.yaml:3: cluster.persist: " + filepath.Join("exp", "bad.csv") + ":3: fsync_ms: -2 is not a duration of 0 or more\n"},
+	} {
+		code, out, errw := raftsim(tt.args...)
+		if code != exitBadUsage || out != "" || errw != tt.want {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", tt.args, code, out, errw, tt.want)
+		}
+	}
+}
