@@ -23,7 +23,7 @@ import (
 func Parse(file string, data []byte) (*Scenario, error) {
 	s := &Scenario{Source: file, lines: map[string]int{}, Trials: DefaultTrials, Seed: DefaultSeed}
 	s.Measure.Limit = DefaultLimit
-	d := &decoder{s: s}
+	d := &decoder{s: s, files: filesOf(file)}
 	root, err := d.document(data)
 	if err != nil {
 		return nil, err
@@ -42,7 +42,8 @@ func Parse(file string, data []byte) (*Scenario, error) {
 type decoder struct {
 	s     *Scenario
 	err   error
-	depth int // of nested repeat groups, while their steps are read
+	depth int       // of nested repeat groups, while their steps are read
+	files dataFiles // where empirical:FILE is read: beside the scenario file
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -254,7 +255,8 @@ func (d *decoder) duration(n *yaml.Node, field string) time.Duration {
 }
 
 func (d *decoder) dist(n *yaml.Node, field string) sim.Dist {
-	return parsed(d, n, field, "a duration or a distribution such as uniform:5ms-10ms", ParseDist)
+	return parsed(d, n, field, "a duration or a distribution such as uniform:5ms-10ms",
+		func(text string) (sim.Dist, error) { return parseDist(text, d.files, false) })
 }
 
 // optionalDist reads a distribution for a field that may be left out.

@@ -11,6 +11,8 @@ import (
 // YAML writes s as a scenario file that [Parse] reads back to the same
 // scenario: every value explicit, in canonical form. It is how a scenario
 // made by a program (a swarm trial, a shrunk failure) is shown to people.
+// It names the data files of empirical distributions by their absolute
+// paths, so that the file reads them wherever it is written.
 func (s *Scenario) YAML() []byte {
 	var b strings.Builder
 	w := func(indent int, format string, args ...any) {
@@ -38,18 +40,18 @@ func (s *Scenario) YAML() []byte {
 	if len(c.Start) > 0 {
 		w(1, "start:")
 		for _, d := range c.Start {
-			w(2, "- %s", q(FormatDist(d)))
+			w(2, "- %s", q(writtenDist(d)))
 		}
 	}
 	w(1, "term: %d", c.Term)
 	if c.Persist != nil {
-		w(1, "persist: %s", q(FormatDist(*c.Persist)))
+		w(1, "persist: %s", q(writtenDist(*c.Persist)))
 	}
 	if c.TimerJitter != nil {
-		w(1, "timer_jitter: %s", q(FormatDist(*c.TimerJitter)))
+		w(1, "timer_jitter: %s", q(writtenDist(*c.TimerJitter)))
 	}
 	if c.Processing != nil {
-		w(1, "processing: %s", q(FormatDist(*c.Processing)))
+		w(1, "processing: %s", q(writtenDist(*c.Processing)))
 	}
 	if len(c.Logs) > 0 {
 		w(1, "logs:")
@@ -59,7 +61,7 @@ func (s *Scenario) YAML() []byte {
 	}
 	nw := &s.Network
 	w(0, "network:")
-	w(1, "latency: %s", q(FormatDist(nw.Latency)))
+	w(1, "latency: %s", q(writtenDist(nw.Latency)))
 	w(1, "loss: %s", float(nw.Loss))
 	w(1, "duplicate: %s", float(nw.Dup))
 	w(1, "fifo: %t", nw.FIFO)
@@ -70,7 +72,7 @@ func (s *Scenario) YAML() []byte {
 			w(3, "to: %s", selector(l.To))
 			w(3, "both: %t", l.Both)
 			if l.Latency != nil {
-				w(3, "latency: %s", q(FormatDist(*l.Latency)))
+				w(3, "latency: %s", q(writtenDist(*l.Latency)))
 			}
 			if l.Loss != nil {
 				w(3, "loss: %s", float(*l.Loss))
@@ -145,7 +147,7 @@ func writeSteps(b *strings.Builder, steps []Step, indent int) {
 		case st.DelayInHeartbeat:
 			line("delay: within-heartbeat")
 		case st.Delay != (sim.Dist{}):
-			line("delay: %s", strconv.Quote(FormatDist(st.Delay)))
+			line("delay: %s", strconv.Quote(writtenDist(st.Delay)))
 		}
 		if st.Note != "" {
 			line("note: %s", strconv.Quote(st.Note))
@@ -177,7 +179,7 @@ func actionYAML(a *Action, pad string) string {
 		}
 		s := "crash:" + field("nodes", selector(a.Nodes))
 		if a.RestartAfter != nil {
-			s += field("restart_after", strconv.Quote(FormatDist(*a.RestartAfter)))
+			s += field("restart_after", strconv.Quote(writtenDist(*a.RestartAfter)))
 		}
 		return s + as
 	case Restart, Isolate:
@@ -202,7 +204,7 @@ func actionYAML(a *Action, pad string) string {
 	case Cut:
 		return "cut:" + field("from", selector(a.From)) + field("to", selector(a.To))
 	case Pause:
-		return "pause:" + field("nodes", selector(a.Nodes)) + field("for", strconv.Quote(FormatDist(a.For))) + as
+		return "pause:" + field("nodes", selector(a.Nodes)) + field("for", strconv.Quote(writtenDist(a.For))) + as
 	case Drift:
 		return "drift:" + field("nodes", selector(a.Nodes)) + field("factor", float(a.Factor)) + as
 	case SetLoss:
@@ -270,3 +272,7 @@ func joinUints(xs []uint64) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// writtenDist is [FormatDist] for a scenario file, which may be written
+// anywhere: data files by their absolute paths.
+func writtenDist(d sim.Dist) string { return formatDist(d, absolutePath) }

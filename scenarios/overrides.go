@@ -26,7 +26,9 @@ type Override struct {
 }
 
 const latencyHelp = `one-way latency of every link: const:7ms (or 7ms), uniform:5ms-10ms,
-normal:MEAN,STDDEV (truncated at 0), exp:MEAN, exp:MIN,MEAN, lognormal:MEAN,STDDEV`
+normal:MEAN,STDDEV (truncated at 0), exp:MEAN, exp:MIN,MEAN, lognormal:MEAN,STDDEV,
+empirical:FILE (a CSV of values, or of histogram buckets le,count),
+mix:0.999*lognormal:2ms,1ms+0.001*uniform:1s-4s (weights adding up to 1)`
 
 // OverrideFlags lists every override, in the order --help shows them and
 // [Overrides.Args] prints them.

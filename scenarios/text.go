@@ -102,7 +102,8 @@ func ParseRange(s string) (Range, error) {
 func (r Range) String() string { return FormatDuration(r.Min) + "-" + FormatDuration(r.Max) }
 
 // distNames are the text names of the kinds of [sim.Dist].
-var distNames = [...]string{sim.Const: "const", sim.Uniform: "uniform", sim.Normal: "normal", sim.Exp: "exp", sim.LogNormal: "lognormal"}
+var distNames = [...]string{sim.Const: "const", sim.Uniform: "uniform", sim.Normal: "normal", sim.Exp: "exp", sim.LogNormal: "lognormal",
+	sim.Empirical: "empirical", sim.Mixture: "mix"}
 
 // ParseDist parses the text form of a distribution of durations, one of
 //
@@ -112,15 +113,23 @@ var distNames = [...]string{sim.Const: "const", sim.Uniform: "uniform", sim.Norm
 //	exp:7ms               exponential with mean 7ms
 //	exp:5ms,7ms           5ms plus an exponential: minimum 5ms, mean 7ms
 //	lognormal:7ms,2ms     log-normal with mean 7ms and standard deviation 2ms
+//	empirical:FILE        the values, or histogram, of a CSV file ([EmpiricalDist] says what it holds)
+//	mix:0.999*lognormal:2ms,1ms+0.001*uniform:1s-4s
+//	                      a mixture: each part (any of the above but mix) with its weight; weights add up to 1
 //
 // Durations take Go's units (ns, us, ms, s, m, h); a bare 0 needs none.
-// [FormatDist] prints the canonical form.
-func ParseDist(s string) (sim.Dist, error) {
+// A relative FILE is read from the working directory (in a scenario file,
+// from the file's directory). [FormatDist] prints the canonical form.
+func ParseDist(s string) (sim.Dist, error) { return parseDist(s, dataFiles{}, false) }
+
+// parseDist is [ParseDist] reading files from files; inMix says s is a
+// part of a mixture, which cannot be a mixture itself.
+func parseDist(s string, files dataFiles, inMix bool) (sim.Dist, error) {
 	kind, args, found := strings.Cut(strings.TrimSpace(s), ":")
 	if !found {
 		d, err := ParseDuration(kind)
 		if err != nil {
-			return sim.Dist{}, fmt.Errorf("%q is neither a duration nor a distribution (const:, uniform:, normal:, exp:, lognormal:)", s)
+			return sim.Dist{}, fmt.Errorf("%q is neither a duration nor a distribution (%s)", s, distKinds)
 		}
 		return newDist(sim.Const, d, 0)
 	}
@@ -160,9 +169,19 @@ func ParseDist(s string) (sim.Dist, error) {
 			return sim.Dist{}, fmt.Errorf("exp: want MEAN or MIN,MEAN: %v", err)
 		}
 		return newDist(sim.Exp, a, b)
+	case "empirical":
+		return files.empirical(args)
+	case "mix":
+		if inMix {
+			return sim.Dist{}, errors.New("mix: a part of a mixture cannot be a mixture: write its parts out, their weights multiplied")
+		}
+		return parseMix(args, files)
 	}
-	return sim.Dist{}, fmt.Errorf("unknown distribution %q (want const, uniform, normal, exp or lognormal)", kind)
+	return sim.Dist{}, fmt.Errorf("unknown distribution %q (want %s)", kind, distKinds)
 }
+
+// distKinds lists the kinds of distribution for errors.
+var distKinds = oneOf(distNames[:])
 
 func parsePair(s string) (a, b time.Duration, err error) {
 	x, y, ok := strings.Cut(s, ",")
@@ -191,8 +210,13 @@ func newDist(kind sim.DistKind, a, b time.Duration) (sim.Dist, error) {
 }
 
 // FormatDist returns the canonical text form of d, which [ParseDist]
-// accepts.
-func FormatDist(d sim.Dist) string {
+// accepts: an empirical distribution names its file as read from the
+// working directory ([DataFile] Path), as a command line names it.
+func FormatDist(d sim.Dist) string { return formatDist(d, dataPath) }
+
+// formatDist is [FormatDist], an empirical distribution's file named by
+// file.
+func formatDist(d sim.Dist, file func(*DataFile) string) string {
 	name := distNames[d.Kind]
 	switch d.Kind {
 	case sim.Const:
@@ -203,6 +227,22 @@ func FormatDist(d sim.Dist) string {
 		if d.A == 0 {
 			return name + ":" + FormatDuration(d.B)
 		}
+	case sim.Empirical:
+		f, ok := d.Origin().(*DataFile)
+		switch {
+		case d.Buckets() == nil: // the kind alone, as fit names families
+			return name + ":"
+		case !ok:
+			panic("scenarios: an empirical distribution that no file made (make one with ParseDist or EmpiricalDist)")
+		}
+		return name + ":" + file(f)
+	case sim.Mixture:
+		weights, parts := d.Parts()
+		texts := make([]string, len(parts))
+		for i := range parts {
+			texts[i] = strconv.FormatFloat(weights[i], 'g', -1, 64) + "*" + formatDist(parts[i], file)
+		}
+		return name + ":" + strings.Join(texts, "+")
 	}
 	return name + ":" + FormatDuration(d.A) + "," + FormatDuration(d.B)
 }

@@ -17,16 +17,20 @@ const (
 	Normal                    // mean A, standard deviation B, truncated at 0
 	Exp                       // minimum A plus an exponential; overall mean B
 	LogNormal                 // a log-normal with mean A and standard deviation B
+	Empirical                 // a table of values or histogram buckets ([NewEmpirical])
+	Mixture                   // a mixture of other distributions ([NewMix])
 )
 
 // Dist is a distribution of durations, such as one-way message latency.
 // Its text form (const:7ms, uniform:5ms-10ms, ...) belongs to the scenario
 // format, package scenarios; here it is only numbers. The zero Dist is
-// always 0.
+// always 0. A Dist is a value; an Empirical or Mixture one shares its table,
+// which nothing changes once made, with its copies.
 type Dist struct {
 	Kind      DistKind
 	A, B      time.Duration
 	mu, sigma float64 // log-normal parameters of the underlying normal
+	table     *table  // Empirical and Mixture
 }
 
 // ConstDist returns the distribution that is always d.
@@ -92,6 +96,10 @@ func (d *Dist) Sample(r *Rand) time.Duration {
 		return d.A + durationOf(float64(float64(d.B-d.A)*r.Exp()))
 	case LogNormal:
 		return durationOf(math.Exp(d.mu + float64(d.sigma*r.Normal())))
+	case Empirical:
+		return d.table.sampleBucket(r)
+	case Mixture:
+		return d.table.parts[d.table.pick(r.Float64())].Sample(r)
 	}
 	panic(fmt.Sprintf("sim: unknown distribution kind %d", d.Kind))
 }
@@ -112,6 +120,8 @@ func (d Dist) Mean() time.Duration {
 		return (d.A + d.B) / 2
 	case Exp:
 		return d.B
+	case Empirical, Mixture:
+		return d.table.mean
 	}
 	return d.A
 }
@@ -149,6 +159,8 @@ func (d Dist) Max() time.Duration {
 		return d.A
 	case Uniform:
 		return d.B
+	case Empirical, Mixture:
+		return d.table.max
 	}
 	return -1
 }

@@ -103,10 +103,30 @@ func (sh *sharding) load(arg string) (*scenarios.Scenario, error) {
 	return s, err
 }
 
+// uses notes that trials of s run (or, in a merge, ran): a shard keeps
+// the data files they read in its partial result, and a merge checks
+// that it read the same. A merge that did not reports why in
+// [sharding.finish].
+func (sh *sharding) uses(s *scenarios.Scenario) {
+	var files []shard.DataFile
+	for _, f := range s.DataFiles() {
+		files = append(files, shard.DataFile{Path: f.Path, SHA256: f.SHA256})
+	}
+	switch {
+	case sh.partial != nil:
+		sh.partial.AddData(files...)
+	case sh.merged != nil && sh.err == nil:
+		if err := sh.merged.CheckData(files); err != nil {
+			sh.err = fmt.Errorf("merge: %v", err)
+		}
+	}
+}
+
 // run is runner.Run of cell's trials (cell 0 for raftsim run). A merge
 // that cannot take them returns an empty aggregate and reports why in
 // [sharding.finish].
 func (sh *sharding) run(cell int, plan *trial.Plan, opt runner.Options) *runner.Aggregate {
+	sh.uses(plan.Scenario)
 	switch {
 	case sh.merged != nil:
 		agg, err := sh.merged.Aggregate(shard.Trials, cell, opt.Trials, opt.Queries)
@@ -129,6 +149,7 @@ func (sh *sharding) run(cell int, plan *trial.Plan, opt runner.Options) *runner.
 // runSteady is runner.RunSteady of cell's steady-state runs.
 func (sh *sharding) runSteady(cell int, s *scenarios.Scenario, total time.Duration, opt runner.Options) (*runner.Aggregate, error) {
 	runs, _ := runner.SteadyRuns(total)
+	sh.uses(s)
 	switch {
 	case runs == 0:
 	case sh.merged != nil:
@@ -165,6 +186,13 @@ func (sh *sharding) runPart(kind shard.Kind, cell, of int, opt runner.Options, d
 // find is runner.Find: a shard hunts through its own trials, and a merge
 // runs again the first failing trial the shards found.
 func (sh *sharding) find(src runner.Source, n, workers int, stop func() bool, progress func(int)) (*runner.Found, int, error) {
+	// A hunt's trials share one scenario (a swarm's read no data files):
+	// its first trial's data files are the hunt's.
+	if plan, _, err := src(0); err == nil {
+		if sh.uses(plan.Scenario); sh.err != nil {
+			return nil, 0, sh.err
+		}
+	}
 	if sh.merged != nil {
 		first, ran, err := sh.merged.Hunt()
 		if err != nil {

@@ -432,10 +432,15 @@ func splitList(s string) []string {
 
 // splitDistsText splits a list of distributions. Items are separated by
 // ';', or by ',' when the comma does not belong to a two-parameter
-// distribution: "normal:7ms,2ms,exp:5ms" is two items.
+// distribution: "normal:7ms,2ms,exp:5ms" is two items. A mixture, whose
+// parts hold commas, is separated by ';' only.
 func splitDistsText(s string) []string {
 	var out []string
 	for _, part := range strings.Split(s, ";") {
+		if part = strings.TrimSpace(part); strings.HasPrefix(part, "mix:") {
+			out = append(out, part)
+			continue
+		}
 		toks := splitList(part)
 		for i := 0; i < len(toks); i++ {
 			t := toks[i]

@@ -33,7 +33,11 @@
 // refuses any other. raftsim_version is the [Version] of the raftsim that
 // wrote it: [Merged] takes partials of one version only, and only in a
 // raftsim of that version, since another version may simulate or print
-// differently. It folds each partial into running totals as it comes, so
+// differently. data lists the data files the shard's trials read
+// (empirical distributions: their paths as the command line gives them and
+// the SHA-256 of their content); partials that read different data do not
+// merge, and the merge, which reads them again where the command line
+// names them, requires the same content. It folds each partial into running totals as it comes, so
 // a merge holds one set of aggregates however many shards there are. command, flags, args and scenario (the text of a scenario
 // file; a built-in's text is part of the binary) are the command line as
 // merge gives it back to the command: flags in the order the command

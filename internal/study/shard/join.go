@@ -20,6 +20,7 @@ type Merged struct {
 	Flags    []string
 	Args     []string
 	Scenario *string
+	Data     []DataFile // the data files every shard read
 	N        int
 
 	version string
@@ -50,7 +51,7 @@ func (m *Merged) Add(name string, p *Partial) error {
 	}
 	if m.first == nil {
 		m.first = p
-		m.Command, m.Flags, m.Args, m.Scenario, m.N = p.Command, p.Flags, p.Args, p.Scenario, p.Shard.N
+		m.Command, m.Flags, m.Args, m.Scenario, m.Data, m.N = p.Command, p.Flags, p.Args, p.Scenario, p.Data, p.Shard.N
 		m.names = make([]string, m.N)
 	}
 	if d := differ(m.first, p); d != "" {
@@ -110,10 +111,44 @@ func differ(a, b *Partial) string {
 		return fmt.Sprintf("flags %q and %q", a.Flags, b.Flags)
 	case (a.Scenario == nil) != (b.Scenario == nil) || a.Scenario != nil && *a.Scenario != *b.Scenario:
 		return "the scenario file's text differs"
+	case !slices.Equal(a.Data, b.Data):
+		return fmt.Sprintf("their trials read different data files (%s and %s): a data file changed between shards", dataText(a.Data), dataText(b.Data))
 	case a.Shard.N != b.Shard.N:
 		return fmt.Sprintf("%d and %d shards", a.Shard.N, b.Shard.N)
 	}
 	return ""
+}
+
+// dataText names data files with the start of their digests.
+func dataText(files []DataFile) string {
+	if len(files) == 0 {
+		return "none"
+	}
+	var words []string
+	for _, f := range files {
+		words = append(words, f.Path+" sha256:"+short(f.SHA256))
+	}
+	return strings.Join(words, ", ")
+}
+
+// short is the start of a digest, enough to tell files apart.
+func short(sha string) string { return sha[:min(12, len(sha))] }
+
+// CheckData says what differs between files, the data files a merge read,
+// and those the shards read: nothing, or a file the shards did not read
+// or read with other content.
+func (m *Merged) CheckData(files []DataFile) error {
+	for _, f := range files {
+		i := slices.IndexFunc(m.Data, func(g DataFile) bool { return g.Path == f.Path })
+		switch {
+		case i < 0:
+			return fmt.Errorf("the shards read no data file %s", f.Path)
+		case !slices.Contains(m.Data, f):
+			return fmt.Errorf("%s has changed since the shards read it (sha256:%s now, sha256:%s then): merge with the data files the shards read",
+				f.Path, short(f.SHA256), short(m.Data[i].SHA256))
+		}
+	}
+	return nil
 }
 
 // shards names shards by increasing numbers, in ranges: "shard 2",

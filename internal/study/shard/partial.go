@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/raftsim/raftsim/internal/runner"
 	"github.com/raftsim/raftsim/internal/runner/find"
@@ -29,11 +30,38 @@ type Partial struct {
 	// Scenario is the text of the scenario file the command read, nil for
 	// a built-in scenario.
 	Scenario *string `json:"scenario,omitempty"`
-	Shard    Spec    `json:"shard"`
+	// Data are the data files the shard's trials read (empirical
+	// distributions), sorted by path: a merge reads them again and
+	// requires the same content.
+	Data  []DataFile `json:"data,omitempty"`
+	Shard Spec       `json:"shard"`
 	// Parts are what a shard of run or sweep ran; Hunt is what a shard of
 	// check found.
 	Parts []Part `json:"parts,omitempty"`
 	Hunt  *Hunt  `json:"hunt,omitempty"`
+}
+
+// DataFile is a data file a shard's trials read, by the path the
+// command line gives it (relative to the working directory) and the hex
+// SHA-256 of its content.
+type DataFile struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+}
+
+// AddData adds files to what p's trials read, keeping p.Data sorted and
+// each file once.
+func (p *Partial) AddData(files ...DataFile) {
+	p.Data = append(p.Data, files...)
+	slices.SortFunc(p.Data, compareData)
+	p.Data = slices.Compact(p.Data)
+}
+
+func compareData(a, b DataFile) int {
+	if c := strings.Compare(a.Path, b.Path); c != 0 {
+		return c
+	}
+	return strings.Compare(a.SHA256, b.SHA256)
 }
 
 // Kind says what a part's units are.
@@ -116,6 +144,9 @@ func (p *Partial) check() error {
 	}
 	if p.Command == "" {
 		return errors.New("no command")
+	}
+	if !slices.IsSortedFunc(p.Data, compareData) {
+		return errors.New("data files out of order")
 	}
 	type key struct {
 		kind Kind

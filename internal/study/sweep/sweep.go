@@ -21,7 +21,6 @@ import (
 	"github.com/raftsim/raftsim/internal/runner/stats"
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
-	"github.com/raftsim/raftsim/sim"
 )
 
 // Axis is one swept parameter: the flag it overrides (nodes, latency,
@@ -92,10 +91,11 @@ type Cell struct {
 }
 
 // Key is what a cell's group is made of: every parameter a sweep varies
-// but the election timeout.
+// but the election timeout. The latency is its text: each cell reads its
+// own copy of an empirical or mixed distribution.
 type Key struct {
 	Nodes     int
-	Latency   sim.Dist
+	Latency   string
 	Loss      float64
 	Heartbeat scenarios.Heartbeat
 	Options   raft.Options
@@ -104,7 +104,7 @@ type Key struct {
 // Key returns the key of c's group.
 func (c *Cell) Key() Key {
 	s := c.Scenario
-	return Key{s.Cluster.Nodes, s.Network.Latency, s.Network.Loss, s.Cluster.Heartbeat, s.Cluster.Options}
+	return Key{s.Cluster.Nodes, scenarios.FormatDist(s.Network.Latency), s.Network.Loss, s.Cluster.Heartbeat, s.Cluster.Options}
 }
 
 // Sweep is the cells of a scenario over some axes.

@@ -1,0 +1,23 @@
+package scenarios
+
+import (
+	"testing"
+	"time"
+
+	"github.com/raftsim/raftsim/internal/testkit/fuzzing"
+	"github.com/raftsim/raftsim/internal/testkit/long"
+)
+
+// TestFuzzLong fuzzes the text forms of distributions and the data files
+// of empirical ones for a while, in the long suites
+// (internal/testkit/long); plain go test replays the seed corpus.
+func TestFuzzLong(t *testing.T) {
+	if !long.Enabled() {
+		t.Skip("fuzzing runs in the long suites (RAFTSIM_LONG=1); go test replays the seed corpus")
+	}
+	for _, target := range []string{"FuzzParseDist", "FuzzEmpiricalDist"} {
+		t.Run(target, func(t *testing.T) {
+			fuzzing.Run(t, target, 10*time.Second, 3*time.Minute)
+		})
+	}
+}
