@@ -489,6 +489,7 @@ func TestConformancePortsOnABusyMachine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logs := liveDirs(t) // which pauses the test until the serial tests end: spin after it, not before
 	var stop atomic.Bool // two goroutines spin until the test ends: a busy machine
 	defer stop.Store(true)
 	for range 2 {
@@ -497,7 +498,6 @@ func TestConformancePortsOnABusyMachine(t *testing.T) {
 			}
 		}()
 	}
-	logs := liveDirs(t)
 	nodes := live.Nodes{Exe: exe, ServeArgs: []string{"--election-timeout", "300ms-600ms", "--heartbeat", "100ms"}}
 	for k := range long.Pick(5, 20) {
 		res, err := conformance.Run(context.Background(), conformance.Options{Nodes: nodes, Logs: logs, Only: []string{"one vote per term"},
