@@ -489,7 +489,7 @@ func TestConformancePortsOnABusyMachine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := liveDirs(t) // which pauses the test until the serial tests end: spin after it, not before
+	logs := liveDirs(t)  // which pauses the test until the serial tests end: spin after it, not before
 	var stop atomic.Bool // two goroutines spin until the test ends: a busy machine
 	defer stop.Store(true)
 	for range 2 {

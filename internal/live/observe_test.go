@@ -170,3 +170,51 @@ func TestCheckRefusesWhatLiveCannotApply(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitVotesByTheirDefinition: hand-made traces of a 3-node cluster
+// (election timeout 150ms-300ms) in which candidates stand at the given
+// times; a term lost by two candidates within one election timeout (300ms)
+// of each other is a split vote, any other lost term is an other lost
+// election, and a trial that never elects counts its terms too.
+func TestSplitVotesByTheirDefinition(t *testing.T) {
+	type stand struct {
+		node int
+		term uint64
+		at   time.Duration
+	}
+	ms := time.Millisecond
+	for _, tt := range []struct {
+		name                  string
+		stands                []stand
+		winner                int // wins the last term stood in, or -1: no leader
+		rounds, splits, other int
+	}{
+		{"together", []stand{{0, 1, 160 * ms}, {1, 1, 170 * ms}, {2, 2, 400 * ms}}, 2, 2, 1, 0},
+		{"one timeout apart", []stand{{0, 1, 160 * ms}, {1, 1, 460 * ms}, {2, 2, 700 * ms}}, 2, 2, 1, 0},
+		{"further apart", []stand{{0, 1, 160 * ms}, {1, 1, 461 * ms}, {2, 2, 700 * ms}}, 2, 2, 0, 1},
+		{"a late third within the second's timeout", []stand{{0, 1, 160 * ms}, {1, 1, 470 * ms}, {2, 1, 760 * ms}, {2, 2, 900 * ms}}, 2, 2, 1, 0},
+		{"a late boot in an old term", []stand{{0, 1, 160 * ms}, {0, 2, 400 * ms}, {1, 2, 410 * ms}, {2, 1, 730 * ms}, {0, 3, 800 * ms}}, 0, 3, 1, 1},
+		{"never elected", []stand{{0, 1, 160 * ms}, {1, 1, 170 * ms}, {0, 2, 400 * ms}, {1, 2, 405 * ms}, {2, 3, 650 * ms}}, -1, 3, 2, 1},
+		{"never elected, alone", []stand{{0, 1, 160 * ms}}, -1, 1, 0, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o, now := observed(t)
+			var last stand
+			for _, s := range tt.stands {
+				*now = s.at
+				o.Sent(msg(raft.MsgVote, s.node, (s.node+1)%3, s.term), *now, *now, "")
+				last = s
+			}
+			if tt.winner >= 0 {
+				*now += 10 * ms
+				o.Sent(grant((tt.winner+1)%3, tt.winner, last.term), *now, *now, "")
+				o.Sent(msg(raft.MsgApp, tt.winner, (tt.winner+1)%3, last.term), *now, *now, "")
+			}
+			r := o.c.Finish()
+			if r.Measured != (tt.winner >= 0) || r.Rounds != tt.rounds || r.SplitVotes != tt.splits || r.OtherLosses != tt.other {
+				t.Errorf("measured %v, %d rounds, %d split votes, %d other lost elections; want %v, %d, %d, %d",
+					r.Measured, r.Rounds, r.SplitVotes, r.OtherLosses, tt.winner >= 0, tt.rounds, tt.splits, tt.other)
+			}
+		})
+	}
+}

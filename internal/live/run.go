@@ -218,7 +218,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 			st.Quantile(0.5)/1e6, float64(st.Max())/1e6))
 	}
 	if reruns > 0 {
-		seen.always(fmt.Sprintf("%d trials ran again because a node's port was taken before it could listen, or raftsim serve's processes were not all up by the trial's start (the machine was busy; the wait grew to %v)", reruns, margin))
+		seen.always(fmt.Sprintf("%s ran again because a node's port was taken before it could listen, or raftsim serve's processes were not all up by the trial's start (the machine was busy; the wait grew to %v)", scenarios.Count(reruns, "trial", "trials"), margin))
 	}
 	res.Notes = seen.notes()
 	if err := ctx.Err(); err != nil {

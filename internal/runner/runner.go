@@ -42,9 +42,10 @@ type Aggregate struct {
 	// TermsBumped and Disruptions cover every trial (see trial.Result).
 	TermsBumped stats.Summary
 	Disruptions stats.Summary
-	// SplitVote counts measured trials with at least one split vote.
+	// SplitVote counts started trials with at least one split vote:
+	// those that never found their leader count theirs too.
 	SplitVote   stats.Proportion
-	SplitVotes  int64 // split votes over all measured trials
+	SplitVotes  int64 // split votes over all started trials
 	OtherLosses int64
 	Events      uint64
 	Failed      int            // trials that failed
@@ -85,14 +86,14 @@ func (a *Aggregate) Add(index int, r *trial.Result) {
 	a.Events += r.Events
 	a.TermsBumped.Add(int64(r.TermsBumped))
 	a.Disruptions.Add(int64(r.Disruptions))
-	if r.Started {
-		a.Started++
-	}
 	if r.Measured {
 		a.Measured++
 		a.TimeToLeader.Add(int64(r.TimeToLeader))
 		a.Rounds.Add(int64(r.Rounds))
 		a.Messages.Add(int64(r.Messages))
+	}
+	if r.Started {
+		a.Started++
 		a.SplitVote.Trials++
 		if r.SplitVotes > 0 {
 			a.SplitVote.Hits++

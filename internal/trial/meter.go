@@ -22,10 +22,10 @@ type meter struct {
 	origin      time.Duration
 	originTerm  uint64
 	originSends int
-	sends       int      // messages sent so far
-	base        uint64   // the term the nodes start in: cands counts from it
-	cands       []uint16 // by term above base: nodes that stood as candidate after the origin
-	stale       int      // the removed leader, while it still leads; -1 otherwise
+	sends       int          // messages sent so far
+	base        uint64       // the term the nodes start in: stands counts from it
+	stands      []termStands // by term above base: who stood as candidate after the origin, and when
+	stale       int          // the removed leader, while it still leads; -1 otherwise
 
 	// until: first-heartbeat: the new leader whose first AppendEntries is
 	// awaited, and the nodes still waiting for it.
@@ -44,19 +44,40 @@ type meter struct {
 func (m *meter) reset(c *Conductor, term uint64) {
 	m.c = c
 	m.measuring, m.sends, m.stale, m.hbLeader = false, 0, -1, -1
-	m.base, m.cands = term, m.cands[:0]
+	m.base, m.stands = term, m.stands[:0]
 	m.hbWaiting = setLen(m.hbWaiting, c.Cluster.N())
 	m.maxTerm, m.newestLeaderTerm = term, 0
 	m.steadyStart, m.leaderlessAt = -1, -1
 	m.growTerms(term)
 }
 
+// termStands is what the measurement knows of one term's candidates: how
+// many stood, when the last of them did, and whether two stood within one
+// election timeout of each other: close enough to have split the vote.
+// Two further apart could not have: the first had won, or timed out into
+// a higher term, before the second stood (a node booted late standing in
+// term 1 while the others are in term 4 lost alone, and split nothing).
+type termStands struct {
+	candidates uint16
+	split      bool
+	last       time.Duration
+}
+
+// stood notes a candidate standing at now; within is one election timeout.
+func (s *termStands) stood(now, within time.Duration) {
+	if s.candidates > 0 && now-s.last <= within {
+		s.split = true
+	}
+	s.candidates++
+	s.last = now
+}
+
 // growTerms makes room to count the candidates of term. Terms count from
 // the nodes' first (a scenario may start them at a term as high as
 // raft.MaxTerm), and no term is below it.
 func (m *meter) growTerms(term uint64) {
-	for uint64(len(m.cands)) <= term-m.base {
-		m.cands = append(m.cands, 0)
+	for uint64(len(m.stands)) <= term-m.base {
+		m.stands = append(m.stands, termStands{})
 	}
 }
 
@@ -79,8 +100,10 @@ func (m *meter) roleOrTermChanged(i int, prev, cur *raft.State) {
 	}
 	switch cur.Role {
 	case raft.Candidate:
-		if m.measuring {
-			m.cands[cur.Term-m.base]++ // elections the measurement counts: those after its origin
+		if m.measuring { // elections the measurement counts: those after its origin
+			// Stands are in time order, so two within one election
+			// timeout of each other are, if any are, two in a row.
+			m.stands[cur.Term-m.base].stood(m.c.w.Now(), m.c.plan.Scenario.Cluster.ElectionTimeout.Max)
 		}
 		if m.steadyStart >= 0 {
 			res.Elections++
@@ -180,7 +203,7 @@ func (m *meter) measured(term uint64) {
 	res.Measured = true
 	res.TimeToLeader = c.w.Now() - m.origin
 	res.Messages = m.sends - m.originSends
-	res.Rounds, res.SplitVotes, res.OtherLosses = CountRounds(m.originTerm-m.base, term-m.base, m.cands)
+	res.Rounds, res.SplitVotes, res.OtherLosses = countRounds(m.originTerm-m.base, term-m.base, true, m.stands)
 	m.measuring, m.hbLeader = false, -1
 	if w := c.plan.Scenario.Expect.LeaderWithin; w > 0 && res.TimeToLeader > w {
 		c.Fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", scenarios.FormatSpan(res.TimeToLeader), scenarios.FormatDuration(w)))
@@ -188,19 +211,20 @@ func (m *meter) measured(term uint64) {
 	c.maybeEnd()
 }
 
-// CountRounds counts the election rounds of a measurement from the term
-// above origin to won, the term a leader won: the terms with a candidate,
-// won included; split votes, the lost terms with two or more; and other
-// lost elections, those with one. candidates holds each term's number of
-// candidates, by term (counted from any base origin and won share), up to
-// won at least.
-func CountRounds[N ~uint16 | ~int](origin, won uint64, candidates []N) (rounds, splits, others int) {
-	for t := origin + 1; t <= won; t++ {
-		switch c := candidates[t]; {
-		case c == 0:
+// countRounds counts the election rounds of a measurement from the term
+// above origin to last: the terms with a candidate, last included; split
+// votes, the terms lost by candidates that stood within one election
+// timeout of each other; and other lost elections. A leader won last, or
+// (won false) none: a measurement that never found its leader counts the
+// terms it saw, all lost. stands holds each term's candidates, by term
+// (counted from any base origin and last share), up to last at least.
+func countRounds(origin, last uint64, won bool, stands []termStands) (rounds, splits, others int) {
+	for t := origin + 1; t <= last; t++ {
+		switch s := &stands[t]; {
+		case s.candidates == 0:
 			continue
-		case t == won:
-		case c >= 2:
+		case won && t == last:
+		case s.split:
 			splits++
 		default:
 			others++
@@ -265,6 +289,10 @@ func (m *meter) finish() {
 	c := m.c
 	if m.stale >= 0 {
 		m.staleEnded() // still leading at the end
+	}
+	if m.measuring { // no leader found: its elections, all lost, count too
+		res := &c.res
+		res.Rounds, res.SplitVotes, res.OtherLosses = countRounds(m.originTerm-m.base, m.maxTerm-m.base, false, m.stands)
 	}
 	if c.plan.steady == 0 || m.steadyStart < 0 {
 		return // a steady run that never elected a leader measured nothing

@@ -17,10 +17,15 @@ type Result struct {
 	// until: first-heartbeat, its first heartbeat reached the others).
 	Measured     bool
 	TimeToLeader time.Duration
-	Rounds       int // terms with a candidate after the origin, the winning one included
-	SplitVotes   int // terms with two or more candidates and no leader
-	OtherLosses  int // terms with one candidate and no leader
-	Messages     int // messages sent from the origin until the measurement ended
+	// Rounds, SplitVotes and OtherLosses count terms after the origin:
+	// those with a candidate, the winning one included; those lost by
+	// candidates that stood within one election timeout of each other;
+	// and the other lost ones. A trial that never measured its leader
+	// counts the terms it saw, all lost.
+	Rounds      int
+	SplitVotes  int
+	OtherLosses int
+	Messages    int // messages sent from the origin until the measurement ended
 	// StaleLeader is how long the leader that the fault removed, but did not
 	// crash, went on believing it led. HasStale says it applies.
 	StaleLeader time.Duration

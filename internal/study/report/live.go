@@ -77,7 +77,7 @@ func NewLive(s *scenarios.Scenario, nodes string, live, sim *runner.Aggregate, k
 // WriteTable writes the live run and the simulated one, one table each.
 func (l *Live) WriteTable(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "scenario %s, live: %d trials of %s on 127.0.0.1, seed %d\n", l.Scenario, l.Trials, l.Nodes, l.Seed)
+	fmt.Fprintf(&b, "scenario %s, live: %s of %s on 127.0.0.1, seed %d\n", l.Scenario, scenarios.Count(l.Trials, "trial", "trials"), l.Nodes, l.Seed)
 	l.writeHeader(&b)
 	b.WriteString("live: real processes in real time, so every number is noisy\n")
 	if _, err := io.WriteString(w, b.String()); err != nil {
@@ -88,7 +88,7 @@ func (l *Live) WriteTable(w io.Writer) error {
 	}
 	b.Reset()
 	if l.Simulated != nil {
-		fmt.Fprintf(&b, "\nsimulated: the same scenario, %d trials\n", l.Simulated.Trials)
+		fmt.Fprintf(&b, "\nsimulated: the same scenario, %s\n", scenarios.Count(l.Simulated.Trials, "trial", "trials"))
 		if _, err := io.WriteString(w, b.String()); err != nil {
 			return err
 		}
@@ -176,16 +176,16 @@ func NewWithOverheads(processing, persist, timerJitter string, agg *runner.Aggre
 // and the simulated with overheads when there are.
 func (l *Live) CDFPlot(title, format string) ([]byte, error) {
 	c := newCDFPlot(title)
-	if err := c.addTrials(fmt.Sprintf("live (%d trials)", l.Trials), l.live, 0); err != nil {
+	if err := c.addTrials(fmt.Sprintf("live (%s)", scenarios.Count(l.Trials, "trial", "trials")), l.live, 0); err != nil {
 		return nil, err
 	}
 	if l.sim != nil {
-		if err := c.addTrials(fmt.Sprintf("simulated (%d trials)", l.sim.Trials), l.sim, 1); err != nil {
+		if err := c.addTrials(fmt.Sprintf("simulated (%s)", scenarios.Count(l.sim.Trials, "trial", "trials")), l.sim, 1); err != nil {
 			return nil, err
 		}
 	}
 	if wo := l.WithOverheads; wo != nil && wo.agg != nil {
-		if err := c.addTrials(fmt.Sprintf("simulated with the measured overheads (%d trials)", wo.agg.Trials), wo.agg, 2); err != nil {
+		if err := c.addTrials(fmt.Sprintf("simulated with the measured overheads (%s)", scenarios.Count(wo.agg.Trials, "trial", "trials")), wo.agg, 2); err != nil {
 			return nil, err
 		}
 	}
