@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"slices"
@@ -21,9 +22,29 @@ import (
 // naming file, line and field. It does not apply defaults for what later
 // overrides may change; call [Scenario.Validate] once overrides are applied.
 func Parse(file string, data []byte) (*Scenario, error) {
+	return parse(file, data, filesOf(file))
+}
+
+// ParseWithData is [Parse] for a scenario whose data files are in memory,
+// not yet on disk: empirical:NAME reads files[P], P where Parse would read
+// it (NAME beside file). A program that builds a scenario and its data
+// together (raftsim tune) parses them before it writes them, or without
+// writing them at all. A name files lacks is an error, as a missing file is.
+func ParseWithData(file string, data []byte, files map[string][]byte) (*Scenario, error) {
+	f := filesOf(file)
+	f.read = func(path string) ([]byte, error) {
+		if data, ok := files[path]; ok {
+			return data, nil
+		}
+		return nil, fmt.Errorf("%s: no such data file", path)
+	}
+	return parse(file, data, f)
+}
+
+func parse(file string, data []byte, files dataFiles) (*Scenario, error) {
 	s := &Scenario{Source: file, lines: map[string]int{}, Trials: DefaultTrials, Seed: DefaultSeed}
 	s.Measure.Limit = DefaultLimit
-	d := &decoder{s: s, files: filesOf(file)}
+	d := &decoder{s: s, files: files}
 	root, err := d.document(data)
 	if err != nil {
 		return nil, err

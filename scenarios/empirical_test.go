@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -346,4 +347,39 @@ func FuzzEmpiricalDist(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseWithData: data files held in memory are read where Parse would
+// read them from disk (beside the scenario file), and parse to the same
+// distributions; a name the map lacks is an error naming the file.
+func TestParseWithData(t *testing.T) {
+	yaml := []byte("cluster:\n  nodes: 3\n  persist: empirical:fsync.csv\nnetwork:\n  latency: empirical:rtt.csv\n")
+	files := map[string][]byte{
+		filepath.Join("tune", "fsync.csv"): []byte("le,count\n0.001,90\n0.002,99\n+Inf,100\n"),
+		filepath.Join("tune", "rtt.csv"):   []byte("rtt_ms\n1\n2\n"),
+	}
+	s, err := ParseWithData(filepath.Join("tune", "etcd.yaml"), yaml, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.Mkdir("tune", 0o755)
+	for path, data := range files {
+		os.WriteFile(path, data, 0o644)
+	}
+	os.WriteFile(filepath.Join("tune", "etcd.yaml"), yaml, 0o644)
+	disk, err := Load(filepath.Join("tune", "etcd.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range [][2]sim.Dist{{*s.Cluster.Persist, *disk.Cluster.Persist}, {s.Network.Latency, disk.Network.Latency}} {
+		if FormatDist(d[0]) != FormatDist(d[1]) || !reflect.DeepEqual(d[0], d[1]) {
+			t.Errorf("in memory %s, on disk %s: they differ", FormatDist(d[0]), FormatDist(d[1]))
+		}
+	}
+	delete(files, filepath.Join("tune", "rtt.csv"))
+	if _, err := ParseWithData(filepath.Join("tune", "etcd.yaml"), yaml, files); err == nil || !strings.Contains(err.Error(), filepath.Join("tune", "rtt.csv")) {
+		t.Errorf("a missing data file: %v", err)
+	}
 }
