@@ -21,7 +21,7 @@ import (
 type Driver struct {
 	plan    *trial.Plan
 	s       *sim.Sim[raft.Message]
-	nodes   []*raft.Node
+	nodes   []raft.Machine
 	configs []raft.Config
 	rands   []sim.Rand // per node: election timeouts
 	disks   []sim.Rand // per node: disk write times
