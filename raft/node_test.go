@@ -525,7 +525,7 @@ func TestLogTerm(t *testing.T) {
 }
 
 func TestMsgTypeString(t *testing.T) {
-	for typ, want := range map[MsgType]string{0: "Msg(0)", MsgVote: "RequestVote", MsgAppResp: "AppendEntriesResp", MsgAppResp + 1: "Msg(7)", 200: "Msg(200)"} {
+	for typ, want := range map[MsgType]string{0: "Msg(0)", MsgVote: "RequestVote", MsgAppResp: "AppendEntriesResp", MsgHeartbeat: "Heartbeat", MsgHeartbeatResp: "HeartbeatResp", MsgHeartbeatResp + 1: "Msg(9)", 200: "Msg(200)"} {
 		if got := typ.String(); got != want {
 			t.Errorf("MsgType(%d).String() = %q, want %q", typ, got, want)
 		}
@@ -565,5 +565,21 @@ func TestValidateBoundaries(t *testing.T) {
 	}
 	if err := (&Config{ID: -1, Size: 3, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb}).Validate(); err != ErrID {
 		t.Errorf("id -1: %v, want %v", err, ErrID)
+	}
+}
+
+// TestHeartbeatMessages: the heartbeats etcd's node sends read in traces
+// with their term and commit index, and a heartbeat's reply is a reply.
+func TestHeartbeatMessages(t *testing.T) {
+	hb := Message{Type: MsgHeartbeat, Term: 3, Commit: 7}
+	resp := Message{Type: MsgHeartbeatResp, Term: 3}
+	if got := hb.String(); got != "Heartbeat term=3 commit=7" {
+		t.Errorf("got %q", got)
+	}
+	if got := resp.String(); got != "HeartbeatResp term=3" {
+		t.Errorf("got %q", got)
+	}
+	if hb.IsResponse() || !resp.IsResponse() {
+		t.Errorf("IsResponse: heartbeat %v, reply %v; want false, true", hb.IsResponse(), resp.IsResponse())
 	}
 }
