@@ -10,7 +10,6 @@ import (
 
 	"github.com/raftsim/raftsim/internal/runner"
 	"github.com/raftsim/raftsim/internal/runner/shrink"
-	"github.com/raftsim/raftsim/internal/runner/swarm"
 	"github.com/raftsim/raftsim/internal/study/report"
 	"github.com/raftsim/raftsim/internal/study/shard"
 	"github.com/raftsim/raftsim/scenarios"
@@ -122,7 +121,7 @@ func checkHunt(c *scenarioCommand, swarmOn bool) (hunt *runner.Hunt, arg string,
 			return nil, "", badUsage("--swarm draws each trial's scenario from its seed: give no scenario")
 		}
 		// The hunt's seed and bugs: the flags', else the swarm's seed 1.
-		hunt, err = runner.SwarmHunt(func(seed uint64) (*scenarios.Scenario, error) { return c.o.Apply(swarm.Scenario(seed)) })
+		hunt, err = runner.SwarmHunt(func(seed uint64) (*scenarios.Scenario, error) { return swarmScenario(c.o, seed) })
 		return hunt, "--swarm", err
 	}
 	if _, arg, err = c.load(); err != nil { // once, for its warnings

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/raftsim/raftsim/internal/runner"
-	"github.com/raftsim/raftsim/internal/runner/swarm"
 	"github.com/raftsim/raftsim/internal/study/report"
 	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/internal/trial/simulated"
@@ -232,7 +231,7 @@ func replayScenario(fs *pflag.FlagSet, o scenarios.Overrides, rf *replayFlags, s
 		if fs.NArg() > 0 {
 			return nil, "", badUsage("--swarm draws the scenario from the seed: give no scenario")
 		}
-		if s, err = o.Apply(swarm.Scenario(seed)); err != nil {
+		if s, err = swarmScenario(o, seed); err != nil {
 			return nil, "", err
 		}
 		arg = "--swarm"

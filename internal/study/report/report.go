@@ -94,6 +94,9 @@ type Params struct {
 	Processing        string  `json:"processing,omitempty"`
 	// Links are the per-link overrides of latency, loss and duplication.
 	Links []string `json:"links,omitempty"`
+	// Impl is the Raft every node ran (raftsim or etcd); TickMs, etcd's tick.
+	Impl   string `json:"impl"`
+	TickMs *Num   `json:"tick_ms,omitempty"`
 }
 
 // Options returns the protocol options of p.
@@ -121,7 +124,18 @@ func ParamsOf(s *scenarios.Scenario) Params {
 		TimerJitter:       distText(c.TimerJitter),
 		Links:             linksText(s.Network.Links),
 		Processing:        distText(c.Processing),
+		Impl:              c.Impl.String(),
+		TickMs:            tickMs(c),
 	}
+}
+
+// tickMs is etcd's tick, or nil for raftsim's node, which has none.
+func tickMs(c *scenarios.Cluster) *Num {
+	if c.Impl != scenarios.ImplEtcd {
+		return nil
+	}
+	t := ms(c.TickLength())
+	return &t
 }
 
 func linksText(links []scenarios.LinkOverride) []string {

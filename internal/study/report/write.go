@@ -178,6 +178,7 @@ func (p *Params) parts() []part {
 		{"latency", "latency " + p.Latency},
 		{"loss", fmt.Sprintf("loss %g", p.Loss)},
 		{"duplicate", ""}, {"fifo", ""}, {"disk writes", ""}, {"timer jitter", ""}, {"processing", ""}, {"options", ""}, {"links", ""}, {"bugs", ""},
+		{"impl", ""},
 	}
 	set := func(name, text string) {
 		for i := range pts {
@@ -209,6 +210,9 @@ func (p *Params) parts() []part {
 	}
 	if p.Bugs != "" {
 		set("bugs", "BUGS "+p.Bugs)
+	}
+	if p.TickMs != nil {
+		set("impl", fmt.Sprintf("etcd's raft (tick %sms)", p.TickMs.String("?")))
 	}
 	return pts
 }
@@ -309,7 +313,7 @@ var (
 		"stale_leader_p50_ms", "stale_leader_p90_ms", "stale_leader_p99_ms",
 		"terms_bumped_mean", "terms_bumped_max", "disruptions_mean", "disruptions_max", "events",
 		"steady_runs", "steady_hours", "needless_elections", "leader_changes", "disruptions_per_hour", "steady_failed",
-		"unfinished",
+		"unfinished", "impl", "tick_ms",
 	}
 )
 
@@ -362,7 +366,11 @@ func csvMoreRow(p *Params, s *Stats, st *Stability) []string {
 	row = append(row, stale...)
 	row = append(row, n(s.TermsBumped.Mean), n(s.TermsBumped.Max), n(s.Disruptions.Mean), n(s.Disruptions.Max),
 		strconv.FormatUint(s.Events, 10))
-	return append(append(row, steady...), strconv.Itoa(s.Unfinished))
+	tick := ""
+	if p.TickMs != nil {
+		tick = n(*p.TickMs)
+	}
+	return append(append(row, steady...), strconv.Itoa(s.Unfinished), p.Impl, tick)
 }
 
 func concat(lists ...[]string) []string {
