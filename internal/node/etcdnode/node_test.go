@@ -291,7 +291,9 @@ func TestRefuses(t *testing.T) {
 			c.Bugs = raft.BugNoRetry
 			New(c, ticks, &fixed{})
 		},
-		"ticks": func() { New(config(0, 3, raft.Options{}), scenarios.EtcdConfig{Tick: ms, ElectionTick: 5, HeartbeatTick: 5}, &fixed{}) },
+		"ticks": func() {
+			New(config(0, 3, raft.Options{}), scenarios.EtcdConfig{Tick: ms, ElectionTick: 5, HeartbeatTick: 5}, &fixed{})
+		},
 	} {
 		func() {
 			defer func() {
