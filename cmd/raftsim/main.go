@@ -23,8 +23,8 @@ import (
 
 // Exit statuses.
 const (
-	exitOK      = 0 // every expectation held
-	exitFailed  = 1 // some trial failed an expectation or invariant
+	exitOK       = 0 // every expectation held
+	exitFailed   = 1 // some trial failed an expectation or invariant
 	exitBadUsage = 2 // bad input: flags, arguments, scenario files
 
 	exitInterrupted = 130 // stopped by ^C, as shells report SIGINT
