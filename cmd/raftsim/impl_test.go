@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -81,5 +83,26 @@ func TestImplFlagErrors(t *testing.T) {
 		if code != 2 || !strings.Contains(errw, tt.want) || out != "" {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q, and no output", tt.args, code, errw, tt.want)
 		}
+	}
+}
+
+// TestLiveEtcdLeaderCrash runs etcd's raft as processes (raftsim serve
+// --impl etcd behind the course's API): three elect a leader; kill -9 of
+// the leader; a new leader of a later term; the killed node, restarted
+// from its data directory, accepts the new leader's AppendEntries.
+func TestLiveEtcdLeaderCrash(t *testing.T) {
+	logs := liveDirs(t)
+	code, out, errw := raftsim("live", "testdata/live/leader-crash.yaml", "--impl", "etcd", "--sim-trials", "0",
+		"--logs", logs, "--timelines")
+	if code != 0 || !strings.Contains(out, "etcd's raft (tick 1ms)") || !strings.Contains(out, "raftsim serve --impl etcd") {
+		t.Fatalf("exit %d: %s\n%s", code, errw, out)
+	}
+	data, err := os.ReadFile(filepath.Join(logs, "trial-0.timeline"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCrashTimeline(t, string(data))
+	if code, _, errw := raftsim("live", "--impl", "etcd", "--cmd", "true"); code != 2 || !strings.Contains(errw, "leave out one of --impl etcd and --cmd") {
+		t.Errorf("live --impl etcd --cmd: exit %d, %s", code, errw)
 	}
 }

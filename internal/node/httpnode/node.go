@@ -50,6 +50,9 @@ type Config struct {
 	StartAt time.Time
 	// Rand draws election timeouts; nil draws from a randomly seeded source.
 	Rand raft.Rand
+	// Machine, when set, makes the node to run from its configuration and
+	// Rand instead of raftsim's own: etcd's, for raftsim serve --impl etcd.
+	Machine func(raft.Config, raft.Rand) raft.Machine
 	// Log receives one line per change of term, role or leader, and other
 	// news; nil discards it.
 	Log io.Writer
@@ -137,7 +140,11 @@ func New(cfg Config) (*Node, error) {
 		rnd = osRand{}
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.drv = realtime.New(realtime.Config{Node: rc, Rand: rnd, Clock: realtime.WallClock(),
+	var machine raft.Machine
+	if cfg.Machine != nil {
+		machine = cfg.Machine(rc, rnd)
+	}
+	n.drv = realtime.New(realtime.Config{Node: rc, Rand: rnd, Machine: machine, Clock: realtime.WallClock(),
 		Storage: storage{n}, Transport: transport{n}, OnState: n.logState})
 	return n, nil
 }
