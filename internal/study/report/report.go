@@ -88,6 +88,7 @@ type Params struct {
 	CheckQuorum       bool    `json:"check_quorum"`
 	LeaderStickiness  bool    `json:"leader_stickiness"`
 	ResetOnStepDown   bool    `json:"reset_timer_on_step_down"`
+	KeepTimeout       bool    `json:"keep_timeout"`
 	Bugs              string  `json:"bugs,omitempty"`
 	Persist           string  `json:"persist,omitempty"`
 	TimerJitter       string  `json:"timer_jitter,omitempty"`
@@ -101,7 +102,8 @@ type Params struct {
 
 // Options returns the protocol options of p.
 func (p *Params) Options() raft.Options {
-	return raft.Options{PreVote: p.PreVote, CheckQuorum: p.CheckQuorum, LeaderStickiness: p.LeaderStickiness, ResetTimerOnStepDown: p.ResetOnStepDown}
+	return raft.Options{PreVote: p.PreVote, CheckQuorum: p.CheckQuorum, LeaderStickiness: p.LeaderStickiness, ResetTimerOnStepDown: p.ResetOnStepDown,
+		KeepTimeout: p.KeepTimeout}
 }
 
 // ParamsOf reads the parameters of s.
@@ -119,6 +121,7 @@ func ParamsOf(s *scenarios.Scenario) Params {
 		CheckQuorum:       c.Options.CheckQuorum,
 		LeaderStickiness:  c.Options.LeaderStickiness,
 		ResetOnStepDown:   c.Options.ResetTimerOnStepDown,
+		KeepTimeout:       c.Options.KeepTimeout,
 		Bugs:              c.Bugs.String(),
 		Persist:           distText(c.Persist),
 		TimerJitter:       distText(c.TimerJitter),

@@ -313,7 +313,7 @@ var (
 		"stale_leader_p50_ms", "stale_leader_p90_ms", "stale_leader_p99_ms",
 		"terms_bumped_mean", "terms_bumped_max", "disruptions_mean", "disruptions_max", "events",
 		"steady_runs", "steady_hours", "needless_elections", "leader_changes", "disruptions_per_hour", "steady_failed",
-		"unfinished", "impl", "tick_ms",
+		"unfinished", "impl", "tick_ms", "keep_timeout",
 	}
 )
 
@@ -370,7 +370,7 @@ func csvMoreRow(p *Params, s *Stats, st *Stability) []string {
 	if p.TickMs != nil {
 		tick = n(*p.TickMs)
 	}
-	return append(append(row, steady...), strconv.Itoa(s.Unfinished), p.Impl, tick)
+	return append(append(row, steady...), strconv.Itoa(s.Unfinished), p.Impl, tick, strconv.FormatBool(p.KeepTimeout))
 }
 
 func concat(lists ...[]string) []string {
