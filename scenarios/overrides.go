@@ -204,6 +204,17 @@ func (o Overrides) culprits(s *Scenario, msg string) []string {
 	return out
 }
 
+// Without returns the overrides with --flag left out.
+func (o Overrides) Without(flag string) Overrides {
+	var out Overrides
+	for _, st := range o.set {
+		if OverrideFlags[st.at].Flag != flag {
+			out.set = append(out.set, st)
+		}
+	}
+	return out
+}
+
 // Args returns the overrides as command-line flags in canonical form,
 // leaving out those that pick trials (--seed, --trials): what a replay
 // command needs to rebuild a trial's scenario.
