@@ -12,7 +12,7 @@ import (
 // TestEtcdRunIsDeterministic: with --impl etcd, run prints the same bytes at
 // any --workers, and the numbers are etcd's, not raftsim's node's.
 func TestEtcdRunIsDeterministic(t *testing.T) {
-	args := []string{"run", "leader-crash", "--impl", "etcd", "--trials", "300", "--format", "json"}
+	args := []string{"run", "leader-crash", "--impl", "etcd", "--trials", "150", "--format", "json"}
 	code, one, errw := raftsim(append(args, "--workers", "1")...)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s%s", code, one, errw)
@@ -23,7 +23,7 @@ func TestEtcdRunIsDeterministic(t *testing.T) {
 	if !strings.Contains(one, `"overrides": [`) || !strings.Contains(one, `"--impl etcd"`) || !strings.Contains(one, `"impl": "etcd"`) {
 		t.Errorf("the JSON does not say the run was etcd's:\n%s", one)
 	}
-	if _, own, _ := raftsim("run", "leader-crash", "--trials", "300", "--format", "json", "--workers", "1"); own == one {
+	if _, own, _ := raftsim("run", "leader-crash", "--trials", "150", "--format", "json", "--workers", "1"); own == one {
 		t.Errorf("--impl etcd printed what raftsim's node prints")
 	}
 }
@@ -53,11 +53,11 @@ func TestEtcdFailuresReplayAndShrink(t *testing.T) {
 	}
 }
 
-// TestSwarmFindsNothingOnEtcd: 10,000 swarm trials of etcd's raft (500
+// TestSwarmFindsNothingOnEtcd: 10,000 swarm trials of etcd's raft (200
 // without RAFTSIM_LONG) break no invariant and always converge. A failure
 // here is etcd's or the simulator's, reported with its replay command.
 func TestSwarmFindsNothingOnEtcd(t *testing.T) {
-	trials := long.Pick("500", "10000")
+	trials := long.Pick("200", "10000")
 	code, out, errw := raftsim("check", "--swarm", "--impl", "etcd", "--trials", trials)
 	if code != 0 || !strings.Contains(out, "no failure in "+trials+" trials") {
 		t.Fatalf("exit %d:\n%s%s", code, out, errw)

@@ -47,7 +47,7 @@ func TestWorkersDoNotMatter(t *testing.T) {
 		var edit func(*scenarios.Scenario)
 		trials := 700
 		if onEtcd {
-			edit, trials = etcd, 300
+			edit, trials = etcd, 200
 		}
 		p := plan(t, name, edit)
 		want := snapshot(Run(p, Options{Trials: trials, Seed: 3, Workers: 1}))
@@ -91,7 +91,7 @@ func TestBuiltinScenariosHold(t *testing.T) {
 	}
 }
 
-// TestBuiltinScenariosHoldOnEtcd runs 1,000 trials (200 without
+// TestBuiltinScenariosHoldOnEtcd runs 1,000 trials (100 without
 // RAFTSIM_LONG) of every built-in scenario with etcd's raft: no invariant
 // may fail, and every expectation holds but stale-leader's. There etcd
 // behaves as it means to: without CheckQuorum or Pre-Vote it answers an
@@ -99,7 +99,7 @@ func TestBuiltinScenariosHold(t *testing.T) {
 // old leader never learns of the new term and two nodes believe they lead
 // at the end; the test holds etcd to exactly that.
 func TestBuiltinScenariosHoldOnEtcd(t *testing.T) {
-	trials := long.Pick(200, 1000)
+	trials := long.Pick(100, 1000)
 	for _, name := range scenarios.BuiltinNames {
 		t.Run(name, func(t *testing.T) {
 			p := plan(t, name, etcd)
