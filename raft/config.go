@@ -33,6 +33,13 @@ type Options struct {
 	// granted vote or starting an election resets it. (A leader that steps
 	// down has no election timer running, so it always starts a fresh one.)
 	ResetTimerOnStepDown bool
+	// KeepTimeout makes a node draw its election timeout only when its term
+	// or role changes (it becomes follower, candidate or leader), as etcd's
+	// raft does, and restart its election timer with the same timeout when
+	// a heartbeat or AppendEntries of its leader arrives, it grants a vote
+	// or it starts a Pre-Vote round. The default, false, draws a fresh
+	// timeout at every reset of the timer.
+	KeepTimeout bool
 	// PreVote runs a Pre-Vote round before each election (Ongaro's thesis
 	// §9.6): the node asks for votes for its next term without incrementing
 	// its term, and only starts a real election if a majority would vote for

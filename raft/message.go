@@ -29,12 +29,17 @@ const (
 	MsgPreVoteResp                    // reply to a Pre-Vote request
 	MsgApp                            // AppendEntries; a heartbeat when it carries no entries
 	MsgAppResp                        // reply to AppendEntries
+	// etcd's raft sends heartbeats as a message of their own, with no log
+	// position: etcd's node (--impl etcd) sends these two, raftsim's never.
+	MsgHeartbeat     // a leader's heartbeat: its term and a commit index the follower holds
+	MsgHeartbeatResp // reply to a heartbeat
 )
 
 var msgNames = [...]string{
 	MsgVote: "RequestVote", MsgVoteResp: "RequestVoteResp",
 	MsgPreVote: "PreVote", MsgPreVoteResp: "PreVoteResp",
 	MsgApp: "AppendEntries", MsgAppResp: "AppendEntriesResp",
+	MsgHeartbeat: "Heartbeat", MsgHeartbeatResp: "HeartbeatResp",
 }
 
 func (t MsgType) String() string {
@@ -60,16 +65,22 @@ type Message struct {
 	// LogTerm and Index are, in RequestVote and Pre-Vote, the term and index
 	// of the candidate's last entry; in AppendEntries, those of the entry
 	// just before Entries; in a successful AppendEntriesResp, Index is the
-	// follower's last matching index, and in a failed one, its last index.
+	// follower's last matching index, and in a failed one the index after
+	// which the leader may try next: raftsim's node gives its last index,
+	// etcd's its RejectHint, with that entry's term in LogTerm.
 	LogTerm uint64
 	Index   uint64
-	Commit  uint64             // AppendEntries: the leader's commit index
+	// Commit is, in AppendEntries and Heartbeat, the leader's commit index;
+	// in a failed AppendEntriesResp of etcd's node, the prevLogIndex of the
+	// AppendEntries refused (etcd's Index), by which etcd's leader tells a
+	// stale refusal from a fresh one. raftsim's node leaves it 0 in replies.
+	Commit  uint64
 	Entries [MaxEntries]uint64 // AppendEntries: the terms of entries Index+1 ...
 }
 
 // IsResponse reports whether m is a reply.
 func (m *Message) IsResponse() bool {
-	return m.Type == MsgVoteResp || m.Type == MsgPreVoteResp || m.Type == MsgAppResp
+	return m.Type == MsgVoteResp || m.Type == MsgPreVoteResp || m.Type == MsgAppResp || m.Type == MsgHeartbeatResp
 }
 
 // String formats m the way traces show it, for example
@@ -92,6 +103,9 @@ func (m *Message) String() string {
 		b.WriteString(strconv.FormatUint(m.Index, 10))
 		b.WriteString(" entries=")
 		b.WriteString(strconv.Itoa(int(m.NEntries)))
+		b.WriteString(" commit=")
+		b.WriteString(strconv.FormatUint(m.Commit, 10))
+	case MsgHeartbeat:
 		b.WriteString(" commit=")
 		b.WriteString(strconv.FormatUint(m.Commit, 10))
 	case MsgVoteResp, MsgPreVoteResp:

@@ -69,6 +69,8 @@ type Node struct {
 	role         Role
 	lead         ID
 	commit       uint64
+	timeout      time.Duration // the election timeout drawn last
+	redraw       bool          // KeepTimeout: the term or role changed since it was drawn
 	heardAt      time.Duration // when a leader (or, as leader, a majority) was last heard from
 	heard        bool          // whether heardAt means anything
 	answered     []bool        // per node: its (pre-)vote of this round is counted
@@ -150,7 +152,7 @@ func (n *Node) Restore(term uint64, vote ID, log []uint64) {
 
 func (n *Node) clearVolatile() {
 	n.role, n.lead, n.commit, n.heard = Follower, None, 0, false
-	n.dirty = true
+	n.dirty, n.redraw = true, true
 	clear(n.answered)
 	n.votesFor, n.votesAgainst = 0, 0
 }
@@ -239,7 +241,7 @@ func (n *Node) becomeFollower(term uint64, lead ID) {
 		n.term, n.vote = term, None
 	}
 	n.role, n.lead = Follower, lead
-	n.dirty = true
+	n.dirty, n.redraw = true, true
 	n.stopTimer(HeartbeatTimer)
 	// Figure 2 resets the election timer only on a valid AppendEntries, a
 	// granted vote or a new election; a deposed leader has none running.
@@ -266,7 +268,7 @@ func (n *Node) becomeCandidate() {
 	n.term++
 	n.vote = n.cfg.ID
 	n.role, n.lead = Candidate, None
-	n.dirty = true
+	n.dirty, n.redraw = true, true
 	n.resetPoll()
 	n.resetElectionTimer()
 	if n.votesFor >= n.majority {
@@ -279,7 +281,7 @@ func (n *Node) becomeCandidate() {
 func (n *Node) becomeLeader() {
 	n.mustBe(Leader, Candidate)
 	n.role, n.lead = Leader, n.cfg.ID
-	n.dirty = true
+	n.dirty, n.redraw = true, true
 	n.heard, n.heardAt = true, n.now
 	last := n.lastIndex()
 	for i := range n.next {
@@ -375,11 +377,16 @@ func (n *Node) send(t MsgType, to ID) *Message {
 	return m
 }
 
-// resetElectionTimer draws a fresh election timeout, uniform in
-// [ElectionMin, ElectionMax].
+// resetElectionTimer restarts the election timer with a fresh election
+// timeout, uniform in [ElectionMin, ElectionMax]: at every reset, or, with
+// KeepTimeout, only the first since the term or role changed.
 func (n *Node) resetElectionTimer() {
-	span := int64(n.cfg.ElectionMax-n.cfg.ElectionMin) + 1
-	n.setTimer(ElectionTimer, n.cfg.ElectionMin+time.Duration(n.rand.Int63n(span)))
+	if !n.cfg.KeepTimeout || n.redraw {
+		span := int64(n.cfg.ElectionMax-n.cfg.ElectionMin) + 1
+		n.timeout = n.cfg.ElectionMin + time.Duration(n.rand.Int63n(span))
+		n.redraw = false
+	}
+	n.setTimer(ElectionTimer, n.timeout)
 }
 
 func (n *Node) setTimer(t Timer, after time.Duration) {

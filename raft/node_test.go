@@ -525,7 +525,7 @@ func TestLogTerm(t *testing.T) {
 }
 
 func TestMsgTypeString(t *testing.T) {
-	for typ, want := range map[MsgType]string{0: "Msg(0)", MsgVote: "RequestVote", MsgAppResp: "AppendEntriesResp", MsgAppResp + 1: "Msg(7)", 200: "Msg(200)"} {
+	for typ, want := range map[MsgType]string{0: "Msg(0)", MsgVote: "RequestVote", MsgAppResp: "AppendEntriesResp", MsgHeartbeat: "Heartbeat", MsgHeartbeatResp: "HeartbeatResp", MsgHeartbeatResp + 1: "Msg(9)", 200: "Msg(200)"} {
 		if got := typ.String(); got != want {
 			t.Errorf("MsgType(%d).String() = %q, want %q", typ, got, want)
 		}
@@ -611,4 +611,20 @@ func TestRestoreAboveMaxTermPanics(t *testing.T) {
 	}
 	n := New(Config{ID: 0, Size: 3, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb}, fixedRand(0))
 	n.Restore(MaxTerm, None, []uint64{MaxTerm}) // the bound itself is a term like any other
+}
+
+// TestHeartbeatMessages: the heartbeats etcd's node sends read in traces
+// with their term and commit index, and a heartbeat's reply is a reply.
+func TestHeartbeatMessages(t *testing.T) {
+	hb := Message{Type: MsgHeartbeat, Term: 3, Commit: 7}
+	resp := Message{Type: MsgHeartbeatResp, Term: 3}
+	if got := hb.String(); got != "Heartbeat term=3 commit=7" {
+		t.Errorf("got %q", got)
+	}
+	if got := resp.String(); got != "HeartbeatResp term=3" {
+		t.Errorf("got %q", got)
+	}
+	if hb.IsResponse() || !resp.IsResponse() {
+		t.Errorf("IsResponse: heartbeat %v, reply %v; want false, true", hb.IsResponse(), resp.IsResponse())
+	}
 }

@@ -151,3 +151,44 @@ func TestLeaderStickiness(t *testing.T) {
 		t.Fatalf("a higher-term reply: %v term %d", l.role, l.term)
 	}
 }
+
+// stepRand draws 0, 1ms, 2ms, ... (modulo n): each draw differs from the
+// last.
+type stepRand struct{ next int64 }
+
+func (r *stepRand) Int63n(n int64) int64 {
+	r.next++
+	return (r.next * int64(time.Millisecond)) % n
+}
+
+// TestKeepTimeout: with KeepTimeout, a follower restarts its timer at
+// each AppendEntries of its leader with the timeout it drew when it became
+// follower, and draws again only at a new term or role; without, every
+// AppendEntries draws a fresh one.
+func TestKeepTimeout(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		n := New(Config{ID: 1, Size: 3, ElectionMin: eMin, ElectionMax: eMax, Heartbeat: hb, Options: Options{KeepTimeout: keep}}, &stepRand{})
+		n.Start(0)
+		n.Ready()
+		timeouts := map[time.Duration]bool{}
+		for k := range 4 {
+			at := time.Duration(10+50*k) * time.Millisecond
+			n.Step(at, &Message{Type: MsgApp, From: 0, To: 1, Term: 1})
+			n.Ready()
+			timeouts[n.timers[ElectionTimer].due-at] = true
+		}
+		if want := map[bool]int{false: 4, true: 1}[keep]; len(timeouts) != want {
+			t.Errorf("KeepTimeout=%v: four AppendEntries of one leader gave %d timeouts %v, want %d", keep, len(timeouts), timeouts, want)
+		}
+		var first time.Duration
+		for d := range timeouts {
+			first = d
+		}
+		// A new term (a vote granted for term 2) draws again in both.
+		n.Step(300*time.Millisecond, &Message{Type: MsgVote, From: 2, To: 1, Term: 2, LogTerm: 0, Index: 0})
+		n.Ready()
+		if d := n.timers[ElectionTimer].due - 300*time.Millisecond; keep && d == first {
+			t.Errorf("KeepTimeout: a new term kept the timeout %v", d)
+		}
+	}
+}

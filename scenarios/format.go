@@ -37,6 +37,10 @@ func (s *Scenario) YAML() []byte {
 	for _, o := range ProtocolOptions {
 		w(2, "%s: %t", o.Key, *o.Field(&c.Options))
 	}
+	w(1, "impl: %s", c.Impl)
+	if c.Impl == ImplEtcd {
+		w(1, "tick: %s", dur(c.TickLength()))
+	}
 	if len(c.Start) > 0 {
 		w(1, "start:")
 		for _, d := range c.Start {

@@ -90,6 +90,16 @@ var clusterKeys = keys[Cluster]{
 	{"heartbeat", DefaultHeartbeat.String(), "the leader's AppendEntries interval, or a percentage of the minimum election timeout",
 		func(d *decoder, v *yaml.Node, f string, c *Cluster) { c.Heartbeat = d.heartbeat(v, f) }},
 	mapping("options", "all false", "the protocol options", optionKeys, func(c *Cluster) *raft.Options { return &c.Options }),
+	{"impl", ImplRaftsim.String(), "the Raft every node runs: raftsim (raftsim's own node) or etcd (etcd's raft, go.etcd.io/raft/v3)",
+		func(d *decoder, v *yaml.Node, f string, c *Cluster) {
+			c.Impl = enum[Impl](d, v, f, "implementation", implNames[:])
+		}},
+	{"tick", FormatDuration(DefaultTick), "etcd's tick (impl: etcd): its ElectionTick and HeartbeatTick count them",
+		func(d *decoder, v *yaml.Node, f string, c *Cluster) {
+			if c.Tick = d.duration(v, f); d.err == nil && c.Tick == 0 {
+				d.fail(v, f, "a tick of 0s: want a duration above 0, such as 1ms")
+			}
+		}},
 	{"start", "0s", "boot times: one distribution for every node, or one per node",
 		func(d *decoder, v *yaml.Node, f string, c *Cluster) {
 			if v.Kind == yaml.SequenceNode {

@@ -33,6 +33,8 @@ var ProtocolOptions = []ProtocolOption{
 		func(o *raft.Options) *bool { return &o.LeaderStickiness }, false},
 	{"reset-timer-on-step-down", "reset_timer_on_step_down", "reset the election timer when adopting a higher term (etcd's behaviour)",
 		func(o *raft.Options) *bool { return &o.ResetTimerOnStepDown }, true},
+	{"keep-timeout", "keep_timeout", "draw the election timeout only when the term or role changes, keeping it across heartbeats (etcd's behaviour)",
+		func(o *raft.Options) *bool { return &o.KeepTimeout }, true},
 }
 
 // OptionFlags returns the flag names of the options o switches on, in

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/sim"
@@ -37,6 +38,10 @@ var OverrideFlags = append([]Override{
 		textOverride(ParseSeed, func(x uint64) string { return strconv.FormatUint(x, 10) }, func(s *Scenario, x uint64) { s.Seed = x })},
 	{"trials", "int", "number of trials; default: the scenario's", true,
 		textOverride(intIn("a number of trials", 1, MaxTrials), strconv.Itoa, func(s *Scenario, n int) { s.Trials = n })},
+	{"impl", "string", "the Raft every node runs: raftsim (raftsim's own node) or etcd (etcd's raft, go.etcd.io/raft/v3 v3.7.0)", false,
+		textOverride(ParseImpl, Impl.String, func(s *Scenario, i Impl) { s.Cluster.Impl = i })},
+	{"tick", "string", "etcd's tick (--impl etcd; default 1ms): ElectionTick is the minimum election timeout in ticks, HeartbeatTick the heartbeat", false,
+		textOverride(parseTick, FormatDuration, func(s *Scenario, d time.Duration) { s.Cluster.Tick = d })},
 	{"nodes", "int", "cluster size", false,
 		textOverride(intIn("a cluster size", 1, MaxNodes), strconv.Itoa, func(s *Scenario, n int) { s.Cluster.Nodes = n })},
 	{"election-timeout", "string", "election timeout range, e.g. 150ms-300ms", false,
@@ -104,6 +109,15 @@ func intIn(what string, lo, hi int) func(string) (int, error) {
 		}
 		return n, nil
 	}
+}
+
+// parseTick reads a tick: a duration above 0.
+func parseTick(text string) (time.Duration, error) {
+	d, err := ParseDuration(text)
+	if err == nil && d == 0 {
+		err = errors.New("a tick of 0s: want a duration above 0, such as 1ms")
+	}
+	return d, err
 }
 
 func formatFloat(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
@@ -190,6 +204,17 @@ func (o Overrides) culprits(s *Scenario, msg string) []string {
 	}
 	if len(out) == 0 {
 		return all
+	}
+	return out
+}
+
+// Without returns the overrides with --flag left out.
+func (o Overrides) Without(flag string) Overrides {
+	var out Overrides
+	for _, st := range o.set {
+		if OverrideFlags[st.at].Flag != flag {
+			out.set = append(out.set, st)
+		}
 	}
 	return out
 }

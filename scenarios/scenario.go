@@ -48,6 +48,10 @@ type Cluster struct {
 	Heartbeat Heartbeat
 	Options   raft.Options
 	Bugs      raft.Bug
+	// Impl is the Raft implementation every node runs; Tick, for etcd's,
+	// is how long its tick is (0: [DefaultTick]).
+	Impl Impl
+	Tick time.Duration
 	// Persist, when set, is how long a node takes to write its term, vote
 	// or log to stable storage: the messages that depend on a write leave
 	// only once it is done.
@@ -92,6 +96,20 @@ func (c *Cluster) HeartbeatInterval() time.Duration {
 func (c *Cluster) NodeConfig(i int) raft.Config {
 	return raft.Config{ID: raft.ID(i), Size: c.Nodes, ElectionMin: c.ElectionTimeout.Min, ElectionMax: c.ElectionTimeout.Max,
 		Heartbeat: c.HeartbeatInterval(), Options: c.Options, Bugs: c.Bugs}
+}
+
+// Etcd returns the cluster in the terms of etcd's raft (impl: etcd): the
+// one translation of a scenario's cluster into etcd's ticks, for the
+// simulator, raftsim serve and live alike. ElectionTick is the minimum
+// election timeout in ticks and HeartbeatTick the heartbeat; PreVote and
+// CheckQuorum are [Cluster.NodeConfig]'s options. The error says what etcd
+// cannot do; a validated scenario whose impl is etcd has none.
+func (c *Cluster) Etcd() (EtcdConfig, error) {
+	e, bad := c.etcd()
+	if bad != nil {
+		return e, fmt.Errorf("%s: %s", bad.field, bad.msg)
+	}
+	return e, nil
 }
 
 // NodeLog is the log a node starts with.

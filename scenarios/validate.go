@@ -86,6 +86,9 @@ func (s *Scenario) Validate() error {
 	case s.TrialSeeds != nil && s.Trials != len(s.TrialSeeds):
 		return s.errorf(s.line("trials"), "trials", "%d trials, but trial_seeds gives %d seeds: one a trial", s.Trials, len(s.TrialSeeds))
 	}
+	if err := s.checkImpl(); err != nil {
+		return err
+	}
 	for _, l := range c.Logs {
 		if l.Node >= c.Nodes {
 			return s.errorf(l.Line, "cluster.logs."+NodeName(l.Node), "node %s does not exist (the cluster has %s)", NodeName(l.Node), Count(c.Nodes, "node", "nodes"))

@@ -12,8 +12,12 @@ import (
 // benchScenario runs trials of a built-in scenario on one goroutine and
 // reports simulated events per second, trials per second and heap
 // allocations per event.
-func benchScenario(b *testing.B, name string) {
-	s, err := scenarios.Builtin(name)
+func benchScenario(b *testing.B, name string, o scenarios.Overrides) {
+	builtin, err := scenarios.Builtin(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := o.Apply(builtin)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -39,5 +43,17 @@ func benchScenario(b *testing.B, name string) {
 	b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(events), "allocs/event")
 }
 
-func BenchmarkColdStart(b *testing.B)   { benchScenario(b, "cold-start") }
-func BenchmarkLeaderCrash(b *testing.B) { benchScenario(b, "leader-crash") }
+func BenchmarkColdStart(b *testing.B)   { benchScenario(b, "cold-start", scenarios.Overrides{}) }
+func BenchmarkLeaderCrash(b *testing.B) { benchScenario(b, "leader-crash", scenarios.Overrides{}) }
+
+// The same trials with every node etcd's raft (--impl etcd).
+func BenchmarkColdStartEtcd(b *testing.B)   { benchScenario(b, "cold-start", etcd(b)) }
+func BenchmarkLeaderCrashEtcd(b *testing.B) { benchScenario(b, "leader-crash", etcd(b)) }
+
+func etcd(b *testing.B) scenarios.Overrides {
+	var o scenarios.Overrides
+	if err := o.Set("impl", "etcd"); err != nil {
+		b.Fatal(err)
+	}
+	return o
+}

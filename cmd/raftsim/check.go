@@ -199,7 +199,7 @@ func checkFailure(hunt *runner.Hunt, found *runner.Found, arg string, o scenario
 		file := *s
 		file.Trials, file.TrialSeeds = 1, []uint64{found.Seed}
 		f.Swarm = &report.SwarmFile{Name: fmt.Sprintf("swarm-%d.yaml", found.Seed), YAML: file.YAML(),
-			Bound: swarm.Converge(s, swarm.Level).String()}
+			Bound: swarm.BoundText(s)}
 	}
 	if shrinkIt {
 		red, res := shrink.Shrink(func(nodes int) (*scenarios.Scenario, error) { return hunt.Scenario(found.Seed, nodes) }, found.Seed, found.Result)

@@ -96,7 +96,7 @@ func TestReadmeJSONKeys(t *testing.T) {
 	for _, args := range [][]string{
 		{"run", "partition-leader", "--trials", "30", "--steady-time", "20m", "--find", "slowest:1", "--election-timeout", "50-100ms",
 			"--persist", "1ms", "--timer-jitter", "1ms", "--bug", "ignore-reply-term"},
-		{"run", "flaky-link", "--trials", "30"},
+		{"run", "flaky-link", "--trials", "30", "--impl", "etcd"},
 	} {
 		_, out, errw := raftsim(append(args, "--format", "json")...)
 		var r map[string]json.RawMessage

@@ -116,6 +116,7 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
+	nodes = nodes.For(s) // so that reports name the nodes as they run (raftsim serve --impl etcd)
 	if !lf.conformance {
 		if _, err := live.Check(s, nodes); err != nil {
 			return badUsage("%v", err)

@@ -17,7 +17,8 @@ import (
 	"github.com/raftsim/raftsim/scenarios"
 )
 
-const serveAbout = `Runs one Raft node, raftsim's own, on HTTP with the course's API:
+const serveAbout = `Runs one Raft node, raftsim's own (or, with --impl etcd, etcd's raft), on HTTP
+with the course's API:
 
   POST /raft/request-vote    {term, candidateId, lastLogIndex, lastLogTerm} -> {term, voteGranted}
   POST /raft/pre-vote        the same body, for the term the candidate would stand in
@@ -47,13 +48,14 @@ peer's name (node2:3002). Flags win over the environment. The node listens on
 const serveExamples = `  raftsim serve --id n1 --listen 127.0.0.1:3001 --peer n2=127.0.0.1:3002 --peer n3=127.0.0.1:3003
   NODE_ID=n1 PORT=3001 PEERS=n2=127.0.0.1:3002,n3=127.0.0.1:3003 raftsim serve --data /tmp/n1
   raftsim serve --id n1 --listen 127.0.0.1:3001 --peer n2=127.0.0.1:3002 --prevote --election-timeout 300ms-600ms
+  raftsim serve --id n1 --listen 127.0.0.1:3001 --peer n2=127.0.0.1:3002 --impl etcd --check-quorum
   raftsim cluster                 three of them, as in the chapter's walkthrough
 `
 
 // serveOverride says which overrides serve takes: the protocol's.
 func serveOverride(ov *scenarios.Override) bool {
 	switch ov.Flag {
-	case "election-timeout", "heartbeat", "bug":
+	case "election-timeout", "heartbeat", "bug", "impl", "tick":
 		return true
 	}
 	for _, o := range scenarios.ProtocolOptions {
@@ -95,6 +97,7 @@ func serveCmd(args []string, out, errw io.Writer) error {
 	}
 	c := &s.Cluster
 	cfg.Raft, cfg.Log = c.NodeConfig(0), errw
+	cfg.Machine = serveMachine(c)
 	node, err := httpnode.New(cfg)
 	if err != nil {
 		return badUsage("serve: %v", err)

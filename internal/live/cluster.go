@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,9 @@ func (ns *Nodes) Describe() string {
 		return ns.Cmd
 	case ns.Etcd != "":
 		return "etcd members (" + ns.Etcd + ")"
+	}
+	if i := slices.Index(ns.ServeArgs, "--impl"); i >= 0 && i+1 < len(ns.ServeArgs) {
+		return "raftsim serve --impl " + ns.ServeArgs[i+1]
 	}
 	return "raftsim serve"
 }
@@ -575,6 +579,9 @@ func (ns Nodes) For(s *scenarios.Scenario) Nodes {
 	}
 	if c.Bugs != 0 {
 		ns.ServeArgs = append(ns.ServeArgs, "--bug", c.Bugs.String())
+	}
+	if c.Impl == scenarios.ImplEtcd {
+		ns.ServeArgs = append(ns.ServeArgs, "--impl", c.Impl.String(), "--tick", scenarios.FormatDuration(c.TickLength()))
 	}
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 	ns.Env = []string{wire.EnvElectionMin + "=" + ms(c.ElectionTimeout.Min), wire.EnvElectionMax + "=" + ms(c.ElectionTimeout.Max),

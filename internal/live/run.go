@@ -121,6 +121,9 @@ func Check(s *scenarios.Scenario, ns Nodes) (notes []string, err error) {
 	if ns.Etcd != "" {
 		return CheckEtcd(s)
 	}
+	if ns.Cmd != "" && c.Impl == scenarios.ImplEtcd {
+		return nil, fmt.Errorf("cluster.impl: etcd runs raftsim serve's etcd node; a --cmd node is the command's own (leave out one of --impl etcd and --cmd)")
+	}
 	if ns.Cmd != "" && (c.Term > 0 || len(c.Logs) > 0) {
 		return nil, fmt.Errorf("cluster.term and cluster.logs: live cannot give a --cmd node an initial term or log")
 	}

@@ -129,6 +129,7 @@ func (g *generator) report(name string) error {
 		"f2":         func(x any) string { return fixed(x, 2) },
 		"f3":         func(x any) string { return fixed(x, 3) },
 		"pct":        func(x any) string { return fixed(mul(x, 100), 1) + "%" },
+		"pv":         pvalue,
 		"ofHour":     func(ms any) string { return fixed(mul(ms, 100/3.6e6), 1) + "%" }, // ms per hour as a share of the hour
 		"cell":       cell,
 		"hide":       func(string) string { return "" }, // run a command for its files only
@@ -281,4 +282,13 @@ func mul(x any, k float64) any {
 		return f * k
 	}
 	return x
+}
+
+// pvalue prints a p-value as raftsim compare does: to three decimals, or
+// below 0.001.
+func pvalue(x any) string {
+	if f, ok := x.(float64); ok && f < 0.001 {
+		return "<0.001"
+	}
+	return fixed(x, 3)
 }

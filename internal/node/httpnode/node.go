@@ -59,6 +59,9 @@ type Config struct {
 	// a slower client's connection is closed, so that slow or stalled
 	// clients cannot hold the node's connections. 0 means 2s.
 	ClientTimeout time.Duration
+	// Machine, when set, makes the node to run from its configuration and
+	// Rand instead of raftsim's own: etcd's, for raftsim serve --impl etcd.
+	Machine func(raft.Config, raft.Rand) raft.Machine
 	// Log receives one line per change of term, role or leader, and other
 	// news; nil discards it.
 	Log io.Writer
@@ -157,7 +160,11 @@ func New(cfg Config) (*Node, error) {
 	if clock == nil {
 		clock = realtime.WallClock()
 	}
-	n.drv = realtime.New(realtime.Config{Node: rc, Rand: rnd, Clock: clock,
+	var machine raft.Machine
+	if cfg.Machine != nil {
+		machine = cfg.Machine(rc, rnd)
+	}
+	n.drv = realtime.New(realtime.Config{Node: rc, Rand: rnd, Machine: machine, Clock: clock,
 		Storage: storage{n}, Transport: transport{n}, OnState: n.logState, OnCampaignRefused: n.logCampaignRefused})
 	return n, nil
 }

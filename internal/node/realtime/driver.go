@@ -55,8 +55,11 @@ type Transport interface {
 
 // Config is what a driver needs.
 type Config struct {
-	Node      raft.Config
-	Rand      raft.Rand
+	Node raft.Config
+	Rand raft.Rand
+	// Machine, when set, is the node to drive instead of raftsim's own
+	// (raft.New(Node, Rand)): etcd's, for raftsim serve --impl etcd.
+	Machine   raft.Machine
 	Clock     Clock
 	Storage   Storage
 	Transport Transport
@@ -79,7 +82,7 @@ type Driver struct {
 	cfg Config
 
 	mu    sync.Mutex
-	node  *raft.Node
+	node  raft.Machine
 	state raft.State
 	// reported is state, for State to read without the lock: a request
 	// that waits for the disk holds the lock, and /status must not wait
@@ -93,7 +96,11 @@ type Driver struct {
 
 // New returns a driver of a node that has not booted.
 func New(cfg Config) *Driver {
-	d := &Driver{cfg: cfg, node: raft.New(cfg.Node, cfg.Rand)}
+	node := cfg.Machine
+	if node == nil {
+		node = raft.New(cfg.Node, cfg.Rand)
+	}
+	d := &Driver{cfg: cfg, node: node}
 	d.setState(d.node.State())
 	return d
 }
@@ -248,7 +255,7 @@ func (d *Driver) carryOut(req *raft.Message) (*raft.Message, error) {
 	var reply *raft.Message
 	for k := range rd.Messages {
 		m := &rd.Messages[k]
-		if req != nil && reply == nil && m.To == req.From && m.Type == wire.ReplyType(req.Type) {
+		if req != nil && reply == nil && m.To == req.From && m.IsResponse() { // etcd answers a course heartbeat with its own HeartbeatResp
 			r := *m
 			reply = &r
 			continue

@@ -52,6 +52,8 @@ func Path(t raft.MsgType) string {
 		return PathRequestVote
 	case raft.MsgPreVote:
 		return PathPreVote
+	case raft.MsgHeartbeat:
+		return PathHeartbeat // etcd's heartbeat: the course's, an AppendEntries without entries or log position
 	}
 	return PathAppendEntries
 }
@@ -273,7 +275,7 @@ func appendMessages(a *AppendEntriesArgs) []raft.Message {
 // EncodeRequest returns the body of request m, which names its sender as
 // sender.
 func EncodeRequest(m *raft.Message, sender string) any {
-	if m.Type == raft.MsgApp {
+	if m.Type == raft.MsgApp || m.Type == raft.MsgHeartbeat {
 		a := AppendEntriesArgs{Term: m.Term, LeaderID: sender, PrevLogIndex: m.Index, PrevLogTerm: m.LogTerm,
 			Entries: make([]LogEntry, m.NEntries), LeaderCommit: m.Commit}
 		for k := range a.Entries {
@@ -286,6 +288,9 @@ func EncodeRequest(m *raft.Message, sender string) any {
 
 // EncodeReply returns the body of reply m.
 func EncodeReply(m *raft.Message) any {
+	if m.Type == raft.MsgHeartbeatResp {
+		return &AppendEntriesReply{Term: m.Term, Success: !m.Reject}
+	}
 	if m.Type == raft.MsgAppResp {
 		idx := m.Index
 		return &AppendEntriesReply{Term: m.Term, Success: !m.Reject, MatchIndex: &idx}
@@ -300,6 +305,8 @@ func ReplyType(t raft.MsgType) raft.MsgType {
 		return raft.MsgVoteResp
 	case raft.MsgPreVote:
 		return raft.MsgPreVoteResp
+	case raft.MsgHeartbeat:
+		return raft.MsgHeartbeatResp
 	}
 	return raft.MsgAppResp
 }
@@ -308,7 +315,7 @@ func ReplyType(t raft.MsgType) raft.MsgType {
 // request, for a long AppendEntries) as a message from req.To to req.From.
 func DecodeReply(req *raft.Message, body []byte) (raft.Message, error) {
 	m := raft.Message{Type: ReplyType(req.Type), From: req.To, To: req.From}
-	if req.Type == raft.MsgApp {
+	if req.Type == raft.MsgApp || req.Type == raft.MsgHeartbeat {
 		var r AppendEntriesReply
 		if err := DecodeObject(body, &r, "term", "success"); err != nil {
 			return m, err
@@ -321,6 +328,12 @@ func DecodeReply(req *raft.Message, body []byte) (raft.Message, error) {
 			return m, err
 		}
 		m.Term, m.Reject = r.Term, !r.Success
+		if req.Type == raft.MsgHeartbeat {
+			return m, nil
+		}
+		if m.Reject {
+			m.Commit = req.Index // the index refused, which etcd's leader reads (raft.Message.Commit)
+		}
 		switch {
 		case r.MatchIndex != nil:
 			m.Index = *r.MatchIndex

@@ -43,13 +43,37 @@ func Scenario(seed uint64) *scenarios.Scenario {
 // the overrides o, validated: its converge_within derived for the
 // configuration the overrides make (a narrower timeout range needs a
 // longer bound, or has none).
+//
+// Under --impl etcd the drawn timing is first put on etcd's ticks
+// ([OnTicks]), which etcd could not run otherwise, and the liveness bound
+// is etcd's rule of thumb ([etcdBounds]): [Converge] derives its bound from
+// raftsim's node.
 func Draw(seed uint64, o scenarios.Overrides) (*scenarios.Scenario, error) {
-	s, err := o.Apply(draw(seed))
+	s := draw(seed)
+	tick, etcd := etcdTick(o)
+	if etcd {
+		OnTicks(s, tick)
+	}
+	s, err := o.Apply(s)
 	if err != nil {
 		return nil, err
 	}
+	if etcd {
+		etcdBounds(s) // of the timing the overrides left
+		limit(s)
+		return s, nil
+	}
 	expect(s)
 	return s, nil
+}
+
+// BoundText says how the liveness bound of s, a drawn scenario, was derived.
+func BoundText(s *scenarios.Scenario) string {
+	if s.Cluster.Impl == scenarios.ImplEtcd {
+		return fmt.Sprintf("converge_within %s: etcd's raft (--impl etcd) is bounded by rule of thumb, 30 maximum election timeouts and at least 2s",
+			scenarios.FormatDuration(s.Expect.ConvergeWithin))
+	}
+	return Converge(s, Level).String()
 }
 
 // expect sets the liveness expectation of s, and a time limit that lets
@@ -57,6 +81,12 @@ func Draw(seed uint64, o scenarios.Overrides) (*scenarios.Scenario, error) {
 // MaxWithin, after a fault timeline of any length.
 func expect(s *scenarios.Scenario) {
 	s.Expect.ConvergeWithin = Converge(s, Level).Within
+	limit(s)
+}
+
+// limit sets the time limit of s, a drawn scenario, to let its
+// converge_within run out after its fault timeline.
+func limit(s *scenarios.Scenario) {
 	for _, st := range s.Faults {
 		s.Measure.Limit += max(0, st.Delay.Max()) // constant in a swarm
 	}

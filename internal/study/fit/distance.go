@@ -1,6 +1,10 @@
 package fit
 
-import "math"
+import (
+	"math"
+
+	"github.com/raftsim/raftsim/internal/runner/stats"
+)
 
 // What the fit minimises, in words.
 const (
@@ -68,28 +72,8 @@ func compare(a, b weighted) (cvm, ks float64) {
 }
 
 // ksPValue returns the asymptotic p-value of the two-sample
-// Kolmogorov–Smirnov statistic d of samples of n and m (Stephens'
-// correction for small samples).
-func ksPValue(d, n, m float64) float64 {
-	if math.IsNaN(d) {
-		return math.NaN()
-	}
-	ne := n * m / (n + m)
-	lambda := (math.Sqrt(ne) + 0.12 + 0.11/math.Sqrt(ne)) * d
-	if lambda < 0.2 {
-		return 1
-	}
-	p, sign := 0.0, 1.0
-	for k := 1.0; k <= 100; k++ {
-		term := math.Exp(-2 * k * k * lambda * lambda)
-		p += sign * term
-		if term < 1e-12 {
-			break
-		}
-		sign = -sign
-	}
-	return math.Min(1, math.Max(0, 2*p))
-}
+// Kolmogorov–Smirnov statistic d of samples of n and m.
+func ksPValue(d, n, m float64) float64 { return stats.KSPValue(d, n, m) }
 
 // statistic returns stat of the times that are finite (the trials that
 // found a leader), as raftsim run computes it: NaN when there are none.

@@ -87,17 +87,22 @@ type Params struct {
 	CheckQuorum       bool    `json:"check_quorum"`
 	LeaderStickiness  bool    `json:"leader_stickiness"`
 	ResetOnStepDown   bool    `json:"reset_timer_on_step_down"`
+	KeepTimeout       bool    `json:"keep_timeout"`
 	Bugs              string  `json:"bugs,omitempty"`
 	Persist           string  `json:"persist,omitempty"`
 	TimerJitter       string  `json:"timer_jitter,omitempty"`
 	Processing        string  `json:"processing,omitempty"`
 	// Links are the per-link overrides of latency, loss and duplication.
 	Links []string `json:"links,omitempty"`
+	// Impl is the Raft every node ran (raftsim or etcd); TickMs, etcd's tick.
+	Impl   string `json:"impl"`
+	TickMs *Num   `json:"tick_ms,omitempty"`
 }
 
 // Options returns the protocol options of p.
 func (p *Params) Options() raft.Options {
-	return raft.Options{PreVote: p.PreVote, CheckQuorum: p.CheckQuorum, LeaderStickiness: p.LeaderStickiness, ResetTimerOnStepDown: p.ResetOnStepDown}
+	return raft.Options{PreVote: p.PreVote, CheckQuorum: p.CheckQuorum, LeaderStickiness: p.LeaderStickiness, ResetTimerOnStepDown: p.ResetOnStepDown,
+		KeepTimeout: p.KeepTimeout}
 }
 
 // ParamsOf reads the parameters of s.
@@ -115,12 +120,24 @@ func ParamsOf(s *scenarios.Scenario) Params {
 		CheckQuorum:       c.Options.CheckQuorum,
 		LeaderStickiness:  c.Options.LeaderStickiness,
 		ResetOnStepDown:   c.Options.ResetTimerOnStepDown,
+		KeepTimeout:       c.Options.KeepTimeout,
 		Bugs:              c.Bugs.String(),
 		Persist:           distText(c.Persist),
 		TimerJitter:       distText(c.TimerJitter),
 		Links:             linksText(s.Network.Links),
 		Processing:        distText(c.Processing),
+		Impl:              c.Impl.String(),
+		TickMs:            tickMs(c),
 	}
+}
+
+// tickMs is etcd's tick, or nil for raftsim's node, which has none.
+func tickMs(c *scenarios.Cluster) *Num {
+	if c.Impl != scenarios.ImplEtcd {
+		return nil
+	}
+	t := ms(c.TickLength())
+	return &t
 }
 
 func linksText(links []scenarios.LinkOverride) []string {

@@ -180,6 +180,7 @@ func (p *Params) parts() []part {
 		{"latency", "latency " + p.Latency},
 		{"loss", fmt.Sprintf("loss %g", p.Loss)},
 		{"duplicate", ""}, {"fifo", ""}, {"disk writes", ""}, {"timer jitter", ""}, {"processing", ""}, {"options", ""}, {"links", ""}, {"bugs", ""},
+		{"impl", ""},
 	}
 	set := func(name, text string) {
 		for i := range pts {
@@ -211,6 +212,9 @@ func (p *Params) parts() []part {
 	}
 	if p.Bugs != "" {
 		set("bugs", "BUGS "+p.Bugs)
+	}
+	if p.TickMs != nil {
+		set("impl", fmt.Sprintf("etcd's raft (tick %sms)", p.TickMs.String("?")))
 	}
 	return pts
 }
@@ -317,6 +321,7 @@ var (
 		"steady_runs", "steady_hours", "needless_elections", "leader_changes", "disruptions_per_hour", "steady_failed",
 		"unfinished", "needless_elections_per_hour_ci_lo", "needless_elections_per_hour_ci_hi",
 		"leader_changes_per_hour_ci_lo", "leader_changes_per_hour_ci_hi", "disruptions_per_hour_ci_lo", "disruptions_per_hour_ci_hi",
+		"impl", "tick_ms", "keep_timeout",
 	}
 )
 
@@ -369,13 +374,17 @@ func csvMoreRow(p *Params, s *Stats, st *Stability) []string {
 	row = append(row, stale...)
 	row = append(row, n(s.TermsBumped.Mean), n(s.TermsBumped.Max), n(s.Disruptions.Mean), n(s.Disruptions.Max),
 		strconv.FormatUint(s.Events, 10))
+	tick := ""
+	if p.TickMs != nil {
+		tick = n(*p.TickMs)
+	}
 	row = append(append(row, steady...), strconv.Itoa(s.Unfinished))
 	cis := make([]string, 6)
 	if st != nil {
 		cis = []string{n(st.NeedlessElectionsPerHourCI[0]), n(st.NeedlessElectionsPerHourCI[1]), n(st.LeaderChangesPerHourCI[0]),
 			n(st.LeaderChangesPerHourCI[1]), n(st.DisruptionsPerHourCI[0]), n(st.DisruptionsPerHourCI[1])}
 	}
-	return append(row, cis...)
+	return append(append(row, cis...), p.Impl, tick, strconv.FormatBool(p.KeepTimeout))
 }
 
 func concat(lists ...[]string) []string {

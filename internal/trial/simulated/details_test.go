@@ -126,7 +126,7 @@ func checkDetails(t *testing.T, name string, seed uint64, r *Driver, rec *trace.
 	for i, node := range r.nodes {
 		want := make([]uint64, 0, node.State().LastIndex)
 		for idx := uint64(1); idx <= node.State().LastIndex; idx++ {
-			want = append(want, node.LogTerm(idx))
+			want = append(want, node.(interface{ LogTerm(uint64) uint64 }).LogTerm(idx))
 		}
 		if !slices.Equal(logs[i], want) {
 			t.Errorf("%s seed %d: n%d's log from its writes %v, the node's %v", name, seed, i+1, logs[i], want)

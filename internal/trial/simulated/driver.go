@@ -3,9 +3,11 @@ package simulated
 import (
 	"time"
 
+	"github.com/raftsim/raftsim/internal/node/etcdnode"
 	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/internal/trial/trace"
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
 )
 
@@ -21,7 +23,7 @@ import (
 type Driver struct {
 	plan    *trial.Plan
 	s       *sim.Sim[raft.Message]
-	nodes   []*raft.Node
+	nodes   []raft.Machine // raftsim's nodes, or etcd's (the scenario's impl)
 	configs []raft.Config
 	rands   []sim.Rand // per node: election timeouts
 	disks   []sim.Rand // per node: disk write times
@@ -60,10 +62,23 @@ func NewDriver(plan *trial.Plan) *Driver {
 	for i := range n {
 		cfg := plan.Scenario.Cluster.NodeConfig(i)
 		d.configs = append(d.configs, cfg)
-		d.nodes = append(d.nodes, raft.New(cfg, &d.rands[i]))
+		d.nodes = append(d.nodes, newNode(&plan.Scenario.Cluster, cfg, &d.rands[i]))
 	}
 	d.SetTracer(nil)
 	return d
+}
+
+// newNode returns a node of the cluster's implementation with configuration
+// cfg, drawing its election timeouts from rand.
+func newNode(c *scenarios.Cluster, cfg raft.Config, rand raft.Rand) raft.Machine {
+	if c.Impl == scenarios.ImplEtcd {
+		ticks, err := c.Etcd()
+		if err != nil {
+			panic("simulated: a plan of a scenario etcd cannot run: " + err.Error())
+		}
+		return etcdnode.New(cfg, ticks, rand)
+	}
+	return raft.New(cfg, rand)
 }
 
 // SetTracer sends every event of the following trials to t (nil: none),
@@ -275,7 +290,7 @@ func (d *Driver) delivered(i int, m *raft.Message, reason sim.DropReason) {
 	if d.tracing() {
 		d.tr.delivered(i, m, reason)
 	}
-	if reason == sim.NotDropped && m.Type == raft.MsgApp {
+	if reason == sim.NotDropped && (m.Type == raft.MsgApp || m.Type == raft.MsgHeartbeat) {
 		d.c.AppendEntriesDelivered(int(m.From), i, m.Term)
 	}
 }

@@ -15,11 +15,13 @@ import (
 	"github.com/raftsim/raftsim/sim"
 )
 
-// load returns a plan of a built-in scenario or of a file in testdata/.
+// load returns a plan of a built-in scenario or of a file in testdata/;
+// a name that starts with etcd: runs it with --impl etcd.
 func load(t testing.TB, name string) *trial.Plan {
 	t.Helper()
 	var s *scenarios.Scenario
 	var err error
+	name, etcd := strings.CutPrefix(name, "etcd:")
 	if strings.HasSuffix(name, ".yaml") {
 		s, err = scenarios.Load(filepath.Join("testdata", name))
 	} else {
@@ -28,8 +30,16 @@ func load(t testing.TB, name string) *trial.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := trial.NewPlan(s)
-	return p
+	if etcd {
+		var o scenarios.Overrides
+		if err := o.Set("impl", "etcd"); err != nil {
+			t.Fatal(err)
+		}
+		if s, err = o.Apply(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return trial.NewPlan(s)
 }
 
 // record runs one trial on r and returns every event it traced.
@@ -55,9 +65,11 @@ func traceOf(t testing.TB, p *trial.Plan, seed uint64) (string, trial.Result) {
 
 // TestGoldenTraces compares whole event traces of fixed seeds with the files
 // in testdata/golden; go test ./trial -update rewrites them, and a diff in
-// one is reviewed like code.
+// one is reviewed like code. The etcd: ones run etcd's raft (--impl etcd):
+// every fault, a write with reach, and a crash and restart from storage.
 func TestGoldenTraces(t *testing.T) {
-	for _, name := range []string{"cold-start", "leader-crash", "partition-leader", "minority", "stale-leader", "faults.yaml"} {
+	for _, name := range []string{"cold-start", "leader-crash", "partition-leader", "minority", "stale-leader", "faults.yaml",
+		"etcd:leader-crash", "etcd:faults.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			p := load(t, name)
 			seed := trial.Seed(p.Scenario.Seed, 0)
@@ -65,7 +77,11 @@ func TestGoldenTraces(t *testing.T) {
 			if res.Failure != nil {
 				t.Errorf("trial failed: %v", res.Failure)
 			}
-			path := filepath.Join("testdata", "golden", strings.TrimSuffix(name, ".yaml")+".trace")
+			file := strings.TrimSuffix(name, ".yaml")
+			if base, ok := strings.CutPrefix(file, "etcd:"); ok {
+				file = base + "-etcd"
+			}
+			path := filepath.Join("testdata", "golden", file+".trace")
 			golden.Check(t, path, got)
 		})
 	}
@@ -74,7 +90,7 @@ func TestGoldenTraces(t *testing.T) {
 // TestTracingChangesNothing: a trial gives the same result with and
 // without a tracer, and the same trace when run twice on one runner.
 func TestTracingChangesNothing(t *testing.T) {
-	for _, name := range []string{"leader-crash", "churn", "faults.yaml"} {
+	for _, name := range []string{"leader-crash", "churn", "faults.yaml", "etcd:churn", "etcd:faults.yaml"} {
 		p := load(t, name)
 		for i := 0; i < 20; i++ {
 			seed := trial.Seed(p.Scenario.Seed, i)

@@ -26,6 +26,7 @@ var stateColors = [...]string{Follower: "#dcdcdc", PreCandidate: "#ffe08a", Cand
 var msgColors = map[raft.MsgType]string{ // looked up, never ranged over
 	raft.MsgVote: "#1f5fbf", raft.MsgVoteResp: "#6ea0e6", raft.MsgPreVote: "#8a4fbf", raft.MsgPreVoteResp: "#b99ae0",
 	raft.MsgApp: "#5f8f5f", raft.MsgAppResp: "#a3bfa3",
+	raft.MsgHeartbeat: "#5f8f5f", raft.MsgHeartbeatResp: "#a3bfa3", // etcd's heartbeats, drawn as AppendEntries
 }
 
 // WriteSVG draws the events as swimlanes: one lane per node, its states as
