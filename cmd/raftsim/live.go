@@ -142,7 +142,16 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep := liveReport(s, nodes, res, lf.simTrials, c.output.workers)
+	simulated, simNote := s, ""
+	if nodes.Etcd != "" {
+		if simulated, simNote, err = live.EtcdSimulation(s); err != nil {
+			return err
+		}
+	}
+	rep := liveReport(s, simulated, nodes, res, lf.simTrials, c.output.workers)
+	if simNote != "" {
+		rep.Notes = append([]string{simNote}, rep.Notes...)
+	}
 	rep.Overrides = c.o.Flags()
 	if lf.plot != "" {
 		title := fmt.Sprintf("%s: live (%s) and simulated", s.Name, nodes.Describe())
@@ -189,11 +198,11 @@ func runLive(ctx context.Context, s *scenarios.Scenario, nodes live.Nodes, lf *l
 
 // liveReport reports a live run beside the simulator's prediction for the
 // same scenario, from simTrials trials.
-func liveReport(s *scenarios.Scenario, nodes live.Nodes, res *live.Result, simTrials, workers int) *report.Live {
-	simAgg, simTimes := simulate(s, simTrials, workers)
+func liveReport(s, simulated *scenarios.Scenario, nodes live.Nodes, res *live.Result, simTrials, workers int) *report.Live {
+	simAgg, simTimes := simulate(simulated, simTrials, workers)
 	rep := report.NewLive(s, nodes.Describe(), &res.Agg, simAgg, stats.KSDistance(res.TimeToLeader, simTimes),
 		stats.KSCritical95(len(res.TimeToLeader), len(simTimes)))
-	withOverheads(rep, s, res, simTrials, workers)
+	withOverheads(rep, simulated, res, simTrials, workers)
 	rep.Notes = append(rep.Notes, res.Notes...)
 	rep.Logs = append(rep.Logs, res.Logs...)
 	for _, f := range res.Failed {

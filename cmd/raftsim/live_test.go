@@ -663,9 +663,20 @@ func TestLiveEtcdLong(t *testing.T) {
 		t.Skip("etcd is not installed (Debian: apt-get install etcd-server): real etcd members cannot run")
 	}
 	logs := liveDirs(t)
-	code, out, errw := raftsim("live", "testdata/live/etcd-leader-crash.yaml", "--etcd", "--sim-trials", "0", "--logs", logs, "--timelines", "--format", "json")
+	code, out, errw := raftsim("live", "testdata/live/etcd-leader-crash.yaml", "--etcd", "--sim-trials", "300", "--logs", logs, "--timelines", "--format", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s\n%s", code, errw, out)
+	}
+	var rep struct {
+		Simulated struct{ Trials int }
+		KS        *float64 `json:"ks_distance"`
+		Notes     []string
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Simulated.Trials != 300 || rep.KS == nil || len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "simulated: etcd's raft (--impl etcd) as the members run it") {
+		t.Errorf("the simulation beside etcd: %d trials, ks_distance %v, notes %q; want 300 of etcd's raft", rep.Simulated.Trials, rep.KS, rep.Notes)
 	}
 	data, err := os.ReadFile(filepath.Join(logs, "trial-0.timeline"))
 	if err != nil {

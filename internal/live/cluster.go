@@ -546,11 +546,18 @@ func (c *Cluster) Heal() {
 }
 
 // Close stops every process (SIGTERM, then SIGKILL for those that do not
-// exit within supervisor.StopGrace) and closes the proxy. It returns a note
-// naming the nodes that had to be killed, or "".
+// exit within supervisor.StopGrace; etcd members at once with SIGKILL:
+// their data is thrown away, and a leader's graceful stop hands its
+// leadership over first, for up to an election timeout) and closes the
+// proxy. It returns a note naming the nodes that had to be killed, or "".
 func (c *Cluster) Close() (note string, err error) {
 	c.release()
-	killed, err := c.group.Close()
+	var killed []string
+	if c.etcd != nil {
+		err = c.group.Kill()
+	} else {
+		killed, err = c.group.Close()
+	}
 	if c.net != nil {
 		c.net.Close()
 	}

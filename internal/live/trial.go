@@ -156,6 +156,7 @@ func (t *trialRun) setup(plan *trial.Plan, seed uint64) {
 	t.obs = newObserver(sc, t.c, t.now)
 	if t.opt.Nodes.Etcd != "" {
 		t.obs.settle = 2 * sc.Cluster.HeartbeatInterval()
+		t.c.HeartbeatsUnseen() // etcd's travel inside its TCP streams
 	}
 	t.c.Reset(seed, t, sim.NewTopology(sc.Cluster.Nodes))
 	for i := range sc.Cluster.Nodes {

@@ -91,7 +91,17 @@ type Conductor struct {
 	begun     bool // Begin was called: the trial's clock runs
 	ended     bool // the world was told to end the trial
 	endQueued bool // the end after settling is scheduled
+
+	heartbeatsUnseen bool // the world cannot report heartbeats: see [Conductor.HeartbeatsUnseen]
 }
+
+// HeartbeatsUnseen says that the world cannot see the leader's heartbeats
+// (real etcd members send them inside their TCP streams): a step that
+// waits for the next one waits instead a uniformly random part of one
+// heartbeat interval, drawn from the step's random stream. From a moment
+// unrelated to the heartbeats' phase, as a step's start is, the wait for
+// the next heartbeat is just that long.
+func (c *Conductor) HeartbeatsUnseen() { c.heartbeatsUnseen = true }
 
 // NewConductor returns a conductor of plan's trials.
 func NewConductor(plan *Plan) *Conductor { return &Conductor{plan: plan} }

@@ -107,6 +107,16 @@ func (tl *timeline) start() {
 		return
 	}
 	tl.atPending = false
+	if st.After == scenarios.AfterHeartbeat && c.heartbeatsUnseen {
+		hb := c.plan.Scenario.Cluster.HeartbeatInterval()
+		wait := time.Duration(tl.rand.Float64() * float64(hb))
+		if c.w.Tracing() {
+			c.w.Note("step " + tl.stepName() + " waits " + scenarios.FormatSpan(wait) + ": the heartbeats are unseen, and the next comes within one interval")
+		}
+		tl.waiting, tl.delaying = false, true
+		c.w.At(c.w.Now()+wait+st.Delay.Sample(&tl.rand), call(callStep, 0))
+		return
+	}
 	if st.After != scenarios.AfterPrevious && !(st.After == scenarios.AfterLeaderExists && c.Cluster.WorkingLeader() >= 0) {
 		tl.waiting = true
 		if c.w.Tracing() {

@@ -222,13 +222,25 @@ func (g *Group) Start(spec Spec) (*Proc, error) {
 // SIGKILL after StopGrace) and reaps it. It returns the names of those that
 // had to be killed.
 func (g *Group) Close() (killed []string, err error) {
+	return g.close(func(p *Proc) (bool, error) { return p.Stop(StopGrace) })
+}
+
+// Kill kills every process of the group that still runs (SIGKILL) and
+// reaps it, for programs whose graceful stop is work the caller does not
+// want: an etcd leader hands its leadership over before it exits.
+func (g *Group) Kill() error {
+	_, err := g.close(func(p *Proc) (bool, error) { return false, p.Kill() })
+	return err
+}
+
+func (g *Group) close(stop func(*Proc) (killed bool, err error)) (killed []string, err error) {
 	g.mu.Lock()
 	procs := g.procs
 	g.procs = nil
 	g.mu.Unlock()
 	var errs []error
 	for _, p := range procs {
-		k, err := p.Stop(StopGrace)
+		k, err := stop(p)
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -166,3 +166,31 @@ func TestTheLogIsCapped(t *testing.T) {
 		t.Errorf("the log has %d bytes, want %d and a line saying the rest was dropped", len(data), MaxLog)
 	}
 }
+
+// TestKillSendsNoSIGTERM: Kill ends every process with SIGKILL at once: a
+// process that would handle SIGTERM (writing a file) never gets to, and
+// none is left running.
+func TestKillSendsNoSIGTERM(t *testing.T) {
+	var g Group
+	dir := t.TempDir()
+	ready, termed := filepath.Join(dir, "trapped"), filepath.Join(dir, "termed")
+	p := sh(t, &g, "trap 'touch "+termed+"; exit 0' TERM; touch "+ready+"; while :; do sleep 1; done")
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if _, err := os.Stat(ready); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the shell never set its trap")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := g.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if p.Running() {
+		t.Error("still running after Kill")
+	}
+	if _, err := os.Stat(termed); err == nil {
+		t.Error("the process handled a SIGTERM: Kill sent one")
+	}
+}
