@@ -246,3 +246,69 @@ func total(hs []Histogram, name string) (Histogram, error) {
 	}
 	return sum, nil
 }
+
+// Quantile returns the q-quantile of h's observations in seconds, as the
+// empirical distribution of [Histogram.Dist] draws them: within a bucket,
+// uniformly from the bound below to its own (the +Inf bucket as one more
+// bucket of the same ratio). NaN without observations.
+func (h Histogram) Quantile(q float64) float64 {
+	total := h.Count()
+	if total == 0 {
+		return math.NaN()
+	}
+	want := q * total
+	below, lo := 0.0, 0.0
+	for i, c := range h.Counts {
+		hi := h.Bounds[i]
+		if math.IsInf(hi, 1) {
+			hi = lo * lastRatio(h.Bounds)
+		}
+		if c >= want && c > below {
+			return lo + (hi-lo)*(want-below)/(c-below)
+		}
+		below, lo = c, hi
+	}
+	return lo
+}
+
+// lastRatio is the ratio of the last two finite bounds (2 with one): how
+// far above the largest bound the +Inf bucket's observations are drawn.
+func lastRatio(bounds []float64) float64 {
+	n := len(bounds)
+	if n >= 3 && bounds[n-3] > 0 {
+		return bounds[n-2] / bounds[n-3]
+	}
+	return 2
+}
+
+// Above returns the histogram of h's observations above bound (in
+// seconds), which must be one of h's bounds or 0: a first bucket [0,
+// bound] holding none, then h's buckets above it. Its [Histogram.Dist]
+// draws only those observations.
+func (h Histogram) Above(bound float64) (Histogram, error) {
+	at := 0.0
+	k := -1
+	if bound > 0 {
+		if k = slices.Index(h.Bounds, bound); k < 0 {
+			return Histogram{}, fmt.Errorf("%g s is not a bucket's bound", bound)
+		}
+		at = h.Counts[k]
+	}
+	a := Histogram{Bounds: []float64{bound}, Counts: []float64{0}}
+	for i := k + 1; i < len(h.Bounds); i++ {
+		a.Bounds, a.Counts = append(a.Bounds, h.Bounds[i]), append(a.Counts, h.Counts[i]-at)
+	}
+	return a, nil
+}
+
+// BoundBelow returns the largest of h's finite bounds at or below x
+// seconds, or 0 when none is.
+func (h Histogram) BoundBelow(x float64) float64 {
+	b := 0.0
+	for _, le := range h.Bounds {
+		if le <= x && !math.IsInf(le, 1) {
+			b = le
+		}
+	}
+	return b
+}
