@@ -249,60 +249,83 @@ func (r *sweepRun) all(rule sweep.Rule) (*report.Sweep, error) {
 }
 
 // more gives the cells the rule cannot yet judge, where their verdict
-// matters ([sweep.Rule.NeedMore]), more steady state: round after round,
-// each such cell's runs double, up to --max-steady-time, with the seeds
-// their indexes give, so that the runs, and so the report, are the same
-// at any --workers and with any shards. A shard runs none (it sees only
-// its part of each cell; the merge runs them, as the unsharded sweep
-// does).
+// matters ([sweep.Rule.NeedMore]), more steady state ([topUp]). A shard
+// runs none (it sees only its part of each cell; the merge runs them, as
+// the unsharded sweep does).
 func (r *sweepRun) more(rule sweep.Rule, aggs, steadies []*runner.Aggregate, outcomes []sweep.Outcome, bar *progress, done *int, interrupted func() bool) error {
 	c := r.c
 	if r.steady <= 0 || c.sh.partial != nil {
 		return nil
 	}
-	runs0, each := runner.SteadyRuns(r.steady)
-	most := int(r.maxSteady / each)
-	have := make([]int, len(steadies))
-	for i := range have {
-		have[i] = runs0
-	}
-	total, extra := len(r.cells.Cells)*(r.cells.Cells[0].Scenario.Trials+runs0), 0
-	for {
-		grew := false
-		for _, i := range rule.NeedMore(r.cells, outcomes) {
-			want := min(2*have[i], most)
-			if want <= have[i] {
-				continue
-			}
-			total += want - have[i]
-			bar.grow(total)
-			s := r.cells.Cells[i].Scenario
-			agg, err := runner.RunSteady(s, r.steady, runner.Options{First: have[i], Trials: want - have[i], Seed: s.Seed, Workers: c.output.workers,
-				Progress: func(n int) { bar.set(*done + n) }, Stop: interrupted})
-			if err != nil {
-				return err
-			}
-			if interrupted() {
-				return errInterrupted
-			}
-			*done += want - have[i]
-			extra += want - have[i]
-			sum := &runner.Aggregate{} // a new aggregate: a merge's may share its lists with the shards' totals
-			sum.Merge(steadies[i])
-			sum.Merge(agg)
-			steadies[i] = sum
-			have[i], grew = want, true
-			outcomes[i] = sweep.OutcomeOf(aggs[i], steadies[i])
-		}
-		if !grew {
-			break
-		}
+	runs0, _ := runner.SteadyRuns(r.steady)
+	t := &topUp{steady: r.steady, most: r.maxSteady, workers: c.output.workers, bar: bar,
+		total: len(r.cells.Cells) * (r.cells.Cells[0].Scenario.Trials + runs0), done: *done, interrupted: interrupted}
+	extra, err := t.run(func(i int) *scenarios.Scenario { return r.cells.Cells[i].Scenario }, steadies,
+		func() []int { return rule.NeedMore(r.cells, outcomes) },
+		func(i int) { outcomes[i] = sweep.OutcomeOf(aggs[i], steadies[i]) })
+	*done = t.done
+	if err != nil {
+		return err
 	}
 	if c.sh.merged != nil && extra > 0 {
 		fmt.Fprintf(c.errw, "raftsim merge: ran %s more here, for cells the shards' steady state could not judge (as the unsharded sweep does)\n",
 			scenarios.Count(extra, "steady-state run", "steady-state runs"))
 	}
 	return nil
+}
+
+// topUp gives cells more steady state, round after round: in each round
+// every cell that still needs more has its runs doubled, up to most, with
+// the seeds their indexes give, so that the runs, and so the report, are
+// the same at any --workers and with any shards.
+type topUp struct {
+	steady, most time.Duration
+	workers      int
+	bar          *progress
+	total, done  int // the progress bar's: units in all, and done so far
+	interrupted  func() bool
+}
+
+// run tops up the cells need names, again until it names none that can
+// grow: steadies[i] takes in each cell's new runs, then update(i) says so.
+// It returns how many runs it added; ^C ends it with errInterrupted.
+func (t *topUp) run(scenario func(i int) *scenarios.Scenario, steadies []*runner.Aggregate, need func() []int, update func(i int)) (int, error) {
+	runs0, each := runner.SteadyRuns(t.steady)
+	most := int(t.most / each)
+	have := map[int]int{} // runs a cell has, when more than runs0; looked up only
+	runs := func(i int) int { return max(runs0, have[i]) }
+	extra := 0
+	for {
+		grew := false
+		for _, i := range need() {
+			want := min(2*runs(i), most)
+			if want <= runs(i) {
+				continue
+			}
+			t.total += want - runs(i)
+			t.bar.grow(t.total)
+			s := scenario(i)
+			agg, err := runner.RunSteady(s, t.steady, runner.Options{First: runs(i), Trials: want - runs(i), Seed: s.Seed, Workers: t.workers,
+				Progress: func(n int) { t.bar.set(t.done + n) }, Stop: t.interrupted})
+			if err != nil {
+				return extra, err
+			}
+			if t.interrupted() {
+				return extra, errInterrupted
+			}
+			t.done += want - runs(i)
+			extra += want - runs(i)
+			sum := &runner.Aggregate{} // a new aggregate: a merge's may share its lists with the shards' totals
+			sum.Merge(steadies[i])
+			sum.Merge(agg)
+			steadies[i] = sum
+			have[i], grew = want, true
+			update(i)
+		}
+		if !grew {
+			return extra, nil
+		}
+	}
 }
 
 // writeSamples writes every cell's samples to f, each row with the values
