@@ -48,6 +48,7 @@ func commands() []command {
 		{"fit", "calibrate the network model from measured times to leader", fitCmd},
 		{"replay", "re-run one trial from its seed and print its timeline", replayCmd},
 		{"check", "hunt for a failing trial, then shrink it", checkCmd},
+		{"tune", "recommend etcd's heartbeat and election timeout from a cluster's own metrics, and check the model against the leader changes it saw", tuneCmd},
 		{"compare", "run the same trials on two Raft implementations (raftsim's node, etcd's raft) and test each statistic for a difference", compareCmd},
 		{"merge", "join the partial results of shards (--shard K/N) into what the unsharded command prints", mergeCmd},
 		{"list", "list the built-in scenarios", listCmd},
