@@ -165,10 +165,10 @@ func (tf *tuneFlags) plan(ctx context.Context, c *scenarioCommand) (*tunePlan, e
 	if p.current, p.currentFrom, err = tf.currentSetting(ctx); err != nil {
 		return nil, err
 	}
-	p.settings = tune.Grid(heartbeats, elections, p.current)
-	if len(p.settings) == 0 {
-		return nil, badUsage("--heartbeat-interval and --election-timeout: no pair etcd accepts")
+	if p.settings = tune.Grid(heartbeats, elections); len(p.settings) == 0 {
+		return nil, badUsage("--heartbeat-interval and --election-timeout: no pair etcd accepts (an election timeout of 5 to 50000 heartbeats, a whole number of them)")
 	}
+	p.settings = tune.With(p.settings, p.current)
 	if p.model, err = tune.NewModel(members, p.settings[0].Heartbeat); err != nil {
 		return nil, badUsage("--metrics: %v", err)
 	}

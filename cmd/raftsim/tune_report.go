@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -72,42 +73,51 @@ func (p *tunePlan) cellReport(st tune.Setting, o *tune.Outcome, j tune.Judgement
 	}
 	if p.saved {
 		i := slices.Index(p.settings, st)
-		c.Replay = commandLine(append([]string{"raftsim", "run", p.cluster.Path()}, append(p.overrides[i].Args(), steadyArgs(p.steady)...)...)...)
+		s := p.cells[i]
+		words := append([]string{"raftsim", "run", p.cluster.Path()}, p.overrides[i].Args()...)
+		words = append(words, "--trials", strconv.Itoa(s.Trials), "--seed", strconv.FormatUint(s.Seed, 10))
+		c.Replay = commandLine(append(words, steadyArgs(p.steady)...)...)
 	}
 	return c
 }
 
 // noRecommendation says why no setting meets the goals, and what comes
-// nearest.
+// nearest on each side: the fastest failover among settings not shown to
+// change leader too often, and the fewest leader changes among settings
+// not shown to fail over too slowly.
 func (p *tunePlan) noRecommendation(outcomes []tune.Outcome, js []tune.Judgement) string {
-	fast, calm := -1, -1 // the best by failover among those calm enough, and by calm among those fast enough
+	changes := func(i int) float64 { return first(outcomes[i].PerDay(outcomes[i].LeaderChanges)) }
+	fast, calm := -1, -1
 	for i := range outcomes {
-		o := &outcomes[i]
-		if !o.Clean() {
+		if !outcomes[i].Clean() {
 			continue
 		}
-		if js[i].Changes == sweep.Below && (fast < 0 || o.P99 < outcomes[fast].P99) {
+		if js[i].Changes != sweep.Above && (fast < 0 || outcomes[i].P99 < outcomes[fast].P99) {
 			fast = i
 		}
-		if js[i].Failover == sweep.Below {
-			if r, _, _ := o.PerDay(o.LeaderChanges); calm < 0 || r < first(outcomes[calm].PerDay(outcomes[calm].LeaderChanges)) {
-				calm = i
-			}
+		if js[i].Failover != sweep.Above && (calm < 0 || changes(i) < changes(calm)) {
+			calm = i
 		}
 	}
 	var parts []string
 	if fast >= 0 {
 		o := &outcomes[fast]
-		parts = append(parts, fmt.Sprintf("of the settings shown to keep leader changes within the goal, %s fails over fastest (p99 %.0fms [%.0f, %s]): --failover-p99 %s would admit it",
-			p.settings[fast], o.P99, o.P99CI[0], ciEnd(o.P99CI[1]), scenarios.FormatDuration(roundUp(o.P99CI[1]))))
+		text := fmt.Sprintf("of the settings not shown to change leader too often, %s fails over fastest, p99 %.0f [%.0f, %s] ms", p.settings[fast], o.P99, o.P99CI[0], ciEnd(o.P99CI[1]))
+		if d := roundUp(o.P99CI[1]); d > 0 && js[fast].Failover != sweep.Below {
+			text += fmt.Sprintf(" (--failover-p99 %s would admit it)", scenarios.FormatDuration(d))
+		}
+		if js[fast].Changes == sweep.Undecided {
+			text += "; its leader changes are not yet shown within the goal: " + p.goals.Undecided(o)
+		}
+		parts = append(parts, text)
 	}
-	if calm >= 0 {
+	if calm >= 0 && calm != fast {
 		o := &outcomes[calm]
 		r, lo, hi := o.PerDay(o.LeaderChanges)
-		parts = append(parts, fmt.Sprintf("of the settings shown to fail over within the goal, %s changes leader least (%.2f [%.2f, %.2f] a day)", p.settings[calm], r, lo, hi))
+		parts = append(parts, fmt.Sprintf("of the settings not shown to fail over too slowly, %s changes leader least, %.2f [%.2f, %.2f] a day", p.settings[calm], r, lo, hi))
 	}
 	if len(parts) == 0 {
-		return "no setting is shown to meet either goal: relax them, or try other settings (--heartbeat-interval, --election-timeout)"
+		return "no setting comes near either goal: relax them, or try other settings (--heartbeat-interval, --election-timeout)"
 	}
 	return "no setting is shown to meet both goals: " + strings.Join(parts, "; ")
 }

@@ -228,25 +228,29 @@ func msText(d time.Duration) string { return fmt.Sprintf("%dms", d.Milliseconds(
 
 // Grid returns the settings to try: every pair of heartbeats and
 // election timeouts that etcd accepts and whose election timeout is a
-// whole number of heartbeats, and current among them; sorted by heartbeat,
-// then election timeout.
-func Grid(heartbeats, elections []time.Duration, current Setting) []Setting {
+// whole number of heartbeats, sorted by heartbeat, then election timeout.
+func Grid(heartbeats, elections []time.Duration) []Setting {
 	var out []Setting
 	for _, h := range heartbeats {
 		for _, e := range elections {
-			s := Setting{h, e}
-			if s.Check() == nil && e%h == 0 {
+			if s := (Setting{h, e}); s.Check() == nil && e%h == 0 {
 				out = append(out, s)
 			}
 		}
 	}
-	if !slices.Contains(out, current) {
-		out = append(out, current)
-	}
-	slices.SortFunc(out, func(a, b Setting) int {
+	return sortSettings(out)
+}
+
+// With returns settings with s among them, in order.
+func With(settings []Setting, s Setting) []Setting {
+	return sortSettings(append(slices.Clone(settings), s))
+}
+
+func sortSettings(settings []Setting) []Setting {
+	slices.SortFunc(settings, func(a, b Setting) int {
 		return cmp.Or(cmp.Compare(a.Heartbeat, b.Heartbeat), cmp.Compare(a.Election, b.Election))
 	})
-	return slices.Compact(out)
+	return slices.Compact(settings)
 }
 
 // PreVote returns whether members of etcd version v campaign with

@@ -117,7 +117,7 @@ func (g Goals) Recommend(outcomes []Outcome) (best int, js []Judgement) {
 		if !js[i].Meets {
 			continue
 		}
-		if best < 0 || cmp.Or(cmp.Compare(js[best].Margin, js[i].Margin), cmp.Compare(outcomes[i].P99, outcomes[best].P99)) > 0 {
+		if best < 0 || cmp.Or(cmp.Compare(js[i].Margin, js[best].Margin), cmp.Compare(outcomes[best].P99, outcomes[i].P99)) > 0 {
 			best = i
 		}
 	}
