@@ -76,17 +76,9 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 	if err := wf.check(); err != nil {
 		return err
 	}
-	n := *trials
-	if c.fs.Changed("for") {
-		if c.fs.Changed("trials") {
-			return badUsage("give --trials or --for, not both")
-		}
-		if *budget <= 0 {
-			return badUsage("--for: want a duration above 0")
-		}
-		n = 1 << 62
-	} else if n < 1 {
-		return badUsage("--trials: want at least 1")
+	n, err := huntLength(c, *trials, *budget)
+	if err != nil {
+		return err
 	}
 	hunt, arg, err := checkHunt(c, *swarmOn)
 	if err != nil {
@@ -138,6 +130,23 @@ func checkWith(args []string, out, errw io.Writer, m *shard.Merged) error {
 		return errInterrupted
 	}
 	return nil
+}
+
+// huntLength returns how many trials check hunts through: --trials, or
+// as many as --for allows.
+func huntLength(c *scenarioCommand, trials int, budget time.Duration) (int, error) {
+	switch {
+	case !c.fs.Changed("for"):
+		if trials < 1 {
+			return 0, badUsage("--trials: want at least 1")
+		}
+		return trials, nil
+	case c.fs.Changed("trials"):
+		return 0, badUsage("give --trials or --for, not both")
+	case budget <= 0:
+		return 0, badUsage("--for: want a duration above 0")
+	}
+	return 1 << 62, nil
 }
 
 // checkHunt returns what check hunts through: the trials of the scenario

@@ -142,15 +142,9 @@ func liveCmd(args []string, out, errw io.Writer) error {
 	if err != nil {
 		return err
 	}
-	simulated, simNote := s, ""
-	if nodes.Etcd != "" {
-		if simulated, simNote, err = live.EtcdSimulation(s); err != nil {
-			return err
-		}
-	}
-	rep := liveReport(s, simulated, nodes, res, lf.simTrials, c.output.workers)
-	if simNote != "" {
-		rep.Notes = append([]string{simNote}, rep.Notes...)
+	rep, err := liveReport(s, nodes, res, lf.simTrials, c.output.workers)
+	if err != nil {
+		return err
 	}
 	rep.Overrides = c.o.Flags()
 	if lf.plot != "" {
@@ -198,11 +192,21 @@ func runLive(ctx context.Context, s *scenarios.Scenario, nodes live.Nodes, lf *l
 
 // liveReport reports a live run beside the simulator's prediction for the
 // same scenario, from simTrials trials.
-func liveReport(s, simulated *scenarios.Scenario, nodes live.Nodes, res *live.Result, simTrials, workers int) *report.Live {
+func liveReport(s *scenarios.Scenario, nodes live.Nodes, res *live.Result, simTrials, workers int) (*report.Live, error) {
+	simulated, note := s, ""
+	if nodes.Etcd != "" { // the simulator runs etcd's raft as the members do
+		var err error
+		if simulated, note, err = live.EtcdSimulation(s); err != nil {
+			return nil, err
+		}
+	}
 	simAgg, simTimes := simulate(simulated, simTrials, workers)
 	rep := report.NewLive(s, nodes.Describe(), &res.Agg, simAgg, stats.KSDistance(res.TimeToLeader, simTimes),
 		stats.KSCritical95(len(res.TimeToLeader), len(simTimes)))
 	withOverheads(rep, simulated, res, simTrials, workers)
+	if note != "" {
+		rep.Notes = append(rep.Notes, note)
+	}
 	rep.Notes = append(rep.Notes, res.Notes...)
 	rep.Logs = append(rep.Logs, res.Logs...)
 	for _, f := range res.Failed {
@@ -215,7 +219,7 @@ func liveReport(s, simulated *scenarios.Scenario, nodes live.Nodes, res *live.Re
 			}
 		}
 	}
-	return rep
+	return rep, nil
 }
 
 // conformanceRun tests one node on the rules of package conformance, with

@@ -1,6 +1,7 @@
 package fit
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -503,22 +504,12 @@ func (f *fitter) simulate(gi int, comps []Component, dists []sim.Dist) simulated
 			sm.order = append(sm.order, int32(i))
 		}
 	}
-	slices.SortStableFunc(sm.order, func(a, b int32) int { return cmpFloat(times[a], times[b]) })
+	slices.SortStableFunc(sm.order, func(a, b int32) int { return cmp.Compare(times[a], times[b]) })
 	sm.x = make([]float64, len(sm.order))
 	for j, i := range sm.order {
 		sm.x[j] = times[i]
 	}
 	return sm
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // distance returns the distance between the observations and the

@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -40,7 +41,7 @@ func histogramOf(m *dto.Metric) (Histogram, error) {
 	var h Histogram
 	buckets := slices.Clone(hp.GetBucket())
 	slices.SortStableFunc(buckets, func(a, b *dto.Bucket) int {
-		return cmpFloat(a.GetUpperBound(), b.GetUpperBound())
+		return cmp.Compare(a.GetUpperBound(), b.GetUpperBound())
 	})
 	for _, b := range buckets {
 		count := float64(b.GetCumulativeCount())
@@ -58,16 +59,6 @@ func histogramOf(m *dto.Metric) (Histogram, error) {
 	}
 	h.Sum = hp.GetSampleSum()
 	return h, h.check()
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // check refuses a histogram that no Prometheus client writes.
