@@ -93,24 +93,40 @@ func TestBuiltinScenariosHold(t *testing.T) {
 
 // TestBuiltinScenariosHoldOnEtcd runs 1,000 trials (100 without
 // RAFTSIM_LONG) of every built-in scenario with etcd's raft: no invariant
-// may fail, and every expectation holds but stale-leader's. There etcd
-// behaves as it means to: without CheckQuorum or Pre-Vote it answers an
-// AppendEntries or heartbeat of a lower term with nothing, so the cut-off
-// old leader never learns of the new term and two nodes believe they lead
-// at the end; the test holds etcd to exactly that.
+// may fail, and every expectation holds but where etcd behaves as it means
+// to, which the test holds it to:
+//   - stale-leader: without CheckQuorum or Pre-Vote, etcd answers an
+//     AppendEntries or heartbeat of a lower term with nothing, so the
+//     cut-off old leader never learns of the new term and every trial ends
+//     with two leaders;
+//   - reelection: a follower that adopts a higher term resets its timer, so
+//     a node with a stale log that campaigns again and again can keep the
+//     one up-to-date follower from ever timing out; in a few trials in a
+//     thousand (4 with seed 1; none with --prevote) the two connected nodes
+//     find no leader within the check's 2s.
 func TestBuiltinScenariosHoldOnEtcd(t *testing.T) {
 	trials := long.Pick(100, 1000)
 	for _, name := range scenarios.BuiltinNames {
 		t.Run(name, func(t *testing.T) {
 			p := plan(t, name, etcd)
 			a := Run(p, Options{Trials: trials, Seed: p.Scenario.Seed})
-			if name == "stale-leader" {
+			switch {
+			case name == "stale-leader":
 				if a.Failed != trials || a.Failures[0].Failure.Kind != "leaders-at-end" {
 					t.Fatalf("%d of %d failed, first %v; want every trial to end with two leaders", a.Failed, trials, a.Failures[0].Failure)
 				}
 				return
-			}
-			if a.Failed > 0 {
+			case name == "reelection" && a.Failed > 0:
+				for _, f := range a.Failures {
+					if f.Kind != "check" || !strings.Contains(f.Detail, "found none") {
+						t.Fatalf("trial %d seed %d: %v; want only checks that found no leader", f.Trial, f.Seed, f.Failure.String())
+					}
+				}
+				if a.Failed > trials/100 {
+					t.Fatalf("%d of %d trials found no leader in time; want at most 1%%", a.Failed, trials)
+				}
+				return
+			case a.Failed > 0:
 				f := a.Failures[0]
 				t.Fatalf("%d of %d trials failed; first: trial %d seed %d: %v", a.Failed, trials, f.Trial, f.Seed, f.Failure.String())
 			}
