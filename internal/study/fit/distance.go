@@ -2,8 +2,6 @@ package fit
 
 import (
 	"math"
-
-	"github.com/raftsim/raftsim/internal/runner/stats"
 )
 
 // What the fit minimises, in words.
@@ -70,10 +68,6 @@ func compare(a, b weighted) (cvm, ks float64) {
 	}
 	return n * m / ((n + m) * (n + m)) * sum, ks
 }
-
-// ksPValue returns the asymptotic p-value of the two-sample
-// Kolmogorov–Smirnov statistic d of samples of n and m.
-func ksPValue(d, n, m float64) float64 { return stats.KSPValue(d, n, m) }
 
 // statistic returns stat of the times that are finite (the trials that
 // found a leader), as raftsim run computes it: NaN when there are none.

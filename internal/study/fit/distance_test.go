@@ -35,20 +35,6 @@ func TestCompare(t *testing.T) {
 	}
 }
 
-func TestKSPValue(t *testing.T) {
-	// 1.36/sqrt(ne) is the 5% critical value for large samples.
-	ne := 500.0
-	if p := ksPValue(1.36/math.Sqrt(ne), 1000, 1000); math.Abs(p-0.05) > 0.005 {
-		t.Errorf("p at the 5%% critical value: %g", p)
-	}
-	if p := ksPValue(0, 100, 100); p != 1 {
-		t.Errorf("p of D=0: %g", p)
-	}
-	if p := ksPValue(1, 100, 100); p > 1e-10 {
-		t.Errorf("p of D=1: %g", p)
-	}
-}
-
 func TestStatistic(t *testing.T) {
 	s := weighted{x: []float64{1, 2, 3, 4, math.Inf(1)}}
 	for stat, want := range map[Stat]float64{Mean: 2.5, P50: 2, P90: 4, P99: 4, Max: 4} {

@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/optimize"
 
 	"github.com/raftsim/raftsim/internal/runner"
+	"github.com/raftsim/raftsim/internal/runner/stats"
 	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
@@ -232,7 +233,7 @@ func Run(p *Problem) (*Result, error) {
 			}
 		} else {
 			g.CvM, g.KS = compare(weighted{x: g.Times}, simW)
-			g.PValue = ksPValue(g.KS, float64(len(g.Times)), float64(len(g.Simulated)))
+			g.PValue = stats.KSPValue(g.KS, float64(len(g.Times)), float64(len(g.Simulated)))
 		}
 		res.Groups = append(res.Groups, g)
 	}
