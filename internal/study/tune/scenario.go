@@ -97,12 +97,21 @@ func (c *Cluster) Files(base Setting) (files map[string][]byte, notes []string) 
 			steps = MaxStallSteps
 			notes = append(notes, fmt.Sprintf("stalls come so often (%.0f in %s) that a steady-state run holds only the first %d", expected, scenarios.FormatDuration(steadyRun), steps))
 		}
-		gap := time.Duration(float64(time.Hour) / rate)
 		w("\n    - repeat: %d\n      steps:\n        - delay: \"exp:%s\"\n          pause: {nodes: random, for: %s}\n",
-			steps, scenarios.FormatDuration(gap.Round(time.Millisecond)), data("stall.csv", st.Tail))
+			steps, scenarios.FormatDuration(meanGap(rate)), data("stall.csv", st.Tail))
 	}
 	files[c.Path()] = []byte(b.String())
 	return files, notes
+}
+
+// meanGap is the mean time between stalls at rate stalls an hour: to the
+// millisecond, or the microsecond below a second, and never 0.
+func meanGap(rate float64) time.Duration {
+	gap := time.Duration(float64(time.Hour) / rate)
+	if gap >= time.Second {
+		return gap.Round(time.Millisecond)
+	}
+	return max(gap.Round(time.Microsecond), time.Microsecond)
 }
 
 // sources names what the model was read from.
