@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -48,6 +49,12 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("TMPDIR", tmp)  // where raftsim live and cluster make their data directories
 	os.Setenv(beRaftsim, "1") // for the processes the tests start
+	// The parallel tests are the live ones, which mostly wait on real
+	// processes: run four at a time, not one per CPU, unless told.
+	flag.Parse()
+	if !flagSet("test.parallel") {
+		flag.Set("test.parallel", "4")
+	}
 	code := m.Run()
 	if left, _ := filepath.Glob(filepath.Join(tmp, "raftsim-*")); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "data directories left behind: %v\n", left)
@@ -66,6 +73,12 @@ func TestMain(m *testing.M) {
 func liveDirs(t *testing.T) (logs string) {
 	t.Parallel()
 	return t.TempDir()
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(name string) (set bool) {
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // processesNaming lists the processes whose command line contains any of

@@ -35,9 +35,13 @@ func (p *tunePlan) report(outcomes []tune.Outcome) (*report.Tune, error) {
 		rep.Scenario = cl.Path()
 	}
 	best, js := p.goals.Recommend(outcomes)
+	open := p.goals.NeedMore(outcomes) // still undecided at --max-steady-time
 	unbounded := false
 	for i, st := range p.settings {
 		rep.Settings = append(rep.Settings, p.cellReport(st, &outcomes[i], js[i], i == best))
+		if slices.Contains(open, i) {
+			rep.Settings[i].Undecided = p.goals.Undecided(&outcomes[i])
+		}
 		unbounded = unbounded || math.IsInf(outcomes[i].P99CI[1], 1)
 	}
 	if unbounded {
@@ -68,9 +72,6 @@ func (p *tunePlan) cellReport(st tune.Setting, o *tune.Outcome, j tune.Judgement
 		FailoverVerdict: j.Failover.String(), LeaderChangesVerdict: j.Changes.String(), Meets: j.Meets, Margin: num(j.Margin), Recommended: recommended}
 	c.LeaderChangesPerDay, c.LeaderChangesPerDayCI = perDay(o, o.LeaderChanges)
 	c.NeedlessElectionsPerDay, c.NeedlessElectionsPerDayCI = perDay(o, o.Needless)
-	if o.Clean() && j.Failover == sweep.Below && j.Changes == sweep.Undecided {
-		c.Undecided = p.goals.Undecided(o)
-	}
 	if p.saved {
 		i := slices.Index(p.settings, st)
 		s := p.cells[i]

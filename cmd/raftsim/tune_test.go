@@ -44,7 +44,7 @@ func handmadeArgs(kind string) []string {
 
 // quickTune keeps tune's tests short: a small grid, enough trials to bound
 // a p99, an hour of steady state, and a goal an hour or two can show.
-var quickTune = []string{"--heartbeat-interval", "100ms", "--election-timeout", "500ms,1s,2s,5s", "--trials", "500",
+var quickTune = []string{"--heartbeat-interval", "100ms", "--election-timeout", "500ms,5s", "--trials", "500",
 	"--steady-time", "1h", "--failover-p99", "20s", "--max-leader-changes-per-day", "24"}
 
 type tuneJSON struct {

@@ -134,7 +134,9 @@ type TuneCell struct {
 	Meets                bool   `json:"meets"`
 	Margin               Num    `json:"margin"`
 	Recommended          bool   `json:"recommended"`
-	// Undecided says what would decide a setting the data cannot judge.
+	// Undecided says what would decide the setting that would be
+	// recommended were its leader changes shown within the goal, when
+	// --max-steady-time could not.
 	Undecided string `json:"undecided,omitempty"`
 	Replay    string `json:"replay,omitempty"`
 }

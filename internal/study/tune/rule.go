@@ -124,19 +124,28 @@ func (g Goals) Recommend(outcomes []Outcome) (best int, js []Judgement) {
 	return best, js
 }
 
-// NeedMore returns the settings more steady state could make the
-// recommendation: their trials are clean and meet the failover goal, their
-// leader changes' interval holds the goal, and their margin by the point
-// estimates beats the recommended setting's.
+// NeedMore returns the setting more steady state could make the
+// recommendation: of those whose trials are clean and meet the failover
+// goal, and whose leader changes' interval holds the goal, the one with
+// the most margin by the point estimates (ties: the smaller p99), if that
+// beats the recommended setting's. One at a time: should it be shown
+// within the goal, the others cannot beat it; should it not, the next is
+// the next to need more.
 func (g Goals) NeedMore(outcomes []Outcome) []int {
 	best, js := g.Recommend(outcomes)
-	var out []int
+	next := -1
 	for i, j := range js {
-		if outcomes[i].Clean() && j.Failover == sweep.Below && j.Changes == sweep.Undecided && (best < 0 || j.Margin > js[best].Margin) {
-			out = append(out, i)
+		if !outcomes[i].Clean() || j.Failover != sweep.Below || j.Changes != sweep.Undecided || best >= 0 && j.Margin <= js[best].Margin {
+			continue
+		}
+		if next < 0 || cmp.Or(cmp.Compare(j.Margin, js[next].Margin), cmp.Compare(outcomes[next].P99, outcomes[i].P99)) > 0 {
+			next = i
 		}
 	}
-	return out
+	if next < 0 {
+		return nil
+	}
+	return []int{next}
 }
 
 // Undecided says what would decide a setting whose leader changes' interval

@@ -88,6 +88,17 @@ func TestJudgeMargins(t *testing.T) {
 	if more := g.NeedMore(tie); len(more) != 0 {
 		t.Errorf("need more: %v", more)
 	}
+	// With none shown within the goals, the undecided setting with the most
+	// margin needs more first, and it alone.
+	g.FailoverP99 = 2 * time.Second
+	open := []Outcome{
+		{Trials: 1, Measured: 1, P99: 1500, P99CI: [2]float64{1400, 1600}, SteadyHours: 1}, // margin 0.25
+		{Trials: 1, Measured: 1, P99: 1000, P99CI: [2]float64{900, 1100}, SteadyHours: 1},  // margin 0.5
+		{Trials: 1, Measured: 1, P99: 500, P99CI: [2]float64{400, 2100}, SteadyHours: 1},   // failover undecided
+	}
+	if more := g.NeedMore(open); len(more) != 1 || more[0] != 1 {
+		t.Errorf("need more: %v, want [1]", more)
+	}
 }
 
 // TestUndecidedSaysHowLong: the text says the rate, its interval, the
