@@ -167,3 +167,9 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// Majority is the number of votes that elect a leader of a cluster of
+// size nodes: a strict majority of the whole cluster, the candidate
+// included. Raft's safety rests on any two such sets sharing a node; the
+// checks that judge a cluster count with it too.
+func Majority(size int) int { return size/2 + 1 }

@@ -113,9 +113,9 @@ func (n *Node) Reset(cfg Config) {
 		panic(fmt.Sprintf("raft: %v", err))
 	}
 	n.cfg = cfg
-	n.majority = cfg.Size/2 + 1 // a strict majority of the whole cluster, itself included
+	n.majority = Majority(cfg.Size)
 	if cfg.Bugs&BugPeersMajority != 0 {
-		n.majority = (cfg.Size-1)/2 + 1 // the bug: a majority of the peers only
+		n.majority = Majority(cfg.Size - 1) // the bug: a majority of the peers only
 	}
 	n.term, n.vote = 0, None
 	n.log = append(n.log[:0], 0)

@@ -37,7 +37,7 @@ func (c *Cluster) reset(n int, topo *sim.Topology) {
 	for i := range n {
 		c.booted[i], c.crashed[i], c.paused[i] = false, true, false
 	}
-	c.majority = n/2 + 1
+	c.majority = raft.Majority(n)
 	c.topoDirty = true
 }
 

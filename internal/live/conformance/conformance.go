@@ -215,7 +215,7 @@ func (h *harness) close() {
 }
 
 // majority returns the votes a candidate needs: ⌊N/2⌋+1 of the cluster.
-func (h *harness) majority() int { return h.opt.Size/2 + 1 }
+func (h *harness) majority() int { return raft.Majority(h.opt.Size) }
 
 // grantFrom makes the first k stand-ins grant their votes, the others
 // refuse.

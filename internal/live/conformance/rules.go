@@ -298,7 +298,7 @@ func wholeMajority(h *harness) (Outcome, string) {
 	if h.waitFor(wait, func() bool { return len(h.requestsFrom(0, raft.MsgApp)) > 0 }) {
 		led := h.requestsFrom(0, raft.MsgApp)[0]
 		return Fail, fmt.Sprintf("it led term %d (it sent %s) with %d votes, its own and %d of %d peers': a majority of %d nodes is %d (a majority over its peers only is %d)",
-			led.Term, led.String(), m-1, m-2, n-1, n, m, (n-1)/2+1)
+			led.Term, led.String(), m-1, m-2, n-1, n, m, raft.Majority(n-1))
 	}
 	s, err := h.status()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
 )
@@ -282,7 +283,7 @@ func lower(parts []sim.Dist, v float64) time.Duration {
 func grantsBy(parts []sim.Dist, n int, v float64) time.Duration {
 	j := float64(len(parts))
 	u := memo(searchKey{n, len(parts), v, true}, func() float64 {
-		m := n/2 + 1
+		m := raft.Majority(n)
 		return search(func(u float64) bool {
 			g := max(0, 1-j*(1-u))
 			return 1-atLeast(n-1, m-1, g*g) <= v
@@ -298,7 +299,7 @@ func grantsBy(parts []sim.Dist, n int, v float64) time.Duration {
 // probability P(Binomial(n-1, 2w) ≥ m-1) at most.
 func grantsNotBefore(parts []sim.Dist, n int, v float64) time.Duration {
 	w := memo(searchKey{n, len(parts), v, false}, func() float64 {
-		m := n/2 + 1
+		m := raft.Majority(n)
 		return search(func(w float64) bool {
 			return atLeast(n-1, m-1, min(1, 2*w)) <= v
 		}, false)
@@ -413,7 +414,7 @@ func pow(x float64, k int) float64 {
 // logs, of the probability that enough of the voters that would grant them
 // answer in time.
 func eligible(n int, q float64) float64 {
-	m := n/2 + 1
+	m := raft.Majority(n)
 	sum := 0.0
 	for r := 1; r <= n-m+1; r++ {
 		sum += atLeast(n-r, m-1, q)
