@@ -254,15 +254,19 @@ func conformanceRun(ctx context.Context, s *scenarios.Scenario, nodes live.Nodes
 }
 
 // withOverheads adds to rep the overheads the live run measured and the
-// simulator's prediction with them in its model.
+// simulator's prediction with them in its model. A proxy that carries
+// bytes, not RPCs (etcd's members), sees no answers, only how late it
+// delivered: that is reported, but without answers there is no model of
+// processing or persist to give the simulator, so no prediction.
 func withOverheads(rep *report.Live, s *scenarios.Scenario, res *live.Result, simTrials, workers int) {
 	o := &res.Overheads
-	if o.Answer.N()+o.AnswerSync.N() == 0 {
+	answers := o.Answer.N() + o.AnswerSync.N()
+	if answers+o.Late.N() == 0 {
 		return
 	}
 	rep.Measured = &report.Overheads{AnswerMs: report.DistOf(&o.Answer, 1e6), AnswerSyncMs: report.DistOf(&o.AnswerSync, 1e6),
 		LateMs: report.DistOf(&o.Late, 1e6)}
-	if simTrials == 0 {
+	if simTrials == 0 || answers == 0 {
 		return
 	}
 	m := *s

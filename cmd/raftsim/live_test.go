@@ -686,12 +686,22 @@ func TestLiveEtcdLong(t *testing.T) {
 		Simulated struct{ Trials int }
 		KS        *float64 `json:"ks_distance"`
 		Notes     []string
+		Overheads *struct {
+			Answer struct{ N int } `json:"answer_ms"`
+			Late   struct{ N int } `json:"late_ms"`
+		}
+		WithOverheads *struct{} `json:"with_overheads"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
 	if rep.Simulated.Trials != 300 || rep.KS == nil || len(rep.Notes) == 0 || !strings.Contains(rep.Notes[0], "simulated: etcd's raft (--impl etcd) as the members run it") {
 		t.Errorf("the simulation beside etcd: %d trials, ks_distance %v, notes %q; want 300 of etcd's raft", rep.Simulated.Trials, rep.KS, rep.Notes)
+	}
+	// The TCP proxy sees bytes, not RPCs: how late it delivered them, and
+	// no answers, so no model of the overheads to simulate.
+	if rep.Overheads == nil || rep.Overheads.Late.N == 0 || rep.Overheads.Answer.N != 0 || rep.WithOverheads != nil {
+		t.Errorf("overheads %+v, with_overheads %v: want the lateness alone, and no simulation with it", rep.Overheads, rep.WithOverheads)
 	}
 	data, err := os.ReadFile(filepath.Join(logs, "trial-0.timeline"))
 	if err != nil {

@@ -38,7 +38,9 @@ type Live struct {
 
 // Overheads are a live cluster's costs beyond the scenario's latency, as
 // the proxy measured them: nodes' answer times to RPCs without and with a
-// disk write, and how late messages were delivered.
+// disk write, and how late messages were delivered. A proxy that carries
+// bytes, not RPCs (etcd's members), measures only the lateness; the
+// answers then have n 0 and no values.
 type Overheads struct {
 	AnswerMs     Dist `json:"answer_ms"`
 	AnswerSyncMs Dist `json:"answer_sync_ms"`
@@ -103,8 +105,12 @@ func (l *Live) WriteTable(w io.Writer) error {
 		p := func(d Dist) string {
 			return fmt.Sprintf("p50 %s, p90 %s, p99 %s ms (n=%d)", d.P50.Fixed(2, "-"), d.P90.Fixed(2, "-"), d.P99.Fixed(2, "-"), d.N)
 		}
-		fmt.Fprintf(&b, "measured by the proxy: answers without a disk write %s; with one %s; deliveries late by %s\n",
-			p(m.AnswerMs), p(m.AnswerSyncMs), p(m.LateMs))
+		if m.AnswerMs.N+m.AnswerSyncMs.N == 0 {
+			fmt.Fprintf(&b, "measured by the proxy: deliveries late by %s; answers not seen (the proxy carries bytes, not RPCs)\n", p(m.LateMs))
+		} else {
+			fmt.Fprintf(&b, "measured by the proxy: answers without a disk write %s; with one %s; deliveries late by %s\n",
+				p(m.AnswerMs), p(m.AnswerSyncMs), p(m.LateMs))
+		}
 	}
 	if wo := l.WithOverheads; wo != nil {
 		d := wo.Simulated.TimeToLeaderMs
