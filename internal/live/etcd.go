@@ -16,6 +16,7 @@ import (
 	"github.com/raftsim/raftsim/internal/live/tcpproxy"
 	"github.com/raftsim/raftsim/internal/node/wire"
 	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
 )
 
 // Real etcd members as live nodes (raftsim live --etcd): each member runs
@@ -193,8 +194,12 @@ func EtcdFlags(s *scenarios.Scenario) []string {
 // --heartbeat-interval, so HeartbeatTick is 1 and ElectionTick is
 // --election-timeout in whole heartbeats, rounded down, as etcd divides),
 // drawing timeouts of ElectionTick to 2·ElectionTick−1 ticks, and checking
-// quorum, which etcd members always do. s is not changed; a note says what
-// the simulation runs.
+// quorum, which etcd members always do. Where s does not say when nodes
+// start, each starts at a uniformly random point of the first tick: a
+// member ticks from its own start, and real members' tickers are out of
+// step with each other, where nodes started together would tick in step
+// and, drawing the same number of ticks, campaign at the same instant. s
+// is not changed; a note says what the simulation runs.
 func EtcdSimulation(s *scenarios.Scenario) (*scenarios.Scenario, string, error) {
 	e := *s
 	c := &e.Cluster
@@ -203,11 +208,19 @@ func EtcdSimulation(s *scenarios.Scenario) (*scenarios.Scenario, string, error) 
 	c.Impl, c.Tick, c.Heartbeat = scenarios.ImplEtcd, hb, scenarios.Heartbeat{D: hb}
 	c.ElectionTimeout = scenarios.Range{Min: ticks * hb, Max: (2*ticks - 1) * hb}
 	c.Options.CheckQuorum = true
+	unaligned := len(c.Start) == 0
+	if unaligned {
+		c.Start = []sim.Dist{sim.UniformDist(0, hb)}
+	}
 	if err := e.Validate(); err != nil {
 		return nil, "", fmt.Errorf("the simulation of etcd's members: %v", err)
 	}
 	note := fmt.Sprintf("simulated: etcd's raft (--impl etcd) as the members run it: a tick of %s (their --heartbeat-interval), ElectionTick %d "+
 		"(timeouts of %d to %d ticks, %s), check-quorum on", scenarios.FormatDuration(hb), ticks, ticks, 2*ticks-1, c.ElectionTimeout)
+	if unaligned {
+		note += fmt.Sprintf(", each node started at a random point of the first tick (cluster.start %s), so that their ticks are out of step as real members' are",
+			scenarios.FormatDist(c.Start[0]))
+	}
 	return &e, note, nil
 }
 

@@ -54,18 +54,21 @@ func TestCheckEtcdRefusesWhatEtcdCannotSay(t *testing.T) {
 // on a tick of one heartbeat, with timeouts of ElectionTick to
 // 2·ElectionTick−1 ticks (--election-timeout in whole heartbeats, rounded
 // down as etcd divides) and check-quorum on, whatever the scenario said;
-// the scenario itself is left as it was.
+// nodes start out of step within the first tick unless the scenario says
+// when they start; the scenario itself is left as it was.
 func TestEtcdSimulation(t *testing.T) {
 	for _, tt := range []struct {
 		yaml    string
 		tick    string
 		timeout string
 		prevote bool
+		start   string
 		noteHas string
 	}{
-		{"cluster: {nodes: 3, election_timeout: 1000ms-2000ms, heartbeat: 100ms}\n", "100ms", "1s-1900ms", false, "ElectionTick 10 (timeouts of 10 to 19 ticks"},
-		{"cluster: {nodes: 5, election_timeout: 500ms-1000ms, heartbeat: 50ms, options: {prevote: true}}\n", "50ms", "500ms-950ms", true, "a tick of 50ms"},
-		{"cluster: {nodes: 3, election_timeout: 500ms-1000ms, heartbeat: 30ms}\n", "30ms", "480ms-930ms", false, "ElectionTick 16"},
+		{"cluster: {nodes: 3, election_timeout: 1000ms-2000ms, heartbeat: 100ms}\n", "100ms", "1s-1900ms", false, "uniform:0s-100ms", "ElectionTick 10 (timeouts of 10 to 19 ticks"},
+		{"cluster: {nodes: 5, election_timeout: 500ms-1000ms, heartbeat: 50ms, options: {prevote: true}}\n", "50ms", "500ms-950ms", true, "uniform:0s-50ms", "a tick of 50ms"},
+		{"cluster: {nodes: 3, election_timeout: 500ms-1000ms, heartbeat: 30ms}\n", "30ms", "480ms-930ms", false, "uniform:0s-30ms", "(cluster.start uniform:0s-30ms)"},
+		{"cluster: {nodes: 3, election_timeout: 500ms-1000ms, heartbeat: 50ms, start: uniform:0ms-1s}\n", "50ms", "500ms-950ms", false, "uniform:0s-1s", "ElectionTick 10"},
 	} {
 		s, err := scenarios.Parse("etcd.yaml", []byte(tt.yaml))
 		if err == nil {
@@ -84,10 +87,13 @@ func TestEtcdSimulation(t *testing.T) {
 			t.Errorf("%q: impl %s, tick %s, timeout %s, heartbeat %s, %+v; want etcd, %s, %s, one tick, check-quorum, prevote %v",
 				tt.yaml, c.Impl, scenarios.FormatDuration(c.Tick), c.ElectionTimeout, scenarios.FormatDuration(c.HeartbeatInterval()), c.Options, tt.tick, tt.timeout, tt.prevote)
 		}
-		if !strings.Contains(note, tt.noteHas) {
-			t.Errorf("%q: note %q lacks %q", tt.yaml, note, tt.noteHas)
+		if len(c.Start) != 1 || scenarios.FormatDist(c.Start[0]) != tt.start {
+			t.Errorf("%q: start %v, want %s", tt.yaml, c.Start, tt.start)
 		}
-		if s.Cluster.Impl != scenarios.ImplRaftsim || s.Cluster.Options.CheckQuorum {
+		if !strings.Contains(note, tt.noteHas) || strings.Contains(note, "out of step") != (len(s.Cluster.Start) == 0) {
+			t.Errorf("%q: note %q lacks %q, or tells of a start the scenario set", tt.yaml, note, tt.noteHas)
+		}
+		if s.Cluster.Impl != scenarios.ImplRaftsim || s.Cluster.Options.CheckQuorum || tt.start != "uniform:0s-1s" && len(s.Cluster.Start) != 0 {
 			t.Errorf("%q: the scenario itself changed", tt.yaml)
 		}
 	}
