@@ -48,6 +48,8 @@ var OverrideFlags = append([]Override{
 		textOverride(ParseRange, Range.String, func(s *Scenario, r Range) { s.Cluster.ElectionTimeout = r })},
 	{"heartbeat", "string", "heartbeat interval, e.g. 50ms, or a percentage of the minimum election timeout, e.g. 50%", false,
 		textOverride(ParseHeartbeat, Heartbeat.String, func(s *Scenario, h Heartbeat) { s.Cluster.Heartbeat = h })},
+	{"start", "string", "when each node starts: a distribution each node draws from, e.g. uniform:0ms-1s; default: the scenario's (all at 0)", false,
+		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Cluster.Start = []sim.Dist{d} })},
 	{"latency", "string", latencyHelp, false,
 		textOverride(ParseDist, FormatDist, func(s *Scenario, d sim.Dist) { s.Network.Latency = d })},
 	{"loss", "string", "message loss probability of every link, 0 to 1", false,

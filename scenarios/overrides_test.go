@@ -42,3 +42,26 @@ func TestOverrideErrorsNameTheFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestStartOverride: --start gives every node the one distribution its
+// start is drawn from, in place of the scenario's (one per node included).
+func TestStartOverride(t *testing.T) {
+	s, err := Parse("my.yaml", []byte("cluster: {nodes: 3, start: [0ms, 1s, uniform:0ms-2s]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o Overrides
+	if err := o.Set("start", "uniform:0ms-50ms"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := o.Apply(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Cluster.Start) != 1 || FormatDist(got.Cluster.Start[0]) != "uniform:0s-50ms" || len(s.Cluster.Start) != 3 {
+		t.Errorf("start %v (the scenario's now %v), want uniform:0s-50ms for every node and the scenario unchanged", got.Cluster.Start, s.Cluster.Start)
+	}
+	if err := o.Set("start", "soon"); err == nil || !strings.Contains(err.Error(), "neither a duration nor a distribution") {
+		t.Errorf("--start soon: %v", err)
+	}
+}
