@@ -136,6 +136,8 @@ func (g *generator) report(name string) error {
 		"screenshot": g.screenshot,
 		"timeOf":     timeOf,
 		"list":       func(xs ...any) []any { return xs },
+		"sub":        sub,
+		"etcd":       etcdVersion,
 	}).Parse(string(src))
 	if err != nil {
 		return err
@@ -275,6 +277,31 @@ func fixed(x any, decimals int) string {
 		return "-" // null: no samples
 	}
 	return strconv.FormatFloat(f, 'f', decimals, 64)
+}
+
+// sub returns x − y, or nil (printed "-") when either has no value.
+func sub(x, y any) any {
+	a, ok1 := x.(float64)
+	b, ok2 := y.(float64)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	return a - b
+}
+
+// etcdVersion returns the version of the etcd on PATH, the one raftsim
+// live --etcd runs, as it prints it ("3.4.23").
+func etcdVersion() (string, error) {
+	out, err := exec.Command("etcd", "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("etcd --version: %v", err)
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "etcd Version: "); ok {
+			return strings.TrimSpace(v), nil
+		}
+	}
+	return "", fmt.Errorf("etcd --version printed no version: %q", out)
 }
 
 func mul(x any, k float64) any {
