@@ -6,13 +6,17 @@ import (
 )
 
 // bareEvent is a typical discrete-event record: time, scheduling sequence,
-// and what to do.
+// and what to do. The yardstick never reads what to do, but copies it with
+// every push and pop as a simulator does: the fields are named, since the
+// compiler need not copy blank ones (with blank fields the loop ran 21%
+// faster, and the yardstick measured less than a record's worth of work).
 type bareEvent struct {
-	at  time.Duration
-	seq uint64
-	_   int32    // ref: what to do, unused by the yardstick but part of the record's size
-	_   [2]int32 // node, from
-	_   uint8    // kind
+	at   time.Duration
+	seq  uint64
+	ref  int32 //lint:ignore U1000 copied, never read: see above
+	node int32 //lint:ignore U1000 copied, never read
+	from int32 //lint:ignore U1000 copied, never read
+	kind uint8 //lint:ignore U1000 copied, never read
 }
 
 func (e *bareEvent) before(f *bareEvent) bool {
