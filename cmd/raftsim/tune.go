@@ -109,8 +109,8 @@ func tuneCmd(args []string, out, errw io.Writer) error {
 		return err
 	}
 	if tf.save != "" {
-		if err := saveDir(tf.save, p.files); err != nil {
-			return err
+		if err := disk.CreateDir(tf.save, p.files); err != nil {
+			return fmt.Errorf("--save %s: %v", tf.save, err)
 		}
 	}
 	if err := c.output.file().write(out, func(w io.Writer) error { return rep.Write(w, c.format) }); err != nil {
@@ -397,31 +397,6 @@ func (p *tunePlan) run(ctx context.Context) (*report.Tune, error) {
 		return nil, err
 	}
 	return p.report(outcomes)
-}
-
-// saveDir writes files (by path, all in one new directory) whole or not
-// at all: into a temporary directory beside it, renamed into place.
-func saveDir(dir string, files map[string][]byte) error {
-	tmp, err := os.MkdirTemp(filepath.Dir(filepath.Clean(dir)), ".raftsim-tune-")
-	if err != nil {
-		return fmt.Errorf("--save %s: %v", dir, err)
-	}
-	for path, data := range files {
-		rel, err := filepath.Rel(dir, path)
-		if err != nil || strings.HasPrefix(rel, "..") {
-			os.RemoveAll(tmp)
-			return fmt.Errorf("--save: %s is outside %s", path, dir)
-		}
-		if err := disk.WriteFile(filepath.Join(tmp, rel), data); err != nil {
-			os.RemoveAll(tmp)
-			return fmt.Errorf("--save %s: %v", dir, err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		os.RemoveAll(tmp)
-		return fmt.Errorf("--save %s: %v", dir, err)
-	}
-	return nil
 }
 
 // checkNewDir makes sure dir can be created: it does not exist, and its

@@ -250,3 +250,41 @@ func TestWriteFileReplacesWholeOrNotAtAll(t *testing.T) {
 		t.Errorf("got %q mode %v, want \"new\" with the old mode 0640", data, st.Mode().Perm())
 	}
 }
+
+// TestCreateDirWholeOrNotAtAll: a new directory holds every file or does
+// not exist; an existing directory that is not empty is left as it was,
+// and nothing is left beside it.
+func TestCreateDirWholeOrNotAtAll(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "saved")
+	files := map[string][]byte{filepath.Join(dir, "a.yaml"): []byte("a"), filepath.Join(dir, "data", "b.csv"): []byte("b")}
+	if err := CreateDir(dir, files); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range files {
+		if got, err := os.ReadFile(path); err != nil || string(got) != string(want) {
+			t.Errorf("%s: %q, %v; want %q", path, got, err, want)
+		}
+	}
+	if err := CreateDir(dir, map[string][]byte{filepath.Join(dir, "c"): []byte("c")}); err == nil {
+		t.Error("created over a directory that was there")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "c")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the existing directory changed: %v", err)
+	}
+	other := filepath.Join(parent, "other")
+	if err := CreateDir(other, map[string][]byte{filepath.Join(parent, "elsewhere"): []byte("x")}); err == nil {
+		t.Error("wrote a file outside the directory")
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "saved" {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("beside the directory: %v, want only saved", names)
+	}
+}

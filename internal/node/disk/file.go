@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -82,6 +83,40 @@ func CreateFile(path string, data []byte) error {
 		return err
 	}
 	return syncDir(filepath.Dir(path))
+}
+
+// CreateDir creates the directory dir holding files (by path, each inside
+// dir), whole or not at all: the files go, each written by WriteFile, into
+// a temporary directory beside dir, which is renamed to dir, then the
+// parent directory is synced. The rename fails and replaces nothing when
+// dir exists and is not empty.
+func CreateDir(dir string, files map[string][]byte) error {
+	parent := filepath.Dir(filepath.Clean(dir))
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return err
+	}
+	for path, data := range files {
+		rel, err := filepath.Rel(dir, path)
+		if err == nil && (rel == "." || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))) {
+			err = fmt.Errorf("%s is not inside %s", path, dir)
+		}
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(filepath.Join(tmp, rel)), 0o777)
+		}
+		if err == nil {
+			err = WriteFile(filepath.Join(tmp, rel), data)
+		}
+		if err != nil {
+			os.RemoveAll(tmp)
+			return err
+		}
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		os.RemoveAll(tmp)
+		return err
+	}
+	return syncDir(parent)
 }
 
 // tempFile is what WriteFile writes through: an *os.File, or a test's
