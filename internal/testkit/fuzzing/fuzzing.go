@@ -40,10 +40,27 @@ func Run(t *testing.T, target string, d, limit time.Duration) {
 	if ctx.Err() != nil {
 		t.Fatalf("fuzzing %s did not end within %v:\n%s", target, d+limit, tail(out.String(), 40))
 	}
+	if err != nil && deadlineRace(out.String()) {
+		t.Logf("fuzzing %s ended in Go's -fuzztime race (go.dev/issue/75804, fixed in Go 1.27), not a failing input: %s",
+			target, lastLine(out.String(), "fuzz: elapsed"))
+		return
+	}
 	if err != nil {
 		t.Fatalf("fuzzing %s: %v\n%s", target, err, tail(out.String(), 40))
 	}
 	t.Logf("fuzzed %s for %v (%v in all): %s", target, d, time.Since(started).Round(time.Second), lastLine(out.String(), "fuzz: elapsed"))
+}
+
+// deadlineRace reports whether go test -fuzz's output out is the
+// coordinator's race at the end of -fuzztime, not a finding: before Go 1.27
+// the deadline can reach the coordinator before its workers' context is
+// cancelled, and the run fails with a bare "context deadline exceeded"
+// (go.dev/issue/75804), more often on a busy machine. A finding always
+// writes its input and says where; a crash of the fuzzing process says
+// panic.
+func deadlineRace(out string) bool {
+	return strings.Contains(out, "context deadline exceeded") &&
+		!strings.Contains(out, "Failing input written to") && !strings.Contains(out, "panic:")
 }
 
 // tail returns the last n lines of s.
