@@ -44,8 +44,6 @@ type Options struct {
 	Logs string
 	// Timelines keeps every trial's timeline in Logs, not only failed ones'.
 	Timelines bool
-	// UntilFailure ends the run with its first failed trial.
-	UntilFailure bool
 	// Progress, if set, hears after each trial how many are done.
 	Progress func(done int, failed int)
 	// Trial, if set, hears each trial's result as it ends, as
@@ -209,9 +207,6 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 		}
 		if opt.Progress != nil {
 			opt.Progress(i+1, res.Agg.Failed)
-		}
-		if opt.UntilFailure && res.Agg.Failed > 0 {
-			break
 		}
 	}
 	seen.always(slowNotes(unanswered)...)

@@ -4,7 +4,8 @@ what its harness does with a user's broken node. Standard library only.
 
   html        answers every request, /status too, with an HTML page
   silent      accepts connections on $PORT and never answers
-  wrong-port  listens on $PORT+1 (answering /status correctly there)
+  wrong-port  listens on a port the kernel picks, not $PORT (answering /status
+              correctly there); $PORT+1 could be another node's
   slow-rpc    answers /status as a follower of term 0, and every RPC after 10 s
 """
 
@@ -59,7 +60,7 @@ if MODE == "silent":
         c, _ = s.accept()
         conns.append(c)  # held open, never answered
 elif MODE in ("html", "slow-rpc", "wrong-port"):
-    port = PORT + 1 if MODE == "wrong-port" else PORT
+    port = 0 if MODE == "wrong-port" else PORT
     ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
 else:
     sys.exit(f"BAD_MODE={MODE!r}: want html, silent, wrong-port or slow-rpc")
