@@ -137,7 +137,7 @@ func NewCluster(cfg ClusterConfig) (*Cluster, error) {
 		if p != 0 {
 			continue
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := holdPort()
 		if err != nil {
 			c.release()
 			return nil, err

@@ -50,7 +50,7 @@ func (c *Cluster) startEtcdNet() error {
 	c.etcd = m
 	targets := make([]string, n)
 	for i := range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ln, err := holdPort()
 		if err != nil {
 			return err
 		}
