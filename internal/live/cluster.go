@@ -387,23 +387,32 @@ func (c *Cluster) startError(i int, problem string) error {
 // contract: the node runs and answers HTTP, but not as raftsim needs.
 var ErrBadAnswer = errors.New("an answer that does not follow the contract")
 
+// statusAnswer reads the body of an answer to a status request (at most
+// 64 KiB), or says what went wrong: no answer, or one other than 200 OK.
+func statusAnswer(resp *http.Response, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%w: %s: %s", ErrBadAnswer, resp.Status, snippet(data))
+	}
+	return data, nil
+}
+
 // Status asks node i for its /status (an etcd member for its status, as
 // the course's /status says it).
 func (c *Cluster) Status(i int) (wire.Status, error) {
 	if c.etcd != nil {
 		return c.etcdStatus(i)
 	}
-	resp, err := c.client.Get("http://" + c.Addr(i) + wire.PathStatus)
+	data, err := statusAnswer(c.client.Get("http://" + c.Addr(i) + wire.PathStatus))
 	if err != nil {
 		return wire.Status{}, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	if err != nil {
-		return wire.Status{}, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return wire.Status{}, fmt.Errorf("%w: %s: %s", ErrBadAnswer, resp.Status, snippet(data))
 	}
 	s, err := wire.DecodeStatus(data)
 	if err != nil {

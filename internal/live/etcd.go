@@ -89,17 +89,9 @@ func (c *Cluster) etcdArgv(i int) []string {
 // course's /status: leader when it follows itself, follower otherwise (a
 // candidate is not told apart), in the term of the last entry it applied.
 func (c *Cluster) etcdStatus(i int) (wire.Status, error) {
-	resp, err := c.client.Post("http://"+c.Addr(i)+"/v3/maintenance/status", "application/json", bytes.NewReader([]byte("{}")))
+	data, err := statusAnswer(c.client.Post("http://"+c.Addr(i)+"/v3/maintenance/status", "application/json", bytes.NewReader([]byte("{}"))))
 	if err != nil {
 		return wire.Status{}, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	if err != nil {
-		return wire.Status{}, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return wire.Status{}, fmt.Errorf("%w: %s: %s", ErrBadAnswer, resp.Status, snippet(data))
 	}
 	var st struct {
 		Header struct {

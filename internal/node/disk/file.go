@@ -31,14 +31,7 @@ func WriteFile(path string, data []byte) error {
 			return err
 		}
 	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeSynced(tmp, data); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
@@ -62,14 +55,7 @@ func CreateFile(path string, data []byte) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeSynced(tmp, data); err != nil {
 		return err
 	}
 	err = os.Link(tmp.Name(), path)
@@ -117,6 +103,19 @@ func CreateDir(dir string, files map[string][]byte) error {
 		return err
 	}
 	return syncDir(parent)
+}
+
+// writeSynced writes data to tmp, syncs and closes it; the first error
+// wins, and tmp is closed either way.
+func writeSynced(tmp tempFile, data []byte) error {
+	_, err := tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // tempFile is what WriteFile writes through: an *os.File, or a test's
