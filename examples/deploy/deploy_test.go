@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,8 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/raftsim/raftsim/internal/study/shard"
 )
@@ -232,127 +229,6 @@ func readDeploy(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(data)
-}
-
-// k8sObject holds what the test reads of a Kubernetes object.
-type k8sObject struct {
-	Kind     string
-	Metadata struct{ Name string }
-	Spec     struct {
-		CompletionMode string `yaml:"completionMode"`
-		Completions    int
-		Parallelism    int
-		Template       struct{ Spec k8sPod }
-	}
-}
-
-type k8sPod struct {
-	Containers []k8sContainer
-	Volumes    []struct {
-		Name                  string
-		PersistentVolumeClaim struct {
-			ClaimName string `yaml:"claimName"`
-		} `yaml:"persistentVolumeClaim"`
-	}
-}
-
-type k8sContainer struct {
-	Command   []string
-	Args      []string
-	Env       []k8sEnv
-	Resources struct {
-		Requests map[string]string
-	}
-	VolumeMounts []struct {
-		Name      string
-		MountPath string `yaml:"mountPath"`
-	} `yaml:"volumeMounts"`
-}
-
-type k8sEnv struct {
-	Name      string
-	ValueFrom struct {
-		FieldRef struct {
-			FieldPath string `yaml:"fieldPath"`
-		} `yaml:"fieldRef"`
-	} `yaml:"valueFrom"`
-}
-
-func readK8s(t *testing.T, name string) []k8sObject {
-	t.Helper()
-	dec := yaml.NewDecoder(strings.NewReader(readDeploy(t, name)))
-	var objs []k8sObject
-	for {
-		var o k8sObject
-		if err := dec.Decode(&o); err != nil {
-			if err == io.EOF {
-				return objs
-			}
-			t.Fatalf("%s: %v", name, err)
-		}
-		objs = append(objs, o)
-	}
-}
-
-// TestKubernetesIndexedJob: the Indexed Job has as many completions as
-// --shard auto/N has shards, gives each pod JOB_COMPLETION_INDEX, writes
-// every partial where the merge Job reads them, and its shards merged
-// print what the unsharded command prints.
-func TestKubernetesIndexedJob(t *testing.T) {
-	objs := readK8s(t, "kubernetes/shards.yaml")
-	merges := readK8s(t, "kubernetes/merge.yaml")
-	if len(objs) != 2 || objs[0].Kind != "PersistentVolumeClaim" || objs[1].Kind != "Job" || len(merges) != 1 || merges[0].Kind != "Job" {
-		t.Fatalf("want a claim and a Job in shards.yaml, a Job in merge.yaml")
-	}
-	claim, job, merge := objs[0].Metadata.Name, objs[1].Spec, merges[0].Spec
-	if job.CompletionMode != "Indexed" || job.Parallelism < 1 || job.Parallelism > job.Completions {
-		t.Errorf("completionMode %q, parallelism %d of %d completions: want Indexed, 1 to completions", job.CompletionMode, job.Parallelism, job.Completions)
-	}
-	// dir returns where a pod mounts the claim.
-	dir := func(spec *k8sObject) string {
-		pod := &spec.Spec.Template.Spec
-		for _, v := range pod.Volumes {
-			for _, m := range pod.Containers[0].VolumeMounts {
-				if m.Name == v.Name && v.PersistentVolumeClaim.ClaimName == claim {
-					return m.MountPath
-				}
-			}
-		}
-		t.Fatalf("%s mounts no claim %s", spec.Metadata.Name, claim)
-		return ""
-	}
-	results := dir(&objs[1])
-	if d := dir(&merges[0]); d != results {
-		t.Errorf("the shards write to %s, the merge reads %s", results, d)
-	}
-	c := job.Template.Spec.Containers[0]
-	index := slices.IndexFunc(c.Env, func(e k8sEnv) bool { return e.Name == shard.EnvKubernetes })
-	if index < 0 || c.Env[index].ValueFrom.FieldRef.FieldPath != "metadata.annotations['batch.kubernetes.io/job-completion-index']" {
-		t.Errorf("the pod's environment does not give %s the completion index", shard.EnvKubernetes)
-	}
-	shardArgs := func(k int) ([]string, map[string]string) {
-		i := strconv.Itoa(k - 1)
-		var args []string
-		for _, a := range c.Args {
-			args = append(args, strings.ReplaceAll(a, "$("+shard.EnvKubernetes+")", i))
-		}
-		return args, map[string]string{shard.EnvKubernetes: i, shard.EnvSlurm: ""}
-	}
-	if !slices.Contains(c.Args, "--shard=auto/"+strconv.Itoa(job.Completions)) ||
-		!slices.Contains(c.Args, "--out="+results+"/part-$("+shard.EnvKubernetes+").json") ||
-		!slices.Contains(c.Args, "--workers="+c.Resources.Requests["cpu"]) {
-		t.Errorf("args %q: want --shard=auto/%d, --out=%s/part-$(%s).json and --workers=%s (the CPUs requested)",
-			c.Args, job.Completions, results, shard.EnvKubernetes, c.Resources.Requests["cpu"])
-	}
-	m := merge.Template.Spec.Containers[0]
-	if !slices.Equal(m.Command, []string{"sh", "-c"}) || len(m.Args) != 1 {
-		t.Fatalf("merge: command %q args %q: want sh -c and one script", m.Command, m.Args)
-	}
-	words := shellWords(t, m.Args[0], nil)
-	if words[0] != "raftsim" {
-		t.Fatalf("merge: %q does not run raftsim", m.Args[0])
-	}
-	checkDeployment(t, deployment{n: job.Completions, shard: shardArgs, merge: words[1:], dir: results})
 }
 
 // slurmArray reads an sbatch --array range, a-b[:step][%limit].
