@@ -34,6 +34,10 @@ func TestPlurals(t *testing.T) {
 			t.Errorf("run: output lacks %q:\n%s", want, out)
 		}
 	}
+	_, out, _ = raftsim("run", "leader-crash", "--trials", "10", "--seed", "6")
+	if !strings.Contains(out, "; 1 split vote and 0 other lost elections in all") {
+		t.Errorf("run: output lacks \"1 split vote and\":\n%s", out)
+	}
 	_, out, _ = raftsim("sweep", "leader-crash", "--nodes", "3", "--election-timeout", "150-300ms", "--trials", "1", "--steady-time", "1h", "--max-steady-time", "1h")
 	for _, want := range []string{"sweep of leader-crash: 1 cell, 1 trial each", "stability from 1 hour of steady state per cell"} {
 		if !strings.Contains(out, want) {

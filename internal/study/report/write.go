@@ -255,9 +255,9 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 	}
 	b.WriteString("\n")
 	if s.Measured > 0 {
-		fmt.Fprintf(b, "split vote in %s of trials (95%% CI %s-%s); %d split votes and %d other lost elections in all\n",
+		fmt.Fprintf(b, "split vote in %s of trials (95%% CI %s-%s); %s and %s in all\n",
 			s.SplitVoteProbability.Fixed(4, "-"), s.SplitVoteCI95[0].Fixed(4, "-"), s.SplitVoteCI95[1].Fixed(4, "-"),
-			s.SplitVotes, s.OtherLostElections)
+			scenarios.Count(int(s.SplitVotes), "split vote", "split votes"), scenarios.Count(int(s.OtherLostElections), "other lost election", "other lost elections"))
 	}
 	if s.Unfinished > 0 {
 		fmt.Fprintf(b, "%d of %d trials ended before their fault timeline did", s.Unfinished, s.Trials)
