@@ -118,13 +118,19 @@ func TestLiveLeaderCrash(t *testing.T) {
 	var r struct {
 		Trials, Measured, Failed int
 		Failures                 []any
-		TimeToLeaderMs           struct{ Mean float64 } `json:"time_to_leader_ms"`
+		TimeToLeaderMs           struct {
+			Mean  float64
+			P50CI []*float64 `json:"p50_ci"`
+		} `json:"time_to_leader_ms"`
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if r.Trials != 1 || r.Measured != 1 || r.Failed != 0 {
 		t.Errorf("got %d trials, %d measured, %d failed: want 1, 1, 0\n%s", r.Trials, r.Measured, r.Failed, out)
+	}
+	if ci := r.TimeToLeaderMs.P50CI; len(ci) != 2 || ci[0] != nil || ci[1] != nil {
+		t.Errorf("p50_ci %v: one trial bounds no median, want [null, null]", ci)
 	}
 	// --samples writes the measured time, in the format raftsim fit reads.
 	data, err := os.ReadFile(csvPath)

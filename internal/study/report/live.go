@@ -89,6 +89,10 @@ func (l *Live) WriteTable(w io.Writer) error {
 		return err
 	}
 	b.Reset()
+	if d := l.TimeToLeaderMs; d.N > 0 {
+		fmt.Fprintf(&b, "live time to leader with 95%% intervals (distribution-free, from %s): p50 %s, p90 %s, p99 %s ms\n",
+			scenarios.Count(int(d.N), "trial", "trials"), withInterval(d.P50, d.P50CI), withInterval(d.P90, d.P90CI), withInterval(d.P99, d.P99CI))
+	}
 	if l.Simulated != nil {
 		fmt.Fprintf(&b, "\nsimulated: the same scenario, %s\n", scenarios.Count(l.Simulated.Trials, "trial", "trials"))
 		if _, err := io.WriteString(w, b.String()); err != nil {
@@ -144,6 +148,21 @@ func (l *Live) ksVerdict() string {
 		return "live and simulated differ"
 	}
 	return "no evidence that live and simulated differ"
+}
+
+// withInterval writes a quantile and its interval, "171.0 [165.2, 178.4]",
+// and says so where too few samples cannot give an end.
+func withInterval(q Num, ci [2]Num) string {
+	lo, hi := ci[0].Fixed(1, ""), ci[1].Fixed(1, "")
+	switch {
+	case lo == "" && hi == "":
+		return q.Fixed(1, "-") + " [too few trials to bound it]"
+	case lo == "":
+		lo = "no lower bound"
+	case hi == "":
+		hi = "no upper bound"
+	}
+	return fmt.Sprintf("%s [%s, %s]", q.Fixed(1, "-"), lo, hi)
 }
 
 func orNone(s string) string {

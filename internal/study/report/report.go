@@ -44,25 +44,39 @@ func (n Num) Fixed(decimals int, none string) string {
 	return strconv.FormatFloat(f, 'f', decimals, 64)
 }
 
-// Dist is a summary of a distribution.
+// Dist is a summary of a distribution. Each quantile has its
+// distribution-free 95% confidence interval ([stats.Summary.QuantileCI95]),
+// whose ends are null (infinite) where the samples are too few to bound
+// it: the 99th percentile of 100 samples has no upper bound.
 type Dist struct {
-	N      int64 `json:"n"`
-	Mean   Num   `json:"mean"`
-	StdDev Num   `json:"stddev"`
-	Min    Num   `json:"min"`
-	P50    Num   `json:"p50"`
-	P90    Num   `json:"p90"`
-	P99    Num   `json:"p99"`
-	Max    Num   `json:"max"`
+	N      int64  `json:"n"`
+	Mean   Num    `json:"mean"`
+	StdDev Num    `json:"stddev"`
+	Min    Num    `json:"min"`
+	P50    Num    `json:"p50"`
+	P90    Num    `json:"p90"`
+	P99    Num    `json:"p99"`
+	Max    Num    `json:"max"`
+	P50CI  [2]Num `json:"p50_ci"`
+	P90CI  [2]Num `json:"p90_ci"`
+	P99CI  [2]Num `json:"p99_ci"`
 }
 
 // DistOf summarises s, dividing every value by unit (1e6 for ns → ms).
 func DistOf(s *stats.Summary, unit float64) Dist {
+	ci := func(p float64) [2]Num {
+		lo, hi := s.QuantileCI95(p)
+		return [2]Num{Num(lo / unit), Num(hi / unit)}
+	}
 	if s.N() == 0 {
 		nan := Num(math.NaN())
-		return Dist{Mean: nan, StdDev: nan, Min: nan, P50: nan, P90: nan, P99: nan, Max: nan}
+		return Dist{Mean: nan, StdDev: nan, Min: nan, P50: nan, P90: nan, P99: nan, Max: nan,
+			P50CI: ci(0.5), P90CI: ci(0.9), P99CI: ci(0.99)}
 	}
 	return Dist{
+		P50CI:  ci(0.5),
+		P90CI:  ci(0.9),
+		P99CI:  ci(0.99),
 		N:      s.N(),
 		Mean:   Num(s.Mean() / unit),
 		StdDev: Num(s.StdDev() / unit),
