@@ -62,6 +62,25 @@ func TestRunJSONContract(t *testing.T) {
 	if ttl["p50"].(float64) > ttl["p99"].(float64) || ttl["p99"].(float64) > ttl["max"].(float64) {
 		t.Errorf("quantiles out of order: %v", ttl)
 	}
+	for _, k := range []string{"p50", "p90", "p99"} {
+		ci, _ := ttl[k+"_ci"].([]any)
+		if len(ci) != 2 {
+			t.Errorf("time_to_leader_ms.%s_ci = %v", k, ttl[k+"_ci"])
+			continue
+		}
+		lo, _ := ci[0].(float64)
+		if hi, ok := ci[1].(float64); lo <= 0 || !(lo <= ttl[k].(float64)) || ok && hi < ttl[k].(float64) || !ok && ci[1] != nil {
+			t.Errorf("time_to_leader_ms.%s %v: interval %v does not hold it", k, ttl[k], ci)
+		}
+	}
+	if _, ok := p["start"]; ok {
+		t.Errorf("params.start %v in a scenario that sets none", p["start"])
+	}
+	_, out, _ = raftsim("run", "cold-start", "--trials", "1", "--start", "uniform:0-10ms", "--format", "json")
+	var started struct{ Params struct{ Start []string } }
+	if err := json.Unmarshal([]byte(out), &started); err != nil || !slices.Equal(started.Params.Start, []string{"uniform:0s-10ms"}) {
+		t.Errorf("--start uniform:0-10ms: params.start %q (%v), want [uniform:0s-10ms]", started.Params.Start, err)
+	}
 	if _, ok := r["split_vote_probability"].(float64); !ok {
 		t.Errorf("split_vote_probability: %v", r["split_vote_probability"])
 	}

@@ -106,6 +106,9 @@ type Params struct {
 	Persist           string  `json:"persist,omitempty"`
 	TimerJitter       string  `json:"timer_jitter,omitempty"`
 	Processing        string  `json:"processing,omitempty"`
+	// Start is when each node boots: one distribution for all, or one per
+	// node, as the scenario's cluster.start.
+	Start []string `json:"start,omitempty"`
 	// Links are the per-link overrides of latency, loss and duplication.
 	Links []string `json:"links,omitempty"`
 	// Impl is the Raft every node ran (raftsim or etcd); TickMs, etcd's tick.
@@ -139,6 +142,7 @@ func ParamsOf(s *scenarios.Scenario) Params {
 		Persist:           distText(c.Persist),
 		TimerJitter:       distText(c.TimerJitter),
 		Links:             linksText(s.Network.Links),
+		Start:             startText(c.Start),
 		Processing:        distText(c.Processing),
 		Impl:              c.Impl.String(),
 		TickMs:            tickMs(c),
@@ -152,6 +156,14 @@ func tickMs(c *scenarios.Cluster) *Num {
 	}
 	t := ms(c.TickLength())
 	return &t
+}
+
+func startText(start []sim.Dist) []string {
+	var out []string
+	for _, d := range start {
+		out = append(out, scenarios.FormatDist(d))
+	}
+	return out
 }
 
 func linksText(links []scenarios.LinkOverride) []string {
