@@ -95,7 +95,7 @@ func TestReadmeJSONKeys(t *testing.T) {
 	gotTop, gotParams := map[string]bool{}, map[string]bool{}
 	for _, args := range [][]string{
 		{"run", "partition-leader", "--trials", "30", "--steady-time", "20m", "--find", "slowest:1", "--election-timeout", "50-100ms",
-			"--persist", "1ms", "--timer-jitter", "1ms", "--bug", "ignore-reply-term"},
+			"--persist", "1ms", "--timer-jitter", "1ms", "--processing", "1ms", "--start", "uniform:0-10ms", "--bug", "ignore-reply-term"},
 		{"run", "flaky-link", "--trials", "30", "--impl", "etcd"},
 	} {
 		_, out, errw := raftsim(append(args, "--format", "json")...)
