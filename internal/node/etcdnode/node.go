@@ -46,6 +46,11 @@ type Node struct {
 	fed     int64 // a leader: the last tick handed to etcd
 	granted bool  // the input made the node grant a vote
 	said    int   // lines etcd logged
+	// atMaxTerm: the node's election timer fired in term raft.MaxTerm, so
+	// it did not campaign (etcd would go to MaxTerm+1, past what the wire
+	// carries) and its timer is off until it hears from a leader or its
+	// term or role changes. refused: the next Ready says so.
+	atMaxTerm, refused bool
 
 	// What the next Ready reports.
 	rd           raft.Ready
@@ -93,6 +98,7 @@ func (n *Node) Reset(cfg raft.Config) {
 	n.state = raft.State{Vote: raft.None, Lead: raft.None}
 	n.reported = n.state
 	n.mustSync, n.unstable = false, noEntries
+	n.atMaxTerm, n.refused = false, false
 	n.timers = [raft.NumTimers]raft.TimerSetting{}
 	n.timerChanged = [raft.NumTimers]bool{}
 	n.msgs = n.msgs[:0]
@@ -141,6 +147,7 @@ func (n *Node) start(now time.Duration) {
 	hs, _, _ := n.store.InitialState()
 	n.state.Role, n.state.Lead, n.state.Commit = raft.Follower, raft.None, hs.GetCommit()
 	n.boot, n.at, n.from, n.fed = now, 0, 0, 0
+	n.atMaxTerm, n.refused = false, false
 	n.timeout = n.draw() // newRaft's becomeFollower drew one
 	n.drain()
 	n.setTimers()
@@ -199,6 +206,10 @@ func (n *Node) Tick(now time.Duration, t raft.Timer) {
 	switch {
 	case n.state.Role == raft.Leader:
 		n.lead(n.leaderTarget(t))
+	case t == raft.ElectionTimer && n.state.Term >= raft.MaxTerm:
+		// etcd has no bound on terms: it is not handed the ticks that
+		// would make it campaign, as raftsim's node refuses to.
+		n.atMaxTerm, n.refused = true, true
 	case t == raft.ElectionTimer:
 		prev := n.state
 		n.at = n.from + n.timeout // a late timer fires on the tick it was armed for
@@ -305,6 +316,7 @@ func (n *Node) observe(prev raft.State, zero bool) {
 	cur := &n.state
 	if zero || cur.Term != prev.Term || cur.Role != prev.Role {
 		n.from, n.fed = n.at, n.at
+		n.atMaxTerm = false
 	}
 	if cur.Term != prev.Term || cur.Role != prev.Role && cur.Role != raft.PreCandidate {
 		n.timeout = n.draw()
@@ -332,7 +344,7 @@ func (n *Node) setTimers() {
 		if n.cfg.CheckQuorum {
 			want[raft.ElectionTimer].Armed, want[raft.ElectionTimer].Due = true, n.due(n.next(n.ticks.ElectionTick))
 		}
-	} else {
+	} else if !n.atMaxTerm {
 		want[raft.ElectionTimer].Armed, want[raft.ElectionTimer].Due = true, n.due(n.from+n.timeout)
 	}
 	for t := range want {
@@ -398,6 +410,7 @@ func (n *Node) Ready() *raft.Ready {
 	rd := &n.rd
 	rd.State, rd.StateChanged = n.state, n.state != n.reported
 	n.reported = n.state
+	rd.CampaignRefused, n.refused = n.refused, false
 	rd.MustSync, n.mustSync = n.mustSync, false
 	rd.FirstIndex, rd.Entries = 0, nil
 	if n.unstable <= uint64(len(n.log)) {

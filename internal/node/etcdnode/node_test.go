@@ -305,3 +305,55 @@ func TestRefuses(t *testing.T) {
 		}()
 	}
 }
+
+// TestNoCampaignPastMaxTerm: etcd's raft would take a node of term
+// 2^53-1 to 2^53 at its next election, past what the wire carries; the
+// node stands in term MaxTerm, then, its timer firing again, sends
+// nothing, keeps its term, turns its timer off and says so in its Ready,
+// until a leader of MaxTerm is heard from.
+func TestNoCampaignPastMaxTerm(t *testing.T) {
+	for _, prevote := range []bool{false, true} {
+		n := New(config(0, 3, raft.Options{PreVote: prevote}), ticks, &fixed{0})
+		n.Restore(raft.MaxTerm-1, raft.None, nil)
+		n.Start(0)
+		n.Ready()
+		var now time.Duration
+		fire := func() *raft.Ready {
+			ts := n.timers[raft.ElectionTimer]
+			if !ts.Armed {
+				t.Fatalf("prevote %v: election timer off in %+v", prevote, n.state)
+			}
+			now = ts.Due
+			n.Tick(now, raft.ElectionTimer)
+			return n.Ready()
+		}
+		rd := fire()
+		if prevote { // the pre-vote round, won: then the election
+			for _, m := range sent(rd, raft.MsgPreVote) {
+				n.Step(now, &raft.Message{Type: raft.MsgPreVoteResp, From: m.To, To: 0, Term: m.Term})
+				break
+			}
+			rd = n.Ready()
+		}
+		if rd.State.Role != raft.Candidate || rd.State.Term != raft.MaxTerm || rd.CampaignRefused {
+			t.Fatalf("prevote %v: state %+v refused %v, want a candidate of term MaxTerm", prevote, rd.State, rd.CampaignRefused)
+		}
+		rd = fire()
+		if len(rd.Messages) != 0 || rd.State.Term != raft.MaxTerm || !rd.CampaignRefused {
+			t.Fatalf("prevote %v: at MaxTerm the timer fired: sent %v, state %+v, refused %v; want nothing sent, term MaxTerm, refused",
+				prevote, rd.Messages, rd.State, rd.CampaignRefused)
+		}
+		if ts, ok := timer(rd, raft.ElectionTimer); !ok || ts.Armed {
+			t.Errorf("prevote %v: election timer %+v (moved %v), want it turned off", prevote, ts, ok)
+		}
+		if rd = n.Ready(); rd.CampaignRefused {
+			t.Errorf("prevote %v: a second Ready says the campaign was refused again", prevote)
+		}
+		n.Step(now+ms, &raft.Message{Type: raft.MsgHeartbeat, From: 1, To: 0, Term: raft.MaxTerm})
+		rd = n.Ready()
+		if rd.State.Role != raft.Follower || rd.State.Lead != 1 || !n.timers[raft.ElectionTimer].Armed {
+			t.Errorf("prevote %v: after a MaxTerm leader's heartbeat: state %+v, timer %+v; want a follower of n1 with its timer on",
+				prevote, rd.State, n.timers[raft.ElectionTimer])
+		}
+	}
+}

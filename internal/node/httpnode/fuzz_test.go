@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/internal/node/disk"
+	"github.com/raftsim/raftsim/internal/node/etcdnode"
 	"github.com/raftsim/raftsim/internal/node/realtime"
 	"github.com/raftsim/raftsim/internal/node/wire"
 	"github.com/raftsim/raftsim/internal/testkit/fuzzing"
 	"github.com/raftsim/raftsim/internal/testkit/long"
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/scenarios"
 )
 
 // The fuzz tests hand each endpoint's handler one request against a node
@@ -39,7 +41,8 @@ import (
 //     either, nor passed raft.MaxTerm (a term of 2^64-1, adopted, wrapped
 //     to 0 at the next election).
 //
-// Each input meets a fresh node, so that a failing input fails alone when
+// Each input meets a fresh node of raftsim's Raft, then one of etcd's (the
+// node raftsim serve --impl etcd runs), so that a failing input fails alone when
 // go test replays it. The seed corpus in testdata/fuzz is requests a real
 // cluster sent (go test -run TestRecordFuzzCorpus -record rewrites it);
 // f.Add adds hostile ones by hand. Plain go test replays them; the long
@@ -56,6 +59,32 @@ var (
 // of its timers fires while an input is handled, so that only the input
 // changes it, until the test moves the clock.
 const quiet = time.Hour
+
+// fuzzImpl is a Raft the fuzz tests run behind the handlers: every input
+// meets each of them.
+type fuzzImpl struct {
+	name    string
+	machine func(raft.Config, raft.Rand) raft.Machine // nil: raftsim's node
+	// timeout is how far to move the clock for the election timer to fire
+	// once, and once only.
+	timeout time.Duration
+}
+
+var fuzzImpls = []fuzzImpl{
+	{"raftsim", nil, quiet + time.Millisecond},
+	// etcd draws its timeout from [10, 20) ticks of 6 minutes: from quiet
+	// to 1h54m; a candidate's next one is at least an hour on.
+	{"etcd", func(c raft.Config, r raft.Rand) raft.Machine {
+		return etcdnode.New(c, scenarios.EtcdConfig{Tick: quiet / 10, ElectionTick: 10, HeartbeatTick: 5}, r)
+	}, 2*quiet - time.Millisecond},
+}
+
+// fuzzed is a node booted for one input, on its manual clock.
+type fuzzed struct {
+	*Node
+	clock *manualClock
+	impl  fuzzImpl
+}
 
 // manualClock is a realtime.Clock that moves only when told to; timers fire
 // in the goroutine that moves it, in the order they are due.
@@ -127,15 +156,15 @@ func (closedListener) Accept() (net.Conn, error) { return nil, net.ErrClosed }
 func (closedListener) Close() error              { return nil }
 func (closedListener) Addr() net.Addr            { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
 
-// fuzzNode boots node n1 from a data directory holding st, on a manual
-// clock: with peers n2 and n3 (which never answer), or alone, when it is
-// made to elect itself and left leading.
-func fuzzNode(t *testing.T, st disk.State, alone bool) (*Node, *manualClock) {
+// fuzzNode boots node n1 of impl from a data directory holding st, on a
+// manual clock: with peers n2 and n3 (which never answer), or alone, when
+// it is made to elect itself and left leading.
+func fuzzNode(t *testing.T, st disk.State, alone bool, impl fuzzImpl) *fuzzed {
 	t.Helper()
 	dir := t.TempDir()
 	store(t, dir, "n1", st)
 	clock := &manualClock{}
-	cfg := Config{Name: "n1", Listener: closedListener{}, Data: filepath.Join(dir, "n1"), Clock: clock,
+	cfg := Config{Name: "n1", Listener: closedListener{}, Data: filepath.Join(dir, "n1"), Clock: clock, Machine: impl.machine,
 		Raft: raft.Config{ElectionMin: quiet, ElectionMax: quiet, Heartbeat: 2 * quiet}}
 	if !alone {
 		cfg.Peers = []wire.Peer{{Name: "n2", Addr: "127.0.0.1:1"}, {Name: "n3", Addr: "127.0.0.1:1"}}
@@ -149,20 +178,22 @@ func fuzzNode(t *testing.T, st disk.State, alone bool) (*Node, *manualClock) {
 		t.Fatal(err)
 	}
 	if alone {
-		clock.advance(t, quiet)
+		clock.advance(t, impl.timeout)
 		if st := n.drv.State(); st.Role != raft.Leader {
-			t.Fatalf("a node alone did not lead after its election timeout: %+v", st)
+			t.Fatalf("%s: a node alone did not lead after its election timeout: %+v", impl.name, st)
 		}
 	}
-	return n, clock
+	return &fuzzed{n, clock, impl}
 }
 
 // checkRequest sends one request to n's handler, then lets its election
 // timeout pass, and checks the invariants above; reply decodes a 200's
 // body and reports what is wrong with it. It reports false, doing nothing,
 // for a method and path that make no HTTP request: a server never sees one.
-func checkRequest(t *testing.T, n *Node, clock *manualClock, method, path string, body []byte, reply func([]byte) error) bool {
+func checkRequest(t *testing.T, n *fuzzed, method, path string, body []byte, reply func([]byte) error) bool {
 	t.Helper()
+	at := n.impl.name + ": " + method // the Raft, and the method, in every message
+
 	if !strings.HasPrefix(path, "/") {
 		return false
 	}
@@ -180,50 +211,50 @@ func checkRequest(t *testing.T, n *Node, clock *manualClock, method, path string
 		case http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed:
 			var e wire.Error
 			if err := json.Unmarshal(answer, &e); err != nil || e.Error == "" {
-				t.Errorf("%s %s %q: %d %q is not {\"error\": ...}", method, path, body, rec.Code, answer)
+				t.Errorf("%s %s %q: %d %q is not {\"error\": ...}", at, path, body, rec.Code, answer)
 			}
 		case http.StatusMovedPermanently, http.StatusTemporaryRedirect: // the router's answer to /a/../b
 			if rec.Header().Get("Location") == "" {
-				t.Errorf("%s %s %q: a redirect (%d) with no Location", method, path, body, rec.Code)
+				t.Errorf("%s %s %q: a redirect (%d) with no Location", at, path, body, rec.Code)
 			}
 		default:
-			t.Errorf("%s %s %q: got %d %s, want 200, or 400 or 404 or 405 with an error", method, path, body, rec.Code, answer)
+			t.Errorf("%s %s %q: got %d %s, want 200, or 400 or 404 or 405 with an error", at, path, body, rec.Code, answer)
 		}
 		if after != before {
-			t.Errorf("%s %s %q, refused with %s, changed the node:\n  before %+v\n  after  %+v", method, path, body, answer, before, after)
+			t.Errorf("%s %s %q, refused with %s, changed the node:\n  before %+v\n  after  %+v", at, path, body, answer, before, after)
 		}
 		if !bytes.Equal(walAfter, walBefore) {
-			t.Errorf("%s %s %q, refused with %s, wrote to the data directory: %s", method, path, body, answer, walAfter[len(walBefore):])
+			t.Errorf("%s %s %q, refused with %s, wrote to the data directory: %s", at, path, body, answer, walAfter[len(walBefore):])
 		}
-		afterTimeout(t, n, clock, before.Term, method, path, body)
+		afterTimeout(t, n, before.Term, at, path, body)
 		return true
 	}
 	if err := reply(answer); err != nil {
-		t.Errorf("%s %s %q: the reply %s: %v", method, path, body, answer, err)
+		t.Errorf("%s %s %q: the reply %s: %v", at, path, body, answer, err)
 	}
 	durable := n.store.State()
 	if after.Term < before.Term || durable.Term < before.Term {
-		t.Errorf("%s %s %q: the term went back from %d to %d (on disk %d)", method, path, body, before.Term, after.Term, durable.Term)
+		t.Errorf("%s %s %q: the term went back from %d to %d (on disk %d)", at, path, body, before.Term, after.Term, durable.Term)
 	}
 	if durable.Term != after.Term || durable.Vote != n.names.Name(after.Vote) || uint64(len(durable.Log)) != after.LastIndex {
-		t.Errorf("%s %s %q: the node reports %+v, but its disk holds %+v", method, path, body, after, durable)
+		t.Errorf("%s %s %q: the node reports %+v, but its disk holds %+v", at, path, body, after, durable)
 	}
-	afterTimeout(t, n, clock, after.Term, method, path, body)
+	afterTimeout(t, n, after.Term, at, path, body)
 	return true
 }
 
 // afterTimeout lets n's election timer fire (a leader's heartbeat timer
 // stays quiet) and checks that its term has not gone below term, nor past
 // raft.MaxTerm.
-func afterTimeout(t *testing.T, n *Node, clock *manualClock, term uint64, method, path string, body []byte) {
+func afterTimeout(t *testing.T, n *fuzzed, term uint64, method, path string, body []byte) {
 	t.Helper()
-	clock.advance(t, quiet+time.Millisecond)
+	n.clock.advance(t, n.impl.timeout)
 	if st := n.drv.State(); st.Term < term || st.Term > raft.MaxTerm {
 		t.Errorf("%s %s %q: after an election timeout, term %d (it was %d; the bound is %d)", method, path, body, st.Term, term, uint64(raft.MaxTerm))
 	}
 }
 
-func walOf(t *testing.T, n *Node) []byte {
+func walOf(t *testing.T, n *fuzzed) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(n.cfg.Data, disk.FileName))
 	if err != nil {
@@ -264,8 +295,9 @@ func FuzzRequestVote(f *testing.F) {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		n, clock := fuzzNode(t, fuzzState, false)
-		checkRequest(t, n, clock, http.MethodPost, wire.PathRequestVote, body, rpcReply(raft.MsgVote))
+		for _, impl := range fuzzImpls {
+			checkRequest(t, fuzzNode(t, fuzzState, false, impl), http.MethodPost, wire.PathRequestVote, body, rpcReply(raft.MsgVote))
+		}
 	})
 }
 
@@ -274,8 +306,9 @@ func FuzzPreVote(f *testing.F) {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		n, clock := fuzzNode(t, fuzzState, false)
-		checkRequest(t, n, clock, http.MethodPost, wire.PathPreVote, body, rpcReply(raft.MsgPreVote))
+		for _, impl := range fuzzImpls {
+			checkRequest(t, fuzzNode(t, fuzzState, false, impl), http.MethodPost, wire.PathPreVote, body, rpcReply(raft.MsgPreVote))
+		}
 	})
 }
 
@@ -291,8 +324,9 @@ func FuzzAppendEntries(f *testing.F) {
 		if heartbeat {
 			path = wire.PathHeartbeat
 		}
-		n, clock := fuzzNode(t, fuzzState, false)
-		checkRequest(t, n, clock, http.MethodPost, path, body, rpcReply(raft.MsgApp))
+		for _, impl := range fuzzImpls {
+			checkRequest(t, fuzzNode(t, fuzzState, false, impl), http.MethodPost, path, body, rpcReply(raft.MsgApp))
+		}
 	})
 }
 
@@ -302,11 +336,12 @@ func FuzzPropose(f *testing.F) {
 		f.Add([]byte(b))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		n, clock := fuzzNode(t, aloneState, true)
-		checkRequest(t, n, clock, http.MethodPost, wire.PathPropose, body, func(answer []byte) error {
-			var r ProposeReply
-			return wire.DecodeObject(answer, &r, "accepted")
-		})
+		for _, impl := range fuzzImpls {
+			checkRequest(t, fuzzNode(t, aloneState, true, impl), http.MethodPost, wire.PathPropose, body, func(answer []byte) error {
+				var r ProposeReply
+				return wire.DecodeObject(answer, &r, "accepted")
+			})
+		}
 	})
 }
 
@@ -322,14 +357,16 @@ func FuzzOtherRequests(f *testing.F) {
 		if _, rpc := wire.RequestType(path); (rpc || path == wire.PathPropose) && method == http.MethodPost {
 			return // the other fuzz tests' endpoints
 		}
-		n, clock := fuzzNode(t, fuzzState, false)
-		before := n.drv.State()
-		sent := checkRequest(t, n, clock, method, path, body, func(answer []byte) error {
-			_, err := wire.DecodeStatus(answer)
-			return err
-		})
-		if after := n.drv.State(); sent && (after.Term != before.Term+1 || after.Role != raft.Candidate || after.LastIndex != before.LastIndex) {
-			t.Errorf("%s %s %q: after an election timeout: got %+v, want a candidate in term %d (the request changed something)", method, path, body, after, before.Term+1)
+		for _, impl := range fuzzImpls {
+			n := fuzzNode(t, fuzzState, false, impl)
+			before := n.drv.State()
+			sent := checkRequest(t, n, method, path, body, func(answer []byte) error {
+				_, err := wire.DecodeStatus(answer)
+				return err
+			})
+			if after := n.drv.State(); sent && (after.Term != before.Term+1 || after.Role != raft.Candidate || after.LastIndex != before.LastIndex) {
+				t.Errorf("%s: %s %s %q: after an election timeout: got %+v, want a candidate in term %d (the request changed something)", impl.name, method, path, body, after, before.Term+1)
+			}
 		}
 	})
 }

@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/internal/node/disk"
+	"github.com/raftsim/raftsim/internal/node/etcdnode"
 	"github.com/raftsim/raftsim/internal/node/wire"
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/scenarios"
 )
 
 // statusTimeout is how long raftsim live waits for one /status answer
@@ -149,38 +151,53 @@ func waitFor(deadline time.Duration, cond func() bool) bool {
 
 // TestServeStopsAtMaxTerm: a node one term below raft.MaxTerm stands once
 // more, in MaxTerm; when its election timer fires again it does not
-// campaign, says why in its log, and becomes a follower of MaxTerm, on
-// disk too.
+// campaign, says why in its log, and stays in MaxTerm, on disk too:
+// raftsim's node as a follower, etcd's (which cannot be told to step
+// down) as the candidate it was.
 func TestServeStopsAtMaxTerm(t *testing.T) {
-	dir := t.TempDir()
-	store(t, dir, "n1", disk.State{Term: raft.MaxTerm - 1})
-	c := &cluster{t: t}
-	t.Cleanup(c.close)
-	var logged syncBuffer
-	cfg := config("n1", listen(t), dir, []wire.Peer{{Name: "n2", Addr: "127.0.0.1:1"}, {Name: "n3", Addr: "127.0.0.1:1"}})
-	cfg.Raft.ElectionMin, cfg.Raft.ElectionMax, cfg.Log = 20*time.Millisecond, 40*time.Millisecond, &logged
-	n := c.start(cfg)
-	if !waitFor(10*time.Second, func() bool { return strings.Contains(logged.String(), "does not campaign") }) {
-		t.Fatalf("no word of a refused campaign within 10s; the log:\n%s", logged.String())
-	}
-	want := fmt.Sprintf("n1 does not campaign: its term %d is 2^53-1", uint64(raft.MaxTerm))
-	if !strings.Contains(logged.String(), want) {
-		t.Errorf("the log does not say %q:\n%s", want, logged.String())
-	}
-	if !strings.Contains(logged.String(), fmt.Sprintf("n1 candidate term=%d", uint64(raft.MaxTerm))) {
-		t.Errorf("the node did not stand in term 2^53-1 first:\n%s", logged.String())
-	}
-	if s := status(t, n); s.Term != raft.MaxTerm || s.State != wire.StateFollower {
-		t.Errorf("got %+v, want a follower in term %d", s, uint64(raft.MaxTerm))
-	}
-	c.stopNode(0)
-	s, _, err := disk.Open(filepath.Join(dir, "n1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if st := s.State(); st.Term != raft.MaxTerm {
-		t.Errorf("on disk: term %d, want %d", st.Term, uint64(raft.MaxTerm))
+	for _, impl := range []struct {
+		name    string
+		machine func(raft.Config, raft.Rand) raft.Machine
+		state   string
+	}{
+		{"raftsim", nil, wire.StateFollower},
+		{"etcd", func(c raft.Config, r raft.Rand) raft.Machine {
+			return etcdnode.New(c, scenarios.EtcdConfig{Tick: time.Millisecond, ElectionTick: 20, HeartbeatTick: 5}, r)
+		}, wire.StateCandidate},
+	} {
+		t.Run(impl.name, func(t *testing.T) {
+			dir := t.TempDir()
+			store(t, dir, "n1", disk.State{Term: raft.MaxTerm - 1})
+			c := &cluster{t: t}
+			t.Cleanup(c.close)
+			var logged syncBuffer
+			cfg := config("n1", listen(t), dir, []wire.Peer{{Name: "n2", Addr: "127.0.0.1:1"}, {Name: "n3", Addr: "127.0.0.1:1"}})
+			cfg.Raft.ElectionMin, cfg.Raft.ElectionMax, cfg.Raft.Heartbeat, cfg.Log = 20*time.Millisecond, 40*time.Millisecond, 5*time.Millisecond, &logged
+			cfg.Machine = impl.machine
+			n := c.start(cfg)
+			if !waitFor(10*time.Second, func() bool { return strings.Contains(logged.String(), "does not campaign") }) {
+				t.Fatalf("no word of a refused campaign within 10s; the log:\n%s", logged.String())
+			}
+			want := fmt.Sprintf("n1 does not campaign: its term %d is 2^53-1", uint64(raft.MaxTerm))
+			if !strings.Contains(logged.String(), want) {
+				t.Errorf("the log does not say %q:\n%s", want, logged.String())
+			}
+			if !strings.Contains(logged.String(), fmt.Sprintf("n1 candidate term=%d", uint64(raft.MaxTerm))) {
+				t.Errorf("the node did not stand in term 2^53-1 first:\n%s", logged.String())
+			}
+			if s := status(t, n); s.Term != raft.MaxTerm || s.State != impl.state {
+				t.Errorf("got %+v, want a %s in term %d", s, impl.state, uint64(raft.MaxTerm))
+			}
+			c.stopNode(0)
+			s, _, err := disk.Open(filepath.Join(dir, "n1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if st := s.State(); st.Term != raft.MaxTerm {
+				t.Errorf("on disk: term %d, want %d", st.Term, uint64(raft.MaxTerm))
+			}
+		})
 	}
 }
 

@@ -314,10 +314,11 @@ func unresolvable(addr string) string {
 	return ""
 }
 
-// logCampaignRefused says why a node whose election timer fired stays a
-// follower: its term is raft.MaxTerm.
+// logCampaignRefused says why a node whose election timer fired does not
+// campaign: its term is raft.MaxTerm. (raftsim's node becomes a follower;
+// etcd's has no way to be told to, and stays what it was.)
 func (n *Node) logCampaignRefused(st raft.State) {
-	n.log.Printf("%s does not campaign: its term %d is 2^53-1, the largest a JSON number carries exactly, and an election needs one more; it stays a follower, votes and follows a leader of this term", n.cfg.Name, st.Term)
+	n.log.Printf("%s does not campaign: its term %d is 2^53-1, the largest a JSON number carries exactly, and an election needs one more; it stays a %s, votes and follows a leader of this term", n.cfg.Name, st.Term, wire.StateOf(st.Role))
 }
 
 // storage saves through the disk store, naming the vote.
