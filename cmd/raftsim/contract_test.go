@@ -148,6 +148,7 @@ func TestReadmeCheckJSONKeys(t *testing.T) {
 		}
 	}
 	sort.Strings(want)
+	t.Chdir(t.TempDir()) // where check --swarm saves the configuration it found
 	_, out, errw := raftsim("check", "--swarm", "--bug", "no-retry", "--trials", "500", "--config-trials", "10", "--format", "json")
 	var r struct {
 		Failure map[string]json.RawMessage `json:"failure"`

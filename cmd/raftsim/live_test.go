@@ -55,7 +55,12 @@ func TestMain(m *testing.M) {
 	if !flagSet("test.parallel") {
 		flag.Set("test.parallel", "4")
 	}
+	before, _ := filepath.Glob("swarm-*.yaml")
 	code := m.Run()
+	if saved, _ := filepath.Glob("swarm-*.yaml"); len(saved) > len(before) {
+		fmt.Fprintf(os.Stderr, "a test ran check --swarm here and saved %v in the source tree: give it t.Chdir(t.TempDir())\n", saved)
+		code = 1
+	}
 	if left, _ := filepath.Glob(filepath.Join(tmp, "raftsim-*")); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "data directories left behind: %v\n", left)
 		code = 1

@@ -84,6 +84,7 @@ func TestRunWeighsTheIssueConfiguration(t *testing.T) {
 // elections finds a liveness failure and weighs it, in text and in JSON,
 // the same at any --workers; a safety failure is not weighed.
 func TestCheckWeighsLivenessFailures(t *testing.T) {
+	t.Chdir(t.TempDir()) // where check --swarm saves the configuration it found
 	args := []string{"check", "--swarm", "--bug", "no-retry", "--trials", "500", "--no-shrink", "--config-trials", "200"}
 	code, out, errw := raftsim(append(args, "--format", "json", "--workers", "1")...)
 	if code != 1 {
