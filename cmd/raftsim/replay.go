@@ -95,7 +95,7 @@ func replayCmd(args []string, out, errw io.Writer) error {
 	}
 	for _, n := range filter.Nodes {
 		if n >= s.Cluster.Nodes {
-			return badUsage("--node %s: %s has %d nodes, n1 to %s", raft.ID(n), s.Name, s.Cluster.Nodes, raft.ID(s.Cluster.Nodes-1))
+			return badUsage("--node %s: %s has %s, n1 to %s", raft.ID(n), s.Name, scenarios.Count(s.Cluster.Nodes, "node", "nodes"), raft.ID(s.Cluster.Nodes-1))
 		}
 	}
 	plan, err := planFor(s, rf.steady)

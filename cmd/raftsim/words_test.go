@@ -34,6 +34,11 @@ func TestPlurals(t *testing.T) {
 			t.Errorf("run: output lacks %q:\n%s", want, out)
 		}
 	}
+	// Trials that never elect count their split votes, and the line says so.
+	_, out, _ = raftsim("run", "cold-start", "--election-timeout", "150ms", "--trials", "5")
+	if !strings.Contains(out, "0 of 5 trials found a leader\nsplit vote in 1.0000 of trials") {
+		t.Errorf("run of a zero-width range: no split-vote line under no leader:\n%s", out)
+	}
 	_, out, _ = raftsim("run", "leader-crash", "--trials", "10", "--seed", "6")
 	if !strings.Contains(out, "; 1 split vote and 0 other lost elections in all") {
 		t.Errorf("run: output lacks \"1 split vote and\":\n%s", out)

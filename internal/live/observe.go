@@ -193,8 +193,8 @@ func slowNotes(unanswered []int) []string {
 	var notes []string
 	for i, k := range unanswered {
 		if k > 0 {
-			notes = append(notes, fmt.Sprintf("%v, running and started up, left %d requests unanswered in the proxy's time (%v): they were lost; a node must answer each RPC at once",
-				raft.ID(i), k, proxyTimeout))
+			notes = append(notes, fmt.Sprintf("%v, running and started up, left %s unanswered in the proxy's time (%v): they were lost; a node must answer each RPC at once",
+				raft.ID(i), scenarios.Count(k, "request", "requests"), proxyTimeout))
 		}
 	}
 	return notes

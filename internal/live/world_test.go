@@ -224,7 +224,7 @@ func TestLiveWriteNeverReachesACrashedFollower(t *testing.T) {
 		t.Fatal(err)
 	}
 	crashed := regexp.MustCompile(`fault crash \{(n\d)\}`)
-	reached := regexp.MustCompile(`fault write 1 entries at leader n1, reaching \{(n\d)\}`)
+	reached := regexp.MustCompile(`fault write 1 entry at leader n1, reaching \{(n\d)\}`)
 	for i := range 100 {
 		tr, now, fake := testTrial(t, s, trial.Seed(7, i))
 		o := tr.obs

@@ -305,7 +305,7 @@ func (tl *timeline) write(a *scenarios.Action, leader int) {
 	if a.Reach >= 0 {
 		reach = scenarios.Choose(others, a.Reach, &tl.rand)
 	}
-	w.Fault(fmt.Sprintf("write %d entries at leader %v, reaching %s", a.Entries, raft.ID(leader), scenarios.NodeSet(reach)))
+	w.Fault(fmt.Sprintf("write %s at leader %v, reaching %s", scenarios.Count(a.Entries, "entry", "entries"), raft.ID(leader), scenarios.NodeSet(reach)))
 	w.Write(leader, a.Entries, reach, a.Reach >= 0)
 }
 

@@ -44,8 +44,8 @@ func (b Bound) String() string {
 	if b.Within == 0 {
 		return "none: " + b.Why
 	}
-	return fmt.Sprintf("%s: %s of warm-up, then %d rounds of %s, each electing a leader with probability %.3g or more (a miss below %g)",
-		msText(b.Within), msText(b.Warmup), b.Rounds, msText(b.Round), b.PerRound, b.Level)
+	return fmt.Sprintf("%s: %s of warm-up, then %s of %s, each electing a leader with probability %.3g or more (a miss below %g)",
+		msText(b.Within), msText(b.Warmup), scenarios.Count(b.Rounds, "round", "rounds"), msText(b.Round), b.PerRound, b.Level)
 }
 
 // msText prints d rounded to the millisecond.
@@ -130,8 +130,8 @@ func Converge(s *scenarios.Scenario, level float64) Bound {
 		}
 	}
 	if best.Within == 0 && best.Why == "" {
-		best.Why = fmt.Sprintf("a miss below %g needs more than %s (%d rounds of %s, each electing a leader with probability %.3g or more)",
-			level, scenarios.FormatDuration(MaxWithin), best.Rounds, msText(best.Round), best.PerRound)
+		best.Why = fmt.Sprintf("a miss below %g needs more than %s (%s of %s, each electing a leader with probability %.3g or more)",
+			level, scenarios.FormatDuration(MaxWithin), scenarios.Count(best.Rounds, "round", "rounds"), msText(best.Round), best.PerRound)
 	}
 	return best
 }

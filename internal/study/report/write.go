@@ -254,7 +254,7 @@ func (s *Stats) writeSummary(b *strings.Builder, expect []string) {
 		fmt.Fprintf(b, "; messages until the leader: mean %s", s.MessagesMean.Fixed(1, "-"))
 	}
 	b.WriteString("\n")
-	if s.Measured > 0 {
+	if s.Started > 0 { // trials that never elect count their split votes too
 		fmt.Fprintf(b, "split vote in %s of trials (95%% CI %s-%s); %s and %s in all\n",
 			s.SplitVoteProbability.Fixed(4, "-"), s.SplitVoteCI95[0].Fixed(4, "-"), s.SplitVoteCI95[1].Fixed(4, "-"),
 			scenarios.Count(int(s.SplitVotes), "split vote", "split votes"), scenarios.Count(int(s.OtherLostElections), "other lost election", "other lost elections"))
