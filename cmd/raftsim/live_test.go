@@ -295,6 +295,8 @@ func TestClusterWalkthrough(t *testing.T) {
 	waitFor("the killed node's status", func(s string) bool { return strings.Contains(s, first+": down: killed (kill -9)") })
 	io.WriteString(feed, "restart "+first+"\n")
 	waitFor("restart", func(s string) bool { return strings.Contains(s, "restarted "+first) })
+	io.WriteString(feed, "restart "+first+"\n") // it runs: nothing is done, and the console says so
+	waitFor("a refused restart", func(s string) bool { return strings.Contains(s, "cannot restart "+first+": ") })
 	waitFor("the old leader following", func(s string) bool {
 		after := s[strings.Index(s, "killed "+first):]
 		return regexp.MustCompile(first + ` follower term=\d+ leader=n\d`).MatchString(after)

@@ -67,12 +67,13 @@ func (c *Cluster) command(line string, out io.Writer) (quit bool) {
 		fmt.Fprintf(out, "no node %q (the nodes: %s)\n", words[1], strings.Join(c.names, " "))
 		return 0, false
 	}
-	report := func(what string, err error) {
+	// report says what a command did to node i, or why it could not.
+	report := func(verb string, i int, done string, err error) {
 		if err != nil {
-			fmt.Fprintf(out, "%s: %v\n", what, err)
+			fmt.Fprintf(out, "cannot %s %s: %v\n", verb, c.names[i], err)
 			return
 		}
-		fmt.Fprintln(out, what)
+		fmt.Fprintln(out, done)
 	}
 	switch words[0] {
 	case "status":
@@ -90,32 +91,34 @@ func (c *Cluster) command(line string, out io.Writer) (quit bool) {
 		}
 	case "kill":
 		if i, ok := node(); ok {
-			report("killed "+c.names[i]+" (kill -9)", c.Kill(i))
+			report("kill", i, "killed "+c.names[i]+" (kill -9)", c.Kill(i))
 		}
 	case "restart":
 		if i, ok := node(); ok {
-			err := c.Start(i, time.Now())
-			if err == nil {
-				err = c.WaitReady(context.Background(), i)
+			if err := c.Start(i, time.Now()); err != nil {
+				report("restart", i, "", err)
+			} else if err := c.WaitReady(context.Background(), i); err != nil {
+				fmt.Fprintf(out, "restarted %s, but it has not answered /status: %v\n", c.names[i], err)
+			} else {
+				fmt.Fprintf(out, "restarted %s\n", c.names[i])
 			}
-			report("restarted "+c.names[i], err)
 		}
 	case "pause":
 		if i, ok := node(); ok {
-			report("paused "+c.names[i]+" (SIGSTOP)", c.Pause(i))
+			report("pause", i, "paused "+c.names[i]+" (SIGSTOP)", c.Pause(i))
 		}
 	case "resume":
 		if i, ok := node(); ok {
-			report("resumed "+c.names[i]+" (SIGCONT)", c.Resume(i))
+			report("resume", i, "resumed "+c.names[i]+" (SIGCONT)", c.Resume(i))
 		}
 	case "isolate":
 		if i, ok := node(); ok {
 			c.Isolate(i)
-			report("isolated "+c.names[i], nil)
+			fmt.Fprintf(out, "isolated %s\n", c.names[i])
 		}
 	case "heal":
 		c.Heal()
-		report("healed", nil)
+		fmt.Fprintln(out, "healed")
 	case "help":
 		fmt.Fprint(out, ConsoleHelp)
 	case "quit", "exit":
