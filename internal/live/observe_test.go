@@ -218,3 +218,46 @@ func TestSplitVotesByTheirDefinition(t *testing.T) {
 		})
 	}
 }
+
+// TestMeasuredFromTheFirstNodeUp: another program's nodes come up at their
+// own pace, and the trial begins when all of them answer /status; but the
+// first one's election timer runs from its start, so time to leader counts
+// from its first answer. Here n1 answers at 300ms, n1 and n2 elect n1 in
+// term 1 by 470ms, and n3 answers at 500ms: 170ms, one round (it was
+// counted as 0ms, elected before the start, when the measurement began
+// with the trial).
+func TestMeasuredFromTheFirstNodeUp(t *testing.T) {
+	sc, err := scenarios.Builtin("cold-start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Cluster.Nodes = 3
+	tr, now, _ := testTrial(t, sc, 1)
+	tr.opt.Nodes = Nodes{Cmd: "python3 node.py"}
+	o := tr.obs
+	if err := tr.boot(); err != nil {
+		t.Fatal(err)
+	}
+	follower := wire.Status{State: wire.StateFollower}
+	*now = 300 * time.Millisecond
+	tr.answered(0, *now, follower)
+	*now = 450 * time.Millisecond
+	o.Sent(msg(raft.MsgVote, 0, 1, 1), *now, *now, "")
+	*now = 460 * time.Millisecond
+	o.Sent(grant(1, 0, 1), *now, *now, "")
+	*now = 470 * time.Millisecond
+	o.Sent(msg(raft.MsgApp, 0, 1, 1), *now, *now, "")
+	tr.answered(1, *now, wire.Status{State: wire.StateFollower, Term: 1})
+	if tr.begun {
+		t.Fatal("the trial began before n3 answered")
+	}
+	*now = 500 * time.Millisecond
+	tr.answered(2, *now, follower)
+	if !tr.begun || tr.spread != 200*time.Millisecond {
+		t.Fatalf("begun %v, spread %v: want begun, 200ms from the first answer to the last", tr.begun, tr.spread)
+	}
+	r := tr.c.Finish()
+	if !r.Measured || r.TimeToLeader != 170*time.Millisecond || r.Rounds != 1 {
+		t.Errorf("measured %v, time to leader %v, rounds %d: want 170ms from n1's first answer, 1 round", r.Measured, r.TimeToLeader, r.Rounds)
+	}
+}

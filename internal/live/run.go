@@ -62,8 +62,27 @@ type Result struct {
 	// Startup holds how long --cmd nodes took from their process's start
 	// to their first /status answer (ns).
 	Startup stats.Summary
-	Notes   []string // what the reader should know: refused options, API trouble, ...
-	Logs    []string // the nodes' log files
+	// StartSpread holds, for each trial of --cmd nodes, how long the
+	// nodes that start first took to be all up, from the first to answer
+	// /status to the last (ns): time to leader counts from the first.
+	StartSpread stats.Summary
+	Notes       []string // what the reader should know: refused options, API trouble, ...
+	Logs        []string // the nodes' log files
+}
+
+// startSpreadNote says how far apart the nodes that start first came up,
+// and what that does to time to leader: it counts from the first node up,
+// whose timer runs while the others start, which the simulator's nodes,
+// started together, never see.
+func startSpreadNote(spread *stats.Summary, minTimeout time.Duration) string {
+	median := time.Duration(spread.Quantile(0.5))
+	text := fmt.Sprintf("the nodes that start together were all up %s after the first (median; the widest %s): time to leader counts from the first one's answer to /status, when its election timer runs; the simulator starts them at once",
+		scenarios.FormatSpan(median.Round(time.Millisecond)), scenarios.FormatSpan(time.Duration(spread.Max()).Round(time.Millisecond)))
+	if median >= minTimeout/2 {
+		text += fmt.Sprintf(", so live times are longer than it predicts wherever a majority waits for a late node, or an election is under way before the last is up (the shortest election timeout is %s): compare with raftsim run --start uniform:0-%s",
+			scenarios.FormatDuration(minTimeout), scenarios.FormatDuration(median.Round(time.Millisecond)))
+	}
+	return text
 }
 
 // FailedTrial is what shows why a live trial failed.
@@ -81,8 +100,12 @@ const (
 	maxBootMargin = 3 * time.Second
 	maxReruns     = 50 // trials run again because their nodes were late
 	pollEvery     = 20 * time.Millisecond
-	tailLines     = 40
-	maxTrialTime  = 5 * time.Minute // whatever the scenario's limit
+	// startPollEvery is how often a node still starting up is asked: its
+	// first answer starts the measurement of a trial measured from the
+	// start, which should be no later than its timer's start than this.
+	startPollEvery = 5 * time.Millisecond
+	tailLines      = 40
+	maxTrialTime   = 5 * time.Minute // whatever the scenario's limit
 )
 
 // The triggers and actions of a fault timeline that live mode applies; it
@@ -193,6 +216,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 		for _, d := range t.startup {
 			res.Startup.Add(int64(d))
 		}
+		if t.spread >= 0 {
+			res.StartSpread.Add(int64(t.spread))
+		}
 		t.obs.mu.Lock() // the proxy may still be answering the trial's last requests
 		res.Overheads.Merge(&t.obs.cost)
 		for j, k := range t.obs.unanswered {
@@ -214,6 +240,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 	if st := &res.Startup; st.N() > 0 {
 		seen.always(fmt.Sprintf("the nodes took %.0fms (median; the slowest %.0fms) from their process's start to answering /status; a trial began when the nodes that start first had all answered",
 			st.Quantile(0.5)/1e6, float64(st.Max())/1e6))
+	}
+	if sp := &res.StartSpread; sp.N() > 0 && time.Duration(sp.Max()) >= time.Millisecond {
+		seen.always(startSpreadNote(sp, plan.Scenario.Cluster.ElectionTimeout.Min))
 	}
 	if reruns > 0 {
 		seen.always(fmt.Sprintf("%s ran again because a node's port was taken before it could listen, or raftsim serve's processes were not all up by the trial's start (the machine was busy; the wait grew to %v)", scenarios.Count(reruns, "trial", "trials"), margin))

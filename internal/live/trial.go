@@ -66,6 +66,10 @@ type trialRun struct {
 	res     trial.Result
 	failed  *FailedTrial
 	startup []time.Duration // --cmd nodes: from each process's start to its first /status answer
+	// --cmd nodes: when the first of the nodes that start first answered
+	// (-1 before), and from then until the last of them did, when the
+	// trial began (-1 before).
+	firstUp, spread time.Duration
 }
 
 func (t *trialRun) now() time.Duration { return t.clock() }
@@ -152,6 +156,7 @@ func runTrial(ctx context.Context, plan *trial.Plan, opt Options, index int, see
 // the given seed; the caller sets the clock first.
 func (t *trialRun) setup(plan *trial.Plan, seed uint64) {
 	sc := plan.Scenario
+	t.firstUp, t.spread = -1, -1
 	t.c = trial.NewConductor(plan)
 	t.obs = newObserver(sc, t.c, t.now)
 	if t.opt.Nodes.Etcd != "" {
@@ -394,10 +399,14 @@ func (t *trialRun) poll(i int) {
 				}
 			}
 		}
+		every := pollEvery
+		if starting {
+			every = startPollEvery
+		}
 		select {
 		case <-t.ctx.Done():
 			return
-		case <-time.After(pollEvery):
+		case <-time.After(every):
 		}
 	}
 }
@@ -419,12 +428,18 @@ func (t *trialRun) answered(i int, asked time.Duration, s wire.Status) {
 		return
 	}
 	first := t.firstToStart()
+	if t.firstUp < 0 && slices.Contains(first, i) && o.answered[i] {
+		// Its timer runs: an election may begin before the others are up.
+		t.firstUp = t.now()
+		t.c.MeasureFromStart()
+	}
 	for _, j := range first {
 		if !o.answered[j] {
 			return
 		}
 	}
 	t.begun = true
+	t.spread = t.now() - t.firstUp
 	t.c.Begin()
 	plan, origin := t.c.Plan(), t.now()
 	for i := range t.sc.Cluster.Nodes {

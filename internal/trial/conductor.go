@@ -134,9 +134,7 @@ func (c *Conductor) Begin() {
 		c.w.At(now+sc.Measure.Limit+p.steady, call(callEnd, 0)) // a guard: the first leader ends it sooner
 	} else {
 		c.w.At(now+sc.Measure.Limit, call(callEnd, 0))
-		if sc.Measure.From == scenarios.FromStart {
-			c.meter.start(-1, sc.Cluster.Term)
-		}
+		c.MeasureFromStart()
 	}
 	c.timeline.begin(now)
 	// A world whose nodes ran before its trial began (live, with nodes
@@ -149,6 +147,18 @@ func (c *Conductor) Begin() {
 		c.meter.leader(l, st.Term)
 	}
 	c.Watch()
+}
+
+// MeasureFromStart starts the measurement of a trial measured from its
+// start, unless it has started. Begin starts it; a world whose nodes
+// start up at their own pace (live, another program's nodes) starts it
+// earlier, when the first node is up and its election timer runs, so
+// that an election among the first nodes up, before the others are and
+// the trial begins, is measured from the start of its timers.
+func (c *Conductor) MeasureFromStart() {
+	if sc := c.plan.Scenario; sc.Measure.From == scenarios.FromStart && c.plan.steady == 0 && !c.res.Started {
+		c.meter.start(-1, sc.Cluster.Term)
+	}
 }
 
 // Due is a call the conductor asked for coming due.
