@@ -14,8 +14,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +32,9 @@ import (
 // left behind.
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
 	for _, e := range []example{python, nodejs} {
 		file, _ := filepath.Abs(e.file)
 		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
@@ -160,35 +165,6 @@ func TestExamplesLong(t *testing.T) {
 	}
 }
 
-// A node that keeps term and vote only in memory, restarted alone after
-// voting for the leader, stands in the term it voted in: it votes twice.
-// Found in 3 of 3 live trials of each example (3 of 3 pass without the bug).
-func TestExamplesFindNoPersist(t *testing.T) {
-	if !long.Enabled() {
-		t.Skip("the long suite: RAFTSIM_LONG=1 runs it")
-	}
-	for _, e := range []example{python, nodejs} {
-		t.Run(e.name, func(t *testing.T) {
-			finds(t, e, "no-persist", "vote-after-restart", "vote-once", 3)
-		})
-	}
-}
-
-// A candidate that waits for every peer's answer waits for its request to
-// a frozen peer to time out (1 s), and its election timer fires first: no
-// leader while the peer is frozen. Found in 3 of 3 live trials of each
-// example (3 of 3 pass without the bug).
-func TestExamplesFindWaitAllVotes(t *testing.T) {
-	if !long.Enabled() {
-		t.Skip("the long suite: RAFTSIM_LONG=1 runs it")
-	}
-	for _, e := range []example{python, nodejs} {
-		t.Run(e.name, func(t *testing.T) {
-			finds(t, e, "wait-all-votes", "frozen-follower", "check", 3)
-		})
-	}
-}
-
 // RAFT_BUG=chapter, the chapter's code as written, is found too: its
 // candidates never retry a split vote.
 func TestExamplesFindTheChapter(t *testing.T) {
@@ -307,25 +283,60 @@ func startOne(t *testing.T, e example) string {
 	return ""
 }
 
-// checkConformance tests the example with env on every rule: each must
-// pass but those listed in other, which must come out as listed.
+// built is the raftsim binary the long tests run the README's commands
+// with, built once.
+var built struct {
+	once      sync.Once
+	dir, path string
+	err       error
+}
+
+// raftsim runs the raftsim binary (built from ../cmd/raftsim) with args,
+// in a temporary directory (where live writes its node logs), and returns
+// its exit status and output.
+func raftsim(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "raftsim-examples-"); built.err != nil {
+			return
+		}
+		built.path = filepath.Join(built.dir, "raftsim")
+		if out, err := exec.Command("go", "build", "-o", built.path, "../cmd/raftsim").CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build ../cmd/raftsim: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	var out, errw strings.Builder
+	cmd := exec.Command(built.path, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = t.TempDir(), &out, &errw
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit):
+		return exit.ExitCode(), out.String(), errw.String()
+	case err != nil:
+		t.Fatal(err)
+	}
+	return 0, out.String(), errw.String()
+}
+
+// checkConformance runs the README's conformance command on the example
+// with env: every rule must pass but those listed in other, which must
+// come out as listed, and the exit status is 1 when a rule fails, 0
+// otherwise.
 func checkConformance(t *testing.T, e example, env string, other map[string]conformance.Outcome) {
 	t.Helper()
-	s, err := scenarios.Load("cold-start")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &s.Cluster
 	// The README's command for interpreted nodes: a longer election timeout
 	// keeps the timing rules clear of a busy machine's delays.
-	c.ElectionTimeout = scenarios.Range{Min: 300 * time.Millisecond, Max: 600 * time.Millisecond}
-	results, err := conformance.Run(context.Background(), conformance.Options{
-		Nodes: live.Nodes{Cmd: e.command(t, env)}.For(s), Logs: t.TempDir(),
-		ElectionMin: c.ElectionTimeout.Min, ElectionMax: c.ElectionTimeout.Max, Heartbeat: c.HeartbeatInterval()})
-	if err != nil {
-		t.Fatal(err)
+	code, out, errw := raftsim(t, "live", "--cmd", e.command(t, env), "--conformance", "--election-timeout", "300ms-600ms", "--format", "json")
+	var r struct{ Rules []conformance.Result }
+	if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Rules) == 0 {
+		t.Fatalf("%s %s: exit %d, %v:\n%s%s", e.name, env, code, err, out, errw)
 	}
-	for _, r := range results {
+	wantCode := 0
+	for _, r := range r.Rules {
 		want := conformance.Pass
 		if o, ok := other[r.Rule]; ok {
 			want = o
@@ -333,40 +344,83 @@ func checkConformance(t *testing.T, e example, env string, other map[string]conf
 		if r.Outcome != want {
 			t.Errorf("%s %s: %q: got %s (%s), want %s", e.name, env, r.Rule, r.Outcome, r.Why, want)
 		}
+		if r.Outcome == conformance.Fail {
+			wantCode = 1
+		}
+	}
+	if code != wantCode {
+		t.Errorf("%s %s: conformance exit %d, want %d", e.name, env, code, wantCode)
 	}
 }
 
-// chapterBugs are the chapter's bugs, as RAFT_BUG names them in the
-// examples, with what the README's "Test your own node" says finds each:
-// the conformance rule that fails, and a built-in live scenario and the
-// check it fails (with extra bugs when the scenario needs them to reach
-// the state that shows the bug).
-var chapterBugs = []struct {
-	bug, rule          string
-	scenario, liveWith string
-	kind               string
-}{
-	{"peers-majority", "lead only with a majority of the whole cluster", "split-brain", "", "election-safety"},
-	{"no-retry", "campaign again after a split vote", "split-vote", "", "liveness"},
-	{"candidate-stays", "step down as a candidate on an AppendEntries of its own term", "stuck-candidate", ",no-retry", "candidate-steps-down"},
-	{"no-persist", "keep its term and vote across a restart", "vote-after-restart", "", "vote-once"},
-	{"wait-all-votes", "lead once a majority granted, without waiting for every peer", "frozen-follower", "", "check"},
+// chapterBug is a row of the README's table of the chapter's bugs ("Test
+// your own node"): the RAFT_BUG that switches it on in the examples, the
+// conformance rule that fails, and the built-in live scenario that finds
+// it, with the bugs it needs beside (liveWith, ",no-retry") and the check
+// it fails.
+type chapterBug struct {
+	bug, rule, scenario, liveWith, kind string
 }
 
-// TestEachChapterBugIsFound: each of the chapter's bugs, switched on alone
-// in each example node, fails its conformance rule (and only its own:
-// the others pass, the log rule is skipped), and its live scenario finds
-// it; the correct nodes pass both (TestExamplesLong).
+// readmeChapterBugs reads the README's table of the chapter's bugs, so
+// that the tests run what it documents.
+func readmeChapterBugs(t *testing.T) []chapterBug {
+	t.Helper()
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(data), "| the chapter's code | `RAFT_BUG` |")
+	if !ok {
+		t.Fatal("README.md has no table of the chapter's bugs")
+	}
+	table, _, _ = strings.Cut(table, "\n\n")
+	ticked := regexp.MustCompile("`([^`]+)`")
+	bold := regexp.MustCompile(`\*\*([^*]+)\*\*`)
+	var bugs []chapterBug
+	for _, line := range strings.Split(table, "\n")[2:] { // the header's rest, and its rule
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) != 4 {
+			t.Fatalf("README.md: a row of the chapter's bugs without 4 cells: %q", line)
+		}
+		rule, _, _ := strings.Cut(cells[2], " (")
+		live := ticked.FindAllStringSubmatch(cells[3], -1)
+		kind := bold.FindStringSubmatch(cells[3])
+		if len(live) == 0 || kind == nil {
+			t.Fatalf("README.md: no scenario or check in %q", cells[3])
+		}
+		b := chapterBug{bug: strings.Trim(cells[1], "`"), rule: rule, scenario: live[0][1], kind: kind[1]}
+		for _, with := range live[1:] { // "(with `no-retry`)"
+			b.liveWith += "," + with[1]
+		}
+		bugs = append(bugs, b)
+	}
+	if len(bugs) != 5 {
+		t.Fatalf("README.md's table has %d of the chapter's 5 bugs", len(bugs))
+	}
+	return bugs
+}
+
+// TestEachChapterBugIsFound: each of the chapter's bugs, switched on in
+// each example node (alone, but for the live scenario's companions the
+// README names), is caught by the README's commands: the conformance
+// command fails its rule (and only its own: the others pass, the log rule
+// is skipped), and raftsim live of its scenario fails the check the table
+// names; each exits 1. The correct nodes pass both (TestExamplesLong).
 func TestEachChapterBugIsFound(t *testing.T) {
 	if !long.Enabled() {
 		t.Skip("the long suite: RAFTSIM_LONG=1 runs it")
 	}
 	for _, e := range []example{python, nodejs} {
-		for _, b := range chapterBugs {
+		for _, b := range readmeChapterBugs(t) {
 			t.Run(e.name+"/"+b.bug, func(t *testing.T) {
 				checkConformance(t, e, "RAFT_BUG="+b.bug, map[string]conformance.Outcome{
 					"refuse a candidate whose log is behind": conformance.Skip, b.rule: conformance.Fail})
-				finds(t, e, b.bug+b.liveWith, b.scenario, b.kind, 3)
+				cmd := e.command(t, "RAFT_BUG="+b.bug+b.liveWith)
+				code, out, errw := raftsim(t, "live", b.scenario, "--cmd", cmd, "--trials", "3")
+				if code != 1 || !strings.Contains(out, "FAILED in ") || !strings.Contains(out, ": "+b.kind+" at t=") {
+					t.Errorf("raftsim live %s --cmd '%s' --trials 3: exit %d, want 1 and a %s failure:\n%s%s", b.scenario, cmd, code, b.kind, out, errw)
+				}
 			})
 		}
 	}
