@@ -737,3 +737,40 @@ func TestLiveEtcdLong(t *testing.T) {
 		t.Errorf("etcd members left behind: %v", left)
 	}
 }
+
+// TestHeartbeatOnlyNode: a correct node that leaves out what the contract
+// lets it (no /raft/append-entries, only the chapter's /raft/heartbeat; no
+// log, answering entries with success and matchIndex 0; /propose refused
+// with 400) passes conformance, which falls back to /raft/heartbeat and
+// says so and skips the log rule; live says its writes were refused.
+func TestHeartbeatOnlyNode(t *testing.T) {
+	if !long.Enabled() {
+		t.Skip("the long suite: RAFTSIM_LONG=1 runs it")
+	}
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 is not installed")
+	}
+	script, err := filepath.Abs("testdata/nodes/heartbeat_node.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := "python3 " + script
+	logs := liveDirs(t)
+	code, out, errw := raftsim("live", "--cmd", cmd, "--conformance", "--election-timeout", "300ms-600ms", "--logs", logs)
+	if code != 0 {
+		t.Errorf("conformance: exit %d, want 0:\n%s%s", code, out, errw)
+	}
+	for _, want := range []string{
+		"answers AppendEntries only at /raft/heartbeat",
+		"SKIP  refuse a candidate whose log is behind: it answered the entry n2 sent with success and matchIndex 0",
+		"PASS  reset the election timer on a heartbeat",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("conformance does not say %q:\n%s", want, out)
+		}
+	}
+	code, out, errw = raftsim("live", "lagging-follower", "--cmd", cmd, "--trials", "1", "--sim-trials", "100", "--logs", logs)
+	if code != 0 || !strings.Contains(out, "POST /propose answered 400 Bad Request, not 200: those writes were not made") {
+		t.Errorf("live lagging-follower: exit %d, want 0 and a note of the refused writes:\n%s%s", code, out, errw)
+	}
+}
