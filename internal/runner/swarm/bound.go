@@ -117,11 +117,29 @@ var tails = []float64{1e-2, 1e-4, 1e-6}
 // has p = 0, and one whose bound would exceed MaxWithin, such as that of
 // issue 24 (a 16ms range against one-way times up to 14ms, with the reset:
 // p ≈ 0.002, 9,004 rounds), gets none.
-func Converge(s *scenarios.Scenario, level float64) Bound {
+func Converge(s *scenarios.Scenario, level float64) Bound { return convergeLate(s, level, 0) }
+
+// ConvergeEtcd is [Converge] for etcd's raft with ticks of tick. Its
+// follower restarts its timer on any message of a higher term, as
+// reset_timer_on_step_down does; its timeouts are whole ticks, the longest
+// one tick short of the range's end; and its timers fire on ticks, so a
+// candidate's may fire up to a tick after the uniform draw the lead
+// counts with and a voter's up to a tick before: two ticks of timer
+// jitter, beside the scenario's.
+func ConvergeEtcd(s *scenarios.Scenario, level float64, tick time.Duration) Bound {
+	e := *s
+	e.Cluster.Options.ResetTimerOnStepDown = true
+	e.Cluster.ElectionTimeout.Max = max(e.Cluster.ElectionTimeout.Min, e.Cluster.ElectionTimeout.Max-tick)
+	return convergeLate(&e, level, 2*tick)
+}
+
+// convergeLate is [Converge] with timers that may fire up to slack after
+// their draw, beyond the scenario's timer jitter.
+func convergeLate(s *scenarios.Scenario, level float64, slack time.Duration) Bound {
 	var best Bound
 	paused := residualPause(s)
 	for i, eps := range tails {
-		b := converge(s, level, eps, paused)
+		b := converge(s, level, eps, paused, slack)
 		switch {
 		case i == 0,
 			b.Within > 0 && (best.Within == 0 || b.Within < best.Within),
@@ -137,8 +155,9 @@ func Converge(s *scenarios.Scenario, level float64) Bound {
 }
 
 // converge is the bound that rests on the latency tail eps, for a
-// timeline whose pauses outlast its last step by paused.
-func converge(s *scenarios.Scenario, level, eps float64, paused time.Duration) Bound {
+// timeline whose pauses outlast its last step by paused, with timers up
+// to slack after their draw.
+func converge(s *scenarios.Scenario, level, eps float64, paused, slack time.Duration) Bound {
 	c, nw := &s.Cluster, &s.Network
 	n := c.Nodes
 	b := Bound{Tail: eps, Level: level, Width: c.ElectionTimeout.Max - c.ElectionTimeout.Min}
@@ -155,9 +174,9 @@ func converge(s *scenarios.Scenario, level, eps float64, paused time.Duration) B
 	b.Late = min(1, nw.Loss+late)
 	oneWay := grid(func(v float64) time.Duration { return upper(parts, v) }, eps)
 	b.Latency = oneWay[len(oneWay)-1]
-	jitter, msgs := time.Duration(0), 2.0
+	jitter, msgs := slack, 2.0
 	if c.TimerJitter != nil {
-		jitter = c.TimerJitter.Quantile(1 - eps)
+		jitter += c.TimerJitter.Quantile(1 - eps)
 	}
 	// shift: how far behind the others the candidate's RequestVote leaves:
 	// its timer's offset (reset_timer_on_step_down: a one-way time) and, with

@@ -11,8 +11,8 @@ import (
 // minimum election timeout and the heartbeat rounded to whole ticks (the
 // heartbeat at least one, and below the timeout), the range MIN-2·MIN as
 // etcd draws it, and no leader stickiness, which etcd lacks. Every other
-// draw stays as it was, and so does the rule that bounds convergence and
-// the settle time by the maximum election timeout. s is changed in place.
+// draw stays as it was; the liveness bound is derived for etcd's raft
+// ([ConvergeEtcd]). s is changed in place.
 func OnTicks(s *scenarios.Scenario, tick time.Duration) *scenarios.Scenario {
 	c := &s.Cluster
 	e := max(3, roundTo(c.ElectionTimeout.Min, tick))
@@ -20,16 +20,16 @@ func OnTicks(s *scenarios.Scenario, tick time.Duration) *scenarios.Scenario {
 	c.ElectionTimeout = scenarios.Range{Min: time.Duration(e) * tick, Max: time.Duration(2*e) * tick}
 	c.Heartbeat = scenarios.Heartbeat{D: time.Duration(h) * tick}
 	c.Options.LeaderStickiness = false
-	etcdBounds(s)
+	etcdBounds(s, tick)
 	return s
 }
 
-// etcdBounds sets the settle time and liveness bound of s, a drawn
-// scenario on etcd's raft, from its maximum election timeout.
-func etcdBounds(s *scenarios.Scenario) {
-	maxT := float64(s.Cluster.ElectionTimeout.Max) / 1e6
-	s.Measure.Settle = ms(maxT * 2)
-	s.Expect.ConvergeWithin = max(2*time.Second, ms(maxT*30).Round(time.Millisecond))
+// etcdBounds sets the settle time of s, a drawn scenario on etcd's raft
+// with ticks of tick, from its maximum election timeout, and its liveness
+// bound as [ConvergeEtcd] derives it.
+func etcdBounds(s *scenarios.Scenario, tick time.Duration) {
+	s.Measure.Settle = ms(float64(s.Cluster.ElectionTimeout.Max) / 1e6 * 2)
+	s.Expect.ConvergeWithin = ConvergeEtcd(s, Level, tick).Within
 }
 
 // etcdTick reports whether the overrides o run etcd's raft (--impl etcd),

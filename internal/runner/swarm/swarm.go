@@ -46,8 +46,7 @@ func Scenario(seed uint64) *scenarios.Scenario {
 //
 // Under --impl etcd the drawn timing is first put on etcd's ticks
 // ([OnTicks]), which etcd could not run otherwise, and the liveness bound
-// is etcd's rule of thumb ([etcdBounds]): [Converge] derives its bound from
-// raftsim's node.
+// is derived for etcd's raft ([ConvergeEtcd]).
 func Draw(seed uint64, o scenarios.Overrides) (*scenarios.Scenario, error) {
 	s := draw(seed)
 	tick, etcd := etcdTick(o)
@@ -59,7 +58,7 @@ func Draw(seed uint64, o scenarios.Overrides) (*scenarios.Scenario, error) {
 		return nil, err
 	}
 	if etcd {
-		etcdBounds(s) // of the timing the overrides left
+		etcdBounds(s, tick) // of the timing the overrides left
 		limit(s)
 		return s, nil
 	}
@@ -70,8 +69,8 @@ func Draw(seed uint64, o scenarios.Overrides) (*scenarios.Scenario, error) {
 // BoundText says how the liveness bound of s, a drawn scenario, was derived.
 func BoundText(s *scenarios.Scenario) string {
 	if s.Cluster.Impl == scenarios.ImplEtcd {
-		return fmt.Sprintf("converge_within %s: etcd's raft (--impl etcd) is bounded by rule of thumb, 30 maximum election timeouts and at least 2s",
-			scenarios.FormatDuration(s.Expect.ConvergeWithin))
+		return ConvergeEtcd(s, Level, s.Cluster.TickLength()).String() +
+			"; for etcd's raft: its timer restarts on any higher term, and its timeouts are whole ticks, two of them counted as timer jitter"
 	}
 	return Converge(s, Level).String()
 }

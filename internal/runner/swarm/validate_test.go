@@ -4,10 +4,12 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/raftsim/raftsim/internal/testkit/long"
 	"github.com/raftsim/raftsim/internal/trial"
 	"github.com/raftsim/raftsim/internal/trial/simulated"
+	"github.com/raftsim/raftsim/scenarios"
 )
 
 // TestBoundsHold checks the derivation against the simulator: for drawn
@@ -19,7 +21,35 @@ import (
 // probability p or more, this is the evidence that the per-round p, the
 // round and the warm-up hold. No trial may break an invariant.
 func TestBoundsHold(t *testing.T) {
-	configs, trials, level := long.Pick(60, 1500), long.Pick(40, 100), long.Pick(0.1, 0.01)
+	boundsHold(t, long.Pick(60, 1500), long.Pick(40, 100), long.Pick(0.1, 0.01), Scenario,
+		func(s *scenarios.Scenario, level float64) time.Duration { return Converge(s, level).Within })
+}
+
+// TestBoundsHoldEtcd: the same for etcd's raft (--impl etcd, 1ms ticks),
+// whose bounds [ConvergeEtcd] derives; its trials cost more, so fewer run.
+func TestBoundsHoldEtcd(t *testing.T) {
+	var o scenarios.Overrides
+	if err := o.Set("impl", "etcd"); err != nil {
+		t.Fatal(err)
+	}
+	draw := func(seed uint64) *scenarios.Scenario {
+		s, err := Draw(seed, o)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		return s
+	}
+	boundsHold(t, long.Pick(30, 300), long.Pick(20, 100), long.Pick(0.1, 0.01), draw,
+		func(s *scenarios.Scenario, level float64) time.Duration {
+			return ConvergeEtcd(s, level, s.Cluster.TickLength()).Within
+		})
+}
+
+// boundsHold runs trials trials of each of configs drawn configurations
+// that carry a liveness expectation, each with its bound for level.
+func boundsHold(t *testing.T, configs, trials int, level float64, draw func(uint64) *scenarios.Scenario,
+	bound func(*scenarios.Scenario, float64) time.Duration) {
+	t.Helper()
 	type tally struct{ ran, missed, broke int }
 	results := make([]tally, configs)
 	var wg sync.WaitGroup
@@ -30,11 +60,11 @@ func TestBoundsHold(t *testing.T) {
 			defer wg.Done()
 			for i := range next {
 				seed := trial.Seed(24, i)
-				s := Scenario(seed)
+				s := draw(seed)
 				if s.Expect.ConvergeWithin == 0 {
 					continue
 				}
-				s.Expect.ConvergeWithin = Converge(s, level).Within
+				s.Expect.ConvergeWithin = bound(s, level)
 				p := trial.NewPlan(s)
 				d := simulated.NewDriver(p)
 				r := &results[i]
