@@ -18,7 +18,7 @@ type weighing struct{ trials *int }
 
 func weighFlag(fs *pflag.FlagSet) weighing {
 	return weighing{fs.Int("config-trials", runner.DefaultWeighTrials, fmt.Sprintf(
-		"weigh a liveness failure: run its configuration over this many other seeds, derived from the failing one, and report how often it misses the same expectation (0: do not; at most %d)", scenarios.MaxTrials))}
+		"weigh a liveness or check failure: run its configuration over this many other seeds, derived from the failing one, and report how often it misses the same expectation (0: do not; at most %d)", scenarios.MaxTrials))}
 }
 
 // check checks the flag's value once the command line is parsed.
@@ -30,8 +30,8 @@ func (wf weighing) check() error {
 }
 
 // weigh weighs failure f of the trial with the given seed of configuration
-// s, on workers workers with a progress bar on errw; nil when f is not a
-// liveness failure or the flag is 0.
+// s, on workers workers with a progress bar on errw; nil when f is a
+// safety failure ([runner.Expectation]) or the flag is 0.
 func (wf weighing) weigh(s *scenarios.Scenario, seed uint64, f *trial.Failure, workers int, errw io.Writer) (*report.Weighed, error) {
 	n := *wf.trials
 	if n == 0 || runner.Expectation(f) == "" {
@@ -46,7 +46,7 @@ func (wf weighing) weigh(s *scenarios.Scenario, seed uint64, f *trial.Failure, w
 	return report.WeighedOf(w), nil
 }
 
-// weighRun weighs the first liveness failure a run's aggregate lists, in
+// weighRun weighs the first liveness or check failure a run's aggregate lists, in
 // the run's report rep of scenario s: all trials of a run share their
 // configuration, so one weight says it.
 func (wf weighing) weighRun(rep *report.Run, agg *runner.Aggregate, s *scenarios.Scenario, workers int, errw io.Writer) error {

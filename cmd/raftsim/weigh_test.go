@@ -129,3 +129,21 @@ func TestWeighBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestRunWeighsAFailedCheck: a check step that does not hold is weighed
+// as a liveness failure is: the isolated leader of stale-leader-check
+// without CheckQuorum goes on leading in every trial of the configuration.
+func TestRunWeighsAFailedCheck(t *testing.T) {
+	code, out, errw := raftsim("run", "testdata/live/stale-leader-check.yaml", "--trials", "3", "--config-trials", "50", "--format", "json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s%s", code, out, errw)
+	}
+	var r struct{ Failures []weighedKeys }
+	if err := json.Unmarshal([]byte(out), &r); err != nil || len(r.Failures) == 0 {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	f := r.Failures[0]
+	if f.Kind != "check" || f.Expectation != "the check of step 2 (line 15)" || f.Trials != 50 || f.Failures != 50 || f.Rate == nil || *f.Rate != 1 {
+		t.Errorf("the first failure, weighed: %+v; want the check of step 2 (line 15) missed in 50 of 50 trials", f)
+	}
+}

@@ -13,21 +13,31 @@ import (
 // the command line says otherwise (--config-trials).
 const DefaultWeighTrials = 1000
 
-// Weight is how often a configuration misses the liveness expectation that
-// one of its trials missed, over other trials of it: a high rate says the
+// Weight is how often a configuration misses the expectation that one of
+// its trials missed, over other trials of it: a high rate says the
 // configuration is slow (for its bound, or for the node), a rate of 0 that
 // the failing trial took a rare path, worth a replay.
 type Weight struct {
-	Expectation string           // the expectation missed: converge_within or leader_within
+	// Expectation is the expectation missed: converge_within,
+	// leader_within, or a check step ("the check of step 3 (line 18)").
+	Expectation string
 	Missed      stats.Proportion // the trials that missed it, among those run
 }
 
-// Expectation returns the liveness expectation f says was missed,
-// converge_within or leader_within, or "" when f is not a liveness
-// failure.
+// Expectation returns the expectation f says was missed — converge_within
+// or leader_within for a liveness failure, the check of a step for a
+// check step that did not hold (it judges the cluster at a moment, or by a
+// deadline: timing decides it as it decides liveness) — or "" when f is a
+// safety failure, or none: those are never weighed.
 func Expectation(f *trial.Failure) string {
 	switch {
-	case f == nil || f.Kind != trial.KindLiveness:
+	case f == nil:
+		return ""
+	case f.Kind == trial.KindCheck:
+		// "step 3 (line 18): why", or "the check of step 3 (line 18) never ran: why"
+		step, _, _ := strings.Cut(strings.TrimPrefix(f.Detail, "the check of "), ": ")
+		return "the check of " + strings.TrimSuffix(step, " never ran")
+	case f.Kind != trial.KindLiveness:
 		return ""
 	case strings.Contains(f.Detail, "converge_within"):
 		return "converge_within"
@@ -54,7 +64,7 @@ func WeighSeed(seed uint64) uint64 { return seed ^ weighSalt }
 func Weigh(s *scenarios.Scenario, seed uint64, f *trial.Failure, opt Options) (Weight, error) {
 	w := Weight{Expectation: Expectation(f)}
 	if w.Expectation == "" {
-		return w, fmt.Errorf("runner: only a liveness failure is weighed, not %v", f)
+		return w, fmt.Errorf("runner: only a liveness or check failure is weighed, not %v", f)
 	}
 	c := *s
 	c.TrialSeeds, c.Trials = nil, opt.Trials

@@ -60,6 +60,10 @@ func TestExpectation(t *testing.T) {
 		{&trial.Failure{Kind: trial.KindLiveness, Detail: "converge_within was never put to the test: ..."}, "converge_within"},
 		{&trial.Failure{Kind: trial.KindLiveness, Detail: "no working leader for 5s while a majority was up and connected (leader_within 5s)"}, "leader_within"},
 		{&trial.Failure{Kind: trial.KindLiveness, Detail: "no leader within the trial's 10s after the origin"}, "leader_within"},
+		{&trial.Failure{Kind: trial.KindCheck, Detail: "step 3 (line 18): want one leader among connected {n1,n2,n3}, found none (within 3s)"}, "the check of step 3 (line 18)"},
+		{&trial.Failure{Kind: trial.KindCheck, Detail: "step old (line 6): want no leader among old {n3}, found 1: n3 (term 1)"}, "the check of step old (line 6)"},
+		{&trial.Failure{Kind: trial.KindCheck, Detail: "the check of step 4 (line 20) never ran: the trial ended first"}, "the check of step 4 (line 20)"},
+		{&trial.Failure{Kind: trial.KindUnexpectedLeader, Detail: "n1 became leader of term 2, but no leader was expected"}, ""},
 	} {
 		if got := Expectation(tt.f); got != tt.want {
 			t.Errorf("Expectation(%v) = %q, want %q", tt.f, got, tt.want)

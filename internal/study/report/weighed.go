@@ -41,8 +41,12 @@ func (w *Weighed) Sentence() string {
 		return fmt.Sprintf("this configuration misses %s in 0 of %s (95%% CI 0-%s): a rare path, worth a replay",
 			w.Expectation, of, percent(float64(w.CI95[1])))
 	}
-	return fmt.Sprintf("this configuration misses %s in %s (95%% CI %s-%s) of %s: a slow configuration, not a rare path",
-		w.Expectation, percent(float64(w.Rate)), strings.TrimSuffix(percent(float64(w.CI95[0])), "%"), percent(float64(w.CI95[1])), of)
+	what := "a slow configuration" // for its bound, or for the node
+	if strings.HasPrefix(w.Expectation, "the check of ") {
+		what = "a property of the configuration (or the node)" // a check judges more than speed
+	}
+	return fmt.Sprintf("this configuration misses %s in %s (95%% CI %s-%s) of %s: %s, not a rare path",
+		w.Expectation, percent(float64(w.Rate)), strings.TrimSuffix(percent(float64(w.CI95[0])), "%"), percent(float64(w.CI95[1])), of, what)
 }
 
 // percent prints a proportion as a percentage with two significant digits

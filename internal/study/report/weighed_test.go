@@ -23,6 +23,10 @@ func TestWeighedSentence(t *testing.T) {
 			t.Errorf("%d of %d:\n got %s\nwant %s", tt.hits, tt.trials, got, tt.want)
 		}
 	}
+	check := WeighedOf(runner.Weight{Expectation: "the check of step 2 (line 15)", Missed: stats.Proportion{Hits: 200, Trials: 200}})
+	if got, want := check.Sentence(), "this configuration misses the check of step 2 (line 15) in 100% (95% CI 98.1-100%) of 200 trials: a property of the configuration (or the node), not a rare path"; got != want {
+		t.Errorf("a check:\n got %s\nwant %s", got, want)
+	}
 	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567"} {
 		if got := thousands(n); got != want {
 			t.Errorf("thousands(%d) = %s, want %s", n, got, want)
