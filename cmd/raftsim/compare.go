@@ -23,8 +23,9 @@ below 0.01: a difference beyond sampling error.
 SCENARIO is a YAML file or a built-in name, as for run; flags override it for
 both implementations (--tick for etcd only). What etcd cannot run (a timeout
 range not of the form MIN-2·MIN, leader stickiness, deliberate bugs) is
-refused. Failed trials are listed with their replay commands; the exit status
-is 1 only with --fail-on-difference when a statistic differs.
+refused. Failed trials are listed with their replay commands. The exit
+status is 1 when a trial failed (on either implementation), as for run, or
+with --fail-on-difference when a statistic differs; 0 otherwise.
 `
 
 const compareExamples = `  raftsim compare leader-crash
@@ -97,6 +98,11 @@ func compareCmd(args []string, out, errw io.Writer) error {
 			verdict = "some statistics DIFFER"
 		}
 		fmt.Fprintf(errw, "raftsim compare %s: %d trials of %s and %s, %s; wrote %s to %s\n", first.Name, first.Trials, impls[0], impls[1], verdict, c.format, f.path)
+	}
+	for _, failed := range rep.Failed {
+		if failed > 0 {
+			return errFailed
+		}
 	}
 	if *failOn && rep.Differs {
 		return errFailed

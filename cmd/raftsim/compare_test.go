@@ -96,3 +96,13 @@ func TestCompareBadInput(t *testing.T) {
 		t.Errorf("--leader-stickiness: exit %d, %s", code, errw)
 	}
 }
+
+// TestCompareFailedTrialsExit1: a trial that fails on either side makes
+// compare exit 1, as run does: etcd's raft without CheckQuorum keeps a
+// leader cut off in one direction leading, two leaders in a term.
+func TestCompareFailedTrialsExit1(t *testing.T) {
+	code, out, errw := raftsim("compare", "stale-leader", "--trials", "20")
+	if code != 1 || !strings.Contains(out, "etcd FAILED in 20 of 20 trials") {
+		t.Errorf("compare stale-leader: exit %d, want 1 and etcd's failures:\n%s%s", code, out, errw)
+	}
+}
