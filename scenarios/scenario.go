@@ -344,9 +344,14 @@ const (
 	UntilLeader         Until = iota // a node becomes leader in a term after the origin
 	UntilFirstHeartbeat              // the other live nodes have the new leader's first heartbeat
 	UntilWorkingLeader               // some leader, old or new, is followed by a majority again
+	// UntilCommit: the new leader has committed the first entry of its term
+	// (its no-op), so a client can be served again; etcd members show a
+	// new leader only then (raftsim live --etcd).
+	UntilCommit
 )
 
-var untilNames = [...]string{UntilLeader: "leader", UntilFirstHeartbeat: "first-heartbeat", UntilWorkingLeader: "working-leader"}
+var untilNames = [...]string{UntilLeader: "leader", UntilFirstHeartbeat: "first-heartbeat", UntilWorkingLeader: "working-leader",
+	UntilCommit: "commit"}
 
 func (u Until) String() string { return untilNames[u] }
 

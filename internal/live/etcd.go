@@ -190,8 +190,10 @@ func EtcdFlags(s *scenarios.Scenario) []string {
 // start, each starts at a uniformly random point of the first tick: a
 // member ticks from its own start, and real members' tickers are out of
 // step with each other, where nodes started together would tick in step
-// and, drawing the same number of ticks, campaign at the same instant. s
-// is not changed; a note says what the simulation runs.
+// and, drawing the same number of ticks, campaign at the same instant. A
+// measurement until a leader becomes one until its first entry is
+// committed: a member shows a new leader only once that entry is applied.
+// s is not changed; a note says what the simulation runs.
 func EtcdSimulation(s *scenarios.Scenario) (*scenarios.Scenario, string, error) {
 	e := *s
 	c := &e.Cluster
@@ -204,6 +206,10 @@ func EtcdSimulation(s *scenarios.Scenario) (*scenarios.Scenario, string, error) 
 	if unaligned {
 		c.Start = []sim.Dist{sim.UniformDist(0, hb)}
 	}
+	toCommit := e.Measure.Until == scenarios.UntilLeader
+	if toCommit {
+		e.Measure.Until = scenarios.UntilCommit
+	}
 	if err := e.Validate(); err != nil {
 		return nil, "", fmt.Errorf("the simulation of etcd's members: %v", err)
 	}
@@ -212,6 +218,9 @@ func EtcdSimulation(s *scenarios.Scenario) (*scenarios.Scenario, string, error) 
 	if unaligned {
 		note += fmt.Sprintf(", each node started at a random point of the first tick (cluster.start %s), so that their ticks are out of step as real members' are",
 			scenarios.FormatDist(c.Start[0]))
+	}
+	if toCommit {
+		note += ", measured until the new leader's first entry is committed (measure.until commit), as the members show a new leader only once it is applied"
 	}
 	return &e, note, nil
 }

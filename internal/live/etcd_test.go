@@ -69,6 +69,7 @@ func TestEtcdSimulation(t *testing.T) {
 		{"cluster: {nodes: 5, election_timeout: 500ms-1000ms, heartbeat: 50ms, options: {prevote: true}}\n", "50ms", "500ms-950ms", true, "uniform:0s-50ms", "a tick of 50ms"},
 		{"cluster: {nodes: 3, election_timeout: 500ms-1000ms, heartbeat: 30ms}\n", "30ms", "480ms-930ms", false, "uniform:0s-30ms", "(cluster.start uniform:0s-30ms)"},
 		{"cluster: {nodes: 3, election_timeout: 500ms-1000ms, heartbeat: 50ms, start: uniform:0ms-1s}\n", "50ms", "500ms-950ms", false, "uniform:0s-1s", "ElectionTick 10"},
+		{"cluster: {nodes: 3, election_timeout: 500ms-1000ms, heartbeat: 50ms}\nmeasure: {until: working-leader}\n", "50ms", "500ms-950ms", false, "uniform:0s-50ms", "ElectionTick 10"},
 	} {
 		s, err := scenarios.Parse("etcd.yaml", []byte(tt.yaml))
 		if err == nil {
@@ -93,7 +94,14 @@ func TestEtcdSimulation(t *testing.T) {
 		if !strings.Contains(note, tt.noteHas) || strings.Contains(note, "out of step") != (len(s.Cluster.Start) == 0) {
 			t.Errorf("%q: note %q lacks %q, or tells of a start the scenario set", tt.yaml, note, tt.noteHas)
 		}
-		if s.Cluster.Impl != scenarios.ImplRaftsim || s.Cluster.Options.CheckQuorum || tt.start != "uniform:0s-1s" && len(s.Cluster.Start) != 0 {
+		// A member shows a new leader once its first entry is applied: the
+		// simulation measures until it is committed; other ends stay.
+		if toCommit := s.Measure.Until == scenarios.UntilLeader; toCommit && e.Measure.Until != scenarios.UntilCommit ||
+			!toCommit && e.Measure.Until != s.Measure.Until || toCommit != strings.Contains(note, "measured until the new leader's first entry is committed") {
+			t.Errorf("%q: until %s, simulated until %s, note %q", tt.yaml, s.Measure.Until, e.Measure.Until, note)
+		}
+		if s.Cluster.Impl != scenarios.ImplRaftsim || s.Cluster.Options.CheckQuorum || tt.start != "uniform:0s-1s" && len(s.Cluster.Start) != 0 ||
+			s.Measure.Until == scenarios.UntilCommit {
 			t.Errorf("%q: the scenario itself changed", tt.yaml)
 		}
 	}

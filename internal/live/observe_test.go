@@ -160,6 +160,16 @@ func TestCheckRefusesWhatLiveCannotApply(t *testing.T) {
 	if _, err := Check(s, Nodes{}); err == nil || !strings.Contains(err.Error(), "drift") {
 		t.Errorf("fast-laggard (drift): got %v, want drift refused", err)
 	}
+	lc, err := scenarios.Builtin("leader-crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.Measure.Until = scenarios.UntilCommit
+	for _, ns := range []Nodes{{}, {Cmd: "python3 node.py"}, {Etcd: "/usr/bin/etcd"}} {
+		if _, err := Check(lc, ns); err == nil || !strings.Contains(err.Error(), "measure.until: commit: live sees") {
+			t.Errorf("until: commit, nodes %+v: got %v, want it refused", ns, err)
+		}
+	}
 	for _, name := range []string{"cold-start", "leader-crash", "partition-leader", "rejoin-disrupt", "churn", "flaky-link"} {
 		s, err := scenarios.Builtin(name)
 		if err != nil {

@@ -139,6 +139,9 @@ func Check(s *scenarios.Scenario, ns Nodes) (notes []string, err error) {
 			}
 		}
 	}
+	if s.Measure.Until == scenarios.UntilCommit {
+		return nil, fmt.Errorf("measure.until: commit: live sees whom nodes follow and their terms, not when a leader's entry is committed: measure until leader (etcd members show a leader only once its first entry is applied, and the simulation beside them measures until commit)")
+	}
 	if ns.Etcd != "" {
 		return CheckEtcd(s)
 	}

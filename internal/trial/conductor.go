@@ -199,6 +199,9 @@ func (c *Conductor) Resumed(i int) {
 func (c *Conductor) StateChanged(i int, prev *raft.State) {
 	cur := &c.Cluster.State[i]
 	if cur.Role == prev.Role && cur.Term == prev.Term {
+		if cur.Commit != prev.Commit {
+			c.meter.committed(i)
+		}
 		return
 	}
 	c.timeline.roleOrTermChanged(i, cur)

@@ -34,6 +34,12 @@ type meter struct {
 	hbWaiting   []bool
 	hbRemaining int
 
+	// until: commit: the new leader, its term, and the index of its first
+	// entry of that term, whose commit is awaited; cmLeader is -1 when none.
+	cmLeader int
+	cmTerm   uint64
+	cmIndex  uint64
+
 	maxTerm          uint64 // the highest term any node has reached
 	newestLeaderTerm uint64 // the highest term that has had a leader
 
@@ -43,7 +49,7 @@ type meter struct {
 
 func (m *meter) reset(c *Conductor, term uint64) {
 	m.c = c
-	m.measuring, m.sends, m.stale, m.hbLeader = false, 0, -1, -1
+	m.measuring, m.sends, m.stale, m.hbLeader, m.cmLeader = false, 0, -1, -1, -1
 	m.base, m.stands = term, m.stands[:0]
 	m.hbWaiting = setLen(m.hbWaiting, c.Cluster.N())
 	m.maxTerm, m.newestLeaderTerm = term, 0
@@ -153,6 +159,12 @@ func (m *meter) leader(i int, term uint64) {
 		return
 	case scenarios.UntilWorkingLeader:
 		return // watch decides
+	case scenarios.UntilCommit:
+		// A new leader's first entry of its term is its no-op, the last
+		// in its log as it takes office.
+		m.cmLeader, m.cmTerm, m.cmIndex = i, term, c.Cluster.State[i].LastIndex
+		m.committed(i)
+		return
 	}
 	// until: first-heartbeat: wait for every other live node the new
 	// leader can reach to accept its AppendEntries.
@@ -166,6 +178,19 @@ func (m *meter) leader(i int, term uint64) {
 	}
 	if m.hbRemaining == 0 {
 		m.measured(term)
+	}
+}
+
+// committed: node i's commit index moved; with until: commit, the awaited
+// leader's reaching its first entry of its term ends the measurement.
+func (m *meter) committed(i int) {
+	if !m.measuring || i != m.cmLeader {
+		return
+	}
+	st := &m.c.Cluster.State[i]
+	if st.Role == raft.Leader && st.Term == m.cmTerm && st.Commit >= m.cmIndex {
+		m.cmLeader = -1
+		m.measured(m.cmTerm)
 	}
 }
 
@@ -204,7 +229,7 @@ func (m *meter) measured(term uint64) {
 	res.TimeToLeader = c.w.Now() - m.origin
 	res.Messages = m.sends - m.originSends
 	res.Rounds, res.SplitVotes, res.OtherLosses = countRounds(m.originTerm-m.base, term-m.base, true, m.stands)
-	m.measuring, m.hbLeader = false, -1
+	m.measuring, m.hbLeader, m.cmLeader = false, -1, -1
 	if w := c.plan.Scenario.Expect.LeaderWithin; w > 0 && res.TimeToLeader > w {
 		c.Fail(KindLiveness, fmt.Sprintf("time to leader %s is over leader_within %s", scenarios.FormatSpan(res.TimeToLeader), scenarios.FormatDuration(w)))
 	}
