@@ -90,6 +90,9 @@ def env_ms(name, default):
 
 
 class Node:
+    # Where heartbeats go: the chapter's /raft/heartbeat is the same RPC.
+    append_entries_path = "/raft/append-entries"
+
     def __init__(self):
         self.id = os.environ["NODE_ID"]
         self.peers = parse_peers(os.environ.get("PEERS", ""))
@@ -320,7 +323,7 @@ class Node:
             time.sleep(self.heartbeat_interval)
 
     def heartbeat(self, addr, args):
-        reply = self.call(addr, "/raft/append-entries", args)
+        reply = self.call(addr, self.append_entries_path, args)
         if reply is not None:
             with self.lock:
                 if reply["term"] > self.term:

@@ -62,26 +62,30 @@ func readManifest(text string) (manifest, error) {
 		var problems []string
 		switch kind.APIVersion + " " + kind.Kind {
 		case "v1 PersistentVolumeClaim":
-			var c corev1.PersistentVolumeClaim
-			if err := decodeStrict(doc, &c); err != nil {
-				return m, fmt.Errorf("document %d (%s): %v", i, kind.Kind, err)
-			}
-			problems = checkClaim(&c)
-			m.claims = append(m.claims, c)
+			problems, err = decodeInto(doc, &m.claims, checkClaim)
 		case "batch/v1 Job":
-			var j batchv1.Job
-			if err := decodeStrict(doc, &j); err != nil {
-				return m, fmt.Errorf("document %d (%s): %v", i, kind.Kind, err)
-			}
-			problems = checkJob(&j)
-			m.jobs = append(m.jobs, j)
+			problems, err = decodeInto(doc, &m.jobs, checkJob)
 		default:
 			return m, fmt.Errorf("document %d: apiVersion %q kind %q: want a v1 PersistentVolumeClaim or a batch/v1 Job", i, kind.APIVersion, kind.Kind)
+		}
+		if err != nil {
+			return m, fmt.Errorf("document %d (%s): %v", i, kind.Kind, err)
 		}
 		if len(problems) > 0 {
 			return m, fmt.Errorf("document %d (%s): %s", i, kind.Kind, strings.Join(problems, "; "))
 		}
 	}
+}
+
+// decodeInto decodes doc strictly into an object it appends to list, and
+// returns what check finds wrong with it.
+func decodeInto[T any](doc []byte, list *[]T, check func(*T) []string) ([]string, error) {
+	var v T
+	if err := decodeStrict(doc, &v); err != nil {
+		return nil, err
+	}
+	*list = append(*list, v)
+	return check(&v), nil
 }
 
 // decodeStrict decodes a YAML document into an API type as the API

@@ -27,16 +27,8 @@ def heartbeat_only(self, args):
     return reply
 
 
-def heartbeat(self, addr, args):
-    reply = self.call(addr, "/raft/heartbeat", args)
-    if reply is not None:
-        with self.lock:
-            if reply["term"] > self.term:
-                self.step_down(reply["term"])
-
-
 server.Node.append_entries = heartbeat_only
-server.Node.heartbeat = heartbeat
+server.Node.append_entries_path = "/raft/heartbeat"
 handler_for = server.handler_for
 
 
