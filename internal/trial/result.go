@@ -14,7 +14,8 @@ type Result struct {
 	// start; from a fault, only if a fault removed a leader).
 	Started bool
 	// Measured says a leader was found after the origin (and, with
-	// until: first-heartbeat, its first heartbeat reached the others).
+	// until: first-heartbeat, its first heartbeat reached the others; with
+	// until: commit, it committed its first entry of its term).
 	Measured     bool
 	TimeToLeader time.Duration
 	// Rounds, SplitVotes and OtherLosses count terms after the origin:
