@@ -71,9 +71,9 @@ type Result struct {
 }
 
 // startSpreadNote says how far apart the nodes that start first came up,
-// and what that does to time to leader: it counts from the first node up,
-// whose timer runs while the others start, which the simulator's nodes,
-// started together, never see.
+// and what that does to a time to leader measured from the start: it
+// counts from the first node up, whose timer runs while the others start,
+// which the simulator's nodes, started together, never see.
 func startSpreadNote(spread *stats.Summary, minTimeout time.Duration) string {
 	median := time.Duration(spread.Quantile(0.5))
 	text := fmt.Sprintf("the nodes that start together were all up %s after the first (median; the widest %s): time to leader counts from the first one's answer to /status, when its election timer runs; the simulator starts them at once",
@@ -244,7 +244,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opt Options) (*Result, erro
 		seen.always(fmt.Sprintf("the nodes took %.0fms (median; the slowest %.0fms) from their process's start to answering /status; a trial began when the nodes that start first had all answered",
 			st.Quantile(0.5)/1e6, float64(st.Max())/1e6))
 	}
-	if sp := &res.StartSpread; sp.N() > 0 && time.Duration(sp.Max()) >= time.Millisecond {
+	if sp := &res.StartSpread; sp.N() > 0 && time.Duration(sp.Max()) >= time.Millisecond && plan.Scenario.Measure.From == scenarios.FromStart {
 		seen.always(startSpreadNote(sp, plan.Scenario.Cluster.ElectionTimeout.Min))
 	}
 	if reruns > 0 {
