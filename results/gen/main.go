@@ -137,6 +137,7 @@ func (g *generator) report(name string) error {
 		"timeOf":     timeOf,
 		"list":       func(xs ...any) []any { return xs },
 		"sub":        sub,
+		"signed":     func(x any) string { return signed(fixed(x, 0)) },
 		"etcd":       etcdVersion,
 	}).Parse(string(src))
 	if err != nil {
@@ -318,4 +319,13 @@ func pvalue(x any) string {
 		return "<0.001"
 	}
 	return fixed(x, 3)
+}
+
+// signed puts a plus sign before a number that has no minus sign: a
+// difference either way.
+func signed(text string) string {
+	if strings.HasPrefix(text, "-") {
+		return text
+	}
+	return "+" + text
 }
