@@ -141,8 +141,11 @@ func TestNodeFindsPeersMajority(t *testing.T) {
 	finds(t, nodejs, "peers-majority", "split-brain", "election-safety", 10)
 }
 
+// split-vote isolates every node for two seconds once all are up, so each
+// stands alone and loses: a node that never retries fails every trial,
+// and one is enough here (the long suite runs three).
 func TestPythonFindsNoRetry(t *testing.T) {
-	finds(t, python, "no-retry", "split-vote", "liveness", 3)
+	finds(t, python, "no-retry", "split-vote", "liveness", 1)
 }
 
 func TestExamplesLong(t *testing.T) {
