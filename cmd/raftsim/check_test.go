@@ -112,6 +112,7 @@ func TestShrink(t *testing.T) {
 // TestSwarmFindsNothingWithoutBugs: 100,000 swarm trials of the correct
 // node break no invariant and always converge (10,000 without RAFTSIM_LONG).
 func TestSwarmFindsNothingWithoutBugs(t *testing.T) {
+	t.Parallel() // CPU-bound: it runs while the live tests wait on their processes
 	trials := long.Pick("10000", "100000")
 	code, out, errw := raftsim("check", "--swarm", "--trials", trials)
 	if code != 0 || !strings.Contains(out, "no failure in "+trials+" trials") {

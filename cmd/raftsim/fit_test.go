@@ -26,6 +26,7 @@ func fitData(t *testing.T, trials string) string {
 // 1 and 2 workers; the JSON has the keys other tools rely on, --out
 // writes a scenario raftsim run takes, and --plot draws the fit.
 func TestFitSameBytes(t *testing.T) {
+	t.Parallel() // CPU-bound: it runs while the live tests wait on their processes
 	data := fitData(t, "300")
 	yaml, svg := filepath.Join(t.TempDir(), "fitted.yaml"), filepath.Join(t.TempDir(), "fit.svg")
 	args := []string{"fit", "leader-crash", "--data", data, "--trials", "200", "--bootstrap", "30", "--format", "json"}

@@ -252,6 +252,7 @@ func (r *recommendation) recommended() []string {
 // rule ranks by, is cheap; the steady state is not), 1000 with
 // RAFTSIM_LONG.
 func TestSweepRecommendationSameEverySeed(t *testing.T) {
+	t.Parallel() // CPU-bound: it runs while the live tests wait on their processes
 	trials := long.Pick("300", "1000")
 	for seed := 1; seed <= 20; seed++ {
 		code, out, errw := raftsim(append(slices.Clone(issue21Sweep), "--seed", strconv.Itoa(seed), "--trials", trials, "--format", "json")...)

@@ -90,6 +90,7 @@ func tuneRun(t *testing.T, args ...string) (string, tuneJSON) {
 // capture made (it killed the leader) is not explained by the model, and
 // the restart is named. The same at any --workers.
 func TestTuneTheCapture(t *testing.T) {
+	t.Parallel() // CPU-bound: it runs while the live tests wait on their processes
 	args := append(captureArgs(t), append(quickTune, "--vars", metricsData+"etcd-3.4.23/n1-2.vars.json")...)
 	text, _ := tuneRun(t, append(args, "--workers", "1")...)
 	again, _ := tuneRun(t, append(args, "--workers", "3")...)
@@ -109,6 +110,7 @@ func TestTuneTheCapture(t *testing.T) {
 // stalls the leader's heartbeats; tune recommends a longer election
 // timeout for it than for the same cluster without the tail.
 func TestTuneHeavyFsyncTail(t *testing.T) {
+	t.Parallel() // CPU-bound: it runs while the live tests wait on their processes
 	_, steady := tuneRun(t, append(handmadeArgs("steady"), append(quickTune, "--format", "json")...)...)
 	_, heavy := tuneRun(t, append(handmadeArgs("heavy-fsync-tail"), append(quickTune, "--format", "json")...)...)
 	if steady.Recommended == nil || heavy.Recommended == nil {
