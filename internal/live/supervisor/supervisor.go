@@ -255,23 +255,28 @@ func (g *Group) close(stop func(*Proc) (killed bool, err error)) (killed []strin
 // and drops the rest, still taking it (a process whose output pipe is not
 // read would block).
 type cappedWriter struct {
-	mu   sync.Mutex
-	w    io.Writer
-	left int64
+	mu      sync.Mutex
+	w       io.Writer
+	left    int64
+	dropped bool // the line saying so is written
 }
 
+// Write keeps what fits in what is left, and at the first byte that does
+// not, says that the rest is dropped: also when an earlier write filled
+// the log exactly (a pipe read in 32 KiB chunks fills 16 MiB so).
 func (c *cappedWriter) Write(b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.left <= 0 {
-		return len(b), nil
+	kept := min(int64(len(b)), c.left)
+	if kept > 0 {
+		c.left -= kept
+		if _, err := c.w.Write(b[:kept]); err != nil || kept == int64(len(b)) {
+			return len(b), err
+		}
 	}
-	if int64(len(b)) > c.left {
-		c.w.Write(b[:c.left])
-		c.left = 0
+	if !c.dropped && len(b) > 0 {
+		c.dropped = true
 		fmt.Fprintf(c.w, "\n[raftsim: this process wrote more than %d MiB; the rest of its output is dropped]\n", MaxLog>>20)
-		return len(b), nil
 	}
-	c.left -= int64(len(b))
-	return c.w.Write(b)
+	return len(b), nil
 }

@@ -194,3 +194,31 @@ func TestKillSendsNoSIGTERM(t *testing.T) {
 		t.Error("the process handled a SIGTERM: Kill sent one")
 	}
 }
+
+// TestCappedWriterSaysWhenFull: the line saying the rest is dropped comes
+// once, at the first byte past the cap, whether that byte is in the write
+// that fills the log or in a later one (the log filled exactly).
+func TestCappedWriterSaysWhenFull(t *testing.T) {
+	const note = "\n[raftsim: this process wrote more than 16 MiB; the rest of its output is dropped]\n"
+	for _, tt := range []struct {
+		writes []string
+		want   string
+	}{
+		{[]string{"abcd", "e", "f"}, "abcd" + note},
+		{[]string{"abcdef"}, "abcd" + note},
+		{[]string{"ab", "cd"}, "abcd"},
+		{[]string{"ab", "cdef", "g"}, "abcd" + note},
+		{[]string{"abcd", ""}, "abcd"},
+	} {
+		var b strings.Builder
+		c := &cappedWriter{w: &b, left: 4}
+		for _, w := range tt.writes {
+			if n, err := c.Write([]byte(w)); n != len(w) || err != nil {
+				t.Errorf("%q: writing %q: %d, %v", tt.writes, w, n, err)
+			}
+		}
+		if b.String() != tt.want {
+			t.Errorf("%q: the log holds %q, want %q", tt.writes, b.String(), tt.want)
+		}
+	}
+}
