@@ -31,10 +31,16 @@ import (
 // TestMain runs the tests, then checks that no example node's process is
 // left behind.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
+	// Where the long tests build raftsim: made now, since a test that sets
+	// TMPDIR to a directory of its own would see that removed with it.
+	dir, err := os.MkdirTemp("", "raftsim-examples-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
+	built.dir = dir
+	code := m.Run()
+	os.RemoveAll(built.dir)
 	for _, e := range []example{python, nodejs} {
 		file, _ := filepath.Abs(e.file)
 		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
@@ -287,7 +293,7 @@ func startOne(t *testing.T, e example) string {
 }
 
 // built is the raftsim binary the long tests run the README's commands
-// with, built once.
+// with, built once, in dir (TestMain's).
 var built struct {
 	once      sync.Once
 	dir, path string
@@ -300,9 +306,6 @@ var built struct {
 func raftsim(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	built.once.Do(func() {
-		if built.dir, built.err = os.MkdirTemp("", "raftsim-examples-"); built.err != nil {
-			return
-		}
 		built.path = filepath.Join(built.dir, "raftsim")
 		if out, err := exec.Command("go", "build", "-o", built.path, "../cmd/raftsim").CombinedOutput(); err != nil {
 			built.err = fmt.Errorf("go build ../cmd/raftsim: %v\n%s", err, out)
