@@ -138,8 +138,10 @@ func (c *Conductor) Begin() {
 	}
 	c.timeline.begin(now)
 	// A world whose nodes ran before its trial began (live, with nodes
-	// that start up at their own pace) may have a leader already: it
-	// counts as elected at the start.
+	// that start up at their own pace) may have a leader already. The
+	// meter, measuring since the first node was up (MeasureFromStart),
+	// has timed it when it won; the timeline and the newest leader's
+	// term learn of it now.
 	if l := c.Cluster.CurrentLeader(); l >= 0 {
 		st := &c.Cluster.State[l]
 		c.timeline.roleOrTermChanged(l, st)
